@@ -1,0 +1,50 @@
+"""Settings, read from the environment and `.env` (every one is documented in `.env.example`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# worker/config.py -> the repository root, where supabase/ and standin/ live.
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # Supabase (PostgREST and Realtime). Unset: the worker uses the direct database connection only.
+    supabase_url: str | None = Field(default=None, validation_alias="SUPABASE_URL")
+    supabase_anon_key: SecretStr | None = Field(default=None, validation_alias="SUPABASE_ANON_KEY")
+    supabase_service_role_key: SecretStr | None = Field(
+        default=None, validation_alias="SUPABASE_SERVICE_ROLE_KEY"
+    )
+
+    # Direct connection, as `postgres` (Supabase: the session pooler or direct URL). Unset: the embedded default.
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+
+    # The embedded default: where the local cluster lives and which server binaries run it.
+    data_dir: Path = Field(default=PROJECT_DIR / ".local" / "postgres", validation_alias="CMS_DATA_DIR")
+    pg_bin: Path | None = Field(default=None, validation_alias="CMS_PG_BIN")
+    grant_regime: Literal["current", "legacy"] = Field(
+        default="current", validation_alias="CMS_GRANT_REGIME"
+    )
+
+    # Claude, for extracting stated preferences and for the chat path. Unset: deterministic extractor, no chat.
+    anthropic_api_key: SecretStr | None = Field(default=None, validation_alias="ANTHROPIC_API_KEY")
+    anthropic_model: str = Field(default="claude-sonnet-4-5", validation_alias="CMS_ANTHROPIC_MODEL")
+
+    # Worker tuning.
+    worker_concurrency: int = Field(default=4, ge=1, le=64, validation_alias="CMS_WORKER_CONCURRENCY")
+    sweep_interval_seconds: float = Field(default=30.0, gt=0, validation_alias="CMS_SWEEP_INTERVAL_SECONDS")
+    job_lease_seconds: int = Field(default=60, ge=5, validation_alias="CMS_JOB_LEASE_SECONDS")
+    job_max_attempts: int = Field(default=5, ge=1, validation_alias="CMS_JOB_MAX_ATTEMPTS")
+    shutdown_timeout_seconds: float = Field(
+        default=20.0, gt=0, validation_alias="CMS_SHUTDOWN_TIMEOUT_SECONDS"
+    )
+    retention_months: int = Field(default=12, ge=1, validation_alias="CMS_RETENTION_MONTHS")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", validation_alias="CMS_LOG_LEVEL"
+    )
