@@ -122,9 +122,14 @@ class LocalPostgres:
         self._run("pg_ctl", "-D", str(self.data_dir), *args)
 
     def _run(self, program: str, *args: str) -> None:
+        as_user: dict[str, object] = {}
+        if self._os_user is not None:
+            entry = pwd.getpwnam(self._os_user)
+            # Drop root's groups too: with gid 0 the group bits, not the "other" bits, would decide access.
+            as_user = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
         result = subprocess.run(
             [str(self.bin_dir / program), *args],
-            capture_output=True, text=True, user=self._os_user, cwd=self.data_dir, check=False,
+            capture_output=True, text=True, cwd=self.data_dir, check=False, **as_user,  # type: ignore[call-overload]
         )
         if result.returncode != 0:
             raise ServerError(
