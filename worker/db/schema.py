@@ -92,6 +92,10 @@ def create_database(superuser: psycopg.Connection, name: str, template: str | No
                 sql.Identifier(name), sql.Identifier(template)
             )
         )
+        # A copy gets default database privileges, not the template's: grant again what the stand-in granted.
+        superuser.execute(
+            sql.SQL("grant connect, create, temporary on database {} to postgres").format(sql.Identifier(name))
+        )
 
 
 def database_exists(superuser: psycopg.Connection, name: str) -> bool:
