@@ -10,9 +10,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from worker.commands import demo
+from worker.commands import db, demo
 
-COMMANDS = [demo]
+COMMANDS = [demo, db]
 
 
 def build_parser() -> argparse.ArgumentParser:
