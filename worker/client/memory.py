@@ -50,7 +50,7 @@ class MemoryClient:
         if unknown:
             raise TypeError(f"{function} has no argument(s) {', '.join(sorted(unknown))}")
         # Unset optional arguments are left out, so the function's own defaults apply.
-        named = {name: value for name, value in args.items() if value is not None}
+        named = {name: _json_ready(value) for name, value in args.items() if value is not None}
         return self._functions.call(function, named, self._identity)
 
     def record_interaction(self, event: Event) -> UUID:
@@ -106,3 +106,8 @@ class MemoryClient:
                 )
             )
         )
+
+
+def _json_ready(value: Any) -> Any:
+    """What both adapters can send: PostgREST takes JSON, so a UUID travels as its text."""
+    return str(value) if isinstance(value, UUID) else value
