@@ -157,8 +157,8 @@ begin
     if jsonb_typeof(v_value) <> 'array' or jsonb_array_length(v_value) > 50 then
       return format('%s.tags must be an array of at most 50 strings, not %s.', p_path, private.json_excerpt(v_value));
     end if;
-    if exists (select from jsonb_array_elements(v_value) as t(tag)
-                where jsonb_typeof(t.tag) <> 'string' or char_length(t.tag #>> '{}') not between 1 and 100) then
+    -- A JSON path, not a query: this runs for every item of a batch.
+    if jsonb_path_exists(v_value, '$[*] ? (@.type() != "string" || !(@ like_regex "^.{1,100}$" flag "s"))') then
       return format('%s.tags must hold only non-empty strings of at most 100 characters, not %s.', p_path,
                     private.json_excerpt(v_value));
     end if;
@@ -185,6 +185,7 @@ as $$
 declare
   v_ids uuid[];
   v_has_cart_adds boolean := p_events @? '$[*] ? (@.interaction_type == "cart_add")';
+  v_has_suppressions boolean;
 begin
   if v_has_cart_adds then
     perform private.lock_memory(p_user_id, 'favorite-from-cart-adds');
@@ -207,25 +208,41 @@ begin
   select array_agg(n.id order by n.ord) into v_ids from new_events as n;
 
   if v_has_cart_adds then
-    insert into public.customer_preferences as cp
-      (user_id, preference_type, preference_key, confidence, reason, source, times_confirmed, last_confirmed_at)
-    select p_user_id, 'favorite', c.sku, private.cart_add_favorite_confidence(c.adds),
-           format('Added to cart %s times', c.adds), 'inferred', c.adds, now()
-      from (
-        select s.sku,
-               (select count(*)::integer from public.interaction_history as ih
-                 where ih.user_id = p_user_id and ih.interaction_type = 'cart_add' and ih.interaction_key = s.sku
-                   and ih.created_at > private.evidence_since(p_user_id, 'preference', 'favorite', s.sku)) as adds
-          from (select distinct e.event -> 'interaction_value' ->> 'sku' as sku
-                  from jsonb_array_elements(p_events) as e(event)
-                 where e.event ->> 'interaction_type' = 'cart_add') as s
-      ) as c
-     where private.cart_add_favorite_confidence(c.adds) is not null
-    on conflict on constraint customer_preferences_user_type_key_key do update
-      set confidence = excluded.confidence, reason = excluded.reason, source = excluded.source,
-          times_confirmed = excluded.times_confirmed, last_confirmed_at = excluded.last_confirmed_at
-      -- Ours to recount; a purchase pattern only when the cart adds are stronger evidence; never what was said.
-      where cp.source = 'inferred' or (cp.source = 'pattern' and excluded.confidence > cp.confidence);
+    -- Most shoppers never forgot a favourite: then no SKU needs its own evidence_since lookup.
+    v_has_suppressions := exists (select from private.memory_suppressions as ms
+                                   where ms.user_id = p_user_id and ms.memory_kind = 'preference'
+                                     and ms.memory_type = 'favorite');
+    -- Run as a one-off plan (EXECUTE), planned for this shopper and these SKUs: a cached generic plan may count
+    -- through interaction_history_user_type_idx, scanning every cart add of the shopper for every SKU.
+    execute $favorites$
+      insert into public.customer_preferences as cp
+        (user_id, preference_type, preference_key, confidence, reason, source, times_confirmed, last_confirmed_at)
+      select $1, 'favorite', c.sku, private.cart_add_favorite_confidence(c.adds),
+             format('Added to cart %s times', c.adds), 'inferred', c.adds, now()
+        from (
+          select s.sku,
+                 (select count(*)::integer from public.interaction_history as ih
+                   where ih.user_id = $1 and ih.interaction_type = 'cart_add' and ih.interaction_key = s.sku
+                     and ih.created_at > s.since) as adds
+            from (select d.sku,
+                         case when $3
+                              then private.evidence_since($1, 'preference', 'favorite', d.sku)
+                              else '-infinity'::timestamptz end as since
+                    from (select distinct e.event -> 'interaction_value' ->> 'sku' as sku
+                            from jsonb_array_elements($2) as e(event)
+                           where e.event ->> 'interaction_type' = 'cart_add') as d
+                  -- A fence: each SKU's evidence_since is computed once, and the count becomes an index-only range
+                  -- scan of interaction_history_cart_add_idx (pulled up, the call would be a filter on every row).
+                  offset 0) as s
+          offset 0  -- and each SKU is counted once, not once for the filter and once for the row
+        ) as c
+       where private.cart_add_favorite_confidence(c.adds) is not null
+      on conflict on constraint customer_preferences_user_type_key_key do update
+        set confidence = excluded.confidence, reason = excluded.reason, source = excluded.source,
+            times_confirmed = excluded.times_confirmed, last_confirmed_at = excluded.last_confirmed_at
+        -- Ours to recount; a purchase pattern only when the cart adds are stronger evidence; never what was said.
+        where cp.source = 'inferred' or (cp.source = 'pattern' and excluded.confidence > cp.confidence);
+    $favorites$ using p_user_id, p_events, v_has_suppressions;
   end if;
   return v_ids;
 end;

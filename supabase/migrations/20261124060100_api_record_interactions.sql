@@ -24,9 +24,10 @@ begin
     return format('events[%s] must be a JSON object (an event), not %s.', p_index,
                   coalesce(jsonb_typeof(p_event), 'missing'));
   end if;
-  select k into v_unknown from jsonb_object_keys(p_event) as k
-   where k not in ('interaction_type', 'interaction_key', 'interaction_value', 'session_id', 'message_id') limit 1;
-  if v_unknown is not null then
+  -- An expression, not a query: this runs for every event of a batch.
+  v_value := p_event - array['interaction_type', 'interaction_key', 'interaction_value', 'session_id', 'message_id'];
+  if v_value <> '{}'::jsonb then
+    select min(k) into v_unknown from jsonb_object_keys(v_value) as k;
     return format('%s%s is not a field of an event; an event has interaction_type, interaction_key, '
                   'interaction_value, session_id and message_id.', v_at, v_unknown);
   end if;
