@@ -17,6 +17,7 @@ as $$
 declare
   v_at text := case when p_index is null then '' else format('events[%s].', p_index) end;
   v_type jsonb;
+  v_field text;
   v_value jsonb;
   v_unknown text;
 begin
@@ -53,12 +54,14 @@ begin
                     v_at, private.json_excerpt(v_type));
   end case;
 
-  v_value := nullif(p_event -> 'interaction_key', 'null'::jsonb);
-  if v_value is not null and (jsonb_typeof(v_value) <> 'string' or char_length(v_value #>> '{}') not between 1 and 255)
-  then
-    return format('%sinteraction_key must be a non-empty string of at most 255 characters, not %s.', v_at,
-                  private.json_excerpt(v_value));
-  end if;
+  foreach v_field in array array['interaction_key', 'message_id'] loop
+    v_value := nullif(p_event -> v_field, 'null'::jsonb);
+    if v_value is not null and (jsonb_typeof(v_value) <> 'string' or char_length(v_value #>> '{}') not between 1 and 255)
+    then
+      return format('%s%s must be a non-empty string of at most 255 characters, not %s.', v_at, v_field,
+                    private.json_excerpt(v_value));
+    end if;
+  end loop;
 
   v_value := nullif(p_event -> 'interaction_value', 'null'::jsonb);
   if v_value is not null and jsonb_typeof(v_value) <> 'object' then
@@ -82,13 +85,6 @@ begin
   if v_value is not null and (jsonb_typeof(v_value) <> 'string' or (v_value #>> '{}') !~*
       '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$') then
     return format('%ssession_id must be a UUID, not %s.', v_at, private.json_excerpt(v_value));
-  end if;
-
-  v_value := nullif(p_event -> 'message_id', 'null'::jsonb);
-  if v_value is not null and (jsonb_typeof(v_value) <> 'string' or char_length(v_value #>> '{}') not between 1 and 255)
-  then
-    return format('%smessage_id must be a non-empty string of at most 255 characters, not %s.', v_at,
-                  private.json_excerpt(v_value));
   end if;
 
   if v_type #>> '{}' = 'cart_add' then
