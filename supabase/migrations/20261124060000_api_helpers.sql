@@ -94,6 +94,22 @@ as $$
 $$;
 revoke all on function private.json_excerpt(jsonb) from public, anon, authenticated, service_role;
 
+-- Fail the call with a validation helper's sentence (SQLSTATE 22023, which PostgREST answers with 400);
+-- nothing when there is no problem.
+create or replace function private.raise_invalid(p_problem text)
+returns void
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  if p_problem is not null then
+    raise exception using errcode = '22023', message = p_problem;
+  end if;
+end;
+$$;
+revoke all on function private.raise_invalid(text) from public, anon, authenticated, service_role;
+
 -- An item (a cart add, a checkout line, a side of a swap): {"sku", "name", "category", "brand", "price",
 -- "quantity", "tags"}. sku is required; price and quantity too when `p_priced` (a checkout line). Other fields are
 -- kept as sent. `p_path` names the item in the message: item, checkout.items[2], events[3].interaction_value.

@@ -119,9 +119,7 @@ declare
     'message_id', record_interaction.message_id);
   v_problem text := private.event_problem(v_event, null);
 begin
-  if v_problem is not null then
-    raise exception using errcode = '22023', message = v_problem;
-  end if;
+  perform private.raise_invalid(v_problem);
   return (private.insert_events(v_user_id, jsonb_build_array(v_event)))[1];
 end;
 $$;
@@ -162,9 +160,7 @@ begin
    where p.problem is not null
    order by p.ord
    limit 1;
-  if v_problem is not null then
-    raise exception using errcode = '22023', message = v_problem;
-  end if;
+  perform private.raise_invalid(v_problem);
   if v_count > 0 then
     perform private.insert_events(v_user_id, record_interactions.events);
   end if;

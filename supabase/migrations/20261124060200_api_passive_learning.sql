@@ -102,9 +102,7 @@ declare
   v_user_id uuid := private.require_shopper('record_cart_add');
   v_problem text := private.item_problem(record_cart_add.item, 'item', false);
 begin
-  if v_problem is not null then
-    raise exception using errcode = '22023', message = v_problem;
-  end if;
+  perform private.raise_invalid(v_problem);
   return (private.insert_events(v_user_id, jsonb_build_array(jsonb_build_object(
     'interaction_type', 'cart_add',
     'interaction_value', record_cart_add.item,
@@ -133,9 +131,7 @@ declare
   v_value jsonb;
   v_existing record;
 begin
-  if v_problem is not null then
-    raise exception using errcode = '22023', message = v_problem;
-  end if;
+  perform private.raise_invalid(v_problem);
   v_order_id := record_checkout.checkout ->> 'order_id';
   select sum((i.item ->> 'quantity')::integer), round(sum((i.item ->> 'price')::numeric * (i.item ->> 'quantity')::integer), 2)
     into v_item_count, v_total
@@ -205,9 +201,7 @@ begin
   elsif v_problem is null and char_length(record_swap.reason) > 1000 then
     v_problem := format('reason must be at most 1000 characters, not %s.', char_length(record_swap.reason));
   end if;
-  if v_problem is not null then
-    raise exception using errcode = '22023', message = v_problem;
-  end if;
+  perform private.raise_invalid(v_problem);
 
   v_id := (private.insert_events(v_user_id, jsonb_build_array(jsonb_build_object(
     'interaction_type', 'swap',

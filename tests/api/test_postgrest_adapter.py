@@ -133,92 +133,26 @@ def _body(code: str, message: str, hint: str | None = None) -> dict[str, str | N
     return {"code": code, "message": message, "details": None, "hint": hint}
 
 
+AS_SHOPPER = Identity.shopper(SHOPPER, SHOPPER_JWT)
+# What PostgREST answers (HTTP status, JSON body) -> the exception the client raises, and its status.
+ERROR_CASES = {
+    "22023": (AS_SHOPPER, 400, _body("22023", "item.sku is required."), InvalidInput, 400),
+    "P0001": (AS_SHOPPER, 400, _body("P0001", "raised without a code"), InvalidInput, 400),
+    "42501-anon": (Identity.anonymous(), 401, _body("42501", "permission denied"), NotAuthorized, 401),
+    "42501-shopper": (AS_SHOPPER, 403, _body("42501", "f needs a signed-in shopper."), NotAuthorized, 403),
+    "PGRST301": (AS_SHOPPER, 401, _body("PGRST301", "JWT expired"), NotAuthorized, 401),
+    "23505": (AS_SHOPPER, 409, _body("23505", "order A-1 was already recorded."), Conflict, 409),
+    "PGRST202": (AS_SHOPPER, 404, _body("PGRST202", "Could not find the function"), NotFound, 404),
+    "PT402": (AS_SHOPPER, 402, _body("PT402", "Payment required"), InvalidInput, 402),
+    "57P01": (AS_SHOPPER, 503, _body("57P01", "terminating connection"), ServiceUnavailable, 503),
+    "XX000": (AS_SHOPPER, 500, _body("XX000", "internal error"), MemoryApiError, 500),
+}
+
+
 @pytest.mark.parametrize(
     ("identity", "status", "body", "expected", "expected_status"),
-    [
-        pytest.param(
-            Identity.shopper(SHOPPER, SHOPPER_JWT),
-            400,
-            _body("22023", "item.sku is required: every item needs its SKU."),
-            InvalidInput,
-            400,
-            id="22023",
-        ),
-        pytest.param(
-            Identity.shopper(SHOPPER, SHOPPER_JWT),
-            400,
-            _body("P0001", "raised without a code"),
-            InvalidInput,
-            400,
-            id="P0001",
-        ),
-        pytest.param(
-            Identity.anonymous(),
-            401,
-            _body("42501", "permission denied for function record_message"),
-            NotAuthorized,
-            401,
-            id="42501-anon",
-        ),
-        pytest.param(
-            Identity.shopper(SHOPPER, SHOPPER_JWT),
-            403,
-            _body("42501", "record_message needs a signed-in shopper, but shopper x does not exist."),
-            NotAuthorized,
-            403,
-            id="42501-shopper",
-        ),
-        pytest.param(
-            Identity.shopper(SHOPPER, SHOPPER_JWT),
-            401,
-            _body("PGRST301", "JWT expired"),
-            NotAuthorized,
-            401,
-            id="PGRST301",
-        ),
-        pytest.param(
-            Identity.shopper(SHOPPER, SHOPPER_JWT),
-            409,
-            _body("23505", 'checkout.order_id "A-1" was already recorded with different contents.'),
-            Conflict,
-            409,
-            id="23505",
-        ),
-        pytest.param(
-            Identity.shopper(SHOPPER, SHOPPER_JWT),
-            404,
-            _body(
-                "PGRST202", "Could not find the function public.record_message(content) in the schema cache"
-            ),
-            NotFound,
-            404,
-            id="PGRST202",
-        ),
-        pytest.param(
-            Identity.shopper(SHOPPER, SHOPPER_JWT),
-            402,
-            _body("PT402", "Payment required"),
-            InvalidInput,
-            402,
-            id="PT402",
-        ),
-        pytest.param(
-            Identity.shopper(SHOPPER, SHOPPER_JWT),
-            503,
-            _body("57P01", "terminating connection"),
-            ServiceUnavailable,
-            503,
-            id="57P01",
-        ),
-        pytest.param(
-            Identity.shopper(SHOPPER, SHOPPER_JWT),
-            500,
-            _body("XX000", "internal error"),
-            MemoryApiError,
-            500,
-            id="XX000",
-        ),
-    ],
+    ERROR_CASES.values(),
+    ids=ERROR_CASES.keys(),
 )
 def test_postgrest_error_bodies_become_the_projects_exceptions(
     identity: Identity,
