@@ -139,6 +139,7 @@ as $$
 declare
   v_user_id uuid := private.require_shopper('record_interactions');
   v_max_events constant integer := 1000;
+  v_max_bytes constant integer := 8388608;
   v_count integer;
   v_problem text;
 begin
@@ -152,6 +153,12 @@ begin
     raise exception using errcode = '22023',
       message = format('events holds %s events, but a batch holds at most %s; split it into smaller batches.',
                        v_count, v_max_events);
+  end if;
+  -- Each event may hold up to 256 KiB, but a batch as a whole stays small enough for one request.
+  if pg_catalog.pg_column_size(record_interactions.events) > v_max_bytes then
+    raise exception using errcode = '22023',
+      message = format('events takes %s bytes, but a batch takes at most %s (8 MiB); split it into smaller batches.',
+                       pg_catalog.pg_column_size(record_interactions.events), v_max_bytes);
   end if;
   -- All or nothing: the first bad event (in array order) fails the whole batch before anything is written.
   select p.problem into v_problem
@@ -170,4 +177,4 @@ $$;
 revoke execute on function public.record_interactions(jsonb) from public, anon, authenticated, service_role;
 grant execute on function public.record_interactions(jsonb) to authenticated;
 comment on function public.record_interactions(jsonb) is
-  'Log a batch of at most 1000 events of the signed-in shopper atomically (all or none) and return how many.';
+  'Log a batch of at most 1000 events (8 MiB) of the signed-in shopper atomically (all or none); return how many.';

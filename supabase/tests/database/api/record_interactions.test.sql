@@ -1,6 +1,6 @@
 -- record_interaction and record_interactions: one event or an atomic, bounded batch.
 begin;
-select plan(24);
+select plan(25);
 
 select tests.create_supabase_user('alice');
 select tests.create_supabase_user('bob');
@@ -84,6 +84,10 @@ select throws_ok($$ select public.record_interactions(events => (select jsonb_ag
     from generate_series(1, 1001))) $$,
   '22023', 'events holds 1001 events, but a batch holds at most 1000; split it into smaller batches.',
   'an oversized batch is refused, stating the bound');
+select throws_like($$ select public.record_interactions(events => (select jsonb_agg(jsonb_build_object('interaction_type', 'search',
+    'interaction_value', jsonb_build_object('blob', repeat(md5(g::text), 4000)))) from generate_series(1, 80) as g)) $$,
+  'events takes % bytes, but a batch takes at most 8388608 (8 MiB); split it into smaller batches.',
+  'a batch larger than 8 MiB is refused, stating the bound');
 select tests.clear_authentication();
 select is((select count(*) from public.interaction_history), (select n from before_bad),
   'no bad call wrote anything: a failed batch leaves no partial rows');
