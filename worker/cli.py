@@ -10,9 +10,16 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from worker.commands import demo
+from worker.commands import chat, context, demo, explain, export, forget
 
-COMMANDS = [demo]
+COMMANDS = [
+    demo,
+    chat,
+    context,
+    explain,
+    export,
+    forget,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -116,14 +116,16 @@ begin
   ranked as (
     select s.*,
       row_number() over (partition by s.section
-                         order by s.relevance desc, s.confidence desc, s.seen_at desc, s.id) as section_rank
+                         order by s.relevance desc, s.confidence desc, s.seen_at desc,
+                                  s.evidence_count desc, s.id) as section_rank
     from scored as s
   ),
   within_section as (
     -- The size budget: a cap per section...
     select r.*,
       row_number() over (partition by r.safety
-                         order by r.relevance desc, r.confidence desc, r.seen_at desc, r.id) as overall_rank
+                         order by r.relevance desc, r.confidence desc, r.seen_at desc,
+                                  r.evidence_count desc, r.id) as overall_rank
     from ranked as r
     where r.safety
        or r.section_rank <= case r.section when 'dislikes' then 5 when 'favorites' then 5 when 'brands' then 4
