@@ -70,7 +70,7 @@ def test_a_milk_question_ranks_milk_and_dairy_first(db: Database) -> None:
         user_id = load_example_shopper(conn)
         plain = calls.memory_context(conn, user_id)
         asked = calls.memory_context(conn, user_id, query="What milk should I get?")
-    assert [item.key for item in plain.favorites][0] == "milk-whole-gal"  # confidence tie broken by recency
+    assert plain.favorites[0].key == "milk-whole-gal"  # a confidence tie is broken by the evidence
     assert asked.favorites[0].key == "milk-whole-gal"
     assert asked.patterns[0].key == "dairy"
     assert plain.patterns[0].key == "evening"
