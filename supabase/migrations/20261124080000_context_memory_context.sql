@@ -16,6 +16,7 @@ as $$
 declare
   v_user uuid := (select auth.uid());
   v_terms text[] := '{}';
+  v_pattern text;
   v_result jsonb;
 begin
   if v_user is null then
@@ -62,10 +63,16 @@ begin
       union all
       select s.related from words as w join synonyms as s on s.term = w.term
     ) as t;
-    -- A bound on the work per call, whatever the query.
+    -- A bound on the work per call, whatever the query; one regular expression for all the terms (they are
+    -- [a-z0-9]+, so nothing in them needs escaping). Relevance = how many times the terms occur in an item.
     v_terms := v_terms[1:24];
+    if cardinality(v_terms) > 0 then
+      v_pattern := '\m(' || array_to_string(v_terms, '|') || ')';
+    end if;
   end if;
 
+  -- One pass: the candidates (one index range per table), scored, ranked within their section and then overall,
+  -- aggregated per section. Every CTE is referenced once, so the planner inlines them all.
   with candidates as (
     select
       case p.preference_type when 'allergy' then 'allergies' when 'dietary' then 'dietary'
@@ -74,66 +81,58 @@ begin
       p.confidence, p.reason, p.source, p.times_confirmed as evidence_count,
       coalesce(p.last_confirmed_at, p.updated_at) as seen_at, p.updated_at,
       null::jsonb as figures, null::timestamptz as expires_at,
-      translate(lower(concat_ws(' ', p.preference_key, p.preference_value, p.reason)), '_-:', '   ') as haystack
+      concat_ws(' ', p.preference_key, p.preference_value, p.reason) as haystack
     from public.customer_preferences as p
     where p.user_id = v_user
       -- Safety first: allergies and dietary restrictions whatever the floor.
       and (p.preference_type in ('allergy', 'dietary') or p.confidence >= memory_context.min_confidence)
     union all
     select
-      'patterns', sp.id, sp.pattern_type, sp.pattern_key, null, sp.confidence,
-      (select string_agg(f.key || ': ' || f.value, ', ' order by f.key)
-         from jsonb_each_text(sp.pattern_value) as f where jsonb_typeof(sp.pattern_value -> f.key) <> 'object'),
-      'pattern', sp.occurrence_count, sp.last_occurrence, sp.updated_at, sp.pattern_value, null,
-      translate(lower(sp.pattern_type || ' ' || sp.pattern_key), '_-:', '   ')
+      'patterns', sp.id, sp.pattern_type, sp.pattern_key, null, sp.confidence, null, 'pattern',
+      sp.occurrence_count, sp.last_occurrence, sp.updated_at, sp.pattern_value, null,
+      sp.pattern_type || ' ' || sp.pattern_key
     from public.shopping_patterns as sp
     where sp.user_id = v_user
       and sp.confidence >= memory_context.min_confidence
       and sp.last_occurrence >= now() - interval '90 days'
     union all
     select
-      'insights', mi.id, mi.insight_type, mi.insight_key, mi.insight_value, mi.confidence,
-      (select string_agg(f.key || ': ' || f.value, ', ' order by f.key)
-         from jsonb_each_text(mi.supporting_data) as f
-        where jsonb_typeof(mi.supporting_data -> f.key) not in ('object', 'array')),
-      'inferred',
-      (select count(*)::integer from jsonb_object_keys(mi.supporting_data)),
-      mi.updated_at, mi.updated_at, mi.supporting_data, mi.expires_at,
-      translate(lower(concat_ws(' ', mi.insight_type, mi.insight_key, mi.insight_value)), '_-:', '   ')
+      'insights', mi.id, mi.insight_type, mi.insight_key, mi.insight_value, mi.confidence, null, 'inferred',
+      null, mi.updated_at, mi.updated_at, mi.supporting_data, mi.expires_at,
+      concat_ws(' ', mi.insight_type, mi.insight_key, mi.insight_value)
     from public.memory_insights as mi
     where mi.user_id = v_user
       and mi.confidence >= memory_context.min_confidence
       and (mi.expires_at is null or mi.expires_at > now())
   ),
-  scored as (
-    select c.*,
-      case when cardinality(v_terms) = 0 then 0
-           else (select count(*)::integer from unnest(v_terms) as t(term) where c.haystack ~ ('\m' || t.term)) end
-        as relevance,
-      c.section in ('allergies', 'dietary') as safety
-    from candidates as c
-  ),
   ranked as (
-    select s.*,
-      row_number() over (partition by s.section
-                         order by s.relevance desc, s.confidence desc, s.seen_at desc,
-                                  s.evidence_count desc, s.id) as section_rank
-    from scored as s
+    select c.*,
+      row_number() over (partition by c.section
+                         order by c.relevance desc, c.confidence desc, c.seen_at desc,
+                                  c.evidence_count desc nulls last, c.id) as section_rank
+    from (
+      select c.*,
+        case when v_pattern is null then 0 else regexp_count(c.words, v_pattern) end as relevance,
+        c.section in ('allergies', 'dietary') as safety
+      from (select c.*, case when v_pattern is not null then translate(lower(c.haystack), '_-:', '   ') end as words
+              from candidates as c) as c
+    ) as c
   ),
-  within_section as (
-    -- The size budget: a cap per section...
+  capped as (
+    -- The size budget: a cap per section, then one overall, so that a heavy shopper's block stays short.
     select r.*,
-      row_number() over (partition by r.safety
-                         order by r.relevance desc, r.confidence desc, r.seen_at desc,
-                                  r.evidence_count desc, r.id) as overall_rank
+      r.safety or r.section_rank <= case r.section when 'dislikes' then 5 when 'favorites' then 5
+                                                   when 'brands' then 4 when 'patterns' then 4 else 4 end
+        as within_section
     from ranked as r
-    where r.safety
-       or r.section_rank <= case r.section when 'dislikes' then 5 when 'favorites' then 5 when 'brands' then 4
-                                           when 'patterns' then 4 else 4 end
   ),
   chosen as (
-    -- ...and one overall, so that a heavy shopper's block stays short.
-    select w.* from within_section as w where w.safety or w.overall_rank <= 16
+    select c.*,
+      c.safety or (c.within_section
+                   and row_number() over (partition by c.safety, c.within_section
+                                          order by c.relevance desc, c.confidence desc, c.seen_at desc,
+                                                   c.evidence_count desc nulls last, c.id) <= 16) as chosen
+    from capped as c
   ),
   sections as (
     select
@@ -141,32 +140,32 @@ begin
       jsonb_agg(
         jsonb_strip_nulls(jsonb_build_object(
           'id', ch.id, 'type', ch.memory_type, 'key', ch.memory_key, 'value', ch.memory_value,
-          'confidence', ch.confidence, 'reason', ch.reason, 'source', ch.source,
-          'evidence_count', ch.evidence_count, 'updated_at', ch.updated_at, 'last_seen_at', ch.seen_at,
+          'confidence', ch.confidence,
+          -- A pattern's or an insight's reason is its figures, in words: "orders: 24, range: 18:00-21:00".
+          'reason', coalesce(ch.reason, (select string_agg(f.key || ': ' || f.value, ', ' order by f.key)
+                                           from jsonb_each_text(ch.figures) as f
+                                          where jsonb_typeof(ch.figures -> f.key) not in ('object', 'array'))),
+          'source', ch.source,
+          'evidence_count', coalesce(ch.evidence_count,
+                                     (select count(*)::integer from jsonb_object_keys(ch.figures))),
+          'updated_at', ch.updated_at, 'last_seen_at', ch.seen_at,
           'relevance', ch.relevance, 'figures', ch.figures, 'expires_at', ch.expires_at))
-        order by ch.section_rank) as items
+        order by ch.section_rank) filter (where ch.chosen) as items,
+      count(*) filter (where not ch.chosen) as left_out
     from chosen as ch
     group by ch.section
-  ),
-  omitted as (
-    select c.section, count(*) - count(ch.id) as left_out
-    from candidates as c left join chosen as ch on ch.id = c.id
-    group by c.section
   )
-  select jsonb_build_object(
-    'generated_at', now(),
-    'min_confidence', memory_context.min_confidence,
-    'query', memory_context.query,
-    'query_terms', to_jsonb(v_terms),
-    'allergies', coalesce((select s.items from sections as s where s.section = 'allergies'), '[]'),
-    'dietary', coalesce((select s.items from sections as s where s.section = 'dietary'), '[]'),
-    'dislikes', coalesce((select s.items from sections as s where s.section = 'dislikes'), '[]'),
-    'favorites', coalesce((select s.items from sections as s where s.section = 'favorites'), '[]'),
-    'brands', coalesce((select s.items from sections as s where s.section = 'brands'), '[]'),
-    'patterns', coalesce((select s.items from sections as s where s.section = 'patterns'), '[]'),
-    'insights', coalesce((select s.items from sections as s where s.section = 'insights'), '[]'),
-    'omitted', coalesce((select jsonb_object_agg(o.section, o.left_out) from omitted as o where o.left_out > 0), '{}')
-  ) into v_result;
+  select
+    jsonb_build_object(
+      'generated_at', now(), 'min_confidence', memory_context.min_confidence, 'query', memory_context.query,
+      'query_terms', to_jsonb(v_terms),
+      'allergies', '[]'::jsonb, 'dietary', '[]'::jsonb, 'dislikes', '[]'::jsonb, 'favorites', '[]'::jsonb,
+      'brands', '[]'::jsonb, 'patterns', '[]'::jsonb, 'insights', '[]'::jsonb)
+    || coalesce(jsonb_object_agg(s.section, s.items) filter (where s.items is not null), '{}')
+    || jsonb_build_object('omitted',
+                          coalesce(jsonb_object_agg(s.section, s.left_out) filter (where s.left_out > 0), '{}'))
+    into v_result
+  from sections as s;
 
   return v_result;
 end;

@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg.types.json import Jsonb  # noqa: F401  (re-exported for callers building arguments)
+from psycopg.rows import dict_row
 
 from worker.config import Settings
 from worker.db.request import set_request_context, shopper_claims
@@ -111,7 +111,7 @@ def export_memories(conn: psycopg.Connection[Any], user_id: UUID) -> MemoryExpor
 
 def my_memories(conn: psycopg.Connection[Any], user_id: UUID) -> list[dict[str, Any]]:
     with as_shopper(conn, user_id):
-        cursor = conn.cursor(row_factory=psycopg.rows.dict_row)
+        cursor = conn.cursor(row_factory=dict_row)
         return cursor.execute(
             "select * from public.my_memories order by memory_kind, memory_type, confidence desc, memory_key"
         ).fetchall()
