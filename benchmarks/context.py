@@ -28,18 +28,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 
 import psycopg
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from worker.db import schema  # noqa: E402
-from worker.db.server import LocalPostgres  # noqa: E402
-from worker.prompt import calls  # noqa: E402
-from worker.prompt.render import render_memory_block  # noqa: E402
-from worker.prompt.tokens import estimate_tokens  # noqa: E402
+from worker.db import schema
+from worker.db.server import LocalPostgres
+from worker.prompt import calls
+from worker.prompt.render import render_memory_block
+from worker.prompt.tokens import estimate_tokens
 
 GENERATE_USERS = """
 insert into auth.users (instance_id, id, aud, role, email, raw_app_meta_data, created_at, updated_at)
@@ -110,7 +107,8 @@ select u.id, spec.kind,
 from bench_users as u
 cross join words as w
 cross join lateral (
-  values ('category_preference', case when u.heavy then 25 else 3 end), ('time_of_day', case when u.heavy then 4 else 1 end),
+  values ('category_preference', case when u.heavy then 25 else 3 end),
+         ('time_of_day', case when u.heavy then 4 else 1 end),
          ('day_of_week', case when u.heavy then 3 else 2 end), ('frequency', 1), ('basket_size', 1)) as spec(kind, n)
 cross join lateral generate_series(1, spec.n) as g;
 
@@ -225,8 +223,9 @@ def report(label: str, rows: list[tuple[str, float]]) -> None:
     unprotected = by_kind[kinds[2]]
     print(f"  ratio memory_context / plain select: p50 {percentile(shopper, 0.5) / percentile(plain, 0.5):.2f}x,"
           f" p99 {percentile(shopper, 0.99) / percentile(plain, 0.99):.2f}x")
-    print(f"  ratio memory_context with RLS / without: p50 {percentile(shopper, 0.5) / percentile(unprotected, 0.5):.2f}x,"
-          f" p99 {percentile(shopper, 0.99) / percentile(unprotected, 0.99):.2f}x")
+    with_rls = (percentile(shopper, 0.5) / percentile(unprotected, 0.5),
+                percentile(shopper, 0.99) / percentile(unprotected, 0.99))
+    print(f"  ratio memory_context with RLS / without: p50 {with_rls[0]:.2f}x, p99 {with_rls[1]:.2f}x")
 
 
 def main() -> int:
@@ -294,7 +293,8 @@ def main() -> int:
                 groups: dict[str, list[UUID]] = {}
                 for label, heavy in (("typical", False), ("heavy", True)):
                     groups[label] = [row[0] for row in conn.execute(
-                        "select id from bench_users where heavy = %s order by random() limit %s", (heavy, args.samples))]
+                        "select id from bench_users where heavy = %s order by random() limit %s",
+                        (heavy, args.samples))]
                 for label, query in (("typical", None), ("heavy", None), ("heavy", "what milk should I get")):
                     rows = []
                     for _ in range(ROUNDS):  # the kinds alternate, so that drift hits them alike
