@@ -237,7 +237,7 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=5, help="calls per sampled shopper")
     args = parser.parse_args()
     heavy_each = args.interactions // 10 // args.heavy
-    typical_each = (args.interactions - heavy_each * args.heavy) // (args.shoppers - args.heavy)
+    typical_each = -(-(args.interactions - heavy_each * args.heavy) // (args.shoppers - args.heavy))  # ceil
 
     bin_dir = Path(os.environ["CMS_PG_BIN"]) if os.environ.get("CMS_PG_BIN") else None
     with tempfile.TemporaryDirectory(prefix="cms-bench-") as tmp:
@@ -265,6 +265,7 @@ def main() -> int:
                 conn.execute(GENERATE_INTERACTIONS.replace("%(heavy_each)s", str(heavy_each))
                              .replace("%(typical_each)s", str(typical_each)).encode())
                 conn.execute("vacuum analyze")
+                conn.execute("checkpoint")  # so that no write-back of the load runs during the timings
                 print(f"interactions generated and indexed in {time.monotonic() - started:.0f} s")
                 counts = conn.execute(
                     "select (select count(*) from auth.users), (select count(*) from public.interaction_history),"
