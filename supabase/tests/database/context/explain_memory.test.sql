@@ -1,7 +1,7 @@
 -- explain_memory: a memory with the evidence behind it (interactions for a preference, figures and orders for a
 -- pattern, supporting data for an insight); someone else's id or an unknown id is one and the same 404.
 begin;
-select plan(11);
+select plan(12);
 
 select tests.create_supabase_user('alice');
 select tests.create_supabase_user('bob');
@@ -71,6 +71,10 @@ select is(
 select is(
   public.explain_memory('00000000-0000-0000-0000-0000000000d1') #>> '{evidence,interactions,0,id}', '00000000-0000-0000-0000-0000000000e4',
   'an insight is explained by its supporting data and the interactions it names');
+select is(
+  public.explain_memory('00000000-0000-0000-0000-0000000000e6') #>> '{memory,value,content}',
+  'I am allergic to peanuts, please remember',
+  'a single logged event is shown as itself');
 select throws_ok(
   $$select public.explain_memory('00000000-0000-0000-0000-0000000000b1')$$, 'PT404', 'No memory with that id.',
   'another shopper''s memory is not found');

@@ -1,7 +1,7 @@
 -- forget_memory: gone wherever it lived, suppressed against old evidence, lifted by a new explicit statement;
 -- someone else's or an unknown id changes nothing.
 begin;
-select plan(13);
+select plan(14);
 
 select tests.create_supabase_user('alice');
 select tests.create_supabase_user('bob');
@@ -14,6 +14,9 @@ insert into public.memory_insights (id, user_id, insight_type, insight_key, insi
 values ('00000000-0000-0000-0000-0000000000a3', tests.get_supabase_uid('alice'), 'persona', 'budget_conscious', 'Chooses store brands', 0.85);
 insert into public.interaction_history (id, user_id, interaction_type, interaction_key)
 values ('00000000-0000-0000-0000-0000000000a4', tests.get_supabase_uid('alice'), 'cart_add', 'milk-whole-gal');
+insert into private.interaction_archive (id, user_id, interaction_type, interaction_key, created_at)
+values ('00000000-0000-0000-0000-0000000000a5', tests.get_supabase_uid('alice'), 'checkout', 'order-2025-01',
+        now() - interval '13 months');
 
 -- As alice ---------------------------------------------------------------------------------------------------------
 select tests.authenticate_as('alice');
@@ -32,6 +35,9 @@ select is(
   public.forget_memory('00000000-0000-0000-0000-0000000000a4') - 'id',
   '{"forgotten": true, "memory_kind": "interaction", "memory_type": "cart_add", "memory_key": "milk-whole-gal", "suppressed": false}',
   'a single logged event can be forgotten');
+select is(
+  public.forget_memory('00000000-0000-0000-0000-0000000000a5') ->> 'memory_key', 'order-2025-01',
+  'an archived event can be forgotten too');
 select throws_ok(
   $$select public.forget_memory('00000000-0000-0000-0000-0000000000b1')$$, 'PT404', 'No memory with that id.',
   'another shopper''s memory cannot be forgotten, and its existence is not revealed');
