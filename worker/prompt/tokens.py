@@ -1,10 +1,10 @@
 """A token estimate for the prompt block, offline.
 
-Claude's tokenizer is not published and the token-counting endpoint cannot be reached here; tiktoken's encodings are
-OpenAI's, fetched from the network on first use. So this is a documented approximation, chosen to over-count rather
-than under-count: every run of letters or digits costs one token per 4 characters (at least one), every other
-non-space character costs one token. On English prose it lands within about 10-20% above BPE counts (cl100k gives
-about 4 characters a token); identifiers such as "milk-whole-gal" and "[m12]" are counted piece by piece."""
+Claude's tokenizer is not published and its token-counting endpoint cannot be reached from here; tiktoken's
+encodings are OpenAI's and are downloaded on first use. So this is a documented approximation that errs high:
+each run of letters or of digits costs one token per 4 characters (at least one), and every other non-space
+character (punctuation, brackets, hyphens) costs one token of its own. BPE tokenizers merge common words and
+punctuation pairs, so real counts are expected to be lower; "[m12]" counts 4 and "milk-whole-gal" 6 here."""
 
 from __future__ import annotations
 
