@@ -15,7 +15,9 @@ neither the network nor the driver is counted. For each sampled shopper, interle
      every column memory_context reads) fetched by user_id on the same indexes as the superuser, without RLS,
      aggregated into an array so that every row is materialised;
   3. `memory_context()` as the superuser with the same claims (RLS bypassed), to separate the cost of RLS from the
-     cost of the ranking and the JSON.
+     cost of the ranking and the JSON;
+  4. the plain select returning the same rows as JSON (jsonb_agg of to_jsonb), the floor for any function that
+     hands rows to PostgREST as one JSON document.
 Each shopper is called once before timing (warm cache, as a hot shopper is in production).
 """
 
@@ -186,6 +188,15 @@ begin
                  mi.supporting_data::text, 'inferred', 0, mi.updated_at, mi.expires_at
             from public.memory_insights as mi
            where mi.user_id = u and (mi.expires_at is null or mi.expires_at > now())) as t;
+      elsif p_kind = 'plain select as JSON (no RLS)' then
+        select jsonb_agg(t.r) into v from (
+          select to_jsonb(p) as r from public.customer_preferences as p where p.user_id = u
+          union all
+          select to_jsonb(sp) from public.shopping_patterns as sp
+           where sp.user_id = u and sp.last_occurrence >= now() - interval '90 days'
+          union all
+          select to_jsonb(mi) from public.memory_insights as mi
+           where mi.user_id = u and (mi.expires_at is null or mi.expires_at > now())) as t;
       else
         v := public.memory_context(0.70, p_query);
       end if;
@@ -201,7 +212,8 @@ $$;
 """
 
 
-KINDS = ("memory_context (shopper, RLS)", "plain indexed select (no RLS)", "memory_context (superuser, no RLS)")
+KINDS = ("memory_context (shopper, RLS)", "plain indexed select (no RLS)", "memory_context (superuser, no RLS)",
+         "plain select as JSON (no RLS)")
 ROUNDS = 3
 
 
@@ -226,6 +238,10 @@ def report(label: str, rows: list[tuple[str, float]]) -> None:
     with_rls = (percentile(shopper, 0.5) / percentile(unprotected, 0.5),
                 percentile(shopper, 0.99) / percentile(unprotected, 0.99))
     print(f"  ratio memory_context with RLS / without: p50 {with_rls[0]:.2f}x, p99 {with_rls[1]:.2f}x")
+    as_json = by_kind[kinds[3]]
+    to_json = (percentile(shopper, 0.5) / percentile(as_json, 0.5),
+               percentile(shopper, 0.99) / percentile(as_json, 0.99))
+    print(f"  ratio memory_context / plain select as JSON: p50 {to_json[0]:.2f}x, p99 {to_json[1]:.2f}x")
 
 
 def main() -> int:
