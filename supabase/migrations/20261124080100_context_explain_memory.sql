@@ -21,6 +21,7 @@ declare
   v_insight public.memory_insights;
   v_event public.interaction_history;
   v_words text;
+  v_slug text;
   v_category text;
   v_evidence jsonb;
 begin
@@ -41,6 +42,8 @@ begin
     -- The key as words for a message search ("lactose_intolerant" -> "lactose intolerant"), regex-safe.
     v_words := nullif(regexp_replace(lower(translate(v_pref.preference_key, '_-', '  ')), '[^a-z0-9 ]', '', 'g'), '');
     v_words := regexp_replace(v_words, '([a-z]{3,})s$', '\1');
+    -- Brands are compared as slugs on both sides: 'Great Value', 'great-value' and 'GREAT VALUE' are one brand.
+    v_slug := trim(both '-' from regexp_replace(lower(v_pref.preference_key), '[^a-z0-9]+', '-', 'g'));
     select jsonb_build_object(
              'interaction_count', coalesce(max(e.total), 0),
              'interactions', coalesce(jsonb_agg(e.item order by e.created_at desc, e.id), '[]'))
@@ -60,7 +63,7 @@ begin
                                       then ih.interaction_value -> 'items' else '[]' end) as it(item)
                                where it.item ->> 'sku' = v_pref.preference_key
                                   or trim(both '-' from regexp_replace(lower(it.item ->> 'brand'), '[^a-z0-9]+', '-', 'g'))
-                                     = v_pref.preference_key))
+                                     = v_slug))
                  else ih.interaction_value end) as item
       from public.interaction_history as ih
       where ih.user_id = v_user
@@ -75,15 +78,15 @@ begin
                 and trim(both '-' from regexp_replace(lower(
                       case when ih.interaction_key = 'accepted' then ih.interaction_value #>> '{replacement,brand}'
                            else ih.interaction_value #>> '{original,brand}' end), '[^a-z0-9]+', '-', 'g'))
-                    = v_pref.preference_key)
+                    = v_slug)
           or (v_pref.preference_type = 'brand' and ih.interaction_type = 'cart_add'
                 and trim(both '-' from regexp_replace(lower(ih.interaction_value ->> 'brand'), '[^a-z0-9]+', '-', 'g'))
-                    = v_pref.preference_key)
+                    = v_slug)
           or (v_pref.preference_type = 'brand' and ih.interaction_type = 'checkout'
                 and jsonb_typeof(ih.interaction_value -> 'items') = 'array'
                 and exists (select from jsonb_array_elements(ih.interaction_value -> 'items') as it(item)
                             where trim(both '-' from regexp_replace(lower(it.item ->> 'brand'), '[^a-z0-9]+', '-', 'g'))
-                                  = v_pref.preference_key))
+                                  = v_slug))
           or (v_pref.preference_type in ('allergy', 'dietary', 'dislike') and ih.interaction_type = 'message'
                 and v_words is not null
                 and lower(ih.interaction_value ->> 'content') ~ ('\m' || v_words))
@@ -102,12 +105,14 @@ begin
       'evidence', v_evidence || jsonb_build_object('interactions_cap', v_evidence_cap));
   end if;
 
-  -- A pattern: its figures, and the orders of the 90-day window it was derived from.
+  -- A pattern: its figures, and the orders of the 90-day window it was derived from (for a category, the orders
+  -- holding it).
   select sp.* into v_pattern
   from public.shopping_patterns as sp
   where sp.id = explain_memory.memory_id and sp.user_id = v_user;
   if found then
-    v_category := case when v_pattern.pattern_type = 'category_preference' then v_pattern.pattern_key end;
+    v_category := case when v_pattern.pattern_type = 'category_preference'
+                       then trim(both '-' from regexp_replace(lower(v_pattern.pattern_key), '[^a-z0-9]+', '-', 'g')) end;
     select jsonb_build_object(
              'figures', v_pattern.pattern_value,
              'order_count', coalesce(max(o.total), 0),
@@ -121,10 +126,19 @@ begin
                'item_count', ih.interaction_value -> 'item_count', 'total', ih.interaction_value -> 'total',
                'created_at', ih.created_at) as item
       from public.interaction_history as ih
+      -- When the order was placed (the worker's clock for patterns), else when it was logged.
+      cross join lateral (
+        select coalesce(
+          case when ih.interaction_value ->> 'placed_at'
+                    ~ '^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)$'
+               then (ih.interaction_value ->> 'placed_at')::timestamptz end,
+          ih.created_at) as placed_at
+      ) as o
       where ih.user_id = v_user
         and ih.interaction_type = 'checkout'
-        and ih.created_at > v_pattern.last_occurrence - interval '90 days'
-        and ih.created_at <= v_pattern.last_occurrence + interval '1 day'
+        -- The 90 days before the pattern was last derived.
+        and o.placed_at > v_pattern.updated_at - interval '90 days'
+        and o.placed_at <= v_pattern.updated_at
         and (v_category is null
              or (jsonb_typeof(ih.interaction_value -> 'items') = 'array'
                  and exists (select from jsonb_array_elements(ih.interaction_value -> 'items') as it(item)

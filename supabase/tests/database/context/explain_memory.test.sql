@@ -29,7 +29,11 @@ values
   ('00000000-0000-0000-0000-0000000000e5', tests.get_supabase_uid('alice'), 'preference_stated', 'allergy:peanuts',
    '{"preference_type": "allergy", "preference_key": "peanuts", "source": "settings"}', now()),
   ('00000000-0000-0000-0000-0000000000e6', tests.get_supabase_uid('alice'), 'message', 'user_message',
-   '{"content": "I am allergic to peanuts, please remember"}', now());
+   '{"content": "I am allergic to peanuts, please remember"}', now()),
+  -- Logged today but placed 200 days ago: outside the pattern's 90-day window.
+  ('00000000-0000-0000-0000-0000000000e7', tests.get_supabase_uid('alice'), 'checkout', 'order-old',
+   jsonb_build_object('order_id', 'order-old', 'placed_at', now() - interval '200 days',
+                      'items', '[{"sku": "yogurt", "category": "Dairy"}]'::jsonb), now());
 insert into public.interaction_history (user_id, interaction_type, interaction_key, interaction_value)
 select tests.get_supabase_uid('bob'), 'cart_add', 'milk-whole-gal', '{"sku": "milk-whole-gal"}' from generate_series(1, 7);
 insert into public.shopping_patterns (id, user_id, pattern_type, pattern_key, pattern_value, confidence, occurrence_count, last_occurrence)
@@ -64,7 +68,7 @@ select is(
   public.explain_memory('00000000-0000-0000-0000-0000000000c1') #> '{evidence}',
   jsonb_build_object('figures', '{"percentage": 0.5, "orders": 1}'::jsonb, 'order_count', 1, 'orders_cap', 20)
     || jsonb_build_object('orders', public.explain_memory('00000000-0000-0000-0000-0000000000c1') #> '{evidence,orders}'),
-  'a pattern is explained by its figures');
+  'a pattern is explained by its figures and counts only the orders placed in its window');
 select is(
   public.explain_memory('00000000-0000-0000-0000-0000000000c1') #>> '{evidence,orders,0,order_id}', 'order-1',
   'and by the orders of its window that hold the category');
