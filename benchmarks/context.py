@@ -212,8 +212,12 @@ $$;
 """
 
 
-KINDS = ("memory_context (shopper, RLS)", "plain indexed select (no RLS)", "memory_context (superuser, no RLS)",
-         "plain select as JSON (no RLS)")
+KINDS = (
+    "memory_context (shopper, RLS)",
+    "plain indexed select (no RLS)",
+    "memory_context (superuser, no RLS)",
+    "plain select as JSON (no RLS)",
+)
 ROUNDS = 3
 
 
@@ -229,18 +233,26 @@ def report(label: str, rows: list[tuple[str, float]]) -> None:
     print(f"  {'':36} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'mean ms':>8}")
     for kind in kinds:
         values = by_kind[kind]
-        print(f"  {kind:36} {percentile(values, 0.50):8.3f} {percentile(values, 0.95):8.3f}"
-              f" {percentile(values, 0.99):8.3f} {statistics.fmean(values):8.3f}")
+        print(
+            f"  {kind:36} {percentile(values, 0.50):8.3f} {percentile(values, 0.95):8.3f}"
+            f" {percentile(values, 0.99):8.3f} {statistics.fmean(values):8.3f}"
+        )
     shopper, plain = by_kind[kinds[0]], by_kind[kinds[1]]
     unprotected = by_kind[kinds[2]]
-    print(f"  ratio memory_context / plain select: p50 {percentile(shopper, 0.5) / percentile(plain, 0.5):.2f}x,"
-          f" p99 {percentile(shopper, 0.99) / percentile(plain, 0.99):.2f}x")
-    with_rls = (percentile(shopper, 0.5) / percentile(unprotected, 0.5),
-                percentile(shopper, 0.99) / percentile(unprotected, 0.99))
+    print(
+        f"  ratio memory_context / plain select: p50 {percentile(shopper, 0.5) / percentile(plain, 0.5):.2f}x,"
+        f" p99 {percentile(shopper, 0.99) / percentile(plain, 0.99):.2f}x"
+    )
+    with_rls = (
+        percentile(shopper, 0.5) / percentile(unprotected, 0.5),
+        percentile(shopper, 0.99) / percentile(unprotected, 0.99),
+    )
     print(f"  ratio memory_context with RLS / without: p50 {with_rls[0]:.2f}x, p99 {with_rls[1]:.2f}x")
     as_json = by_kind[kinds[3]]
-    to_json = (percentile(shopper, 0.5) / percentile(as_json, 0.5),
-               percentile(shopper, 0.99) / percentile(as_json, 0.99))
+    to_json = (
+        percentile(shopper, 0.5) / percentile(as_json, 0.5),
+        percentile(shopper, 0.99) / percentile(as_json, 0.99),
+    )
     print(f"  ratio memory_context / plain select as JSON: p50 {to_json[0]:.2f}x, p99 {to_json[1]:.2f}x")
 
 
@@ -272,14 +284,20 @@ def main() -> int:
             with psycopg.connect(admin_url, autocommit=True) as conn:
                 conn.execute("set maintenance_work_mem = '512MB'; set work_mem = '64MB'")
                 started = time.monotonic()
-                conn.execute(GENERATE_USERS.replace("%(shoppers)s", str(args.shoppers))
-                             .replace("%(heavy)s", str(args.heavy)).encode())
+                conn.execute(
+                    GENERATE_USERS.replace("%(shoppers)s", str(args.shoppers))
+                    .replace("%(heavy)s", str(args.heavy))
+                    .encode()
+                )
                 with conn.transaction():
                     conn.execute(GENERATE_MEMORY.encode())
                 print(f"shoppers and memories generated in {time.monotonic() - started:.0f} s")
                 started = time.monotonic()
-                conn.execute(GENERATE_INTERACTIONS.replace("%(heavy_each)s", str(heavy_each))
-                             .replace("%(typical_each)s", str(typical_each)).encode())
+                conn.execute(
+                    GENERATE_INTERACTIONS.replace("%(heavy_each)s", str(heavy_each))
+                    .replace("%(typical_each)s", str(typical_each))
+                    .encode()
+                )
                 conn.execute("vacuum analyze")
                 conn.execute("checkpoint")  # so that no write-back of the load runs during the timings
                 print(f"interactions generated and indexed in {time.monotonic() - started:.0f} s")
@@ -289,36 +307,48 @@ def main() -> int:
                     " (select count(*) from public.shopping_patterns), (select count(*) from public.memory_insights)"
                 ).fetchone()
                 assert counts is not None
-                print(f"rows: {counts[0]:,} shoppers, {counts[1]:,} interactions, {counts[2]:,} preferences,"
-                      f" {counts[3]:,} patterns, {counts[4]:,} insights")
+                print(
+                    f"rows: {counts[0]:,} shoppers, {counts[1]:,} interactions, {counts[2]:,} preferences,"
+                    f" {counts[3]:,} patterns, {counts[4]:,} insights"
+                )
                 per_heavy = conn.execute(
                     "select (select count(*) from public.customer_preferences p where p.user_id = u.id),"
                     " (select count(*) from public.shopping_patterns s where s.user_id = u.id),"
                     " (select count(*) from public.memory_insights i where i.user_id = u.id),"
                     " (select count(*) from public.interaction_history h where h.user_id = u.id)"
-                    " from bench_users u where u.heavy limit 1").fetchone()
+                    " from bench_users u where u.heavy limit 1"
+                ).fetchone()
                 per_typical = conn.execute(
                     "select (select count(*) from public.customer_preferences p where p.user_id = u.id),"
                     " (select count(*) from public.shopping_patterns s where s.user_id = u.id),"
                     " (select count(*) from public.memory_insights i where i.user_id = u.id),"
                     " (select count(*) from public.interaction_history h where h.user_id = u.id)"
-                    " from bench_users u where not u.heavy limit 1").fetchone()
-                print(f"a heavy shopper: {per_heavy} / a typical shopper: {per_typical}"
-                      " (preferences, patterns, insights, interactions)")
+                    " from bench_users u where not u.heavy limit 1"
+                ).fetchone()
+                print(
+                    f"a heavy shopper: {per_heavy} / a typical shopper: {per_typical}"
+                    " (preferences, patterns, insights, interactions)"
+                )
 
                 conn.execute(TIMING_FUNCTION.encode())
                 groups: dict[str, list[UUID]] = {}
                 for label, heavy in (("typical", False), ("heavy", True)):
-                    groups[label] = [row[0] for row in conn.execute(
-                        "select id from bench_users where heavy = %s order by random() limit %s",
-                        (heavy, args.samples))]
+                    groups[label] = [
+                        row[0]
+                        for row in conn.execute(
+                            "select id from bench_users where heavy = %s order by random() limit %s",
+                            (heavy, args.samples),
+                        )
+                    ]
                 for label, query in (("typical", None), ("heavy", None), ("heavy", "what milk should I get")):
                     rows = []
                     for _ in range(ROUNDS):  # the kinds alternate, so that drift hits them alike
                         for kind in KINDS:
                             with conn.transaction():
-                                rows += conn.execute("select kind, ms from bench_pass(%s, %s, %s, %s)",
-                                                     (kind, groups[label], args.reps, query)).fetchall()
+                                rows += conn.execute(
+                                    "select kind, ms from bench_pass(%s, %s, %s, %s)",
+                                    (kind, groups[label], args.reps, query),
+                                ).fetchall()
                     report(f"{label} shoppers" + (f", query {query!r}" if query else ""), rows)
 
                 # The rendered block for the heavy shoppers: its size in (estimated) tokens.
@@ -327,9 +357,11 @@ def main() -> int:
                     rendered = render_memory_block(calls.memory_context(conn, user_id))
                     sizes.append((estimate_tokens(rendered.text), len(rendered.text), len(rendered.references)))
                 tokens = [size[0] for size in sizes]
-                print(f"\nrendered block, heavy shoppers ({len(sizes)}): tokens (estimate) median"
-                      f" {statistics.median(tokens):.0f}, max {max(tokens)}; characters max {max(s[1] for s in sizes)};"
-                      f" lines max {max(s[2] for s in sizes)}")
+                print(
+                    f"\nrendered block, heavy shoppers ({len(sizes)}): tokens (estimate) median"
+                    f" {statistics.median(tokens):.0f}, max {max(tokens)}; characters max {max(s[1] for s in sizes)};"
+                    f" lines max {max(s[2] for s in sizes)}"
+                )
         finally:
             cluster.stop("immediate")
     return 0

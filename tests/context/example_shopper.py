@@ -34,16 +34,41 @@ PATTERNS = [
     ("category_preference", "dairy", {"percentage": 0.35, "orders": 28}, "0.80", 28),
 ]
 INSIGHTS = [
-    ("persona", "budget_conscious", "Consistently chooses store brands", "0.85",
-     {"swaps_accepted": 12, "gv_percentage": 0.75}),
-    ("persona", "health_focused", "Prioritizes organic, low-sugar items", "0.70",
-     {"organic_count": 24, "rejection_of_sugary": 8}),
-    ("goal", "meal_prep", "Large orders on Sundays with recipe ingredients", "0.80",
-     {"sunday_orders": 8, "avg_items": 35}),
-    ("context", "family_of_four", "Basket size and quantities suggest family", "0.65",
-     {"bulk_deals": 18, "avg_dairy_qty": 3}),
-    ("constraint", "lactose_intolerant", "Never orders dairy with lactose", "0.90",
-     {"lactose_free_percentage": 1.0, "orders": 30}),
+    (
+        "persona",
+        "budget_conscious",
+        "Consistently chooses store brands",
+        "0.85",
+        {"swaps_accepted": 12, "gv_percentage": 0.75},
+    ),
+    (
+        "persona",
+        "health_focused",
+        "Prioritizes organic, low-sugar items",
+        "0.70",
+        {"organic_count": 24, "rejection_of_sugary": 8},
+    ),
+    (
+        "goal",
+        "meal_prep",
+        "Large orders on Sundays with recipe ingredients",
+        "0.80",
+        {"sunday_orders": 8, "avg_items": 35},
+    ),
+    (
+        "context",
+        "family_of_four",
+        "Basket size and quantities suggest family",
+        "0.65",
+        {"bulk_deals": 18, "avg_dairy_qty": 3},
+    ),
+    (
+        "constraint",
+        "lactose_intolerant",
+        "Never orders dairy with lactose",
+        "0.90",
+        {"lactose_free_percentage": 1.0, "orders": 30},
+    ),
 ]
 
 
@@ -59,13 +84,17 @@ def load_example_shopper(conn: psycopg.Connection[Any], email: str = EMAIL) -> U
         cursor.executemany(
             "insert into public.shopping_patterns (user_id, pattern_type, pattern_key, pattern_value, confidence,"
             " occurrence_count) values (%s, %s, %s, %s, %s, %s)",
-            [(user_id, kind, key, json.dumps(value), confidence, count)
-             for kind, key, value, confidence, count in PATTERNS],
+            [
+                (user_id, kind, key, json.dumps(value), confidence, count)
+                for kind, key, value, confidence, count in PATTERNS
+            ],
         )
         cursor.executemany(
             "insert into public.memory_insights (user_id, insight_type, insight_key, insight_value, confidence,"
             " supporting_data) values (%s, %s, %s, %s, %s, %s)",
-            [(user_id, kind, key, value, confidence, json.dumps(data))
-             for kind, key, value, confidence, data in INSIGHTS],
+            [
+                (user_id, kind, key, value, confidence, json.dumps(data))
+                for kind, key, value, confidence, data in INSIGHTS
+            ],
         )
     return user_id

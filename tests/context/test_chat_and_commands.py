@@ -32,8 +32,9 @@ def _recorded_client(body: str, requests: list[Any]) -> anthropic.Anthropic:
         requests.append(request)
         return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body.encode())
 
-    return anthropic.Anthropic(api_key="test-key", max_retries=0,
-                               http_client=httpx.Client(transport=httpx.MockTransport(handler)))
+    return anthropic.Anthropic(
+        api_key="test-key", max_retries=0, http_client=httpx.Client(transport=httpx.MockTransport(handler))
+    )
 
 
 def test_chat_streams_claudes_reply_with_the_memory_and_explains_it(db: Database) -> None:
@@ -47,8 +48,9 @@ def test_chat_streams_claudes_reply_with_the_memory_and_explains_it(db: Database
         body = body.replace("{REF_PATTERN}", f"[{refs['dairy']}]")
         requests: list[Any] = []
         out = io.StringIO()
-        history = chat_turn(conn, user_id, [], question, client=_recorded_client(body, requests),
-                            model="claude-sonnet-4-6", out=out)
+        history = chat_turn(
+            conn, user_id, [], question, client=_recorded_client(body, requests), model="claude-sonnet-4-6", out=out
+        )
 
     [request] = requests
     assert request.url.path == "/v1/messages"
@@ -60,8 +62,9 @@ def test_chat_streams_claudes_reply_with_the_memory_and_explains_it(db: Database
 
     printed = out.getvalue()
     assert "I'd get a gallon of lactose-free whole milk" in printed
-    assert ("I suggested this because you have bought milk whole gal 15 times"
-            " and you usually buy dairy products.") in printed
+    assert (
+        "I suggested this because you have bought milk whole gal 15 times and you usually buy dairy products."
+    ) in printed
     milk = rendered.references[refs["milk-whole-gal"]].item.id
     assert f"View memory details: /memories/{milk}" in printed
     assert history[-1]["role"] == "assistant" and history[-1]["content"].endswith(f"[{refs['dairy']}].")

@@ -19,20 +19,27 @@ import pytest
 from tests.conftest import Database, create_user
 from worker.prompt import calls
 
-NEEDED = ("record_cart_add(jsonb,uuid)", "record_checkout(jsonb)", "worker_recompute_user(uuid,timestamptz)",
-          "remember_preference(text,text,text,text)")
+NEEDED = (
+    "record_cart_add(jsonb,uuid)",
+    "record_checkout(jsonb)",
+    "worker_recompute_user(uuid,timestamptz)",
+    "remember_preference(text,text,text,text)",
+)
 OAT_MILK = {"sku": "oat-milk", "name": "Oat Milk", "category": "dairy", "brand": "Oatly", "price": 4.5, "quantity": 1}
 
 
 def _missing(conn: psycopg.Connection[Any]) -> list[str]:
-    return [f for f in NEEDED if conn.execute("select to_regprocedure(%s) as p", (f"public.{f}",)).fetchone() == {
-        "p": None}]
+    return [
+        f for f in NEEDED if conn.execute("select to_regprocedure(%s) as p", (f"public.{f}",)).fetchone() == {"p": None}
+    ]
 
 
 def _recompute(conn: psycopg.Connection[Any], user_id: UUID) -> None:
     with conn.transaction():
-        conn.execute("select set_config('role', 'service_role', true),"
-                     " set_config('request.jwt.claims', '{\"role\": \"service_role\"}', true)")
+        conn.execute(
+            "select set_config('role', 'service_role', true),"
+            " set_config('request.jwt.claims', '{\"role\": \"service_role\"}', true)"
+        )
         conn.execute("select public.worker_recompute_user(%s)", (user_id,))
 
 
@@ -44,16 +51,29 @@ def forget_survives_recompute(conn: psycopg.Connection[Any]) -> None:
     """The scenario, on any database that has the functions (kept apart so it can be run on a merged one)."""
     user_id = create_user(conn)
     with conn.transaction():
-        conn.execute("select set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true)",
-                     (json.dumps({"sub": str(user_id), "role": "authenticated"}),))
+        conn.execute(
+            "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true)",
+            (json.dumps({"sub": str(user_id), "role": "authenticated"}),),
+        )
         for _ in range(8):
             conn.execute("select public.record_cart_add(%s::jsonb)", (json.dumps(OAT_MILK),))
         start = datetime(2026, 9, 5, 18, 30, tzinfo=UTC)
         for week in range(8):
-            conn.execute("select public.record_checkout(%s::jsonb)", (json.dumps({
-                "order_id": f"order-{week}", "placed_at": (start + timedelta(weeks=week)).isoformat(),
-                "time_zone": "America/Chicago", "items": [{**OAT_MILK, "tags": ["lactose_free"]}],
-                "item_count": 1, "total": 4.5}),))
+            conn.execute(
+                "select public.record_checkout(%s::jsonb)",
+                (
+                    json.dumps(
+                        {
+                            "order_id": f"order-{week}",
+                            "placed_at": (start + timedelta(weeks=week)).isoformat(),
+                            "time_zone": "America/Chicago",
+                            "items": [{**OAT_MILK, "tags": ["lactose_free"]}],
+                            "item_count": 1,
+                            "total": 4.5,
+                        }
+                    ),
+                ),
+            )
     _recompute(conn, user_id)
     derived = calls.my_memories(conn, user_id)
     assert derived, "the worker derived nothing from eight orders and eight cart adds"
@@ -67,8 +87,10 @@ def forget_survives_recompute(conn: psycopg.Connection[Any]) -> None:
 
     # A new explicit statement brings it back, and it survives the next rebuild.
     with conn.transaction():
-        conn.execute("select set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true)",
-                     (json.dumps({"sub": str(user_id), "role": "authenticated"}),))
+        conn.execute(
+            "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true)",
+            (json.dumps({"sub": str(user_id), "role": "authenticated"}),),
+        )
         conn.execute("select public.remember_preference('favorite', 'oat-milk', null, 'I love oat milk')")
     _recompute(conn, user_id)
     assert ("preference", "favorite", "oat-milk") in _memories(conn, user_id)

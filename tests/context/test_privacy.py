@@ -28,21 +28,24 @@ TABLES = {
 
 def snapshot(conn: psycopg.Connection[Any], user_id: UUID) -> dict[str, list[str]]:
     """Every row about `user_id`, per table, as sorted JSON texts (as postgres, outside RLS)."""
-    return {
-        name: sorted(json.dumps(row["r"], sort_keys=True) for row in conn.execute(
-            f"select to_jsonb(t) as r from {table} as t where t.user_id = %s", (user_id,)))  # noqa: S608
-        for name, table in TABLES.items()
-    }
+    rows = {}
+    for name, table in TABLES.items():
+        query = f"select to_jsonb(t) as r from {table} as t where t.user_id = %s"  # noqa: S608 (constant names)
+        rows[name] = sorted(json.dumps(row["r"], sort_keys=True) for row in conn.execute(query, (user_id,)))
+    return rows
 
 
 def add_history(conn: psycopg.Connection[Any], user_id: UUID) -> None:
     conn.execute(
         "insert into public.interaction_history (user_id, interaction_type, interaction_key, interaction_value)"
         " select %s, 'cart_add', 'milk-whole-gal', '{\"sku\": \"milk-whole-gal\"}' from generate_series(1, 3)",
-        (user_id,))
+        (user_id,),
+    )
     conn.execute(
         "insert into private.interaction_archive (user_id, interaction_type, interaction_key, created_at)"
-        " values (%s, 'cart_add', 'old-sku', now() - interval '13 months')", (user_id,))
+        " values (%s, 'cart_add', 'old-sku', now() - interval '13 months')",
+        (user_id,),
+    )
 
 
 @pytest.fixture
@@ -62,8 +65,9 @@ def test_forget_clear_and_export_never_touch_or_reveal_another_shopper(
     db, alice, bob = two_shoppers
     with db.connect() as conn:
         bobs_rows = snapshot(conn, bob)
-        bobs_ids = [row["id"] for row in conn.execute(
-            "select id from public.customer_preferences where user_id = %s", (bob,))]
+        bobs_ids = [
+            row["id"] for row in conn.execute("select id from public.customer_preferences where user_id = %s", (bob,))
+        ]
 
         export = calls.export_memories(conn, alice)
         assert str(bob) not in export.model_dump_json()
@@ -120,13 +124,17 @@ on conflict (user_id, preference_type, preference_key) do update
 def _favorite(conn: psycopg.Connection[Any], user_id: UUID) -> dict[str, Any] | None:
     return conn.execute(
         "select id, confidence, times_confirmed from public.customer_preferences"
-        " where user_id = %s and preference_type = 'favorite' and preference_key = 'oat-milk'", (user_id,)).fetchone()
+        " where user_id = %s and preference_type = 'favorite' and preference_key = 'oat-milk'",
+        (user_id,),
+    ).fetchone()
 
 
 def _add_oat_milk(conn: psycopg.Connection[Any], user_id: UUID, times: int) -> None:
     conn.execute(
         "insert into public.interaction_history (user_id, interaction_type, interaction_key, interaction_value)"
-        " select %s, 'cart_add', 'oat-milk', '{\"sku\": \"oat-milk\"}' from generate_series(1, %s)", (user_id, times))
+        " select %s, 'cart_add', 'oat-milk', '{\"sku\": \"oat-milk\"}' from generate_series(1, %s)",
+        (user_id, times),
+    )
 
 
 def test_a_forgotten_inferred_memory_stays_gone_when_recomputed(db: Database) -> None:

@@ -97,14 +97,14 @@ def test_an_explanation_cites_the_memory_and_links_to_it(db: Database) -> None:
     explanation = explain_suggestion(f"organic milk [{dairy}][{milk}] [m999]", rendered)
     assert explanation is not None
     assert explanation.sentence == (
-        "I suggested organic milk because you have bought milk whole gal 15 times"
-        " and you usually buy dairy products."
+        "I suggested organic milk because you have bought milk whole gal 15 times and you usually buy dairy products."
     ) or explanation.sentence == (
-        "I suggested organic milk because you usually buy dairy products"
-        " and you have bought milk whole gal 15 times."
+        "I suggested organic milk because you usually buy dairy products and you have bought milk whole gal 15 times."
     )
     assert [link.href for link in explanation.links] == [
-        f"/memories/{rendered.references[dairy].item.id}", f"/memories/{rendered.references[milk].item.id}"]
+        f"/memories/{rendered.references[dairy].item.id}",
+        f"/memories/{rendered.references[milk].item.id}",
+    ]
     assert explanation.links[0].label == "View memory details"
     assert explanation.unknown_references == ["m999"]
     assert explain_suggestion("bananas", rendered) is None

@@ -34,26 +34,47 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings()
     client = (
         anthropic.Anthropic(api_key=settings.anthropic_api_key.get_secret_value())
-        if settings.anthropic_api_key is not None else None
+        if settings.anthropic_api_key is not None
+        else None
     )
     with shopper_connection(args) as (conn, user_id):
         if args.message is not None:
-            chat_turn(conn, user_id, [], args.message, client=client, model=settings.anthropic_model,
-                      min_confidence=args.min_confidence)
+            chat_turn(
+                conn,
+                user_id,
+                [],
+                args.message,
+                client=client,
+                model=settings.anthropic_model,
+                min_confidence=args.min_confidence,
+            )
             return 0
         history: list[dict[str, Any]] = []
         print("Type a message (an empty line or end of input quits).", file=sys.stderr)
         for line in sys.stdin:
             if not line.strip():
                 break
-            history = chat_turn(conn, user_id, history, line.strip(), client=client,
-                                model=settings.anthropic_model, min_confidence=args.min_confidence)
+            history = chat_turn(
+                conn,
+                user_id,
+                history,
+                line.strip(),
+                client=client,
+                model=settings.anthropic_model,
+                min_confidence=args.min_confidence,
+            )
     return 0
 
 
 def chat_turn(
-    conn: psycopg.Connection[Any], user_id: UUID, history: list[dict[str, Any]], message: str, *,
-    client: anthropic.Anthropic | None, model: str, min_confidence: Decimal = Decimal("0.70"),
+    conn: psycopg.Connection[Any],
+    user_id: UUID,
+    history: list[dict[str, Any]],
+    message: str,
+    *,
+    client: anthropic.Anthropic | None,
+    model: str,
+    min_confidence: Decimal = Decimal("0.70"),
     out: TextIO | None = None,
 ) -> list[dict[str, Any]]:
     """One turn: the memory ranked for this message, the system prompt, and either Claude's streamed reply with

@@ -83,22 +83,28 @@ def _call(conn: psycopg.Connection[Any], user_id: UUID, sql: str, params: tuple[
 
 
 def memory_context(
-    conn: psycopg.Connection[Any], user_id: UUID, *, min_confidence: Decimal = Decimal("0.70"),
+    conn: psycopg.Connection[Any],
+    user_id: UUID,
+    *,
+    min_confidence: Decimal = Decimal("0.70"),
     query: str | None = None,
 ) -> MemoryContext:
-    raw = _call(conn, user_id, "select public.memory_context(min_confidence => %s, query => %s)",
-                (min_confidence, query))
+    raw = _call(
+        conn, user_id, "select public.memory_context(min_confidence => %s, query => %s)", (min_confidence, query)
+    )
     return MemoryContext.model_validate(raw)
 
 
 def explain_memory(conn: psycopg.Connection[Any], user_id: UUID, memory_id: UUID) -> ExplainedMemory:
     return ExplainedMemory.model_validate(
-        _call(conn, user_id, "select public.explain_memory(memory_id => %s)", (memory_id,)))
+        _call(conn, user_id, "select public.explain_memory(memory_id => %s)", (memory_id,))
+    )
 
 
 def forget_memory(conn: psycopg.Connection[Any], user_id: UUID, memory_id: UUID) -> ForgetResult:
     return ForgetResult.model_validate(
-        _call(conn, user_id, "select public.forget_memory(memory_id => %s)", (memory_id,)))
+        _call(conn, user_id, "select public.forget_memory(memory_id => %s)", (memory_id,))
+    )
 
 
 def clear_memories(conn: psycopg.Connection[Any], user_id: UUID) -> ClearResult:
@@ -123,9 +129,7 @@ def resolve_shopper(conn: psycopg.Connection[Any], who: str) -> UUID:
         user_id: UUID | None = UUID(who)
     except ValueError:
         user_id = None
-    row = conn.execute(
-        "select id from auth.users where id = %s or lower(email) = lower(%s)", (user_id, who)
-    ).fetchone()
+    row = conn.execute("select id from auth.users where id = %s or lower(email) = lower(%s)", (user_id, who)).fetchone()
     if row is None:
         raise UnknownShopperError(f"No shopper with the id or email {who!r}.")
     found = row[0] if isinstance(row, tuple) else next(iter(row.values()))

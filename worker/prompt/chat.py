@@ -40,16 +40,22 @@ def request_body(
     system: SystemPrompt, messages: Sequence[dict[str, Any]], *, model: str, max_tokens: int = 1024
 ) -> dict[str, Any]:
     """What is sent to the Messages API (printed as is when there is no API key)."""
-    return {"model": model, "max_tokens": max_tokens, "system": system.text, "messages": list(messages),
-            "stream": True}
+    return {"model": model, "max_tokens": max_tokens, "system": system.text, "messages": list(messages), "stream": True}
 
 
 def stream_reply(
-    client: anthropic.Anthropic, system: SystemPrompt, messages: Sequence[dict[str, Any]], *, model: str,
+    client: anthropic.Anthropic,
+    system: SystemPrompt,
+    messages: Sequence[dict[str, Any]],
+    *,
+    model: str,
     max_tokens: int = 1024,
 ) -> Iterator[str]:
     """The assistant's reply, streamed: text fragments as they arrive."""
     with client.messages.stream(
-        model=model, max_tokens=max_tokens, system=system.text, messages=list(messages)  # type: ignore[arg-type]
+        model=model,
+        max_tokens=max_tokens,
+        system=system.text,
+        messages=list(messages),  # type: ignore[arg-type]
     ) as stream:
         yield from stream.text_stream

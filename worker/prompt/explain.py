@@ -52,9 +52,7 @@ def explain_suggestion(
         return None
     subject = _REFERENCE.sub("", suggestion).strip() or "this"
     clauses = list(dict.fromkeys(because(reference.section, reference.item) for reference in known))
-    links = [
-        MemoryLink(ref=r.ref, memory_id=r.item.id, href=MEMORY_PATH.format(id=r.item.id)) for r in known
-    ]
+    links = [MemoryLink(ref=r.ref, memory_id=r.item.id, href=MEMORY_PATH.format(id=r.item.id)) for r in known]
     return Explanation(
         sentence=f"I suggested {subject} because {_join(clauses)}.",
         links=links,
