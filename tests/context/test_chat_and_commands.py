@@ -107,14 +107,33 @@ def test_operator_commands_act_through_the_shoppers_functions(
 
     exported = tmp_path / "export.json"
     assert cli.main(["export", "--user", EMAIL, "--output", str(exported)]) == 0
+    assert capsys.readouterr().err == f"wrote {exported}\n"
     document = json.loads(exported.read_text())
     assert document["format"] == "customer-memory-export" and len(document["preferences"]) == 8
     assert [s["memory_key"] for s in document["suppressions"]] == ["avocado"]
 
-    with pytest.raises(calls.MemoryNotFoundError, match=r"No memory with that id\."):
-        cli.main(["explain", "--user", EMAIL, avocado])
-    with pytest.raises(calls.UnknownShopperError, match=r"No shopper with the id or email"):
-        cli.main(["context", "--user", "nobody@example.test"])
+    # A refused call is one line on stderr and exit status 1, and changes nothing.
+    assert cli.main(["explain", "--user", EMAIL, avocado]) == 1
+    assert capsys.readouterr().err == "error: No memory with that id.\n"
+    assert cli.main(["context", "--user", "nobody@example.test"]) == 1
+    assert capsys.readouterr().err == "error: No shopper with the id or email 'nobody@example.test'.\n"
+    assert cli.main(["context", "--user", EMAIL, "--min-confidence", "1.5"]) == 1
+    assert "min_confidence must be a number between 0 and 1" in capsys.readouterr().err
 
     assert cli.main(["forget", "--user", EMAIL, "--all"]) == 0
     assert json.loads(capsys.readouterr().out)["preferences"] == 8
+
+
+def test_chat_with_a_key_but_no_claude_reports_it_in_one_line(
+    db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A key is set but the API is unreachable (as here, where there is no network): a clear error, exit 1."""
+    with db.connect() as conn:
+        load_example_shopper(conn)
+    monkeypatch.setenv("DATABASE_URL", db.url())
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")  # the discard port: nothing listens
+    # The configured default (claude-sonnet-4-5) is deprecated in the installed anthropic, which warns.
+    monkeypatch.setenv("CMS_ANTHROPIC_MODEL", "claude-sonnet-4-6")
+    assert cli.main(["chat", "--user", EMAIL, "--message", "hello"]) == 1
+    assert capsys.readouterr().err.startswith("error: Claude could not be reached or refused the request:")

@@ -5,11 +5,14 @@ functions the shopper's app calls."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+import functools
+import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
+import anthropic
 import psycopg
 
 from worker.config import Settings
@@ -24,3 +27,23 @@ def add_user_argument(parser: argparse.ArgumentParser) -> None:
 def shopper_connection(args: argparse.Namespace) -> Iterator[tuple[psycopg.Connection[Any], UUID]]:
     with calls.connect(Settings()) as conn:
         yield conn, calls.resolve_shopper(conn, args.user)
+
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def reports_errors(handler: Handler) -> Handler:
+    """A refused call (unknown memory or shopper, bad input) or an unreachable Claude is one line on stderr and
+    exit status 1, not a traceback."""
+
+    @functools.wraps(handler)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except calls.MemoryCallError as error:
+            print(f"error: {error}", file=sys.stderr)
+        except anthropic.APIError as error:
+            print(f"error: Claude could not be reached or refused the request: {error}", file=sys.stderr)
+        return 1
+
+    return run

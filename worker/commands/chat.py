@@ -15,7 +15,7 @@ from uuid import UUID
 import anthropic
 import psycopg
 
-from worker.commands._shopper import add_user_argument, shopper_connection
+from worker.commands._shopper import add_user_argument, reports_errors, shopper_connection
 from worker.config import Settings
 from worker.prompt import calls
 from worker.prompt.chat import build_system_prompt, request_body, stream_reply
@@ -30,13 +30,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.set_defaults(handler=run)
 
 
+@reports_errors
 def run(args: argparse.Namespace) -> int:
     settings = Settings()
-    client = (
-        anthropic.Anthropic(api_key=settings.anthropic_api_key.get_secret_value())
-        if settings.anthropic_api_key is not None
-        else None
-    )
+    key = settings.anthropic_api_key.get_secret_value() if settings.anthropic_api_key is not None else ""
+    client = anthropic.Anthropic(api_key=key) if key else None  # an empty ANTHROPIC_API_KEY counts as unset
     with shopper_connection(args) as (conn, user_id):
         if args.message is not None:
             chat_turn(

@@ -7,7 +7,7 @@ import argparse
 import json
 from decimal import Decimal
 
-from worker.commands._shopper import add_user_argument, shopper_connection
+from worker.commands._shopper import add_user_argument, reports_errors, shopper_connection
 from worker.prompt import calls
 from worker.prompt.render import render_memory_block
 from worker.prompt.tokens import estimate_tokens
@@ -22,6 +22,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.set_defaults(handler=run)
 
 
+@reports_errors
 def run(args: argparse.Namespace) -> int:
     with shopper_connection(args) as (conn, user_id):
         context = calls.memory_context(conn, user_id, min_confidence=args.min_confidence, query=args.query)

@@ -6,7 +6,7 @@ import argparse
 import json
 from uuid import UUID
 
-from worker.commands._shopper import add_user_argument, shopper_connection
+from worker.commands._shopper import add_user_argument, reports_errors, shopper_connection
 from worker.prompt import calls
 
 
@@ -17,6 +17,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.set_defaults(handler=run)
 
 
+@reports_errors
 def run(args: argparse.Namespace) -> int:
     with shopper_connection(args) as (conn, user_id):
         explained = calls.explain_memory(conn, user_id, args.memory_id)

@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from worker.commands._shopper import add_user_argument, shopper_connection
+from worker.commands._shopper import add_user_argument, reports_errors, shopper_connection
 from worker.prompt import calls
 
 
@@ -18,6 +18,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.set_defaults(handler=run)
 
 
+@reports_errors
 def run(args: argparse.Namespace) -> int:
     with shopper_connection(args) as (conn, user_id):
         document = calls.export_memories(conn, user_id)
