@@ -53,8 +53,15 @@ begin
              jsonb_build_object(
                'id', ih.id, 'interaction_type', ih.interaction_type, 'interaction_key', ih.interaction_key,
                'created_at', ih.created_at,
-               -- A checkout contributes only its matching lines, not the whole basket.
-               'detail', case when ih.interaction_type = 'checkout' then
+               -- A checkout behind a favorite or a brand contributes only its matching lines; behind an inferred
+               -- diet, allergy or dislike (derived from whole orders) it is summarised.
+               'detail', case when ih.interaction_type = 'checkout'
+                                   and v_pref.preference_type in ('allergy', 'dietary', 'dislike') then
+                   jsonb_build_object(
+                     'order_id', ih.interaction_value -> 'order_id',
+                     'placed_at', ih.interaction_value -> 'placed_at',
+                     'item_count', ih.interaction_value -> 'item_count')
+                 when ih.interaction_type = 'checkout' then
                    jsonb_build_object(
                      'order_id', ih.interaction_value -> 'order_id',
                      'placed_at', ih.interaction_value -> 'placed_at',
@@ -90,6 +97,9 @@ begin
           or (v_pref.preference_type in ('allergy', 'dietary', 'dislike') and ih.interaction_type = 'message'
                 and v_words is not null
                 and lower(ih.interaction_value ->> 'content') ~ ('\m' || v_words))
+          -- An inferred diet (vegetarian from a run of orders without meat) comes from the orders themselves.
+          or (v_pref.preference_type in ('allergy', 'dietary', 'dislike') and v_pref.source <> 'explicit'
+                and ih.interaction_type = 'checkout')
         )
       order by ih.created_at desc, ih.id
       limit v_evidence_cap

@@ -1,7 +1,7 @@
 -- explain_memory: a memory with the evidence behind it (interactions for a preference, figures and orders for a
 -- pattern, supporting data for an insight); someone else's id or an unknown id is one and the same 404.
 begin;
-select plan(12);
+select plan(13);
 
 select tests.create_supabase_user('alice');
 select tests.create_supabase_user('bob');
@@ -11,6 +11,7 @@ values
   ('00000000-0000-0000-0000-0000000000a1', tests.get_supabase_uid('alice'), 'favorite', 'milk-whole-gal', 0.80, 'Added to cart 6 times', 'inferred', 6),
   ('00000000-0000-0000-0000-0000000000a2', tests.get_supabase_uid('alice'), 'brand', 'great-value', 0.60, 'Accepted savings swap', 'inferred', 1),
   ('00000000-0000-0000-0000-0000000000a3', tests.get_supabase_uid('alice'), 'allergy', 'peanuts', 1.00, 'User said "allergic to peanuts"', 'explicit', 1),
+  ('00000000-0000-0000-0000-0000000000a4', tests.get_supabase_uid('alice'), 'dietary', 'vegetarian', 0.70, 'Never orders meat products', 'inferred', 3),
   ('00000000-0000-0000-0000-0000000000b1', tests.get_supabase_uid('bob'), 'favorite', 'milk-whole-gal', 0.80, 'Added to cart 6 times', 'inferred', 6);
 -- Alice: 25 adds of the milk, one of eggs, a checkout with milk and one without, an accepted swap to Great Value,
 -- a stated allergy and a message. Bob: adds of the same milk, which must never count for alice.
@@ -64,6 +65,10 @@ select is(
   jsonb_path_query_array(public.explain_memory('00000000-0000-0000-0000-0000000000a3') #> '{evidence,interactions}', '$[*].interaction_type'),
   '["preference_stated", "message"]',
   'an explicit allergy is explained by the statement and the message that mention it');
+select is(
+  jsonb_path_query_array(public.explain_memory('00000000-0000-0000-0000-0000000000a4') #> '{evidence,interactions}', '$[*].detail.order_id'),
+  '["order-old", "order-1", "order-2"]',
+  'an inferred diet is explained by the orders it was inferred from, summarised');
 select is(
   public.explain_memory('00000000-0000-0000-0000-0000000000c1') #> '{evidence}',
   jsonb_build_object('figures', '{"percentage": 0.5, "orders": 1}'::jsonb, 'order_count', 1, 'orders_cap', 20)
