@@ -10,6 +10,7 @@ import io
 import json
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import anthropic
 import anthropic._base_client
@@ -35,6 +36,15 @@ def _recorded_client(body: str, requests: list[Any]) -> anthropic.Anthropic:
     return anthropic.Anthropic(
         api_key="test-key", max_retries=0, http_client=httpx.Client(transport=httpx.MockTransport(handler))
     )
+
+
+@pytest.fixture
+def operator_db(db: Database, monkeypatch: pytest.MonkeyPatch) -> UUID:
+    """The example shopper in a fresh database that the CLI reaches through DATABASE_URL, as an operator would."""
+    with db.connect() as conn:
+        user_id = load_example_shopper(conn)
+    monkeypatch.setenv("DATABASE_URL", db.url())
+    return user_id
 
 
 def test_chat_streams_claudes_reply_with_the_memory_and_explains_it(db: Database) -> None:
@@ -71,11 +81,8 @@ def test_chat_streams_claudes_reply_with_the_memory_and_explains_it(db: Database
 
 
 def test_chat_without_a_key_prints_the_request_it_would_send(
-    db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    operator_db: UUID, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with db.connect() as conn:
-        load_example_shopper(conn)
-    monkeypatch.setenv("DATABASE_URL", db.url())
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     assert cli.main(["chat", "--user", EMAIL, "--message", "recipes with chicken"]) == 0
     printed = capsys.readouterr().out
@@ -85,11 +92,9 @@ def test_chat_without_a_key_prints_the_request_it_would_send(
 
 
 def test_operator_commands_act_through_the_shoppers_functions(
-    db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    operator_db: UUID, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    with db.connect() as conn:
-        user_id = load_example_shopper(conn)
-    monkeypatch.setenv("DATABASE_URL", db.url())
+    user_id = operator_db
 
     assert cli.main(["context", "--user", EMAIL, "--query", "milk"]) == 0
     block = capsys.readouterr().out
@@ -125,12 +130,9 @@ def test_operator_commands_act_through_the_shoppers_functions(
 
 
 def test_chat_with_a_key_but_no_claude_reports_it_in_one_line(
-    db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    operator_db: UUID, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A key is set but the API is unreachable (as here, where there is no network): a clear error, exit 1."""
-    with db.connect() as conn:
-        load_example_shopper(conn)
-    monkeypatch.setenv("DATABASE_URL", db.url())
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test")
     monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")  # the discard port: nothing listens
     # The configured default (claude-sonnet-4-5) is deprecated in the installed anthropic, which warns.
