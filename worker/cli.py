@@ -10,9 +10,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from worker.commands import db, demo
+from worker.commands import chat, context, db, demo, explain, export, forget
 
-COMMANDS = [demo, db]
+COMMANDS = [demo, db, chat, context, explain, export, forget]
 
 
 def build_parser() -> argparse.ArgumentParser:
