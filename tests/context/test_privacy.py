@@ -30,7 +30,7 @@ def snapshot(conn: psycopg.Connection[Any], user_id: UUID) -> dict[str, list[str
     """Every row about `user_id`, per table, as sorted JSON texts (as postgres, outside RLS)."""
     rows = {}
     for name, table in TABLES.items():
-        query = f"select to_jsonb(t) as r from {table} as t where t.user_id = %s"  # noqa: S608 (constant names)
+        query = f"select to_jsonb(t) as r from {table} as t where t.user_id = %s"
         rows[name] = sorted(json.dumps(row["r"], sort_keys=True) for row in conn.execute(query, (user_id,)))
     return rows
 
