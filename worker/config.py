@@ -30,7 +30,7 @@ class Settings(BaseSettings):
 
     # Claude, for extracting stated preferences and for the chat path. Unset: deterministic extractor, no chat.
     anthropic_api_key: SecretStr | None = Field(default=None, validation_alias="ANTHROPIC_API_KEY")
-    anthropic_model: str = Field(default="claude-sonnet-4-5", validation_alias="CMS_ANTHROPIC_MODEL")
+    anthropic_model: str = Field(default="claude-sonnet-4-6", validation_alias="CMS_ANTHROPIC_MODEL")
 
     # Worker tuning.
     worker_concurrency: int = Field(default=4, ge=1, le=64, validation_alias="CMS_WORKER_CONCURRENCY")

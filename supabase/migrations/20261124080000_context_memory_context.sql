@@ -92,8 +92,9 @@ begin
       sp.occurrence_count, sp.last_occurrence, sp.updated_at, sp.pattern_value, null,
       sp.pattern_type || ' ' || sp.pattern_key
     from public.shopping_patterns as sp
+    -- The floor is for preferences, as in the design document's buildSystemPrompt: patterns are bounded by
+    -- recency and insights by expiry, and both by their caps below (ranked by confidence).
     where sp.user_id = v_user
-      and sp.confidence >= memory_context.min_confidence
       and sp.last_occurrence >= now() - interval '90 days'
     union all
     select
@@ -102,7 +103,6 @@ begin
       concat_ws(' ', mi.insight_type, mi.insight_key, mi.insight_value)
     from public.memory_insights as mi
     where mi.user_id = v_user
-      and mi.confidence >= memory_context.min_confidence
       and (mi.expires_at is null or mi.expires_at > now())
   ),
   ranked as (
@@ -122,7 +122,7 @@ begin
     -- The size budget: a cap per section, then one overall, so that a heavy shopper's block stays short.
     select r.*,
       r.safety or r.section_rank <= case r.section when 'dislikes' then 5 when 'favorites' then 5
-                                                   when 'brands' then 4 when 'patterns' then 4 else 4 end
+                                                   when 'brands' then 4 when 'patterns' then 4 else 5 end
         as within_section
     from ranked as r
   ),
@@ -174,6 +174,6 @@ revoke execute on function public.memory_context(numeric, text) from public, ano
 grant execute on function public.memory_context(numeric, text) to authenticated;
 comment on function public.memory_context(numeric, text) is
   'The signed-in shopper''s memory for the assistant''s system prompt: allergies and dietary restrictions always, '
-  'then dislikes, favorites, brands, patterns of the last 90 days and unexpired insights at or above min_confidence, '
+  'then dislikes, favorites and brands at or above min_confidence, patterns of the last 90 days and unexpired insights, '
   'ranked by relevance to query, confidence and recency, capped per section and overall. Each item carries its id, '
   'confidence, reason, source and evidence count; omitted counts what the caps left out.';

@@ -135,7 +135,5 @@ def test_chat_with_a_key_but_no_claude_reports_it_in_one_line(
     """A key is set but the API is unreachable (as here, where there is no network): a clear error, exit 1."""
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test")
     monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")  # the discard port: nothing listens
-    # The configured default (claude-sonnet-4-5) is deprecated in the installed anthropic, which warns.
-    monkeypatch.setenv("CMS_ANTHROPIC_MODEL", "claude-sonnet-4-6")
     assert cli.main(["chat", "--user", EMAIL, "--message", "hello"]) == 1
     assert capsys.readouterr().err.startswith("error: Claude could not be reached or refused the request:")

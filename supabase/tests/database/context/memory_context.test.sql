@@ -1,7 +1,7 @@
 -- memory_context: safety first whatever the floor or query, the floor, relevance to a query, the size budget,
 -- one shopper only, and clear errors for the wrong caller or bad input.
 begin;
-select plan(16);
+select plan(17);
 
 select tests.create_supabase_user('alice');
 select tests.create_supabase_user('bob');
@@ -25,7 +25,8 @@ values
 insert into public.memory_insights (user_id, insight_type, insight_key, insight_value, confidence, supporting_data, expires_at)
 values
   (tests.get_supabase_uid('alice'), 'persona', 'budget_conscious', 'Consistently chooses store brands', 0.85, '{"swaps_accepted": 12}', null),
-  (tests.get_supabase_uid('alice'), 'goal', 'holiday_baking', 'Baking for the holidays', 0.90, '{}', now() - interval '1 day');
+  (tests.get_supabase_uid('alice'), 'goal', 'holiday_baking', 'Baking for the holidays', 0.90, '{}', now() - interval '1 day'),
+  (tests.get_supabase_uid('alice'), 'context', 'family_of_four', 'Basket size and quantities suggest family', 0.65, '{"bulk_deals": 18}', null);
 
 -- As alice ---------------------------------------------------------------------------------------------------------
 select tests.authenticate_as('alice');
@@ -42,6 +43,9 @@ select is(
 select ok(
   not (public.memory_context() -> 'favorites') @> '[{"key": "gummy-bears"}]',
   'a favorite below the floor is left out');
+select ok(
+  (public.memory_context(0.90) -> 'insights') @> '[{"key": "family_of_four"}]',
+  'the floor is for preferences: an unexpired insight below it is still in, as in the design document''s example');
 select ok(
   (public.memory_context(0.50) -> 'favorites') @> '[{"key": "gummy-bears"}]' or
   (public.memory_context(0.50) -> 'omitted') ? 'favorites',
