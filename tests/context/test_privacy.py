@@ -73,9 +73,9 @@ def test_forget_clear_and_export_never_touch_or_reveal_another_shopper(
         assert str(bob) not in export.model_dump_json()
         # Alice cannot forget or explain bob's memories: the same 404 as an unknown id.
         for memory_id in bobs_ids:
-            with pytest.raises(calls.MemoryNotFoundError, match=r"No memory with that id\."):
+            with pytest.raises(calls.NotFound, match=r"No memory with that id\."):
                 calls.forget_memory(conn, alice, memory_id)
-            with pytest.raises(calls.MemoryNotFoundError, match=r"No memory with that id\."):
+            with pytest.raises(calls.NotFound, match=r"No memory with that id\."):
                 calls.explain_memory(conn, alice, memory_id)
         alices_diet = next(m["id"] for m in calls.my_memories(conn, alice) if m["memory_key"] == "vegetarian")
         calls.forget_memory(conn, alice, alices_diet)
@@ -164,7 +164,7 @@ def test_forgetting_an_unknown_id_changes_nothing(db: Database) -> None:
     with db.connect() as conn:
         user_id = load_example_shopper(conn)
         before = snapshot(conn, user_id)
-        with pytest.raises(calls.MemoryNotFoundError):
+        with pytest.raises(calls.NotFound):
             calls.forget_memory(conn, user_id, UUID(int=7))
         assert snapshot(conn, user_id) == before
 

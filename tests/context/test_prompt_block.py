@@ -124,7 +124,7 @@ def test_a_new_shopper_gets_an_empty_block_not_an_error(db: Database) -> None:
 def test_bad_input_is_refused_with_the_databases_sentence(db: Database) -> None:
     with db.connect() as conn:
         user_id = create_user(conn)
-        with pytest.raises(calls.MemoryInputError, match="min_confidence must be a number between 0 and 1"):
+        with pytest.raises(calls.InvalidInput, match="min_confidence must be a number between 0 and 1"):
             calls.memory_context(conn, user_id, min_confidence=Decimal("2"))
-        with pytest.raises(calls.MemoryInputError, match="query must be at most 1000 characters"):
+        with pytest.raises(calls.InvalidInput, match="query must be at most 1000 characters"):
             calls.memory_context(conn, user_id, query="x" * 1001)

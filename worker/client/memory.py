@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -34,6 +35,11 @@ CONTRACT: dict[str, FunctionSpec] = {
     "remember_preference": FunctionSpec(
         ("preference_type", "preference_key", "preference_value", "reason"), "authenticated"
     ),
+    "memory_context": FunctionSpec(("min_confidence", "query"), "authenticated"),
+    "explain_memory": FunctionSpec(("memory_id",), "authenticated"),
+    "forget_memory": FunctionSpec(("memory_id",), "authenticated"),
+    "clear_memories": FunctionSpec((), "authenticated"),
+    "export_memories": FunctionSpec((), "authenticated"),
 }
 MAX_BATCH = 1000  # record_interactions' bound, stated in its error when exceeded
 
@@ -101,7 +107,25 @@ class MemoryClient:
             )
         )
 
+    # The memory in the prompt, and the shopper's control over it. These return the function's JSON document;
+    # worker.prompt.models gives it types.
+    def memory_context(self, min_confidence: Decimal | None = None, query: str | None = None) -> Any:
+        return self._call("memory_context", min_confidence=min_confidence, query=query)
+
+    def explain_memory(self, memory_id: UUID) -> Any:
+        return self._call("explain_memory", memory_id=memory_id)
+
+    def forget_memory(self, memory_id: UUID) -> Any:
+        return self._call("forget_memory", memory_id=memory_id)
+
+    def clear_memories(self) -> Any:
+        return self._call("clear_memories")
+
+    def export_memories(self) -> Any:
+        return self._call("export_memories")
+
 
 def _json_ready(value: Any) -> Any:
-    """What both adapters can send: PostgREST takes JSON, so a UUID travels as its text."""
-    return str(value) if isinstance(value, UUID) else value
+    """What both adapters can send: PostgREST takes JSON, so a UUID or a Decimal travels as its text (a float would
+    not do: the direct path would then look for a double precision argument, which numeric ones do not accept)."""
+    return str(value) if isinstance(value, UUID | Decimal) else value

@@ -40,7 +40,7 @@ def reports_errors(handler: Handler) -> Handler:
     def run(args: argparse.Namespace) -> int:
         try:
             return handler(args)
-        except calls.MemoryCallError as error:
+        except calls.MemoryApiError as error:
             print(f"error: {error}", file=sys.stderr)
         except anthropic.APIError as error:
             print(f"error: Claude could not be reached or refused the request: {error}", file=sys.stderr)

@@ -1,12 +1,10 @@
-"""Every SQL call of the prompt package, in one module: when the shared client seam (worker/client/) lands, this is
-the one file to switch. Each call runs in its own transaction as the shopper, exactly as a PostgREST request under
-their JWT (worker.db.request.set_request_context), so it meets the same grants and RLS an app client meets.
-Driver errors become this module's exceptions."""
+"""The prompt package's calls to the memory API, through the one client seam (worker.client): each call is one
+transaction as the shopper, exactly a PostgREST request under their JWT, so it meets the grants and RLS an app
+client meets, and errors arrive as worker.client.errors exceptions."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import nullcontext
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -14,37 +12,26 @@ from uuid import UUID
 import psycopg
 from psycopg.rows import dict_row
 
+from worker.client.direct_adapter import DirectAdapter
+from worker.client.errors import InvalidInput, MemoryApiError, NotAuthorized, NotFound
+from worker.client.memory import MemoryClient
+from worker.client.seam import Identity
 from worker.config import Settings
 from worker.db.request import set_request_context, shopper_claims
 from worker.db.server import LocalPostgres
 from worker.prompt.models import ClearResult, ExplainedMemory, ForgetResult, MemoryContext, MemoryExport
 
-
-class MemoryCallError(RuntimeError):
-    """A memory function refused the call; the message is the database's sentence."""
-
-
-class MemoryNotFoundError(MemoryCallError):
-    """PT404: no memory with that id for this shopper (unknown, or someone else's)."""
-
-
-class MemoryInputError(MemoryCallError):
-    """22023: an argument was out of range or missing."""
+__all__ = [
+    "InvalidInput",
+    "MemoryApiError",
+    "NotAuthorized",
+    "NotFound",
+    "UnknownShopperError",
+]
 
 
-class MemoryAccessError(MemoryCallError):
-    """42501: not signed in, or not allowed."""
-
-
-class UnknownShopperError(MemoryCallError):
-    """No shopper with that id or email."""
-
-
-_ERRORS: dict[str, type[MemoryCallError]] = {
-    "PT404": MemoryNotFoundError,
-    "22023": MemoryInputError,
-    "42501": MemoryAccessError,
-}
+class UnknownShopperError(NotFound):
+    """No shopper with that id or email (an operator's lookup)."""
 
 
 def operator_database_url(settings: Settings) -> str:
@@ -58,28 +45,9 @@ def connect(settings: Settings) -> psycopg.Connection[Any]:
     return psycopg.connect(operator_database_url(settings), autocommit=True)
 
 
-@contextmanager
-def as_shopper(conn: psycopg.Connection[Any], user_id: UUID) -> Iterator[psycopg.Connection[Any]]:
-    """One request's transaction as this shopper; database errors come out as MemoryCallError."""
-    try:
-        with conn.transaction():
-            set_request_context(conn, "authenticated", shopper_claims(user_id))
-            yield conn
-    except psycopg.Error as error:
-        raise _translate(error) from error
-
-
-def _translate(error: psycopg.Error) -> MemoryCallError:
-    code = error.sqlstate or ""
-    message = error.diag.message_primary or str(error)
-    return _ERRORS.get(code, MemoryCallError)(message)
-
-
-def _call(conn: psycopg.Connection[Any], user_id: UUID, sql: str, params: tuple[Any, ...] = ()) -> Any:
-    with as_shopper(conn, user_id):
-        row = conn.execute(sql.encode(), params).fetchone()
-    assert row is not None
-    return row[0] if isinstance(row, tuple) else next(iter(row.values()))
+def client(conn: psycopg.Connection[Any], user_id: UUID) -> MemoryClient:
+    """The memory API as `user_id`, over this (open, autocommit) connection, which it leaves open."""
+    return MemoryClient(DirectAdapter(lambda: nullcontext(conn)), Identity.shopper(user_id))
 
 
 def memory_context(
@@ -89,34 +57,30 @@ def memory_context(
     min_confidence: Decimal = Decimal("0.70"),
     query: str | None = None,
 ) -> MemoryContext:
-    raw = _call(
-        conn, user_id, "select public.memory_context(min_confidence => %s, query => %s)", (min_confidence, query)
-    )
+    raw = client(conn, user_id).memory_context(min_confidence=min_confidence, query=query)
     return MemoryContext.model_validate(raw)
 
 
 def explain_memory(conn: psycopg.Connection[Any], user_id: UUID, memory_id: UUID) -> ExplainedMemory:
-    return ExplainedMemory.model_validate(
-        _call(conn, user_id, "select public.explain_memory(memory_id => %s)", (memory_id,))
-    )
+    return ExplainedMemory.model_validate(client(conn, user_id).explain_memory(memory_id))
 
 
 def forget_memory(conn: psycopg.Connection[Any], user_id: UUID, memory_id: UUID) -> ForgetResult:
-    return ForgetResult.model_validate(
-        _call(conn, user_id, "select public.forget_memory(memory_id => %s)", (memory_id,))
-    )
+    return ForgetResult.model_validate(client(conn, user_id).forget_memory(memory_id))
 
 
 def clear_memories(conn: psycopg.Connection[Any], user_id: UUID) -> ClearResult:
-    return ClearResult.model_validate(_call(conn, user_id, "select public.clear_memories()"))
+    return ClearResult.model_validate(client(conn, user_id).clear_memories())
 
 
 def export_memories(conn: psycopg.Connection[Any], user_id: UUID) -> MemoryExport:
-    return MemoryExport.model_validate(_call(conn, user_id, "select public.export_memories()"))
+    return MemoryExport.model_validate(client(conn, user_id).export_memories())
 
 
 def my_memories(conn: psycopg.Connection[Any], user_id: UUID) -> list[dict[str, Any]]:
-    with as_shopper(conn, user_id):
+    """The my_memories view, read as the shopper (PostgREST's GET /rest/v1/my_memories)."""
+    with conn.transaction():
+        set_request_context(conn, "authenticated", shopper_claims(user_id), method="GET", path="/my_memories")
         cursor = conn.cursor(row_factory=dict_row)
         return cursor.execute(
             "select * from public.my_memories order by memory_kind, memory_type, confidence desc, memory_key"
