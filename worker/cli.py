@@ -10,9 +10,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from worker.commands import demo
+from worker.commands import demo, worker
 
-COMMANDS = [demo]
+COMMANDS = [demo, worker]
 
 
 def build_parser() -> argparse.ArgumentParser:
