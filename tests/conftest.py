@@ -130,7 +130,7 @@ def create_user(conn: psycopg.Connection[Any], email: str | None = None) -> uuid
     conn.execute(
         "insert into auth.users (instance_id, id, aud, role, email, raw_app_meta_data, created_at, updated_at)"
         " values ('00000000-0000-0000-0000-000000000000', %s, 'authenticated', 'authenticated', %s,"
-        " '{\"provider\": \"email\"}', now(), now())",
+        ' \'{"provider": "email"}\', now(), now())',
         (user_id, email or f"{user_id.hex[:8]}@example.test"),
     )
     return user_id

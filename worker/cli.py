@@ -10,9 +10,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from worker.commands import demo, worker
+from worker.commands import db, demo, worker
 
-COMMANDS = [demo, worker]
+COMMANDS = [demo, db, worker]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,9 +18,7 @@ class Settings(BaseSettings):
     # Supabase (PostgREST and Realtime). Unset: the worker uses the direct database connection only.
     supabase_url: str | None = Field(default=None, validation_alias="SUPABASE_URL")
     supabase_anon_key: SecretStr | None = Field(default=None, validation_alias="SUPABASE_ANON_KEY")
-    supabase_service_role_key: SecretStr | None = Field(
-        default=None, validation_alias="SUPABASE_SERVICE_ROLE_KEY"
-    )
+    supabase_service_role_key: SecretStr | None = Field(default=None, validation_alias="SUPABASE_SERVICE_ROLE_KEY")
 
     # Direct connection, as `postgres` (Supabase: the session pooler or direct URL). Unset: the embedded default.
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
@@ -28,9 +26,7 @@ class Settings(BaseSettings):
     # The embedded default: where the local cluster lives and which server binaries run it.
     data_dir: Path = Field(default=PROJECT_DIR / ".local" / "postgres", validation_alias="CMS_DATA_DIR")
     pg_bin: Path | None = Field(default=None, validation_alias="CMS_PG_BIN")
-    grant_regime: Literal["current", "legacy"] = Field(
-        default="current", validation_alias="CMS_GRANT_REGIME"
-    )
+    grant_regime: Literal["current", "legacy"] = Field(default="current", validation_alias="CMS_GRANT_REGIME")
 
     # Claude, for extracting stated preferences and for the chat path. Unset: deterministic extractor, no chat.
     anthropic_api_key: SecretStr | None = Field(default=None, validation_alias="ANTHROPIC_API_KEY")
@@ -41,10 +37,6 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = Field(default=30.0, gt=0, validation_alias="CMS_SWEEP_INTERVAL_SECONDS")
     job_lease_seconds: int = Field(default=60, ge=5, validation_alias="CMS_JOB_LEASE_SECONDS")
     job_max_attempts: int = Field(default=5, ge=1, validation_alias="CMS_JOB_MAX_ATTEMPTS")
-    shutdown_timeout_seconds: float = Field(
-        default=20.0, gt=0, validation_alias="CMS_SHUTDOWN_TIMEOUT_SECONDS"
-    )
+    shutdown_timeout_seconds: float = Field(default=20.0, gt=0, validation_alias="CMS_SHUTDOWN_TIMEOUT_SECONDS")
     retention_months: int = Field(default=12, ge=1, validation_alias="CMS_RETENTION_MONTHS")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
-        default="INFO", validation_alias="CMS_LOG_LEVEL"
-    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", validation_alias="CMS_LOG_LEVEL")

@@ -110,8 +110,15 @@ class LocalPostgres:
             os.chown(self.data_dir, entry.pw_uid, entry.pw_gid)
         self.data_dir.chmod(0o700)
         self._run(
-            "initdb", "-D", str(self.data_dir), "-U", SUPERUSER, "--auth=trust", "--encoding=UTF8",
-            "--no-locale", "--no-instructions",
+            "initdb",
+            "-D",
+            str(self.data_dir),
+            "-U",
+            SUPERUSER,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-locale",
+            "--no-instructions",
         )
         settings = dict(_BASE_SETTINGS, **(_THROWAWAY_SETTINGS if self.throwaway else {}))
         with (self.data_dir / "postgresql.conf").open("a") as conf:
@@ -129,12 +136,14 @@ class LocalPostgres:
             as_user = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
         result = subprocess.run(
             [str(self.bin_dir / program), *args],
-            capture_output=True, text=True, cwd=self.data_dir, check=False, **as_user,  # type: ignore[call-overload]
+            capture_output=True,
+            text=True,
+            cwd=self.data_dir,
+            check=False,
+            **as_user,  # type: ignore[call-overload]
         )
         if result.returncode != 0:
-            raise ServerError(
-                f"{program} failed ({result.returncode}): {result.stderr.strip()}\n{self._log_tail()}"
-            )
+            raise ServerError(f"{program} failed ({result.returncode}): {result.stderr.strip()}\n{self._log_tail()}")
 
     def _log_tail(self, lines: int = 30) -> str:
         log = self.data_dir / "server.log"

@@ -40,12 +40,12 @@ _RETRYABLE = (psycopg.OperationalError, PoolTimeout)
 
 
 def resolve_database_url(settings: Settings) -> str:
-    """DATABASE_URL, or the embedded default (started if it is not running)."""
+    """DATABASE_URL, or the embedded default (started and brought up to date if needed)."""
     if settings.database_url:
         return settings.database_url
-    from worker.db.server import LocalPostgres
+    from worker.db.local import ensure_local_database
 
-    return LocalPostgres(settings.data_dir, settings.pg_bin).ensure_running().url("postgres")
+    return ensure_local_database(settings, seed=False).url("postgres")
 
 
 @dataclass

@@ -1,0 +1,35 @@
+# The two commands of the README, and what they need. Each installs what it needs on first use.
+#   make run    the main job on the embedded default (local PostgreSQL 18 in .local/postgres)
+#   make test   every test: lint, pytest on embedded PostgreSQL 18, pytest + pgTAP on Debian's PostgreSQL 15
+
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+PG15_BIN := /usr/lib/postgresql/15/bin
+
+.PHONY: run test lint test-embedded test-pg15 clean
+
+run: $(INSTALLED)
+	$(BIN)/customer-memory demo
+
+test: lint test-embedded test-pg15
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check worker tests benchmarks
+
+test-embedded: $(INSTALLED)
+	$(BIN)/pytest
+
+test-pg15: $(INSTALLED)
+	scripts/install-postgres-15
+	CMS_PG_BIN=$(PG15_BIN) CMS_REQUIRE_PGTAP=1 $(BIN)/pytest
+
+$(INSTALLED): pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+clean:
+	-$(BIN)/customer-memory db stop
+	rm -rf $(VENV) .local

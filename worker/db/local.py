@@ -1,0 +1,39 @@
+"""The embedded default: one local cluster in the data folder, with a database built like `supabase db reset`
+builds one (stand-in, migrations, seed), brought up to date on every start without losing what it holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+
+from worker.config import Settings
+from worker.db import schema
+from worker.db.server import SUPERUSER, LocalPostgres, Running
+
+DATABASE = "postgres"  # Supabase's database name
+
+
+@dataclass(frozen=True)
+class LocalDatabase:
+    running: Running
+    applied_migrations: list[str]
+    version: str
+
+    def url(self, user: str = "postgres") -> str:
+        return self.running.url(user, DATABASE)
+
+
+def ensure_local_database(settings: Settings, *, seed: bool = True) -> LocalDatabase:
+    """Start or reuse the local cluster, apply the stand-in once, any new migrations, and the (idempotent) seed."""
+    cluster = LocalPostgres(settings.data_dir, settings.pg_bin)
+    running = cluster.ensure_running()
+    with psycopg.connect(running.url(SUPERUSER, DATABASE)) as superuser:
+        has_standin = superuser.execute("select to_regclass('auth.users') is not null").fetchone() == (True,)
+        if not has_standin:
+            schema.apply_standin(superuser, settings.grant_regime)
+    with psycopg.connect(running.url("postgres", DATABASE)) as as_postgres:
+        applied = schema.apply_migrations(as_postgres)
+        if seed:
+            schema.apply_seed(as_postgres)
+    return LocalDatabase(running=running, applied_migrations=applied, version=cluster.version())
