@@ -50,6 +50,12 @@ comment on table private.periodic_runs is 'When each periodic job last ran, so t
 revoke all on table private.jobs from public, anon, authenticated, service_role;
 revoke all on table private.periodic_runs from public, anon, authenticated, service_role;
 
+-- RLS ------------------------------------------------------------------------------------------------------------
+-- No API role reaches the private schema; RLS with no policy is the second lock (only worker_* functions, as
+-- security definer, touch these tables).
+alter table private.jobs enable row level security;
+alter table private.periodic_runs enable row level security;
+
 -- Helpers --------------------------------------------------------------------------------------------------------
 -- Every worker_* function starts here: they run as security definer (the queue lives in private), so they check
 -- that the caller is the service role, as PostgREST or the worker's direct connection sets it.

@@ -55,7 +55,7 @@ class JobStore:
         self, job: Job, worker: str, error: str, max_attempts: int, base_seconds: float = 1.0
     ) -> str | None:
         return self._scalar(  # type: ignore[no-any-return]
-            "select public.worker_fail_job(%s, %s, %s, %s, %s)",
+            "select public.worker_fail_job(%s::bigint, %s, %s, %s::integer, %s::numeric)",
             (job.id, worker, error, max_attempts, base_seconds),
         )
 
@@ -67,11 +67,11 @@ class JobStore:
 
     def try_periodic(self, name: str, interval_seconds: float, worker: str) -> bool:
         return bool(
-            self._scalar("select public.worker_try_periodic(%s, %s, %s)", (name, interval_seconds, worker))
+            self._scalar("select public.worker_try_periodic(%s, %s::numeric, %s)", (name, interval_seconds, worker))
         )
 
     def purge_finished(self, keep_seconds: float = 86400) -> int:
-        return int(self._scalar("select public.worker_purge_finished(%s)", (keep_seconds,)))
+        return int(self._scalar("select public.worker_purge_finished(%s::numeric)", (keep_seconds,)))
 
     def enqueue_all(self) -> int:
         return int(self._scalar("select public.worker_enqueue_all()", ()))
