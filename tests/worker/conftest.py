@@ -7,14 +7,15 @@ import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import psycopg
 
 from tests.conftest import acting_as
 
-NOW = datetime.fromisoformat("2026-11-20T12:00:00+00:00")
+# Midnight at the end of Friday 2026-11-20 in Chicago (UTC-6 in November).
+NOW = datetime.fromisoformat("2026-11-21T06:00:00+00:00")
 
 
 def item(
@@ -104,9 +105,7 @@ def as_service(conn: psycopg.Connection[Any]) -> Iterator[psycopg.Connection[Any
 
 def recompute(conn: psycopg.Connection[Any], user_id: uuid.UUID, now: datetime = NOW) -> dict[str, int]:
     with as_service(conn):
-        row = conn.execute(
-            "select public.worker_recompute_user(%s, %s) as summary", (user_id, now)
-        ).fetchone()
+        row = conn.execute("select public.worker_recompute_user(%s, %s) as summary", (user_id, now)).fetchone()
     assert row is not None
     return row["summary"]  # type: ignore[no-any-return]
 
@@ -166,9 +165,9 @@ def snapshot(conn: psycopg.Connection[Any], user_id: uuid.UUID) -> dict[str, Any
 
 
 def days_ago(days: float, hour: int = 18, now: datetime = NOW) -> datetime:
-    """A moment `days` before NOW at `hour`:00 Chicago time (UTC-6 in November)."""
-    base = (now - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return base + timedelta(hours=hour + 6)
+    """`hour`:00 Chicago time on Friday 2026-11-20 (the last day before NOW), `days` days earlier."""
+    friday = datetime(2026, 11, 20, tzinfo=timezone(timedelta(hours=-6)))
+    return friday + timedelta(hours=hour) - timedelta(days=days)
 
 
 __all__ = ["NOW", "acting_as"]

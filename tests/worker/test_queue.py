@@ -195,9 +195,8 @@ def test_finished_jobs_are_purged_after_a_day_but_parked_ones_stay(db: Database)
     ],
 )
 def test_bad_input_is_refused_with_a_sentence(db: Database, call: str, params: tuple[Any, ...], message: str) -> None:
-    with db.connect() as conn:
-        with pytest.raises(psycopg.errors.InvalidParameterValue, match=message), as_service(conn):
-            conn.execute(call, params)
+    with db.connect() as conn, pytest.raises(psycopg.errors.InvalidParameterValue, match=message), as_service(conn):
+        conn.execute(call, params)
 
 
 @pytest.mark.parametrize("role", ["anon", "authenticated"])
