@@ -51,9 +51,7 @@ class JobStore:
     def complete(self, job: Job, worker: str) -> bool:
         return bool(self._scalar("select public.worker_complete_job(%s, %s)", (job.id, worker)))
 
-    def fail(
-        self, job: Job, worker: str, error: str, max_attempts: int, base_seconds: float = 1.0
-    ) -> str | None:
+    def fail(self, job: Job, worker: str, error: str, max_attempts: int, base_seconds: float = 1.0) -> str | None:
         return self._scalar(  # type: ignore[no-any-return]
             "select public.worker_fail_job(%s::bigint, %s, %s, %s::integer, %s::numeric)",
             (job.id, worker, error, max_attempts, base_seconds),
@@ -78,9 +76,7 @@ class JobStore:
 
     def outstanding(self) -> int:
         """Jobs pending or running (the worker's own view, as postgres: private is not the service role's)."""
-        row = self.conn.execute(
-            "select count(*) from private.jobs where status in ('pending', 'running')"
-        ).fetchone()
+        row = self.conn.execute("select count(*) from private.jobs where status in ('pending', 'running')").fetchone()
         assert row is not None
         return int(row[0] if isinstance(row, tuple) else next(iter(row.values())))
 
@@ -90,9 +86,7 @@ class JobStore:
             "select public.worker_recompute_user(%s, coalesce(%s, now()))", (user_id, now)
         )
 
-    def run_recompute(
-        self, job: Job, worker: str, now: datetime | None = None
-    ) -> tuple[dict[str, int], bool]:
+    def run_recompute(self, job: Job, worker: str, now: datetime | None = None) -> tuple[dict[str, int], bool]:
         """Recompute and mark the job done in one transaction: a worker killed in between leaves no trace but
         the lease, which runs out and hands the job to another worker (the recompute is idempotent)."""
         with self._as_service() as conn:
@@ -109,7 +103,5 @@ class JobStore:
 
     def archive_interactions(self, months: int, now: datetime | None = None, batch: int = 10000) -> int:
         return int(
-            self._scalar(
-                "select public.worker_archive_interactions(%s, coalesce(%s, now()), %s)", (months, now, batch)
-            )
+            self._scalar("select public.worker_archive_interactions(%s, coalesce(%s, now()), %s)", (months, now, batch))
         )

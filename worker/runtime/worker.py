@@ -75,9 +75,7 @@ class Worker:
         self.now = now or (lambda: None)
         self.listen = listen
         self.realtime = (
-            realtime
-            if realtime is not None
-            else bool(settings.supabase_url and settings.supabase_service_role_key)
+            realtime if realtime is not None else bool(settings.supabase_url and settings.supabase_service_role_key)
         )
         self.backoff_base_seconds = backoff_base_seconds
         self.stats = RunStats()
@@ -311,10 +309,7 @@ class Worker:
         try:
             with self._pool.connection(timeout=5) as conn:
                 store = JobStore(conn)
-                if (
-                    store.try_periodic("sweep", max(1.0, self.settings.sweep_interval_seconds / 2), self.name)
-                    or force
-                ):
+                if store.try_periodic("sweep", max(1.0, self.settings.sweep_interval_seconds / 2), self.name) or force:
                     requeued = store.requeue_expired(self.settings.job_max_attempts)
                     purged = store.purge_finished()
                     self._count("requeued", requeued)
@@ -329,9 +324,7 @@ class Worker:
                         total += moved
                     self._count("archived", total)
         except _RETRYABLE as error:
-            log.warning(
-                "sweep could not reach the database", extra={"worker": self.name, "error": str(error)}
-            )
+            log.warning("sweep could not reach the database", extra={"worker": self.name, "error": str(error)})
         finally:
             self._wake.set()
 
@@ -343,9 +336,7 @@ class _Released(Exception):
     """The worker is shutting down and hands the job back."""
 
 
-def run_until_idle(
-    settings: Settings | None = None, database_url: str | None = None, **kwargs: Any
-) -> RunStats:
+def run_until_idle(settings: Settings | None = None, database_url: str | None = None, **kwargs: Any) -> RunStats:
     """Process every job that is due, then return (what `customer-memory worker --once` does)."""
     return Worker(settings or Settings(), database_url, **kwargs).run(once=True)
 
@@ -354,9 +345,7 @@ class BackgroundWorker:
     """A worker running in a thread of this process, for the demo: start it, record events, `wait_idle()`,
     read the memories, `stop()`."""
 
-    def __init__(
-        self, settings: Settings | None = None, database_url: str | None = None, **kwargs: Any
-    ) -> None:
+    def __init__(self, settings: Settings | None = None, database_url: str | None = None, **kwargs: Any) -> None:
         self.worker = Worker(settings or Settings(), database_url, **kwargs)
         self._thread = threading.Thread(target=self.worker.run, name="background-worker", daemon=True)
 
@@ -380,9 +369,7 @@ class BackgroundWorker:
 
     def stop(self, timeout: float | None = None) -> None:
         self.worker.stop()
-        self._thread.join(
-            timeout if timeout is not None else self.worker.settings.shutdown_timeout_seconds + 10
-        )
+        self._thread.join(timeout if timeout is not None else self.worker.settings.shutdown_timeout_seconds + 10)
 
     def __enter__(self) -> BackgroundWorker:
         return self.start()
