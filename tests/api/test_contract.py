@@ -1,0 +1,39 @@
+"""Every database function the Python client calls exists in `public` with exactly the argument names the
+client sends, and is executable by the role that calls it and by no other API role, under both grant regimes.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import Database
+from worker.client.memory import CONTRACT, MemoryClient
+
+API_ROLES = ("anon", "authenticated", "service_role")
+
+
+@pytest.mark.parametrize("function", sorted(CONTRACT))
+def test_function_exists_with_the_clients_argument_names_and_grants(
+    db_each_regime: Database, function: str
+) -> None:
+    spec = CONTRACT[function]
+    with db_each_regime.connect() as conn:
+        rows = conn.execute(
+            "select p.proargnames, p.prosecdef,"
+            " has_function_privilege('anon', p.oid, 'execute') as anon,"
+            " has_function_privilege('authenticated', p.oid, 'execute') as authenticated,"
+            " has_function_privilege('service_role', p.oid, 'execute') as service_role"
+            " from pg_proc p where p.pronamespace = 'public'::regnamespace and p.proname = %s",
+            (function,),
+        ).fetchall()
+    assert len(rows) == 1, (
+        f"public.{function} must exist exactly once (PostgREST cannot pick among overloads)"
+    )
+    [row] = rows
+    assert tuple(row["proargnames"]) == spec.args
+    assert {role: row[role] for role in API_ROLES} == {role: role == spec.role for role in API_ROLES}
+
+
+def test_every_client_method_is_a_contract_function() -> None:
+    methods = {name for name in vars(MemoryClient) if not name.startswith("_")}
+    assert methods == set(CONTRACT)

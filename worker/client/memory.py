@@ -1,0 +1,113 @@
+"""MemoryClient: one typed method per function of the memory API contract (ARCHITECTURE.md section 4), written
+once over the seam, so it runs the same through PostgREST or a direct connection."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from worker.client.models import CartItem, Checkout, Event, PreferenceType, SwapItem
+from worker.client.seam import DatabaseFunctions, Identity, Role
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """A database function the Python side calls: its argument names (in order) and the one role that may."""
+
+    args: tuple[str, ...]
+    role: Role
+
+
+# Every function this client calls. A test holds the database to it (names, argument names, who may execute).
+CONTRACT: dict[str, FunctionSpec] = {
+    "record_interaction": FunctionSpec(
+        ("interaction_type", "interaction_key", "interaction_value", "session_id", "message_id"),
+        "authenticated",
+    ),
+    "record_interactions": FunctionSpec(("events",), "authenticated"),
+    "record_cart_add": FunctionSpec(("item", "session_id"), "authenticated"),
+    "record_checkout": FunctionSpec(("checkout",), "authenticated"),
+    "record_swap": FunctionSpec(("original", "replacement", "accepted", "reason"), "authenticated"),
+    "record_message": FunctionSpec(("content", "session_id", "message_id"), "authenticated"),
+    "remember_preference": FunctionSpec(
+        ("preference_type", "preference_key", "preference_value", "reason"), "authenticated"
+    ),
+}
+MAX_BATCH = 1000  # record_interactions' bound, stated in its error when exceeded
+
+
+class MemoryClient:
+    """The memory API as one shopper (`identity`) sees it."""
+
+    def __init__(self, functions: DatabaseFunctions, identity: Identity) -> None:
+        self._functions, self._identity = functions, identity
+
+    def _call(self, function: str, **args: Any) -> Any:
+        spec = CONTRACT[function]
+        unknown = set(args) - set(spec.args)
+        if unknown:
+            raise TypeError(f"{function} has no argument(s) {', '.join(sorted(unknown))}")
+        # Unset optional arguments are left out, so the function's own defaults apply.
+        named = {name: _json_ready(value) for name, value in args.items() if value is not None}
+        return self._functions.call(function, named, self._identity)
+
+    def record_interaction(self, event: Event) -> UUID:
+        return UUID(str(self._call("record_interaction", **event.payload())))
+
+    def record_interactions(self, events: Sequence[Event]) -> int:
+        """Log up to MAX_BATCH events atomically; returns how many were logged."""
+        return int(self._call("record_interactions", events=[event.payload() for event in events]))
+
+    def record_cart_add(self, item: CartItem, session_id: UUID | None = None) -> UUID:
+        return UUID(str(self._call("record_cart_add", item=item.payload(), session_id=session_id)))
+
+    def record_checkout(self, checkout: Checkout) -> UUID:
+        return UUID(str(self._call("record_checkout", checkout=checkout.payload())))
+
+    def record_swap(
+        self, original: SwapItem, replacement: SwapItem, accepted: bool, reason: str | None = None
+    ) -> UUID:
+        return UUID(
+            str(
+                self._call(
+                    "record_swap",
+                    original=original.payload(),
+                    replacement=replacement.payload(),
+                    accepted=accepted,
+                    reason=reason,
+                )
+            )
+        )
+
+    def record_message(
+        self, content: str, session_id: UUID | None = None, message_id: str | None = None
+    ) -> UUID:
+        return UUID(
+            str(self._call("record_message", content=content, session_id=session_id, message_id=message_id))
+        )
+
+    def remember_preference(
+        self,
+        preference_type: PreferenceType,
+        preference_key: str,
+        preference_value: str | None = None,
+        reason: str | None = None,
+    ) -> UUID:
+        return UUID(
+            str(
+                self._call(
+                    "remember_preference",
+                    preference_type=preference_type,
+                    preference_key=preference_key,
+                    preference_value=preference_value,
+                    reason=reason,
+                )
+            )
+        )
+
+
+def _json_ready(value: Any) -> Any:
+    """What both adapters can send: PostgREST takes JSON, so a UUID travels as its text."""
+    return str(value) if isinstance(value, UUID) else value

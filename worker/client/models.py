@@ -1,0 +1,164 @@
+"""Pydantic models at the edges of the memory API: the event payloads a client sends (in the CONTRACTS.md
+shapes) and the memory rows it reads back. The payload models check on the client what the database checks
+again (the database is the authority; these catch mistakes before a round trip)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Sku = Annotated[str, Field(min_length=1, max_length=255, pattern=r"\S")]
+Label = Annotated[str, Field(min_length=1, max_length=255, pattern=r"\S")]
+Tag = Annotated[str, Field(min_length=1, max_length=100)]
+Price = Annotated[float, Field(ge=0, le=100_000)]
+Quantity = Annotated[int, Field(ge=1, le=1000)]
+
+PreferenceType = Literal["dietary", "allergy", "dislike", "favorite", "brand"]
+PreferenceSource = Literal["explicit", "inferred", "pattern"]
+PlainEventType = Literal["question", "search", "view_item", "voice_used", "cart_add"]
+InteractionType = Literal[
+    "question",
+    "search",
+    "view_item",
+    "cart_add",
+    "checkout",
+    "swap",
+    "reject_swap",
+    "message",
+    "preference_stated",
+    "voice_used",
+]
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON the database function receives (unset optional fields left out)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class CartItem(_Payload):
+    """An item added to the cart: {sku, name, category, brand, price, quantity, tags}."""
+
+    sku: Sku
+    name: Label | None = None
+    category: Label | None = None
+    brand: Label | None = None
+    price: Price | None = None
+    quantity: Quantity | None = None
+    tags: Annotated[list[Tag], Field(max_length=50)] | None = None
+
+
+class CheckoutItem(CartItem):
+    """A line of an order: price (per unit) and quantity are required."""
+
+    price: Price
+    quantity: Quantity
+
+
+class SwapItem(CartItem):
+    """One side of a savings swap: the brand is what the swap teaches, so it is required."""
+
+    brand: Label
+
+
+class Checkout(_Payload):
+    """An order: CONTRACTS.md's checkout shape (item_count and total are computed by the database)."""
+
+    order_id: Annotated[str, Field(min_length=1, max_length=255, pattern=r"\S")]
+    placed_at: AwareDatetime
+    time_zone: str
+    items: Annotated[list[CheckoutItem], Field(min_length=1, max_length=500)]
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not an IANA time zone name such as America/Chicago") from exc
+        return value
+
+
+class Event(_Payload):
+    """One event for record_interaction(s); a cart_add carries its item as value and is keyed by its SKU."""
+
+    interaction_type: PlainEventType
+    interaction_key: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    interaction_value: dict[str, Any] | None = None
+    session_id: UUID | None = None
+    message_id: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+
+    @classmethod
+    def cart_add(cls, item: CartItem, session_id: UUID | None = None) -> Event:
+        return cls(interaction_type="cart_add", interaction_value=item.payload(), session_id=session_id)
+
+    @model_validator(mode="after")
+    def _cart_add_is_an_item(self) -> Event:
+        if self.interaction_type == "cart_add":
+            CartItem.model_validate(self.interaction_value)
+        return self
+
+
+# -- memory rows, as a shopper reads them (DESIGN-DOCUMENT.md tables)
+# -------------------------------------------------
+class _Row(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class CustomerPreference(_Row):
+    id: UUID
+    user_id: UUID
+    preference_type: PreferenceType
+    preference_key: str
+    preference_value: str | None = None
+    confidence: Decimal
+    reason: str | None = None
+    source: PreferenceSource
+    created_at: datetime
+    updated_at: datetime
+    last_confirmed_at: datetime | None = None
+    times_confirmed: int
+
+
+class ShoppingPattern(_Row):
+    id: UUID
+    user_id: UUID
+    pattern_type: Literal["time_of_day", "day_of_week", "frequency", "basket_size", "category_preference"]
+    pattern_key: str
+    pattern_value: dict[str, Any]
+    confidence: Decimal
+    occurrence_count: int
+    last_occurrence: datetime
+    created_at: datetime
+    updated_at: datetime
+
+
+class Interaction(_Row):
+    id: UUID
+    user_id: UUID
+    interaction_type: InteractionType
+    interaction_key: str | None = None
+    interaction_value: dict[str, Any]
+    session_id: UUID | None = None
+    message_id: str | None = None
+    created_at: datetime
+
+
+class MemoryInsight(_Row):
+    id: UUID
+    user_id: UUID
+    insight_type: Literal["persona", "goal", "context", "constraint"]
+    insight_key: str
+    insight_value: str
+    confidence: Decimal
+    supporting_data: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime | None = None
