@@ -8,39 +8,34 @@
 -- Confidence (numeric(3,2), inferred at most 0.95):
 --   bucket patterns and shares: k / (n + 2) for k of n orders (the share, discounted when orders are few);
 --   frequency: (n - 1) / (n + 1) for n orders (n - 1 gaps); basket size: n / (n + 2);
---   favorites: private.cart_add_favorite_confidence(times), for purchases (in >= 3 orders of the window) as for
---   cart adds (> 5, CONTRACTS.md); brands: least(0.95, base + 0.10 * accepted + 0.15 * rejected swaps), base 0.50
+--   favorites: min(0.95, 0.5 + 0.05 n) for n purchases (n >= 3 orders of the window) or n cart adds (n > 5, the
+--   API's private.cart_add_favorite_confidence); brands: least(0.95, base + 0.10 * accepted + 0.15 * rejected swaps), base 0.50
 --   or the brand-share confidence when higher; vegetarian: 0.30 + 0.05 per order in a run of >= 8 with no meat.
 -- Every inference counts only evidence created after private.evidence_since(...) (forgotten memories stay
 -- forgotten) and never touches an explicit preference.
 
 -- Helpers --------------------------------------------------------------------------------------------------------
--- The api workstream defines this (CONTRACTS.md); defined here only if it is missing, with the same formula.
-do $do$
-begin
-  if pg_catalog.to_regprocedure('private.cart_add_favorite_confidence(integer)') is null then
-    execute $fn$
-      create function private.cart_add_favorite_confidence(adds integer)
-      returns numeric
-      language sql
-      immutable
-      set search_path = ''
-      as $body$ select least(0.95, 0.50 + adds * 0.05)::numeric(3, 2) $body$
-    $fn$;
-    execute 'revoke all on function private.cart_add_favorite_confidence(integer)'
-            ' from public, anon, authenticated, service_role';
-  end if;
-end;
-$do$;
+-- Favourite confidence from purchases: the cart-add formula of the API (private.cart_add_favorite_confidence,
+-- min(0.95, 0.5 + n * 0.05)) with a lower threshold, 3 orders, because a purchase is stronger evidence than an
+-- add; NULL below it.
+create or replace function private.purchase_favorite_confidence(p_orders integer)
+returns numeric
+language sql
+immutable
+set search_path = ''
+as $$
+  select case when p_orders >= 3 then least(0.95, 0.50 + p_orders * 0.05)::numeric(3, 2) end;
+$$;
+revoke all on function private.purchase_favorite_confidence(integer) from public, anon, authenticated, service_role;
 
--- A brand's preference_key: 'Great Value' -> 'great-value'.
+-- A brand's preference_key: the brand as the events name it (record_swap keys brand rows the same way), trimmed.
 create or replace function private.brand_key(p_brand text)
 returns text
 language sql
 immutable
 set search_path = ''
 as $$
-  select nullif(left(pg_catalog.btrim(pg_catalog.regexp_replace(pg_catalog.lower(p_brand), '[^a-z0-9]+', '-', 'g'), '-'), 255), '');
+  select nullif(left(pg_catalog.btrim(p_brand), 255), '');
 $$;
 revoke all on function private.brand_key(text) from public, anon, authenticated, service_role;
 
@@ -265,7 +260,7 @@ as $$
            -- the stronger evidence wins; on a tie the cart adds (the API writes them first)
            case when c.sku is not null
                  and (p.sku is null or private.cart_add_favorite_confidence(c.adds)
-                                       >= private.cart_add_favorite_confidence(p.times))
+                                       >= private.purchase_favorite_confidence(p.times))
                 then 'cart' else 'purchase' end as basis,
            p.name as p_name, p.times, p.last_at as p_last, c.name as c_name, c.adds, c.last_at as c_last
       from purchased as p full join carted as c on c.sku = p.sku
@@ -333,7 +328,8 @@ as $$
   )
   select 'favorite', f.sku,
          left(coalesce(case f.basis when 'cart' then f.c_name else f.p_name end, f.sku), 2000),
-         private.cart_add_favorite_confidence(case f.basis when 'cart' then f.adds else f.times end),
+         case f.basis when 'cart' then private.cart_add_favorite_confidence(f.adds)
+              else private.purchase_favorite_confidence(f.times) end,
          case f.basis when 'cart' then 'Added to cart ' || f.adds || ' times'
               else 'Bought in ' || f.times || ' of the last ' || n.total || ' orders' end,
          case f.basis when 'cart' then 'inferred' else 'pattern' end,

@@ -87,8 +87,8 @@ def test_inferred_preferences_and_insights(db: Database) -> None:
         ("favorite", "milk-lf"): (Decimal("0.90"), "pattern", "Bought in 8 of the last 8 orders"),
         ("favorite", "apples"): (Decimal("0.90"), "pattern", "Bought in 8 of the last 8 orders"),
         ("favorite", "bread"): (Decimal("0.90"), "pattern", "Bought in 8 of the last 8 orders"),
-        ("brand", "great-value"): (Decimal("0.80"), "pattern", "Chosen in 8 of the last 8 orders"),
-        ("brand", "acme"): (Decimal("0.80"), "pattern", "Chosen in 8 of the last 8 orders"),
+        ("brand", "Great Value"): (Decimal("0.80"), "pattern", "Chosen in 8 of the last 8 orders"),
+        ("brand", "Acme"): (Decimal("0.80"), "pattern", "Chosen in 8 of the last 8 orders"),
         ("dietary", "vegetarian"): (Decimal("0.70"), "pattern", "No meat in the last 8 orders"),
     }
     assert set(found) == {
@@ -287,8 +287,8 @@ def test_cart_adds_and_swaps_follow_the_contract_rules(db: Database) -> None:
             for key, row in preferences(conn, user).items()
         }
     assert prefs[("favorite", "yogurt")] == (Decimal("0.85"), "inferred", "Added to cart 7 times", 7)
-    assert prefs[("brand", "great-value")] == (Decimal("0.70"), "inferred", "Accepted savings swap", 2)
-    assert prefs[("brand", "tillamook")] == (Decimal("0.65"), "inferred", "Rejected swap - brand loyalty", 1)
+    assert prefs[("brand", "Great Value")] == (Decimal("0.70"), "inferred", "Accepted savings swap", 2)
+    assert prefs[("brand", "Tillamook")] == (Decimal("0.65"), "inferred", "Rejected swap - brand loyalty", 1)
 
 
 def test_bad_payloads_do_not_stop_a_recompute(db: Database) -> None:
