@@ -156,7 +156,7 @@ as $$
      group by b.pattern_type, b.pattern_key
   ),
   ranked as (
-    select c.*, row_number() over (partition by c.pattern_type order by c.k desc, c.pattern_key) as rank
+    select c.*, row_number() over (partition by c.pattern_type order by c.k desc, c.pattern_key collate "C") as rank
       from counted as c
      where c.k > 0
   ),
