@@ -29,6 +29,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from worker.config import Settings
+from worker.extract.apply import apply_pending_messages, extractor_for
+from worker.extract.model import Extractor
 from worker.runtime.store import Job, JobStore
 
 log = logging.getLogger("worker.runtime")
@@ -68,6 +70,7 @@ class Worker:
         listen: bool = True,
         realtime: bool | None = None,
         backoff_base_seconds: float = 1.0,
+        extractor: Extractor | None = None,
     ) -> None:
         self.settings = settings
         self.url = database_url or resolve_database_url(settings)
@@ -78,6 +81,7 @@ class Worker:
             realtime if realtime is not None else bool(settings.supabase_url and settings.supabase_service_role_key)
         )
         self.backoff_base_seconds = backoff_base_seconds
+        self.extractor = extractor or extractor_for(settings)
         self.stats = RunStats()
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -238,7 +242,13 @@ class Worker:
             self._after_failure(job, error)
 
     def before_job(self, job: Job, store: JobStore) -> None:
-        """Hook run before the recompute (stated preferences from messages are applied here)."""
+        """Before the recompute: apply what the shopper stated in messages not yet read."""
+        applied = apply_pending_messages(store.conn, job.user_id, self.extractor)
+        if applied:
+            log.info(
+                "stated preferences applied",
+                extra={"worker": self.name, "job": job.id, "user_id": str(job.user_id), "statements": applied},
+            )
 
     def _after_failure(self, job: Job, error: BaseException) -> None:
         releasing = self._releasing.is_set() or isinstance(error, _Released)
