@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 import anthropic
-import httpx
+import httpx2
 from pydantic import ValidationError
 
 from worker.extract.model import Statement, Statements
@@ -68,7 +68,7 @@ class ClaudeExtractor:
         api_key: str,
         model: str,
         *,
-        http_client: httpx.Client | None = None,
+        http_client: httpx2.Client | None = None,
         max_retries: int = 3,
         timeout: float = 20.0,
         fallback: RuleExtractor | None = None,
