@@ -29,12 +29,12 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from worker.config import Settings  # noqa: E402
-from worker.datasets import completejourney  # noqa: E402
-from worker.db import schema  # noqa: E402
-from worker.db.request import set_request_context, shopper_claims  # noqa: E402
-from worker.db.server import LocalPostgres  # noqa: E402
-from worker.runtime.worker import BackgroundWorker, Worker  # noqa: E402
+from worker.config import Settings
+from worker.datasets import completejourney
+from worker.db import schema
+from worker.db.request import set_request_context, shopper_claims
+from worker.db.server import LocalPostgres
+from worker.runtime.worker import BackgroundWorker, Worker
 
 AS_OF = datetime(2018, 1, 1, tzinfo=ZoneInfo("America/New_York"))
 
@@ -72,12 +72,13 @@ def load(url: str, data: completejourney.CompleteJourney, households: list[int] 
     return len(chosen)
 
 
-def rebuild(url: str, households: int, concurrency: int) -> float:
+def rebuild(url: str, concurrency: int) -> float:
+    """Every shopper with events, recomputed through the queue; `households` below is how many have events."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("delete from private.jobs")
         with conn.transaction():
             set_request_context(conn, "service_role")
-            conn.execute("select public.worker_enqueue_all()")
+            households = conn.execute("select public.worker_enqueue_all()").fetchone()[0]  # type: ignore[index]
     settings = Settings().model_copy(update={"worker_concurrency": concurrency})
     started = time.monotonic()
     stats = Worker(settings, url, now=lambda: AS_OF, listen=False).run(once=True)
@@ -85,7 +86,8 @@ def rebuild(url: str, households: int, concurrency: int) -> float:
     assert stats.done == households and stats.failed == 0, stats
     with psycopg.connect(url) as conn:
         counts = conn.execute(
-            "select (select count(*) from public.shopping_patterns), (select count(*) from public.customer_preferences),"
+            "select (select count(*) from public.shopping_patterns),"
+            " (select count(*) from public.customer_preferences),"
             " (select count(*) from public.memory_insights)"
         ).fetchone()
     print(f"rebuild: {households} households in {elapsed:.1f} s with {concurrency} threads = "
@@ -145,9 +147,9 @@ def main() -> int:
             url = running.url("postgres", "bench")
             data = completejourney.load()
             chosen = completejourney.busiest_households(data, args.households) if args.households else None
-            households = load(url, data, chosen)
+            load(url, data, chosen)
             for concurrency in args.concurrency:
-                rebuild(url, households, concurrency)
+                rebuild(url, concurrency)
             latency(url, args.samples, data)
         finally:
             cluster.stop("immediate")

@@ -10,9 +10,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from worker.commands import db, demo, worker
+from worker.commands import backfill, db, demo, worker
 
-COMMANDS = [demo, db, worker]
+COMMANDS = [demo, db, worker, backfill]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,6 +3,7 @@ a missed notification picked up by the sweep, NOTIFY wake-ups, and a database re
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -218,3 +219,44 @@ def test_the_worker_survives_a_database_restart() -> None:
                     assert _until(lambda: bool(patterns(conn, second)), 20)
         finally:
             cluster.stop("immediate")
+
+
+def test_backfill_rebuilds_every_shopper_with_progress(db: Database) -> None:
+    with db.connect() as conn:
+        users = [_shopper(conn, orders=2) for _ in range(3)]
+        conn.execute("delete from private.jobs")
+        conn.execute("delete from public.shopping_patterns")
+    result = subprocess.run(
+        [sys.executable, "-m", "worker.cli", "backfill", "--as-of", NOW.isoformat()],
+        cwd=PROJECT_DIR,
+        env={**os.environ, "DATABASE_URL": db.url()},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "3/3 shoppers" in result.stderr and "recomputed 3 shoppers" in result.stderr
+    with db.connect() as conn:
+        for user in users:
+            assert patterns(conn, user)[("day_of_week", "friday")]["occurrence_count"] == 2
+
+
+def test_worker_once_from_the_command_line(db: Database) -> None:
+    with db.connect() as conn:
+        user = _shopper(conn, orders=1)
+    result = subprocess.run(
+        [sys.executable, "-m", "worker.cli", "worker", "--once", "--as-of", NOW.isoformat()],
+        cwd=PROJECT_DIR,
+        env={**os.environ, "DATABASE_URL": db.url()},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stderr.splitlines()]
+    assert [e["event"] for e in events if e["event"] in ("worker started", "job done", "worker stopped")] == [
+        "worker started",
+        "job done",
+        "worker stopped",
+    ]
+    assert next(e for e in events if e["event"] == "job done")["user_id"] == str(user)
