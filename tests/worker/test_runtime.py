@@ -12,13 +12,14 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
 from tests.conftest import Database, Server, build_database, create_user
-from tests.worker.conftest import NOW, days_ago, item, jobs, patterns, record_checkout
+from tests.worker.conftest import NOW, days_ago, item, jobs, patterns, preferences, record_checkout
 from worker.config import PROJECT_DIR, Settings
 from worker.db.server import LocalPostgres
 from worker.runtime.worker import BackgroundWorker, Worker, run_until_idle
@@ -260,3 +261,41 @@ def test_worker_once_from_the_command_line(db: Database) -> None:
         "worker stopped",
     ]
     assert next(e for e in events if e["event"] == "job done")["user_id"] == str(user)
+
+
+def test_the_demo_pattern_learns_from_events_fed_while_the_worker_runs(db: Database) -> None:
+    """What `customer-memory demo` does: start a worker in-process, record events through the API as the shopper
+    (real time, no injected now), wait until the queue is idle, read the memories, stop."""
+    from worker.client import Checkout, DirectAdapter, Identity, MemoryClient
+
+    with db.connect() as conn:
+        user = create_user(conn)
+    client = MemoryClient(DirectAdapter.from_url(db.url()), Identity.shopper(user))
+    now = datetime.now(UTC)
+    with BackgroundWorker(_settings(), db.url()) as worker:
+        for k in range(4):
+            client.record_checkout(
+                Checkout.model_validate(
+                    {
+                        "order_id": f"demo-{k}",
+                        "placed_at": (now - timedelta(days=7 * k, hours=1)).isoformat(),
+                        "time_zone": "America/Chicago",
+                        "items": [
+                            {
+                                "sku": "gv-milk",
+                                "name": "Great Value Milk",
+                                "category": "dairy",
+                                "brand": "Great Value",
+                                "price": 3.5,
+                                "quantity": 1,
+                                "tags": ["store_brand"],
+                            }
+                        ],
+                    }
+                )
+            )
+        assert worker.wait_idle(10)
+        with db.connect() as conn:
+            assert patterns(conn, user)[("frequency", "weekly")]["occurrence_count"] == 4
+            assert ("favorite", "gv-milk") in preferences(conn, user)
+    assert not worker._thread.is_alive()
