@@ -113,42 +113,31 @@ $$;
 revoke all on function private.enqueue_recompute(uuid[]) from public, anon, authenticated, service_role;
 
 -- Triggers -------------------------------------------------------------------------------------------------------
-create or replace function private.interaction_history_enqueue_inserted()
+-- One function for both triggers: each names its transition table changed_rows (new rows after an insert, old rows
+-- after a delete).
+create or replace function private.interaction_history_enqueue()
 returns trigger
 language plpgsql
 security definer
 set search_path = ''
 as $$
 begin
-  perform private.enqueue_recompute(array(select distinct n.user_id from new_rows as n));
+  perform private.enqueue_recompute(array(select distinct c.user_id from changed_rows as c));
   return null;
 end;
 $$;
-revoke all on function private.interaction_history_enqueue_inserted() from public, anon, authenticated, service_role;
-
-create or replace function private.interaction_history_enqueue_deleted()
-returns trigger
-language plpgsql
-security definer
-set search_path = ''
-as $$
-begin
-  perform private.enqueue_recompute(array(select distinct o.user_id from old_rows as o));
-  return null;
-end;
-$$;
-revoke all on function private.interaction_history_enqueue_deleted() from public, anon, authenticated, service_role;
+revoke all on function private.interaction_history_enqueue() from public, anon, authenticated, service_role;
 
 create trigger interaction_history_enqueue_inserted
   after insert on public.interaction_history
-  referencing new table as new_rows
-  for each statement execute function private.interaction_history_enqueue_inserted();
+  referencing new table as changed_rows
+  for each statement execute function private.interaction_history_enqueue();
 
 -- When evidence is deleted, the memories derived from it are recomputed.
 create trigger interaction_history_enqueue_deleted
   after delete on public.interaction_history
-  referencing old table as old_rows
-  for each statement execute function private.interaction_history_enqueue_deleted();
+  referencing old table as changed_rows
+  for each statement execute function private.interaction_history_enqueue();
 
 -- Public RPCs (service role only) --------------------------------------------------------------------------------
 create or replace function public.worker_claim_jobs(p_worker text, p_limit integer, p_lease_seconds integer)
