@@ -81,11 +81,11 @@ class ClaudeExtractor:
 
     def read(self, message: str) -> list[Statement]:
         """Claude's statements for `message`; raises ExtractionUnusable or anthropic.APIError."""
-        response = self.client.messages.create(
+        response = self.client.messages.create(  # type: ignore[call-overload]
             model=self.model,
             max_tokens=1024,
             system=SYSTEM,
-            tools=[TOOL],  # type: ignore[list-item]
+            tools=[TOOL],
             tool_choice={"type": "tool", "name": TOOL_NAME},
             messages=[{"role": "user", "content": message}],
         )

@@ -6,6 +6,8 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+PreferenceType = Literal["dietary", "allergy", "dislike", "favorite", "brand"]
+
 
 class Statement(BaseModel):
     """One thing the shopper stated: remember a preference, or forget one."""
@@ -13,7 +15,7 @@ class Statement(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     action: Literal["remember", "forget"]
-    preference_type: Literal["dietary", "allergy", "dislike", "favorite", "brand"]
+    preference_type: PreferenceType
     preference_key: str = Field(min_length=1, max_length=255)
     preference_value: str | None = Field(default=None, max_length=2000)
     reason: str | None = Field(default=None, max_length=1000)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from worker.extract.model import Statement
+from worker.extract.model import PreferenceType, Statement
 
 DIETS = (
     "vegetarian",
@@ -114,13 +114,13 @@ class RuleExtractor:
         return found
 
     @staticmethod
-    def _make(forget: bool, kind: str, key: str, value: str, reason: str) -> Statement:
+    def _make(forget: bool, kind: PreferenceType, key: str, value: str, reason: str) -> Statement:
         if forget:
-            return Statement(action="forget", preference_type=kind, preference_key=key)  # type: ignore[arg-type]
+            return Statement(action="forget", preference_type=kind, preference_key=key)
         return Statement(
             action="remember",
             preference_type=kind,
-            preference_key=key,  # type: ignore[arg-type]
+            preference_key=key,
             preference_value=value,
             reason=reason,
         )

@@ -10,9 +10,9 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
 
 from realtime import AsyncRealtimeClient, RealtimeSubscribeStates
+from realtime.types import PostgresChangesPayload, RealtimePostgresChangesListenEvent
 
 from worker.config import Settings
 
@@ -42,11 +42,11 @@ async def subscribe_wakeups(
             elif state in (RealtimeSubscribeStates.CHANNEL_ERROR, RealtimeSubscribeStates.TIMED_OUT):
                 subscribed.set_exception(RuntimeError(f"realtime subscription failed: {state} {error or ''}"))
 
-    def on_insert(payload: dict[str, Any]) -> None:  # called synchronously by the client's listen task
+    def on_insert(payload: PostgresChangesPayload) -> None:  # called synchronously by the client's listen task
         wake()
 
     channel = client.channel(CHANNEL)
-    channel.on_postgres_changes("INSERT", on_insert, table="jobs", schema="private")
+    channel.on_postgres_changes(RealtimePostgresChangesListenEvent.Insert, on_insert, table="jobs", schema="private")
     await channel.subscribe(on_state)
     try:
         await asyncio.wait_for(subscribed, timeout=15)

@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from worker.config import Settings
