@@ -299,3 +299,33 @@ def test_the_demo_pattern_learns_from_events_fed_while_the_worker_runs(db: Datab
             assert patterns(conn, user)[("frequency", "weekly")]["occurrence_count"] == 4
             assert ("favorite", "gv-milk") in preferences(conn, user)
     assert not worker._thread.is_alive()
+
+
+def test_the_worker_expires_archives_and_recomputes_after_deleted_evidence(db: Database) -> None:
+    with db.connect() as conn:
+        user = _shopper(conn, orders=3)
+        old = conn.execute(
+            "insert into public.interaction_history (user_id, interaction_type, interaction_key, created_at)"
+            " values (%s, 'search', 'milk', %s) returning id",
+            (user, NOW - timedelta(days=400)),
+        ).fetchone()["id"]
+        conn.execute(
+            "insert into public.memory_insights (user_id, insight_type, insight_key, insight_value, expires_at)"
+            " values (%s, 'context', 'hosting_party', 'Buying for a party', %s)",
+            (user, NOW - timedelta(days=1)),
+        )
+        run_until_idle(_settings(), db.url(), now=lambda: NOW)
+        assert conn.execute(
+            "select count(*) as n from public.memory_insights where insight_key = 'hosting_party'"
+        ).fetchone() == {"n": 0}
+        assert conn.execute("select id from private.interaction_archive").fetchall() == [{"id": old}]
+        assert patterns(conn, user)[("day_of_week", "friday")]["occurrence_count"] == 3
+        # The shopper deletes two of their checkouts: the next run recomputes what was derived from them.
+        conn.execute(
+            "delete from public.interaction_history where id in (select id from public.interaction_history"
+            " where user_id = %s and interaction_type = 'checkout' order by created_at limit 2)",
+            (user,),
+        )
+        run_until_idle(_settings(), db.url(), now=lambda: NOW)
+        assert patterns(conn, user)[("day_of_week", "friday")]["occurrence_count"] == 1
+        assert ("frequency", "weekly") not in patterns(conn, user)

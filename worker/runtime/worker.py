@@ -334,7 +334,8 @@ class Worker:
                         total += moved
                     self._count("archived", total)
         except _RETRYABLE as error:
-            log.warning("sweep could not reach the database", extra={"worker": self.name, "error": str(error)})
+            if not self._stop.is_set():
+                log.warning("sweep could not reach the database", extra={"worker": self.name, "error": str(error)})
         finally:
             self._wake.set()
 
