@@ -1,6 +1,6 @@
 # The two commands of the README, and what they need. Each installs what it needs on first use.
 #   make run    the main job on the embedded default (local PostgreSQL 18 in .local/postgres)
-#   make test   every test: lint, pytest on embedded PostgreSQL 18, pytest + pgTAP on Debian's PostgreSQL 15
+#   make test   every test: lint (ruff, mypy --strict), pytest on embedded PostgreSQL 18, pytest + pgTAP on Debian's PostgreSQL 15
 
 VENV := .venv
 BIN := $(VENV)/bin
@@ -16,6 +16,8 @@ test: lint test-embedded test-pg15
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check worker tests benchmarks
+	$(BIN)/ruff format --check worker tests benchmarks
+	$(BIN)/mypy
 
 test-embedded: $(INSTALLED)
 	$(BIN)/pytest

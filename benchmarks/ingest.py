@@ -111,9 +111,7 @@ def batches(
                 return out
             chunk = items[start : start + size]
             if event_type == "cart_add":
-                out.append(
-                    (shopper, [{"interaction_type": "cart_add", "interaction_value": i} for i in chunk])
-                )
+                out.append((shopper, [{"interaction_type": "cart_add", "interaction_value": i} for i in chunk]))
             else:
                 out.append(
                     (
@@ -136,9 +134,7 @@ def through_api(conn: psycopg.Connection[Any], work: list[tuple[uuid.UUID, list[
     started = time.perf_counter()
     for shopper, events in work:
         with conn.transaction():
-            set_request_context(
-                conn, "authenticated", shopper_claims(shopper), path="/rpc/record_interactions"
-            )
+            set_request_context(conn, "authenticated", shopper_claims(shopper), path="/rpc/record_interactions")
             conn.execute("select public.record_interactions(events => %s)", (Jsonb(events),))
     return time.perf_counter() - started
 
@@ -162,9 +158,7 @@ def plain_insert(conn: psycopg.Connection[Any], work: list[tuple[uuid.UUID, list
     return time.perf_counter() - started
 
 
-def ingest(
-    superuser: str, as_postgres: str, events: dict[uuid.UUID, list[dict[str, Any]]], repeats: int
-) -> None:
+def ingest(superuser: str, as_postgres: str, events: dict[uuid.UUID, list[dict[str, Any]]], repeats: int) -> None:
     print("\n## Ingest: events/s, record_interactions as a shopper vs plain INSERT (median of runs)")
     print(f"{'events':<10} {'batch':>6} {'events':>7} {'API ev/s':>10} {'plain ev/s':>11} {'ratio':>6}")
     with (
@@ -219,22 +213,16 @@ $bench$;
 def latency(as_postgres: str, events: dict[uuid.UUID, list[dict[str, Any]]], repeats: int) -> None:
     shopper, items = max(events.items(), key=lambda pair: len(pair[1]))
     items = items[:2000]
-    print(
-        f"\n## record_cart_add latency ({len(items)} real cart adds of one shopper per run, median of runs)"
-    )
+    print(f"\n## record_cart_add latency ({len(items)} real cart adds of one shopper per run, median of runs)")
     server: list[dict[str, float]] = []
     with psycopg.connect(as_postgres, autocommit=True) as conn:
         for _ in range(repeats):
             conn.execute("truncate public.interaction_history, public.customer_preferences")
             with conn.transaction():
-                set_request_context(
-                    conn, "authenticated", shopper_claims(shopper), path="/rpc/record_cart_add"
-                )
+                set_request_context(conn, "authenticated", shopper_claims(shopper), path="/rpc/record_cart_add")
                 conn.execute("select set_config('bench.items', %s, true)", (json.dumps(items),))
                 conn.execute(LATENCY_BLOCK)
-                server.append(
-                    json.loads(conn.execute("select current_setting('bench.result')").fetchone()[0])
-                )
+                server.append(json.loads(conn.execute("select current_setting('bench.result')").fetchone()[0]))
         # Client side: one call per transaction, as a request would be, minus the bare round trip.
         conn.execute("truncate public.interaction_history, public.customer_preferences")
         round_trips, calls = [], []
@@ -244,18 +232,13 @@ def latency(as_postgres: str, events: dict[uuid.UUID, list[dict[str, Any]]], rep
             round_trips.append(time.perf_counter() - started)
             started = time.perf_counter()
             with conn.transaction():
-                set_request_context(
-                    conn, "authenticated", shopper_claims(shopper), path="/rpc/record_cart_add"
-                )
+                set_request_context(conn, "authenticated", shopper_claims(shopper), path="/rpc/record_cart_add")
                 conn.execute("select public.record_cart_add(item => %s)", (Jsonb(item),))
             calls.append(time.perf_counter() - started)
     p50 = statistics.median(run["p50"] for run in server)
     p99 = statistics.median(run["p99"] for run in server)
     worst = max(run["max"] for run in server)
-    print(
-        f"in the database (clock_timestamp around each call): p50 {p50:.3f} ms, p99 {p99:.3f} ms,"
-        f" max {worst:.3f} ms"
-    )
+    print(f"in the database (clock_timestamp around each call): p50 {p50:.3f} ms, p99 {p99:.3f} ms, max {worst:.3f} ms")
     rtt = statistics.median(round_trips)
     quantiles = statistics.quantiles(calls, n=100)
     print(

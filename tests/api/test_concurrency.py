@@ -49,16 +49,11 @@ def _count(db: Database, sql: str, *params: object) -> int:
     return int(next(iter(row.values())))
 
 
-def test_parallel_cart_adds_of_one_sku_count_every_add(
-    db: Database, direct: DirectAdapter, alice: UUID
-) -> None:
+def test_parallel_cart_adds_of_one_sku_count_every_add(db: Database, direct: DirectAdapter, alice: UUID) -> None:
     memory = MemoryClient(direct, Identity.shopper(alice))
     _in_parallel(lambda _: memory.record_cart_add(CartItem(sku="milk-1")))
     total = THREADS * CALLS_PER_THREAD
-    assert (
-        _count(db, "select count(*) from public.interaction_history where interaction_key = 'milk-1'")
-        == total
-    )
+    assert _count(db, "select count(*) from public.interaction_history where interaction_key = 'milk-1'") == total
     favorite = _preference(db, alice, "favorite", "milk-1")
     assert favorite == {
         "confidence": Decimal("0.95"),
@@ -84,9 +79,7 @@ def test_parallel_batches_and_single_adds_of_one_sku_count_every_add(
     assert _preference(db, alice, "favorite", "tea-1")["times_confirmed"] == total
 
 
-def test_parallel_swaps_of_one_brand_lose_no_increment(
-    db: Database, direct: DirectAdapter, alice: UUID
-) -> None:
+def test_parallel_swaps_of_one_brand_lose_no_increment(db: Database, direct: DirectAdapter, alice: UUID) -> None:
     memory = MemoryClient(direct, Identity.shopper(alice))
     tide, great_value = SwapItem(sku="tide-1", brand="Tide"), SwapItem(sku="gv-1", brand="Great Value")
     _in_parallel(lambda n: memory.record_swap(tide, great_value, accepted=bool(n % 2)))
@@ -94,15 +87,10 @@ def test_parallel_swaps_of_one_brand_lose_no_increment(
     # Every swap confirmed its brand once: the brand rows were created once and incremented by all the others.
     assert _preference(db, alice, "brand", "Great Value")["times_confirmed"] == half
     assert _preference(db, alice, "brand", "Tide")["times_confirmed"] == half
-    assert (
-        _count(db, "select count(*) from public.interaction_history where interaction_type = 'swap'")
-        == 2 * half
-    )
+    assert _count(db, "select count(*) from public.interaction_history where interaction_type = 'swap'") == 2 * half
 
 
-def test_parallel_swaps_below_the_cap_add_up_exactly(
-    db: Database, direct: DirectAdapter, alice: UUID
-) -> None:
+def test_parallel_swaps_below_the_cap_add_up_exactly(db: Database, direct: DirectAdapter, alice: UUID) -> None:
     """Four simultaneous accepted swaps of a new brand: 0.50 + 4 * 0.10, right only if none is lost."""
     memory = MemoryClient(direct, Identity.shopper(alice))
     barrier = threading.Barrier(4)
@@ -121,8 +109,6 @@ def test_parallel_shoppers_do_not_wait_on_or_disturb_each_other(
     db: Database, direct: DirectAdapter, new_shopper: Callable[[], UUID]
 ) -> None:
     shoppers = [new_shopper() for _ in range(THREADS)]
-    _in_parallel(
-        lambda n: MemoryClient(direct, Identity.shopper(shoppers[n])).record_cart_add(CartItem(sku="x"))
-    )
+    _in_parallel(lambda n: MemoryClient(direct, Identity.shopper(shoppers[n])).record_cart_add(CartItem(sku="x")))
     for shopper in shoppers:
         assert _preference(db, shopper, "favorite", "x")["times_confirmed"] == CALLS_PER_THREAD

@@ -13,9 +13,7 @@ API_ROLES = ("anon", "authenticated", "service_role")
 
 
 @pytest.mark.parametrize("function", sorted(CONTRACT))
-def test_function_exists_with_the_clients_argument_names_and_grants(
-    db_each_regime: Database, function: str
-) -> None:
+def test_function_exists_with_the_clients_argument_names_and_grants(db_each_regime: Database, function: str) -> None:
     spec = CONTRACT[function]
     with db_each_regime.connect() as conn:
         rows = conn.execute(
@@ -26,9 +24,7 @@ def test_function_exists_with_the_clients_argument_names_and_grants(
             " from pg_proc p where p.pronamespace = 'public'::regnamespace and p.proname = %s",
             (function,),
         ).fetchall()
-    assert len(rows) == 1, (
-        f"public.{function} must exist exactly once (PostgREST cannot pick among overloads)"
-    )
+    assert len(rows) == 1, f"public.{function} must exist exactly once (PostgREST cannot pick among overloads)"
     [row] = rows
     assert tuple(row["proargnames"]) == spec.args
     assert {role: row[role] for role in API_ROLES} == {role: role == spec.role for role in API_ROLES}

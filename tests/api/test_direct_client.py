@@ -31,28 +31,20 @@ from worker.client.models import CustomerPreference, Interaction
 
 def _preferences(db: Database, user_id: UUID) -> dict[tuple[str, str], CustomerPreference]:
     with db.connect() as conn:
-        rows = conn.execute(
-            "select * from public.customer_preferences where user_id = %s", (user_id,)
-        ).fetchall()
-    return {
-        (row["preference_type"], row["preference_key"]): CustomerPreference.model_validate(row)
-        for row in rows
-    }
+        rows = conn.execute("select * from public.customer_preferences where user_id = %s", (user_id,)).fetchall()
+    return {(row["preference_type"], row["preference_key"]): CustomerPreference.model_validate(row) for row in rows}
 
 
 def _interactions(db: Database, user_id: UUID) -> list[Interaction]:
     with db.connect() as conn:
         rows = conn.execute(
-            "select * from public.interaction_history where user_id = %s"
-            " order by created_at, interaction_type",
+            "select * from public.interaction_history where user_id = %s order by created_at, interaction_type",
             (user_id,),
         ).fetchall()
     return [Interaction.model_validate(row) for row in rows]
 
 
-def test_cart_adds_make_a_favorite_after_more_than_five(
-    db: Database, memory: MemoryClient, alice: UUID
-) -> None:
+def test_cart_adds_make_a_favorite_after_more_than_five(db: Database, memory: MemoryClient, alice: UUID) -> None:
     milk = CartItem(sku="milk-1", name="Whole milk", brand="gv", price=3.49, quantity=1)
     for _ in range(5):
         memory.record_cart_add(milk)
@@ -98,10 +90,7 @@ def test_swaps_teach_brands(db: Database, memory: MemoryClient, alice: UUID) -> 
 
 def test_message_and_recipe_request(db: Database, memory: MemoryClient, alice: UUID) -> None:
     memory.record_message("Any recipes with chicken?", message_id="m-1")
-    kinds = [
-        (event.interaction_type, event.interaction_key, event.message_id)
-        for event in _interactions(db, alice)
-    ]
+    kinds = [(event.interaction_type, event.interaction_key, event.message_id) for event in _interactions(db, alice)]
     assert sorted(kinds) == [("message", "user_message", "m-1"), ("question", "recipe_request", "m-1")]
 
 
@@ -133,9 +122,7 @@ def test_batch_is_atomic(db: Database, memory: MemoryClient, alice: UUID) -> Non
 
 
 def test_invalid_input_names_the_field(memory: MemoryClient) -> None:
-    with pytest.raises(
-        InvalidInput, match=r"^item\.quantity must be a whole number from 1 to 1000, not -2\.$"
-    ):
+    with pytest.raises(InvalidInput, match=r"^item\.quantity must be a whole number from 1 to 1000, not -2\.$"):
         memory._call("record_cart_add", item={"sku": "milk-1", "quantity": -2})
 
 
@@ -162,9 +149,7 @@ def test_unknown_function_is_not_found(direct: DirectAdapter, alice: UUID) -> No
         direct.call("record_teleport", {"where": "mars"}, Identity.shopper(alice))
 
 
-def test_shoppers_are_kept_apart(
-    db: Database, direct: DirectAdapter, new_shopper: Callable[[], UUID]
-) -> None:
+def test_shoppers_are_kept_apart(db: Database, direct: DirectAdapter, new_shopper: Callable[[], UUID]) -> None:
     alice, bob = new_shopper(), new_shopper()
     for _ in range(6):
         MemoryClient(direct, Identity.shopper(alice)).record_cart_add(CartItem(sku="milk-1"))

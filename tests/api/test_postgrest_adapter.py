@@ -60,9 +60,7 @@ def test_record_cart_add_is_a_post_to_the_rpc_path_with_the_shoppers_jwt() -> No
         Identity.shopper(SHOPPER, SHOPPER_JWT),
     )
     session = uuid4()
-    assert (
-        memory.record_cart_add(CartItem(sku="milk-1", price=3.49, quantity=2), session_id=session) == event_id
-    )
+    assert memory.record_cart_add(CartItem(sku="milk-1", price=3.49, quantity=2), session_id=session) == event_id
     [request] = sent
     assert request.method == "POST"
     assert request.url.path == "/rest/v1/rpc/record_cart_add"

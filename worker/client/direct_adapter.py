@@ -35,9 +35,7 @@ class DirectAdapter:
         query = sql.SQL("select {}.{}({})").format(
             sql.Identifier("public"),
             sql.Identifier(function),
-            sql.SQL(", ").join(
-                sql.SQL("{} => {}").format(sql.Identifier(name), sql.Placeholder()) for name in args
-            ),
+            sql.SQL(", ").join(sql.SQL("{} => {}").format(sql.Identifier(name), sql.Placeholder()) for name in args),
         )
         params = [Jsonb(value) if isinstance(value, dict | list) else value for value in args.values()]
         try:

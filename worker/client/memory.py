@@ -66,9 +66,7 @@ class MemoryClient:
     def record_checkout(self, checkout: Checkout) -> UUID:
         return UUID(str(self._call("record_checkout", checkout=checkout.payload())))
 
-    def record_swap(
-        self, original: SwapItem, replacement: SwapItem, accepted: bool, reason: str | None = None
-    ) -> UUID:
+    def record_swap(self, original: SwapItem, replacement: SwapItem, accepted: bool, reason: str | None = None) -> UUID:
         return UUID(
             str(
                 self._call(
@@ -81,12 +79,8 @@ class MemoryClient:
             )
         )
 
-    def record_message(
-        self, content: str, session_id: UUID | None = None, message_id: str | None = None
-    ) -> UUID:
-        return UUID(
-            str(self._call("record_message", content=content, session_id=session_id, message_id=message_id))
-        )
+    def record_message(self, content: str, session_id: UUID | None = None, message_id: str | None = None) -> UUID:
+        return UUID(str(self._call("record_message", content=content, session_id=session_id, message_id=message_id)))
 
     def remember_preference(
         self,

@@ -60,9 +60,7 @@ def _text(value: Any) -> str | None:
 
 def product_tags(product: dict[str, Any]) -> list[str]:
     """The tags the worker reads (store_brand, organic, meat, lactose_free), from what the data set tells."""
-    words = " ".join(
-        filter(None, (_text(product.get(k)) for k in ("product_category", "product_type")))
-    ).upper()
+    words = " ".join(filter(None, (_text(product.get(k)) for k in ("product_category", "product_type")))).upper()
     tags = []
     if product.get("brand") == "Private":
         tags.append("store_brand")
@@ -75,9 +73,7 @@ def product_tags(product: dict[str, Any]) -> list[str]:
     return tags
 
 
-def product_item(
-    product: dict[str, Any], *, price: float | None = None, quantity: int | None = None
-) -> dict[str, Any]:
+def product_item(product: dict[str, Any], *, price: float | None = None, quantity: int | None = None) -> dict[str, Any]:
     """A product (a row of the products table, as a dict) as an item of the contract's event shapes."""
     category = _text(product.get("product_category")) or _text(product.get("department")) or "other"
     item: dict[str, Any] = {
@@ -106,9 +102,7 @@ def _lines(data: CompleteJourney, households: list[int] | None) -> pd.DataFrame:
     )
     merged = merged[merged["quantity"] <= MAX_QUANTITY]
     products = data.products[~data.products["department"].isin(_SKIPPED_DEPARTMENTS)]
-    return merged.merge(products, on="product_id", how="inner").sort_values(
-        ["placed_at", "basket_id", "product_id"]
-    )
+    return merged.merge(products, on="product_id", how="inner").sort_values(["placed_at", "basket_id", "product_id"])
 
 
 def _line_item(row: dict[str, Any]) -> dict[str, Any]:
@@ -116,14 +110,10 @@ def _line_item(row: dict[str, Any]) -> dict[str, Any]:
     return product_item(row, price=round(float(row["sales_value"]) / quantity, 2), quantity=quantity)
 
 
-def checkouts(
-    data: CompleteJourney, households: list[int] | None = None
-) -> Iterator[tuple[uuid.UUID, dict[str, Any]]]:
+def checkouts(data: CompleteJourney, households: list[int] | None = None) -> Iterator[tuple[uuid.UUID, dict[str, Any]]]:
     """(shopper, checkout payload for record_checkout), basket by basket in time order."""
     zone = ZoneInfo(TIME_ZONE)
-    for (household, basket), group in _lines(data, households).groupby(
-        ["household_id", "basket_id"], sort=False
-    ):
+    for (household, basket), group in _lines(data, households).groupby(["household_id", "basket_id"], sort=False):
         rows = group.to_dict("records")
         items = [_line_item(row) for row in rows]
         placed_at = pd.Timestamp(rows[0]["placed_at"]).to_pydatetime().replace(tzinfo=zone)
@@ -138,9 +128,7 @@ def checkouts(
         )
 
 
-def cart_adds(
-    data: CompleteJourney, households: list[int] | None = None
-) -> Iterator[tuple[uuid.UUID, dict[str, Any]]]:
+def cart_adds(data: CompleteJourney, households: list[int] | None = None) -> Iterator[tuple[uuid.UUID, dict[str, Any]]]:
     """(shopper, item for record_cart_add): every purchased line as the cart add that preceded it."""
     for row in _lines(data, households).to_dict("records"):
         yield shopper_id(int(row["household_id"])), _line_item(row)
