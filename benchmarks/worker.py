@@ -55,8 +55,14 @@ def load(url: str, data: completejourney.CompleteJourney, households: list[int] 
     with psycopg.connect(url) as conn:
         with conn.cursor().copy("copy auth.users (id, aud, role, email) from stdin") as copy:
             for household in chosen:
-                copy.write_row((completejourney.shopper_id(household), "authenticated", "authenticated",
-                                f"household-{household}@example.test"))
+                copy.write_row(
+                    (
+                        completejourney.shopper_id(household),
+                        "authenticated",
+                        "authenticated",
+                        f"household-{household}@example.test",
+                    )
+                )
         with conn.cursor().copy(
             "copy public.interaction_history (user_id, interaction_type, interaction_key, interaction_value,"
             " created_at) from stdin"
@@ -90,8 +96,11 @@ def rebuild(url: str, concurrency: int) -> float:
             " (select count(*) from public.customer_preferences),"
             " (select count(*) from public.memory_insights)"
         ).fetchone()
-    print(f"rebuild: {households} households in {elapsed:.1f} s with {concurrency} threads = "
-          f"{households / elapsed:.0f} households/s; rows: patterns, preferences, insights = {counts}", flush=True)
+    print(
+        f"rebuild: {households} households in {elapsed:.1f} s with {concurrency} threads = "
+        f"{households / elapsed:.0f} households/s; rows: patterns, preferences, insights = {counts}",
+        flush=True,
+    )
     return elapsed
 
 
@@ -99,17 +108,30 @@ def latency(url: str, samples: int, data: completejourney.CompleteJourney) -> li
     shoppers = [completejourney.shopper_id(h) for h in completejourney.busiest_households(data, 300)[100:]]
     settings = Settings().model_copy(update={"worker_concurrency": 2, "sweep_interval_seconds": 60.0})
     timings = []
-    with BackgroundWorker(settings, url, now=lambda: AS_OF) as running, psycopg.connect(url) as conn, \
-            psycopg.connect(url, autocommit=True) as watcher:
+    with (
+        BackgroundWorker(settings, url, now=lambda: AS_OF) as running,
+        psycopg.connect(url) as conn,
+        psycopg.connect(url, autocommit=True) as watcher,
+    ):
         time.sleep(0.5)
         assert running.wait_idle(60)
         for index in range(samples):
             shopper = shoppers[index % len(shoppers)]
             checkout = {
-                "order_id": f"bench-{uuid.uuid4().hex}", "placed_at": "2017-12-31T18:00:00-05:00",
+                "order_id": f"bench-{uuid.uuid4().hex}",
+                "placed_at": "2017-12-31T18:00:00-05:00",
                 "time_zone": "America/New_York",
-                "items": [{"sku": "1", "name": "Milk", "category": "fluid milk products", "brand": "manufacturer-1",
-                           "price": 2.5, "quantity": 1, "tags": []}],
+                "items": [
+                    {
+                        "sku": "1",
+                        "name": "Milk",
+                        "category": "fluid milk products",
+                        "brand": "manufacturer-1",
+                        "price": 2.5,
+                        "quantity": 1,
+                        "tags": [],
+                    }
+                ],
             }
             last = watcher.execute("select coalesce(max(id), 0) from private.jobs").fetchone()[0]  # type: ignore[index]
             with conn.transaction():
@@ -126,8 +148,11 @@ def latency(url: str, samples: int, data: completejourney.CompleteJourney) -> li
                 time.sleep(0.002)
     timings.sort()
     p50, p95 = statistics.median(timings), timings[int(len(timings) * 0.95) - 1]
-    print(f"latency checkout -> patterns updated (NOTIFY), {samples} samples: p50 {p50:.0f} ms, p95 {p95:.0f} ms,"
-          f" max {timings[-1]:.0f} ms", flush=True)
+    print(
+        f"latency checkout -> patterns updated (NOTIFY), {samples} samples: p50 {p50:.0f} ms, p95 {p95:.0f} ms,"
+        f" max {timings[-1]:.0f} ms",
+        flush=True,
+    )
     return timings
 
 
