@@ -7,20 +7,28 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from websockets.asyncio.server import ServerConnection, serve
 
+from tests.conftest import Database, create_user
+from tests.worker.conftest import NOW, days_ago, item, patterns, record_checkout
+from worker.config import Settings
 from worker.runtime.realtime import subscribe_wakeups
+from worker.runtime.worker import BackgroundWorker
 
 
 class FakeRealtime:
-    def __init__(self, *, binding_table: str = "jobs") -> None:
+    def __init__(self, *, binding_table: str = "jobs", push_on_join: bool = True) -> None:
         self.joins: list[dict[str, Any]] = []
         self.paths: list[str] = []
         self.binding_table = binding_table
+        self.push_on_join = push_on_join
         self.joined = asyncio.Event()
+        self.sockets: list[tuple[ServerConnection, str]] = []
 
     async def handler(self, ws: ServerConnection) -> None:
         self.paths.append(ws.request.path if ws.request else "")
@@ -61,34 +69,41 @@ class FakeRealtime:
                         }
                     )
                 )
+                self.sockets.append((ws, message["topic"]))
                 self.joined.set()
-                await asyncio.sleep(0.05)
-                await ws.send(
-                    json.dumps(
-                        {
-                            "event": "postgres_changes",
-                            "topic": message["topic"],
-                            "ref": None,
-                            "payload": {
-                                "ids": [31339675],
-                                "data": {
-                                    "schema": "private",
-                                    "table": "jobs",
-                                    "commit_timestamp": "2026-11-24T06:00:00.000Z",
-                                    "type": "INSERT",
-                                    "errors": None,
-                                    "columns": [{"name": "id", "type": "int8"}, {"name": "user_id", "type": "uuid"}],
-                                    "record": {
-                                        "id": 1,
-                                        "user_id": "d0000000-0000-4000-8000-000000000123",
-                                        "kind": "recompute",
-                                        "status": "pending",
-                                    },
+                if self.push_on_join:
+                    await asyncio.sleep(0.05)
+                    await self.push_insert()
+
+    async def push_insert(self) -> None:
+        """What Realtime sends a subscriber when a row is inserted into private.jobs."""
+        for ws, topic in self.sockets:
+            await ws.send(
+                json.dumps(
+                    {
+                        "event": "postgres_changes",
+                        "topic": topic,
+                        "ref": None,
+                        "payload": {
+                            "ids": [31339675],
+                            "data": {
+                                "schema": "private",
+                                "table": "jobs",
+                                "commit_timestamp": "2026-11-24T06:00:00.000Z",
+                                "type": "INSERT",
+                                "errors": None,
+                                "columns": [{"name": "id", "type": "int8"}, {"name": "user_id", "type": "uuid"}],
+                                "record": {
+                                    "id": 1,
+                                    "user_id": "d0000000-0000-4000-8000-000000000123",
+                                    "kind": "recompute",
+                                    "status": "pending",
                                 },
                             },
-                        }
-                    )
+                        },
+                    }
                 )
+            )
 
 
 async def _run(fake: FakeRealtime) -> tuple[int, BaseException | None]:
@@ -143,3 +158,55 @@ def test_realtime_needs_both_settings(missing: str, monkeypatch: pytest.MonkeyPa
     monkeypatch.delenv(missing)
     with pytest.raises(RuntimeError, match="need SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY"):
         run_realtime_wakeups(Settings(), lambda: None, threading.Event())
+
+
+def test_the_worker_is_woken_by_realtime_when_configured(db: Database) -> None:
+    """A worker with SUPABASE_URL and the service-role key, no LISTEN and a one-minute sweep: an event's job is done
+    as soon as the Realtime INSERT arrives."""
+    fake = FakeRealtime(push_on_join=False)
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    port: list[int] = []
+
+    done = loop.create_future()
+
+    async def serve_until_done() -> None:
+        async with serve(fake.handler, "127.0.0.1", 0) as server:
+            port.append(server.sockets[0].getsockname()[1])
+            ready.set()
+            await done
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve_until_done(),), daemon=True)
+    thread.start()
+    assert ready.wait(5)
+    settings = Settings().model_copy(
+        update={
+            "supabase_url": f"http://127.0.0.1:{port[0]}",
+            "supabase_service_role_key": SecretStr("service-role-key"),
+            "sweep_interval_seconds": 60.0,
+        }
+    )
+    try:
+        with BackgroundWorker(settings, db.url(), listen=False, now=lambda: NOW) as worker, db.connect() as conn:
+            assert _until(lambda: fake.joined.is_set())
+            time.sleep(0.3)  # the catch-up claim after subscribing has found nothing
+            user = create_user(conn)
+            record_checkout(conn, user, days_ago(1), [item("milk", "Dairy")])
+            time.sleep(0.5)
+            assert patterns(conn, user) == {}, "nothing wakes this worker but Realtime"
+            asyncio.run_coroutine_threadsafe(fake.push_insert(), loop).result(5)
+            assert _until(lambda: bool(patterns(conn, user)), 3)
+            assert worker.worker.stats.done == 1
+    finally:
+        loop.call_soon_threadsafe(done.set_result, None)
+        thread.join(5)
+        loop.close()
+
+
+def _until(condition: Any, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
