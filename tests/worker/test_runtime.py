@@ -329,3 +329,20 @@ def test_the_worker_expires_archives_and_recomputes_after_deleted_evidence(db: D
         run_until_idle(_settings(), db.url(), now=lambda: NOW)
         assert patterns(conn, user)[("day_of_week", "friday")]["occurrence_count"] == 1
         assert ("frequency", "weekly") not in patterns(conn, user)
+
+
+def test_bad_command_line_input_is_refused_before_anything_runs(db: Database) -> None:
+    with db.connect() as conn:
+        _shopper(conn, orders=1)
+    for args in (["worker", "--concurrency", "0"], ["backfill", "--as-of", "last tuesday"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "worker.cli", *args],
+            cwd=PROJECT_DIR,
+            env={**os.environ, "DATABASE_URL": db.url()},
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert result.returncode == 2 and "error: argument" in result.stderr
+    with db.connect() as conn:
+        assert [r["status"] for r in jobs(conn)] == ["pending"]

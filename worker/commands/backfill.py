@@ -11,6 +11,7 @@ from datetime import datetime
 
 import psycopg
 
+from worker.commands.worker import concurrency
 from worker.config import Settings
 from worker.runtime import logs
 from worker.runtime.store import JobStore
@@ -20,7 +21,7 @@ from worker.runtime.worker import Worker, resolve_database_url
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("backfill", help="recompute every shopper's memories from the log, with progress")
     parser.add_argument("--as-of", type=datetime.fromisoformat, help="derive as of this moment (ISO-8601)")
-    parser.add_argument("--concurrency", type=int, help="jobs at once (default CMS_WORKER_CONCURRENCY)")
+    parser.add_argument("--concurrency", type=concurrency, help="jobs at once (default CMS_WORKER_CONCURRENCY)")
     parser.set_defaults(handler=run)
 
 

@@ -13,10 +13,18 @@ from worker.runtime import logs
 from worker.runtime.worker import Worker
 
 
+def concurrency(text: str) -> int:
+    """--concurrency: 1 to 64 jobs at once (the bounds of CMS_WORKER_CONCURRENCY)."""
+    value = int(text)
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 64, not {value}")
+    return value
+
+
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("worker", help="turn events into patterns, preferences and insights")
     parser.add_argument("--once", action="store_true", help="process every job that is due, then exit")
-    parser.add_argument("--concurrency", type=int, help="jobs at once (default CMS_WORKER_CONCURRENCY)")
+    parser.add_argument("--concurrency", type=concurrency, help="jobs at once (default CMS_WORKER_CONCURRENCY)")
     parser.add_argument(
         "--as-of",
         type=datetime.fromisoformat,
