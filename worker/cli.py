@@ -10,9 +10,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from worker.commands import backfill, db, demo, worker
+from worker.commands import backfill, chat, context, db, demo, explain, export, forget, worker
 
-COMMANDS = [demo, db, worker, backfill]
+COMMANDS = [demo, db, chat, context, explain, export, forget, worker, backfill]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,104 @@
+"""A forgotten memory stays gone when the worker recomputes from the whole log, through the real functions: the
+API's record_* to log evidence, public.worker_recompute_user (the worker's rebuild, as service_role), forget_memory,
+and remember_preference to bring one back.
+
+Those functions belong to the api and worker branches. Where they are not in the database (this branch alone) the
+test is skipped; test_privacy.py covers the same rule with the contract's favorite rule written out. Checked
+against a database of the worker branch's migrations plus this branch's (2026-11-24)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import pytest
+
+from tests.conftest import Database, create_user
+from worker.prompt import calls
+
+NEEDED = (
+    "record_cart_add(jsonb,uuid)",
+    "record_checkout(jsonb)",
+    "worker_recompute_user(uuid,timestamptz)",
+    "remember_preference(text,text,text,text)",
+)
+OAT_MILK = {"sku": "oat-milk", "name": "Oat Milk", "category": "dairy", "brand": "Oatly", "price": 4.5, "quantity": 1}
+
+
+def _missing(conn: psycopg.Connection[Any]) -> list[str]:
+    return [
+        f for f in NEEDED if conn.execute("select to_regprocedure(%s) as p", (f"public.{f}",)).fetchone() == {"p": None}
+    ]
+
+
+def _recompute(conn: psycopg.Connection[Any], user_id: UUID) -> None:
+    with conn.transaction():
+        conn.execute(
+            "select set_config('role', 'service_role', true),"
+            " set_config('request.jwt.claims', '{\"role\": \"service_role\"}', true)"
+        )
+        conn.execute("select public.worker_recompute_user(%s)", (user_id,))
+
+
+def _memories(conn: psycopg.Connection[Any], user_id: UUID) -> set[tuple[str, str, str]]:
+    return {(m["memory_kind"], m["memory_type"], m["memory_key"]) for m in calls.my_memories(conn, user_id)}
+
+
+def forget_survives_recompute(conn: psycopg.Connection[Any]) -> None:
+    """The scenario, on any database that has the functions (kept apart so it can be run on a merged one)."""
+    user_id = create_user(conn)
+    with conn.transaction():
+        conn.execute(
+            "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true)",
+            (json.dumps({"sub": str(user_id), "role": "authenticated"}),),
+        )
+        for _ in range(8):
+            conn.execute("select public.record_cart_add(%s::jsonb)", (json.dumps(OAT_MILK),))
+        start = datetime(2026, 9, 5, 18, 30, tzinfo=UTC)
+        for week in range(8):
+            conn.execute(
+                "select public.record_checkout(%s::jsonb)",
+                (
+                    json.dumps(
+                        {
+                            "order_id": f"order-{week}",
+                            "placed_at": (start + timedelta(weeks=week)).isoformat(),
+                            "time_zone": "America/Chicago",
+                            "items": [{**OAT_MILK, "tags": ["lactose_free"]}],
+                            "item_count": 1,
+                            "total": 4.5,
+                        }
+                    ),
+                ),
+            )
+    _recompute(conn, user_id)
+    derived = calls.my_memories(conn, user_id)
+    assert derived, "the worker derived nothing from eight orders and eight cart adds"
+    assert ("preference", "favorite", "oat-milk") in _memories(conn, user_id)
+
+    for memory in derived:
+        calls.forget_memory(conn, user_id, memory["id"])
+    assert _memories(conn, user_id) == set()
+    _recompute(conn, user_id)
+    assert _memories(conn, user_id) == set(), "old evidence brought forgotten memories back"
+
+    # A new explicit statement brings it back, and it survives the next rebuild.
+    with conn.transaction():
+        conn.execute(
+            "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true)",
+            (json.dumps({"sub": str(user_id), "role": "authenticated"}),),
+        )
+        conn.execute("select public.remember_preference('favorite', 'oat-milk', null, 'I love oat milk')")
+    _recompute(conn, user_id)
+    assert ("preference", "favorite", "oat-milk") in _memories(conn, user_id)
+
+
+def test_a_forgotten_memory_stays_gone_after_the_workers_recompute(db: Database) -> None:
+    with db.connect() as conn:
+        missing = _missing(conn)
+        if missing:
+            pytest.skip(f"the api/worker functions are not on this branch: {', '.join(missing)}")
+        forget_survives_recompute(conn)

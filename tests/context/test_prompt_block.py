@@ -1,0 +1,129 @@
+"""The prompt block for the design document's example shopper, ranking by a query, and explanations, on the real
+memory_context of a real database."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from tests.conftest import Database, create_user
+from tests.context.example_shopper import load_demo_shopper
+from worker.prompt import calls
+from worker.prompt.explain import explain_suggestion, references_in
+from worker.prompt.render import render_memory_block
+from worker.prompt.tokens import estimate_tokens
+
+# DESIGN-DOCUMENT.md, "Example Injected Context": the lines of its sections, as the document shows them.
+DESIGN_DIETARY = [
+    "- vegetarian: Never orders meat products (confidence: 0.95)",
+    "- lactose_intolerant: Only orders lactose-free dairy (confidence: 0.90)",
+]
+DESIGN_FAVORITES = [
+    "- milk-whole-gal (purchased 15 times)",
+    "- gv-organic-eggs (purchased 12 times)",
+    "- chobani-greek-yogurt (purchased 10 times)",
+]
+# The document's block says "Chooses GV 75% of the time" where its table row (and the seed) says "Chooses GV 80% of
+# time": the block shows the row's reason, whatever it is. The document lists great-value first although chobani
+# is held with more confidence; we rank by confidence.
+DESIGN_BRANDS = [
+    "- chobani: Strong preference for Chobani yogurt (confidence: 0.85)",
+    "- great-value: Chooses GV 80% of time (confidence: 0.75)",
+]
+
+
+def _section(text: str, heading: str) -> list[str]:
+    """The lines under a heading, without their references."""
+    lines = text.splitlines()
+    start = lines.index(heading) + 1
+    body = []
+    for line in lines[start:]:
+        if not line.startswith("- "):
+            break
+        body.append(line.rsplit(" [m", 1)[0])
+    return body
+
+
+def test_the_example_shoppers_block_matches_the_design_document(db: Database) -> None:
+    with db.connect() as conn:
+        user_id = load_demo_shopper(conn)
+        rendered = render_memory_block(calls.memory_context(conn, user_id))
+    text = rendered.text
+    assert text.startswith("## CUSTOMER MEMORY\n")
+    assert _section(text, "Dietary Restrictions:") == DESIGN_DIETARY
+    assert _section(text, "Favorite Items:") == DESIGN_FAVORITES
+    assert _section(text, "Brand Preferences:") == DESIGN_BRANDS
+    insights = _section(text, "Customer Insights:")
+    assert "- persona: Consistently chooses store brands" in insights
+    assert "- goal: Large orders on Sundays with recipe ingredients" in insights
+    # Family of four is held at 0.65, under the 0.70 floor the document itself sets for injection.
+    assert not any("family" in line.lower() for line in insights)
+    # What the document's example leaves out but the shopper told us, safety first.
+    assert _section(text, "Allergies:") == ['- peanuts: User said "allergic to peanuts" (confidence: 1.00)']
+    assert _section(text, "Dislikes:") == ['- avocado: User said "I hate avocados"']
+    # Every line carries a distinct reference to a real memory id.
+    assert references_in(text) == [f"m{n}" for n in range(1, len(rendered.references) + 1)]
+    assert estimate_tokens(text) < 600
+
+
+def test_a_milk_question_ranks_milk_and_dairy_first(db: Database) -> None:
+    with db.connect() as conn:
+        user_id = load_demo_shopper(conn)
+        plain = calls.memory_context(conn, user_id)
+        asked = calls.memory_context(conn, user_id, query="What milk should I get?")
+    assert plain.favorites[0].key == "milk-whole-gal"  # a confidence tie is broken by the evidence
+    assert asked.favorites[0].key == "milk-whole-gal"
+    assert asked.patterns[0].key == "dairy"
+    assert plain.patterns[0].key == "evening"
+    assert asked.insights[0].key == "lactose_intolerant"
+    assert {"milk", "dairy"} <= set(asked.query_terms)
+
+
+def test_a_chicken_recipe_question_keeps_the_dietary_restrictions_first(db: Database) -> None:
+    with db.connect() as conn:
+        user_id = load_demo_shopper(conn)
+        asked = calls.memory_context(conn, user_id, min_confidence=Decimal("0.99"), query="recipes with chicken")
+    # Even above every inferred confidence, the diet and the allergy stay; vegetarian (meat) is most relevant.
+    assert [item.key for item in asked.dietary] == ["vegetarian", "lactose_intolerant"]
+    assert [item.key for item in asked.allergies] == ["peanuts"]
+    assert asked.favorites == [] and asked.insights == []
+
+
+def test_an_explanation_cites_the_memory_and_links_to_it(db: Database) -> None:
+    with db.connect() as conn:
+        user_id = load_demo_shopper(conn)
+        rendered = render_memory_block(calls.memory_context(conn, user_id, query="milk"))
+    by_key = {reference.item.key: ref for ref, reference in rendered.references.items()}
+    dairy, milk = by_key["dairy"], by_key["milk-whole-gal"]
+    explanation = explain_suggestion(f"organic milk [{dairy}][{milk}] [m999]", rendered)
+    assert explanation is not None
+    assert explanation.sentence == (
+        "I suggested organic milk because you have bought milk whole gal 15 times and you usually buy dairy products."
+    ) or explanation.sentence == (
+        "I suggested organic milk because you usually buy dairy products and you have bought milk whole gal 15 times."
+    )
+    assert [link.href for link in explanation.links] == [
+        f"/memories/{rendered.references[dairy].item.id}",
+        f"/memories/{rendered.references[milk].item.id}",
+    ]
+    assert explanation.links[0].label == "View memory details"
+    assert explanation.unknown_references == ["m999"]
+    assert explain_suggestion("bananas", rendered) is None
+
+
+def test_a_new_shopper_gets_an_empty_block_not_an_error(db: Database) -> None:
+    with db.connect() as conn:
+        user_id = create_user(conn)
+        rendered = render_memory_block(calls.memory_context(conn, user_id))
+    assert rendered.references == {}
+    assert "No memories yet" in rendered.text
+
+
+def test_bad_input_is_refused_with_the_databases_sentence(db: Database) -> None:
+    with db.connect() as conn:
+        user_id = create_user(conn)
+        with pytest.raises(calls.MemoryInputError, match="min_confidence must be a number between 0 and 1"):
+            calls.memory_context(conn, user_id, min_confidence=Decimal("2"))
+        with pytest.raises(calls.MemoryInputError, match="query must be at most 1000 characters"):
+            calls.memory_context(conn, user_id, query="x" * 1001)

@@ -1,0 +1,98 @@
+"""The CUSTOMER MEMORY block of the system prompt, in the design document's format ("Memory Context Injection"),
+with a short reference after every line ([m1], [m2], ...) that maps back to the memory's id, so the assistant can
+cite what a suggestion relies on and the app can explain it (explain.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from worker.prompt.models import MemoryContext, MemoryItem, Section
+
+HEADER = "## CUSTOMER MEMORY"
+# The design document's headings, in its order; sections it does not show go where they read naturally.
+HEADINGS: tuple[tuple[Section, str], ...] = (
+    ("dietary", "Dietary Restrictions:"),
+    ("allergies", "Allergies:"),
+    ("dislikes", "Dislikes:"),
+    ("favorites", "Favorite Items:"),
+    ("brands", "Brand Preferences:"),
+    ("patterns", "Shopping Patterns:"),
+    ("insights", "Customer Insights:"),
+)
+EMPTY = "No memories yet: ask rather than assume."
+
+
+@dataclass(frozen=True)
+class Reference:
+    ref: str
+    section: Section
+    item: MemoryItem
+
+
+@dataclass(frozen=True)
+class RenderedMemory:
+    text: str
+    references: dict[str, Reference] = field(default_factory=dict)
+
+    def by_memory_id(self) -> dict[str, Reference]:
+        return {str(reference.item.id): reference for reference in self.references.values()}
+
+
+def render_memory_block(context: MemoryContext) -> RenderedMemory:
+    """The block as text, and the references it used (in reading order: m1 is the first line)."""
+    lines = [HEADER]
+    references: dict[str, Reference] = {}
+    for section, heading in HEADINGS:
+        items = context.section(section)
+        if not items:
+            continue
+        lines += ["", heading]
+        for item in items:
+            ref = f"m{len(references) + 1}"
+            references[ref] = Reference(ref, section, item)
+            lines.append(f"- {render_item(section, item)} [{ref}]")
+    if not references:
+        lines += ["", EMPTY]
+    return RenderedMemory("\n".join(lines) + "\n", references)
+
+
+def render_item(section: Section, item: MemoryItem) -> str:
+    """One line's content, without the bullet and the reference."""
+    if section in ("dietary", "allergies", "brands"):
+        return f"{item.key}: {item.reason or item.value or item.key} (confidence: {_confidence(item.confidence)})"
+    if section == "dislikes":
+        return f"{item.key}: {item.reason}" if item.reason else item.key
+    if section == "favorites":
+        if item.source == "explicit" or not item.evidence_count:
+            return f"{item.key}: {item.reason}" if item.reason else item.key
+        verb = "purchased" if item.source == "pattern" else "added to cart"
+        return f"{item.key} ({verb} {item.evidence_count} times)"
+    if section == "patterns":
+        figures = _pattern_figures(item.figures or {})
+        return f"{item.type}: {item.key}" + (f" ({figures})" if figures else "")
+    return f"{item.type}: {item.value or item.key}"
+
+
+def _confidence(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+def _pattern_figures(figures: dict[str, Any]) -> str:
+    """The figures a reader needs, briefly: '18:00-21:00, 24 orders', 'every 7.2 days', '35% of orders'."""
+    parts: list[str] = []
+    if "range" in figures:
+        parts.append(str(figures["range"]))
+    if "avg_days" in figures:
+        parts.append(f"every {figures['avg_days']} days")
+    if "avg_items" in figures:
+        parts.append(f"{figures['avg_items']} items")
+    if "avg_total" in figures:
+        parts.append(f"${float(figures['avg_total']):.2f}")
+    if "percentage" in figures:
+        parts.append(f"{round(float(figures['percentage']) * 100)}% of orders")
+    elif "orders" in figures:
+        total = f" of {figures['total_orders']}" if "total_orders" in figures else ""
+        parts.append(f"{figures['orders']}{total} orders")
+    return ", ".join(parts)
