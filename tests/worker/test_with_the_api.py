@@ -82,3 +82,53 @@ def test_a_message_through_the_api_becomes_an_explicit_preference(db: Database) 
     with db.connect() as conn:
         row = preferences(conn, user)[("allergy", "tree nuts")]
         assert (row["confidence"], row["source"]) == (1, "explicit")
+
+
+def test_a_memory_forgotten_through_the_api_is_not_relearned_from_old_evidence(db: Database) -> None:
+    from worker.db.request import set_request_context, shopper_claims
+
+    with db.connect() as conn:
+        user = create_user(conn)
+    memory = MemoryClient(DirectAdapter.from_url(db.url()), Identity.shopper(user))
+    now = datetime.now(UTC)
+    for k in range(3):
+        memory.record_checkout(
+            Checkout.model_validate(
+                {
+                    "order_id": f"o-{k}",
+                    "placed_at": (now - timedelta(days=7 * k, hours=1)).isoformat(),
+                    "time_zone": "UTC",
+                    "items": [
+                        {
+                            "sku": "milk",
+                            "name": "Milk",
+                            "category": "dairy",
+                            "brand": "Acme",
+                            "price": 1.0,
+                            "quantity": 1,
+                            "tags": [],
+                        }
+                    ],
+                }
+            )
+        )
+    run_until_idle(Settings(), db.url())
+    with db.connect() as conn:
+        [pattern_id] = [
+            r["id"]
+            for r in conn.execute(
+                "select id from public.shopping_patterns where user_id = %s and pattern_type = 'category_preference'",
+                (user,),
+            )
+        ]
+        with conn.transaction():
+            set_request_context(conn, "authenticated", shopper_claims(user))
+            conn.execute("select public.forget_memory(%s)", (pattern_id,))
+    memory.record_message("hello")  # any new event: the worker recomputes this shopper
+    run_until_idle(Settings(), db.url())
+    with db.connect() as conn:
+        kinds = {
+            r["pattern_type"]
+            for r in conn.execute("select pattern_type from public.shopping_patterns where user_id = %s", (user,))
+        }
+    assert "category_preference" not in kinds and "frequency" in kinds
