@@ -1,0 +1,35 @@
+-- worker_apply_stated_preferences: explicit with evidence, forget with suppression, once per message.
+begin;
+select plan(6);
+
+select tests.create_supabase_user('alice');
+insert into public.interaction_history (id, user_id, interaction_type, interaction_key, interaction_value)
+values ('00000000-0000-4000-8000-00000000000a', tests.get_supabase_uid('alice'), 'message', 'user_message',
+        '{"content": "My son is allergic to peanuts"}'),
+       ('00000000-0000-4000-8000-00000000000b', tests.get_supabase_uid('alice'), 'message', 'user_message',
+        '{"content": "Forget the peanuts"}');
+
+select tests.authenticate_as_service_role();
+select is(public.worker_apply_stated_preferences(tests.get_supabase_uid('alice'), '00000000-0000-4000-8000-00000000000a',
+  '[{"action": "remember", "preference_type": "allergy", "preference_key": "peanuts", "preference_value": "peanuts",
+     "reason": "Your son is allergic to peanuts"}]', 'rules'), 1, 'one statement applied');
+select is(public.worker_apply_stated_preferences(tests.get_supabase_uid('alice'), '00000000-0000-4000-8000-00000000000a',
+  '[{"action": "remember", "preference_type": "allergy", "preference_key": "peanuts"}]', 'rules'), 0,
+  'a message is applied once');
+select tests.clear_authentication();
+select results_eq(
+  $$ select confidence, source, times_confirmed from public.customer_preferences where preference_key = 'peanuts' $$,
+  $$ values (1.00::numeric(3,2), 'explicit', 1) $$, 'a stated allergy is explicit');
+select is((select interaction_value ->> 'source' from public.interaction_history where interaction_type = 'preference_stated'),
+  'message', 'with a preference_stated event as its evidence');
+
+select tests.authenticate_as_service_role();
+select public.worker_apply_stated_preferences(tests.get_supabase_uid('alice'), '00000000-0000-4000-8000-00000000000b',
+  '[{"action": "forget", "preference_type": "allergy", "preference_key": "peanuts"}]', 'rules');
+select tests.clear_authentication();
+select is((select count(*)::integer from public.customer_preferences), 0, 'forgetting deletes the preference');
+select is((select count(*)::integer from private.memory_suppressions where memory_key = 'peanuts'), 1,
+  'and suppresses it');
+
+select * from finish();
+rollback;

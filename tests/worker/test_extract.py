@@ -1,0 +1,258 @@
+"""Stated preferences from messages: the rules extractor's sentences, the Claude extractor against recorded
+Messages API responses (httpx mock transport: the API cannot be reached from here), and the worker applying
+them: explicit preferences with their evidence, forgetting with suppression, only the shopper's own words, once."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx2
+import psycopg
+import pytest
+
+from tests.conftest import Database, create_user
+from tests.worker.conftest import NOW, as_service, preferences, record_event
+from worker.config import Settings
+from worker.extract import RuleExtractor
+from worker.extract.claude import TOOL_NAME, ClaudeExtractor
+from worker.extract.model import Statement
+from worker.runtime.worker import run_until_idle
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("I'm vegetarian.", [("remember", "dietary", "vegetarian")]),
+        ("I'm not vegetarian anymore", [("forget", "dietary", "vegetarian")]),
+        ("my son is allergic to peanuts", [("remember", "allergy", "peanuts")]),
+        ("I used to hate avocados", [("forget", "dislike", "avocados")]),
+        ("I hate cilantro", [("remember", "dislike", "cilantro")]),
+        ("I don't like mushrooms.", [("remember", "dislike", "mushrooms")]),
+        (
+            "I'm allergic to shellfish and I hate olives.",
+            [("remember", "allergy", "shellfish"), ("remember", "dislike", "olives")],
+        ),
+        ("We only buy Great Value brand", [("remember", "brand", "Great Value")]),
+        ("Please forget that I am vegan", [("forget", "dietary", "vegan")]),
+        ("I might go vegan next year", []),
+        ("Thinking about going vegetarian, any recipes?", []),
+        ("Can you find me a recipe for dinner?", []),
+        ("I'm not allergic to milk", [("forget", "allergy", "milk")]),
+    ],
+)
+def test_rules_read_what_the_shopper_states(message: str, expected: list[tuple[str, str, str]]) -> None:
+    statements, source = RuleExtractor().extract(message)
+    assert [(s.action, s.preference_type, s.preference_key) for s in statements] == expected
+    assert source == "rules"
+
+
+def _message(conn: psycopg.Connection[Any], user: Any, content: str, key: str = "user_message") -> Any:
+    return record_event(conn, user, "message", key, {"content": content})
+
+
+def test_the_worker_applies_stated_preferences_as_explicit_with_evidence(db: Database) -> None:
+    with db.connect() as conn:
+        user = create_user(conn)
+        message = _message(conn, user, "My son is allergic to peanuts. I hate cilantro.")
+        _message(conn, user, "I am vegetarian and allergic to sesame", key="assistant_message")  # not theirs
+        run_until_idle(Settings(), db.url(), now=lambda: NOW)
+        prefs = preferences(conn, user)
+        assert {k: (r["confidence"], r["source"]) for k, r in prefs.items()} == {
+            ("allergy", "peanuts"): (1, "explicit"),
+            ("dislike", "cilantro"): (1, "explicit"),
+        }
+        assert prefs[("allergy", "peanuts")]["reason"] == "You told us your son is allergic to peanuts"
+        evidence = conn.execute(
+            "select interaction_key, interaction_value from public.interaction_history"
+            " where user_id = %s and interaction_type = 'preference_stated' order by interaction_key",
+            (user,),
+        ).fetchall()
+        assert [e["interaction_key"] for e in evidence] == ["allergy:peanuts", "dislike:cilantro"]
+        assert evidence[0]["interaction_value"]["source"] == "message"
+        assert evidence[0]["interaction_value"]["interaction_id"] == str(message)
+        # Applied once: running again (the worker's own evidence queued a job) changes nothing.
+        run_until_idle(Settings(), db.url(), now=lambda: NOW)
+        assert preferences(conn, user)[("allergy", "peanuts")]["times_confirmed"] == 1
+
+
+def test_forgetting_in_a_message_deletes_and_suppresses(db: Database) -> None:
+    with db.connect() as conn:
+        user = create_user(conn)
+        _message(conn, user, "I am vegetarian")
+        run_until_idle(Settings(), db.url(), now=lambda: NOW)
+        assert preferences(conn, user)[("dietary", "vegetarian")]["source"] == "explicit"
+        _message(conn, user, "I'm not vegetarian anymore")
+        run_until_idle(Settings(), db.url(), now=lambda: NOW)
+        assert ("dietary", "vegetarian") not in preferences(conn, user)
+        assert conn.execute(
+            "select memory_type, memory_key from private.memory_suppressions where user_id = %s", (user,)
+        ).fetchall() == [{"memory_type": "dietary", "memory_key": "vegetarian"}]
+        # Saying it again lifts the suppression.
+        _message(conn, user, "Actually I am vegetarian again")
+        run_until_idle(Settings(), db.url(), now=lambda: NOW)
+        assert preferences(conn, user)[("dietary", "vegetarian")]["confidence"] == 1
+        assert conn.execute("select count(*) as n from private.memory_suppressions").fetchone() == {"n": 0}
+
+
+def test_applying_refuses_bad_statements_and_changes_nothing(db: Database) -> None:
+    with db.connect() as conn:
+        user, stranger = create_user(conn), create_user(conn)
+        message = _message(conn, user, "I hate olives")
+        bad = [
+            {"action": "remember", "preference_type": "dislike", "preference_key": "olives"},
+            {"action": "remember", "preference_type": "mood", "preference_key": "happy"},
+        ]
+        with (
+            pytest.raises(psycopg.errors.InvalidParameterValue, match="Statement 2: preference_type"),
+            as_service(conn),
+        ):
+            conn.execute(
+                "select public.worker_apply_stated_preferences(%s, %s, %s, 'rules')", (user, message, json.dumps(bad))
+            )
+        with (
+            pytest.raises(psycopg.errors.InvalidParameterValue, match="not a message this shopper wrote"),
+            as_service(conn),
+        ):
+            conn.execute("select public.worker_apply_stated_preferences(%s, %s, '[]', 'rules')", (stranger, message))
+        assert preferences(conn, user) == {}
+        assert conn.execute("select count(*) as n from private.extracted_messages").fetchone() == {"n": 0}
+
+
+# -- Claude, against recorded responses -------------------------------------------------------------------------
+def _response(content: list[dict[str, Any]], stop_reason: str = "tool_use") -> dict[str, Any]:
+    return {
+        "id": "msg_01XFDUDYJgAACzvnptvVoYEL",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-sonnet-4-6",
+        "content": content,
+        "stop_reason": stop_reason,
+        "stop_sequence": None,
+        "usage": {"input_tokens": 512, "output_tokens": 96},
+    }
+
+
+TOOL_USE = _response(
+    [
+        {
+            "type": "tool_use",
+            "id": "toolu_01A09q90qw90lq917835lq9",
+            "name": TOOL_NAME,
+            "input": {
+                "statements": [
+                    {
+                        "action": "remember",
+                        "preference_type": "allergy",
+                        "preference_key": "peanuts",
+                        "preference_value": "peanuts",
+                        "reason": "Their son is allergic to peanuts",
+                    },
+                    {
+                        "action": "forget",
+                        "preference_type": "dietary",
+                        "preference_key": "vegetarian",
+                        "preference_value": None,
+                        "reason": None,
+                    },
+                ]
+            },
+        }
+    ]
+)
+REFUSAL = _response([{"type": "text", "text": ""}], stop_reason="refusal")
+MALFORMED = _response(
+    [
+        {
+            "type": "tool_use",
+            "id": "toolu_01",
+            "name": TOOL_NAME,
+            "input": {
+                "statements": [
+                    {"action": "remember", "preference_type": "allergy", "preference_key": "", "mood": "cheerful"}
+                ]
+            },
+        }
+    ]
+)
+RATE_LIMITED = {
+    "type": "error",
+    "error": {
+        "type": "rate_limit_error",
+        "message": "Number of request tokens has exceeded your per-minute rate limit",
+    },
+}
+
+
+class Recorded:
+    """A transport replaying responses in order; each is a (status, body) pair or an exception to raise."""
+
+    def __init__(self, *replies: tuple[int, dict[str, Any]] | Exception) -> None:
+        self.replies, self.requests = list(replies), []  # type: ignore[var-annotated]
+
+    def __call__(self, request: httpx2.Request) -> httpx2.Response:
+        self.requests.append(json.loads(request.content))
+        reply = self.replies.pop(0)
+        if isinstance(reply, Exception):
+            raise reply
+        status, body = reply
+        return httpx2.Response(status, json=body, headers={"retry-after-ms": "5", "request-id": "req_01"})
+
+
+def _claude(recorded: Recorded) -> ClaudeExtractor:
+    client = httpx2.Client(transport=httpx2.MockTransport(recorded))
+    return ClaudeExtractor("sk-ant-test", "claude-sonnet-4-6", http_client=client, max_retries=2)
+
+
+def test_claude_tool_use_is_validated_and_returned() -> None:
+    recorded = Recorded((200, TOOL_USE))
+    statements, source = _claude(recorded).extract("My son is allergic to peanuts, and I'm not vegetarian anymore")
+    assert source == "claude"
+    assert statements == [
+        Statement(
+            action="remember",
+            preference_type="allergy",
+            preference_key="peanuts",
+            preference_value="peanuts",
+            reason="Their son is allergic to peanuts",
+        ),
+        Statement(action="forget", preference_type="dietary", preference_key="vegetarian"),
+    ]
+    [sent] = recorded.requests
+    assert sent["tool_choice"] == {"type": "tool", "name": TOOL_NAME}
+    assert sent["tools"][0]["input_schema"]["additionalProperties"] is False
+    assert sent["messages"] == [
+        {"role": "user", "content": "My son is allergic to peanuts, and I'm not vegetarian anymore"}
+    ]
+
+
+@pytest.mark.parametrize("reply", [REFUSAL, MALFORMED], ids=["refusal", "malformed"])
+def test_claude_refusal_or_malformed_output_falls_back_to_the_rules(reply: dict[str, Any]) -> None:
+    statements, source = _claude(Recorded((200, reply))).extract("I hate cilantro")
+    assert [(s.action, s.preference_key) for s in statements] == [("remember", "cilantro")]
+    assert source == "rules (claude: ExtractionUnusable)"
+
+
+def test_claude_rate_limit_and_timeout_are_retried() -> None:
+    recorded = Recorded((429, RATE_LIMITED), httpx2.ReadTimeout("timed out"), (200, TOOL_USE))
+    statements, source = _claude(recorded).extract("My son is allergic to peanuts")
+    assert source == "claude" and len(statements) == 2
+    assert len(recorded.requests) == 3
+
+
+def test_claude_errors_that_outlast_the_retries_fall_back_to_the_rules() -> None:
+    recorded = Recorded(*[(429, RATE_LIMITED)] * 3)
+    statements, source = _claude(recorded).extract("I'm vegetarian")
+    assert [(s.action, s.preference_key) for s in statements] == [("remember", "vegetarian")]
+    assert source == "rules (claude: RateLimitError)"
+    assert len(recorded.requests) == 3
+
+
+def test_the_worker_uses_claude_when_configured(db: Database) -> None:
+    recorded = Recorded((200, TOOL_USE))
+    with db.connect() as conn:
+        user = create_user(conn)
+        _message(conn, user, "My son is allergic to peanuts")
+        run_until_idle(Settings(), db.url(), now=lambda: NOW, extractor=_claude(recorded))
+        assert preferences(conn, user)[("allergy", "peanuts")]["reason"] == "Their son is allergic to peanuts"
+        assert conn.execute("select extractor from private.extracted_messages").fetchone() == {"extractor": "claude"}

@@ -1,0 +1,107 @@
+"""Every query the worker sends, in one place. Each call is one transaction in which the connection acts as
+`service_role` exactly as a PostgREST request would (worker.db.request), so the worker_* grants are exercised as on
+Supabase even though the worker connects as `postgres`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import psycopg
+
+from worker.db.request import set_request_context
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    user_id: UUID
+    kind: str
+    attempts: int
+
+
+class JobStore:
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+
+    @contextmanager
+    def _as_service(self) -> Iterator[psycopg.Connection[Any]]:
+        with self.conn.transaction():
+            set_request_context(self.conn, "service_role", path="/worker")
+            yield self.conn
+
+    def _scalar(self, query: str, params: tuple[Any, ...]) -> Any:
+        with self._as_service() as conn:
+            row = conn.execute(query, params).fetchone()
+        return None if row is None else (row[0] if isinstance(row, tuple) else next(iter(row.values())))
+
+    # -- the queue ------------------------------------------------------------------------------------------------
+    def claim(self, worker: str, limit: int, lease_seconds: int) -> list[Job]:
+        with self._as_service() as conn:
+            rows = conn.execute(
+                "select job_id, user_id, kind, attempts from public.worker_claim_jobs(%s, %s, %s)",
+                (worker, limit, lease_seconds),
+            ).fetchall()
+        return [Job(*(row.values() if isinstance(row, dict) else row)) for row in rows]
+
+    def complete(self, job: Job, worker: str) -> bool:
+        return bool(self._scalar("select public.worker_complete_job(%s, %s)", (job.id, worker)))
+
+    def fail(self, job: Job, worker: str, error: str, max_attempts: int, base_seconds: float = 1.0) -> str | None:
+        return self._scalar(  # type: ignore[no-any-return]
+            "select public.worker_fail_job(%s::bigint, %s, %s, %s::integer, %s::numeric)",
+            (job.id, worker, error, max_attempts, base_seconds),
+        )
+
+    def release(self, job: Job, worker: str) -> bool:
+        return bool(self._scalar("select public.worker_release_job(%s, %s)", (job.id, worker)))
+
+    def requeue_expired(self, max_attempts: int) -> int:
+        return int(self._scalar("select public.worker_requeue_expired(%s)", (max_attempts,)))
+
+    def try_periodic(self, name: str, interval_seconds: float, worker: str) -> bool:
+        return bool(
+            self._scalar("select public.worker_try_periodic(%s, %s::numeric, %s)", (name, interval_seconds, worker))
+        )
+
+    def purge_finished(self, keep_seconds: float = 86400) -> int:
+        return int(self._scalar("select public.worker_purge_finished(%s::numeric)", (keep_seconds,)))
+
+    def enqueue_all(self) -> int:
+        return int(self._scalar("select public.worker_enqueue_all()", ()))
+
+    def outstanding(self) -> int:
+        """Jobs pending or running (the worker's own view, as postgres: private is not the service role's)."""
+        row = self.conn.execute("select count(*) from private.jobs where status in ('pending', 'running')").fetchone()
+        assert row is not None
+        return int(row[0] if isinstance(row, tuple) else next(iter(row.values())))
+
+    # -- the work -------------------------------------------------------------------------------------------------
+    def recompute(self, user_id: UUID, now: datetime | None = None) -> dict[str, int]:
+        return self._scalar(  # type: ignore[no-any-return]
+            "select public.worker_recompute_user(%s, coalesce(%s, now()))", (user_id, now)
+        )
+
+    def run_recompute(self, job: Job, worker: str, now: datetime | None = None) -> tuple[dict[str, int], bool]:
+        """Recompute and mark the job done in one transaction: a worker killed in between leaves no trace but
+        the lease, which runs out and hands the job to another worker (the recompute is idempotent)."""
+        with self._as_service() as conn:
+            row = conn.execute(
+                "select public.worker_recompute_user(%s, coalesce(%s, now())), public.worker_complete_job(%s, %s)",
+                (job.user_id, now, job.id, worker),
+            ).fetchone()
+        assert row is not None
+        values = list(row.values()) if isinstance(row, dict) else list(row)
+        return values[0], bool(values[1])
+
+    def expire_insights(self, now: datetime | None = None) -> int:
+        return int(self._scalar("select public.worker_expire_insights(coalesce(%s, now()))", (now,)))
+
+    def archive_interactions(self, months: int, now: datetime | None = None, batch: int = 10000) -> int:
+        return int(
+            self._scalar("select public.worker_archive_interactions(%s, coalesce(%s, now()), %s)", (months, now, batch))
+        )

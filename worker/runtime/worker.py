@@ -1,0 +1,397 @@
+"""The worker: claims jobs from the queue in Postgres and runs them, a bounded number at a time.
+
+Lifecycle (after procrastinate's): `stop()` only sets an event; side tasks are named threads (the LISTEN
+listener, the optional Realtime subscription, the APScheduler sweep) and are stopped with the worker. A wake-up
+(NOTIFY, Realtime, the end of a job) makes the loop claim at once; the sweep, every `sweep_interval_seconds`,
+requeues expired leases, runs the periodic jobs and wakes the loop, so correctness never depends on a wake-up.
+On stop, the loop claims nothing more, waits `shutdown_timeout_seconds` for the jobs in flight, then cancels
+their queries and hands them back to the queue (uncounted). A worker killed outright holds nothing but leases,
+which run out; its transactions roll back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped]
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from worker.config import Settings
+from worker.extract.apply import apply_pending_messages, extractor_for
+from worker.extract.model import Extractor
+from worker.runtime.store import Job, JobStore
+
+log = logging.getLogger("worker.runtime")
+
+NOTIFY_CHANNEL = "customer_memory_jobs"
+EXPIRY_INTERVAL_SECONDS = 300.0
+RETENTION_INTERVAL_SECONDS = 3600.0
+_RETRYABLE = (psycopg.OperationalError, PoolTimeout)
+
+
+def resolve_database_url(settings: Settings) -> str:
+    """DATABASE_URL, or the embedded default (started and brought up to date if needed)."""
+    if settings.database_url:
+        return settings.database_url
+    from worker.db.local import ensure_local_database
+
+    return ensure_local_database(settings, seed=False).url("postgres")
+
+
+@dataclass
+class RunStats:
+    claimed: int = 0
+    done: int = 0
+    failed: int = 0
+    released: int = 0
+    periodic: dict[str, int] = field(default_factory=dict)
+
+
+class Worker:
+    def __init__(
+        self,
+        settings: Settings,
+        database_url: str | None = None,
+        *,
+        name: str | None = None,
+        now: Callable[[], datetime | None] | None = None,
+        listen: bool = True,
+        realtime: bool | None = None,
+        backoff_base_seconds: float = 1.0,
+        extractor: Extractor | None = None,
+    ) -> None:
+        self.settings = settings
+        self.url = database_url or resolve_database_url(settings)
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.now = now or (lambda: None)
+        self.listen = listen
+        self.realtime = (
+            realtime if realtime is not None else bool(settings.supabase_url and settings.supabase_service_role_key)
+        )
+        self.backoff_base_seconds = backoff_base_seconds
+        self.extractor = extractor or extractor_for(settings)
+        self.stats = RunStats()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._running_conns: dict[int, psycopg.Connection[Any]] = {}
+        self._releasing = threading.Event()
+        self._lock = threading.Lock()
+        self._side: list[threading.Thread] = []
+
+    # -- control ----------------------------------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Ask the worker to stop (safe from a signal handler or another thread)."""
+        self._stop.set()
+        self._wake.set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    # -- the loop -------------------------------------------------------------------------------------------------
+    def run(self, *, once: bool = False) -> RunStats:
+        concurrency = self.settings.worker_concurrency
+        pool = ConnectionPool(
+            self.url,
+            min_size=1,
+            max_size=concurrency + 2,
+            kwargs={"autocommit": True},
+            check=ConnectionPool.check_connection,
+            open=False,
+            name=f"worker-{self.name}",
+        )
+        pool.open(wait=False)
+        self._pool = pool
+        log.info("worker started", extra={"worker": self.name, "concurrency": concurrency, "once": once})
+        scheduler: BackgroundScheduler | None = None
+        if not once:
+            if self.listen:
+                self._start_side("listener", self._listen_loop)
+            if self.realtime:
+                self._start_side("realtime", self._realtime_loop)
+            scheduler = BackgroundScheduler(daemon=True)
+            scheduler.add_job(
+                self._sweep,
+                "interval",
+                seconds=self.settings.sweep_interval_seconds,
+                id="sweep",
+                name="sweep",
+                max_instances=1,
+                coalesce=True,
+            )
+            scheduler.start()
+        executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="job")
+        inflight: dict[Future[None], Job] = {}
+        failures = 0
+        try:
+            self._sweep(force=once)
+            while not self._stop.is_set():
+                for future in [f for f in inflight if f.done()]:
+                    del inflight[future]
+                free = concurrency - len(inflight)
+                jobs: list[Job] = []
+                if free > 0:
+                    try:
+                        with pool.connection(timeout=5) as conn:
+                            jobs = JobStore(conn).claim(self.name, free, self.settings.job_lease_seconds)
+                        failures = 0
+                    except _RETRYABLE as error:
+                        failures += 1
+                        delay = min(30.0, 0.5 * 2 ** min(failures, 6))
+                        log.warning(
+                            "cannot reach the database; retrying",
+                            extra={"worker": self.name, "error": str(error), "retry_in": delay},
+                        )
+                        self._wake.wait(delay)
+                        self._wake.clear()
+                        continue
+                for job in jobs:
+                    self.stats.claimed += 1
+                    future = executor.submit(self._execute, job)
+                    future.add_done_callback(lambda _f: self._wake.set())
+                    inflight[future] = job
+                if jobs and len(inflight) < concurrency:
+                    continue
+                if once and not jobs and not inflight:
+                    break
+                if inflight and len(inflight) >= concurrency:
+                    wait(list(inflight), timeout=1.0, return_when=FIRST_COMPLETED)
+                    continue
+                self._wake.wait(timeout=self.settings.sweep_interval_seconds)
+                self._wake.clear()
+        finally:
+            self._stop.set()
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+            self._shutdown(executor, inflight)
+            for thread in self._side:
+                thread.join(timeout=2)
+            pool.close(timeout=2)
+            log.info("worker stopped", extra={"worker": self.name, **vars(self.stats)})
+        return self.stats
+
+    def _shutdown(self, executor: ThreadPoolExecutor, inflight: dict[Future[None], Job]) -> None:
+        pending = [f for f in inflight if not f.done()]
+        if pending:
+            log.info(
+                "waiting for jobs in flight",
+                extra={
+                    "worker": self.name,
+                    "jobs": len(pending),
+                    "timeout": self.settings.shutdown_timeout_seconds,
+                },
+            )
+            _, pending_set = wait(pending, timeout=self.settings.shutdown_timeout_seconds)
+            if pending_set:
+                # Out of time: cancel their queries; _execute then releases the jobs to the queue.
+                self._releasing.set()
+                with self._lock:
+                    conns = list(self._running_conns.values())
+                for conn in conns:
+                    with contextlib.suppress(Exception):
+                        conn.cancel_safe(timeout=2)
+                wait(pending_set, timeout=5)
+        executor.shutdown(wait=False, cancel_futures=True)
+
+    # -- one job --------------------------------------------------------------------------------------------------
+    def _execute(self, job: Job) -> None:
+        started = time.monotonic()
+        try:
+            if self._releasing.is_set():
+                raise _Released
+            with self._pool.connection(timeout=10) as conn:
+                with self._lock:
+                    self._running_conns[job.id] = conn
+                try:
+                    store = JobStore(conn)
+                    self.before_job(job, store)
+                    summary, ours = store.run_recompute(job, self.name, self.now())
+                finally:
+                    with self._lock:
+                        self._running_conns.pop(job.id, None)
+            self.stats.done += 1
+            log.info(
+                "job done",
+                extra={
+                    "worker": self.name,
+                    "job": job.id,
+                    "user_id": str(job.user_id),
+                    "kind": job.kind,
+                    "attempt": job.attempts,
+                    "lease_held": ours,
+                    "ms": round((time.monotonic() - started) * 1000, 1),
+                    **summary,
+                },
+            )
+        except BaseException as error:
+            self._after_failure(job, error)
+
+    def before_job(self, job: Job, store: JobStore) -> None:
+        """Before the recompute: apply what the shopper stated in messages not yet read."""
+        applied = apply_pending_messages(store.conn, job.user_id, self.extractor)
+        if applied:
+            log.info(
+                "stated preferences applied",
+                extra={"worker": self.name, "job": job.id, "user_id": str(job.user_id), "statements": applied},
+            )
+
+    def _after_failure(self, job: Job, error: BaseException) -> None:
+        releasing = self._releasing.is_set() or isinstance(error, _Released)
+        try:
+            with self._pool.connection(timeout=5) as conn:
+                store = JobStore(conn)
+                if releasing:
+                    store.release(job, self.name)
+                    self.stats.released += 1
+                    log.info("job released", extra={"worker": self.name, "job": job.id})
+                    return
+                status = store.fail(
+                    job,
+                    self.name,
+                    f"{type(error).__name__}: {error}",
+                    self.settings.job_max_attempts,
+                    self.backoff_base_seconds,
+                )
+                self.stats.failed += 1
+                log.error(
+                    "job failed",
+                    extra={
+                        "worker": self.name,
+                        "job": job.id,
+                        "user_id": str(job.user_id),
+                        "attempt": job.attempts,
+                        "status": status,
+                        "error": str(error),
+                    },
+                )
+        except Exception as second:
+            log.error(
+                "could not record the job's failure; its lease will run out",
+                extra={"worker": self.name, "job": job.id, "error": str(error), "then": str(second)},
+            )
+
+    # -- side tasks -----------------------------------------------------------------------------------------------
+    def _start_side(self, name: str, target: Callable[[], None]) -> None:
+        def guarded() -> None:
+            while not self._stop.is_set():
+                try:
+                    target()
+                except Exception as error:
+                    log.warning("side task failed; restarting", extra={"task": name, "error": str(error)})
+                    self._stop.wait(1.0)
+
+        thread = threading.Thread(target=guarded, name=f"{name}-{self.name}", daemon=True)
+        thread.start()
+        self._side.append(thread)
+
+    def _listen_loop(self) -> None:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(f"listen {NOTIFY_CHANNEL}")
+            log.info("listening", extra={"worker": self.name, "channel": NOTIFY_CHANNEL})
+            # A notification may have been missed while (re)connecting: look once.
+            self._wake.set()
+            while not self._stop.is_set():
+                for _notify in conn.notifies(timeout=0.5, stop_after=1):
+                    self._wake.set()
+
+    def _realtime_loop(self) -> None:
+        from worker.runtime.realtime import run_realtime_wakeups
+
+        run_realtime_wakeups(self.settings, self._wake.set, self._stop)
+
+    def _sweep(self, force: bool = False) -> None:
+        """Requeue expired leases, run the periodic jobs that are due (once across all workers), wake the loop."""
+        try:
+            with self._pool.connection(timeout=5) as conn:
+                store = JobStore(conn)
+                if store.try_periodic("sweep", max(1.0, self.settings.sweep_interval_seconds / 2), self.name) or force:
+                    requeued = store.requeue_expired(self.settings.job_max_attempts)
+                    purged = store.purge_finished()
+                    self._count("requeued", requeued)
+                    if requeued or purged:
+                        log.info("sweep", extra={"worker": self.name, "requeued": requeued, "purged": purged})
+                if store.try_periodic("expiry", EXPIRY_INTERVAL_SECONDS, self.name):
+                    self._count("expired", store.expire_insights(self.now()))
+                if store.try_periodic("retention", RETENTION_INTERVAL_SECONDS, self.name):
+                    moved, total = 1, 0
+                    while moved and not self._stop.is_set():
+                        moved = store.archive_interactions(self.settings.retention_months, self.now())
+                        total += moved
+                    self._count("archived", total)
+        except _RETRYABLE as error:
+            if not self._stop.is_set():
+                log.warning("sweep could not reach the database", extra={"worker": self.name, "error": str(error)})
+        finally:
+            self._wake.set()
+
+    def _count(self, key: str, value: int) -> None:
+        self.stats.periodic[key] = self.stats.periodic.get(key, 0) + value
+
+
+class _Released(Exception):
+    """The worker is shutting down and hands the job back."""
+
+
+def run_until_idle(settings: Settings | None = None, database_url: str | None = None, **kwargs: Any) -> RunStats:
+    """Process every job that is due, then return (what `customer-memory worker --once` does)."""
+    return Worker(settings or Settings(), database_url, **kwargs).run(once=True)
+
+
+class BackgroundWorker:
+    """A worker running in a thread of this process, for the demo: start it, record events, `wait_idle()`,
+    read the memories, `stop()`."""
+
+    def __init__(self, settings: Settings | None = None, database_url: str | None = None, **kwargs: Any) -> None:
+        self.worker = Worker(settings or Settings(), database_url, **kwargs)
+        self._thread = threading.Thread(target=self.worker.run, name="background-worker", daemon=True)
+
+    def start(self) -> BackgroundWorker:
+        self._thread.start()
+        return self
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Wait until no job is pending (due now) or running; False on timeout."""
+        deadline = time.monotonic() + timeout
+        with psycopg.connect(self.worker.url, autocommit=True) as conn:
+            while time.monotonic() < deadline:
+                row = conn.execute(
+                    "select count(*) from private.jobs where (status = 'pending' and run_after <= now())"
+                    " or status = 'running'"
+                ).fetchone()
+                if row is not None and row[0] == 0:
+                    return True
+                time.sleep(0.05)
+        return False
+
+    def stop(self, timeout: float | None = None) -> None:
+        self.worker.stop()
+        self._thread.join(timeout if timeout is not None else self.worker.settings.shutdown_timeout_seconds + 10)
+
+    def __enter__(self) -> BackgroundWorker:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@contextlib.contextmanager
+def background_worker(
+    settings: Settings | None = None, database_url: str | None = None, **kwargs: Any
+) -> Iterator[BackgroundWorker]:
+    with BackgroundWorker(settings, database_url, **kwargs) as running:
+        yield running
