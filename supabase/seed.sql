@@ -1,9 +1,11 @@
--- Demo data: two shoppers, so that what one remembers and the other cannot see is visible.
+-- Demo data: three shoppers, so that what one remembers and the others cannot see is visible.
 --   Dana (dana@demo.customer-memory.dev), the design document's "user123": every example row of its four tables,
 --   plus the rows its example prompt block shows (lactose-free dairy, three favorites, two brands).
 --   Sam (sam@demo.customer-memory.dev): a lighter shopper with a few memories of their own.
--- Idempotent (fixed ids, on conflict do update) and loads both on Supabase (`supabase db reset`) and on the
--- stand-in, as postgres. Times are relative to now() so patterns stay "recent" and insights unexpired.
+--   Riley (riley@demo.customer-memory.dev): no memories; `customer-memory demo` teaches them from Riley's events.
+-- Idempotent (on conflict with each table's natural key, do update) and loads both on Supabase
+-- (`supabase db reset`) and on the stand-in, as postgres. Times are relative to now() so patterns stay "recent"
+-- and insights unexpired.
 
 insert into auth.users (instance_id, id, aud, role, email, raw_app_meta_data, raw_user_meta_data,
                         email_confirmed_at, created_at, updated_at)
@@ -13,7 +15,10 @@ values
    '{"display_name": "Dana", "time_zone": "America/Chicago"}', now(), now() - interval '200 days', now()),
   ('00000000-0000-0000-0000-000000000000', 'd0000000-0000-4000-8000-000000000456', 'authenticated',
    'authenticated', 'sam@demo.customer-memory.dev', '{"provider": "email", "providers": ["email"]}',
-   '{"display_name": "Sam", "time_zone": "Europe/London"}', now(), now() - interval '30 days', now())
+   '{"display_name": "Sam", "time_zone": "Europe/London"}', now(), now() - interval '30 days', now()),
+  ('00000000-0000-0000-0000-000000000000', 'd0000000-0000-4000-8000-000000000789', 'authenticated',
+   'authenticated', 'riley@demo.customer-memory.dev', '{"provider": "email", "providers": ["email"]}',
+   '{"display_name": "Riley", "time_zone": "America/New_York"}', now(), now() - interval '120 days', now())
 on conflict (id) do update set email = excluded.email, raw_user_meta_data = excluded.raw_user_meta_data;
 
 insert into public.customer_preferences
@@ -26,7 +31,7 @@ values
   ('c0000000-0000-4000-8000-000000000002', 'd0000000-0000-4000-8000-000000000123', 'brand', 'great-value', null,
    0.75, 'Chooses GV 80% of time', 'pattern', now() - interval '3 days', 24),
   ('c0000000-0000-4000-8000-000000000003', 'd0000000-0000-4000-8000-000000000123', 'favorite', 'milk-whole-gal',
-   'Great Value Whole Milk, 1 gal', 0.90, 'Purchased 15 times', 'pattern', now() - interval '3 days', 15),
+   null, 0.90, 'Purchased 15 times', 'pattern', now() - interval '3 days', 15),
   ('c0000000-0000-4000-8000-000000000004', 'd0000000-0000-4000-8000-000000000123', 'dislike', 'avocado', null,
    1.00, 'User said "I hate avocados"', 'explicit', now() - interval '40 days', 1),
   ('c0000000-0000-4000-8000-000000000005', 'd0000000-0000-4000-8000-000000000123', 'allergy', 'peanuts', null,
@@ -35,9 +40,9 @@ values
   ('c0000000-0000-4000-8000-000000000006', 'd0000000-0000-4000-8000-000000000123', 'dietary', 'lactose_intolerant',
    null, 0.90, 'Only orders lactose-free dairy', 'inferred', now() - interval '3 days', 30),
   ('c0000000-0000-4000-8000-000000000007', 'd0000000-0000-4000-8000-000000000123', 'favorite', 'gv-organic-eggs',
-   'Great Value Organic Large Eggs, 12 ct', 0.90, 'Purchased 12 times', 'pattern', now() - interval '10 days', 12),
+   null, 0.90, 'Purchased 12 times', 'pattern', now() - interval '10 days', 12),
   ('c0000000-0000-4000-8000-000000000008', 'd0000000-0000-4000-8000-000000000123', 'favorite',
-   'chobani-greek-yogurt', 'Chobani Plain Greek Yogurt, 32 oz', 0.85, 'Purchased 10 times', 'pattern',
+   'chobani-greek-yogurt', null, 0.85, 'Purchased 10 times', 'pattern',
    now() - interval '10 days', 10),
   ('c0000000-0000-4000-8000-000000000009', 'd0000000-0000-4000-8000-000000000123', 'brand', 'chobani', null,
    0.85, 'Strong preference for Chobani yogurt', 'pattern', now() - interval '10 days', 10),
@@ -46,8 +51,7 @@ values
    'Oatly Oat Milk, 64 oz', 0.80, 'Added to cart 6 times', 'inferred', now() - interval '2 days', 6),
   ('c0000000-0000-4000-8000-000000000102', 'd0000000-0000-4000-8000-000000000456', 'allergy', 'shellfish', null,
    1.00, 'User said "I''m allergic to shellfish"', 'explicit', now() - interval '20 days', 1)
-on conflict (id) do update set
-  preference_type = excluded.preference_type, preference_key = excluded.preference_key,
+on conflict (user_id, preference_type, preference_key) do update set
   preference_value = excluded.preference_value, confidence = excluded.confidence, reason = excluded.reason,
   source = excluded.source, last_confirmed_at = excluded.last_confirmed_at,
   times_confirmed = excluded.times_confirmed;
@@ -68,7 +72,7 @@ values
    '{"percentage": 0.35, "orders": 28}', 0.80, 28, now() - interval '3 days'),
   ('b0000000-0000-4000-8000-000000000101', 'd0000000-0000-4000-8000-000000000456', 'time_of_day', 'morning',
    '{"range": "06:00-12:00", "orders": 4}', 0.40, 4, now() - interval '2 days')
-on conflict (id) do update set
+on conflict (user_id, pattern_type, pattern_key) do update set
   pattern_value = excluded.pattern_value, confidence = excluded.confidence,
   occurrence_count = excluded.occurrence_count, last_occurrence = excluded.last_occurrence;
 
@@ -111,6 +115,13 @@ values
    '{"lactose_free_percentage": 1.0, "orders": 30}', null),
   ('f0000000-0000-4000-8000-000000000101', 'd0000000-0000-4000-8000-000000000456', 'goal', 'quick_weeknight_meals',
    'Searches for meals ready in under 30 minutes', 0.55, '{"quick_recipe_searches": 5}', now() + interval '30 days')
-on conflict (id) do update set
+on conflict (user_id, insight_type, insight_key) do update set
   insight_value = excluded.insight_value, confidence = excluded.confidence,
   supporting_data = excluded.supporting_data, expires_at = excluded.expires_at;
+
+-- Dana's and Sam's memories above are the design document's examples as written, not what the worker would derive
+-- from the few events above (they are not the evidence of those memories). Drop the recomputations those events
+-- queued, so the examples stay as written until these shoppers record real events or a backfill rebuilds them.
+delete from private.jobs
+ where user_id in ('d0000000-0000-4000-8000-000000000123', 'd0000000-0000-4000-8000-000000000456')
+   and status = 'pending';

@@ -39,6 +39,18 @@ from worker.runtime.worker import run_until_idle
         ("Thinking about going vegetarian, any recipes?", []),
         ("Can you find me a recipe for dinner?", []),
         ("I'm not allergic to milk", [("forget", "allergy", "milk")]),
+        (
+            "My son is allergic to peanuts, so please keep them out of everything.",
+            [("remember", "allergy", "peanuts")],
+        ),
+        (
+            "I'm allergic to peanuts, tree nuts, and sesame",
+            [
+                ("remember", "allergy", "peanuts"),
+                ("remember", "allergy", "tree nuts"),
+                ("remember", "allergy", "sesame"),
+            ],
+        ),
     ],
 )
 def test_rules_read_what_the_shopper_states(message: str, expected: list[tuple[str, str, str]]) -> None:

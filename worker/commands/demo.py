@@ -1,80 +1,188 @@
-"""`customer-memory demo`: the main job on the embedded default. Starts (or reuses) the local PostgreSQL in the
-data folder, brings it up to date (stand-in, migrations, seed) and prints the demo shopper's memories as that
-shopper sees them through row-level security, and what the other demo shopper can see of them (nothing)."""
+"""`customer-memory demo`: the main job on the embedded default.
+
+Starts (or reuses) the local PostgreSQL in the data folder and brings it up to date (stand-in, migrations, seed);
+starts the worker; then plays Riley, a real shopper of the Complete Journey data set (household 740, its last 90
+days moved to end yesterday), through the memory API exactly as an app would: cart adds, checkouts, a savings
+swap, chat messages. After each step it shows what the worker learned. It ends with Riley's memory as the
+assistant's prompt would carry it, one memory explained by its evidence, the design document's example shopper
+(Dana, from the seed) for comparison, and what each shopper can see of the other's (nothing).
+
+Every run starts Riley afresh with clear_memories(), the shopper's own "delete everything" control.
+"""
 
 from __future__ import annotations
 
 import argparse
+import time
 import uuid
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from worker.client.direct_adapter import DirectAdapter
+from worker.client.memory import MAX_BATCH, MemoryClient
+from worker.client.models import CartItem, Checkout, Event, SwapItem
+from worker.client.seam import Identity
 from worker.config import Settings
 from worker.db.local import ensure_local_database
 from worker.db.request import set_request_context, shopper_claims
+from worker.prompt import calls
+from worker.prompt.render import render_memory_block
+from worker.runtime.worker import BackgroundWorker
 
-DEMO_SHOPPER = uuid.UUID("d0000000-0000-4000-8000-000000000123")  # Dana, the design document's "user123"
-OTHER_SHOPPER = uuid.UUID("d0000000-0000-4000-8000-000000000456")  # Sam
-
+DANA = uuid.UUID("d0000000-0000-4000-8000-000000000123")  # the design document's "user123", from the seed
+SAM = uuid.UUID("d0000000-0000-4000-8000-000000000456")
+RILEY = uuid.UUID("d0000000-0000-4000-8000-000000000789")  # in the seed with no memories: the demo teaches them
+RILEY_HOUSEHOLD = 740  # 15 baskets and 372 lines in its last 90 days: a weekly shopper
+MESSAGES = [
+    "My son is allergic to peanuts, so please keep them out of everything.",
+    "I really don't like cilantro.",
+    "Can you find me a quick chicken dinner recipe for tonight?",
+]
+WAIT_SECONDS = 60.0
 MEMORY_TABLES = ("customer_preferences", "shopping_patterns", "memory_insights", "interaction_history")
+
+Memory = tuple[str, str, str]  # (kind, type, key)
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
-        "demo", help="start the local database, bring it up to date, show the demo shopper's memories"
+        "demo", help="start the local database and the worker, feed a shopper's events, watch memories being learned"
     )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     settings = Settings()
+    started = time.monotonic()
     database = ensure_local_database(settings)
-    print(f"{database.version} at {database.url()} (data: {settings.data_dir})")
+    url = database.url()
+    print(f"{database.version} at {url} (data: {settings.data_dir})")
     if database.applied_migrations:
-        print(f"applied {len(database.applied_migrations)} migration(s): {', '.join(database.applied_migrations)}")
-    with psycopg.connect(database.url(), row_factory=dict_row) as conn:
-        print()
-        print(render_memories(read_memories(conn, DEMO_SHOPPER)))
-        seen_by_other = read_memories(conn, OTHER_SHOPPER)
-        leaked = sum(1 for rows in seen_by_other.values() for row in rows if row["user_id"] == DEMO_SHOPPER)
-        print(f"\nRows of Dana's that Sam can see under RLS: {leaked}")
+        print(f"applied {len(database.applied_migrations)} migration(s), up to {database.applied_migrations[-1]}")
+
+    riley = MemoryClient(DirectAdapter.from_url(url), Identity.shopper(RILEY))
+    cleared = riley.clear_memories()
+    print(
+        f"Riley starts afresh: clear_memories() removed {sum(v for v in cleared.values() if isinstance(v, int))} rows"
+    )
+    checkouts, cart_adds, swap = riley_events()
+
+    with BackgroundWorker(settings, url) as worker, psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
+        print(f"worker started: {worker.worker.name}\n")
+        known: dict[Memory, str] = {}
+        steps: list[tuple[str, Callable[[], object]]] = [
+            (f"{len(cart_adds)} cart adds", lambda: [riley.record_interactions(b) for b in _batches(cart_adds)]),
+            (f"{len(checkouts)} checkouts", lambda: [riley.record_checkout(c) for c in checkouts]),
+            ("a savings swap, accepted", lambda: riley.record_swap(*swap, accepted=True)),
+            (f"{len(MESSAGES)} chat messages", lambda: [riley.record_message(m) for m in MESSAGES]),
+        ]
+        for title, record in steps:
+            began = time.monotonic()
+            record()
+            if not worker.wait_idle(WAIT_SECONDS):
+                print(f"the worker did not catch up within {WAIT_SECONDS:.0f} s")
+                return 1
+            print(f"Riley: {title}; the worker caught up in {time.monotonic() - began:.2f} s")
+            known = _show_learned(_memories(conn, RILEY), known)
+
+        context = calls.memory_context(conn, RILEY, query="what milk should I get")
+        rendered = render_memory_block(context)
+        print("\nRiley's memory in the assistant's prompt, for \"what milk should I get\":")
+        print(rendered.text)
+        if context.favorites:
+            favorite = context.favorites[0]
+            explained = calls.explain_memory(conn, RILEY, favorite.id)
+            count = explained.evidence.get("interaction_count")
+            print(
+                f"\nexplain_memory({favorite.value or favorite.key}): {favorite.reason}; {count} interactions behind it"
+            )
+
+        print("\nDana, the design document's example shopper (from the seed):")
+        print(render_memory_block(calls.memory_context(conn, DANA)).text)
+        print(f"\nRows of Riley's that Dana and Sam can see: {_rows_of(conn, RILEY, seen_by=[DANA, SAM])}")
+        print(f"Rows of Dana's that Riley and Sam can see: {_rows_of(conn, DANA, seen_by=[RILEY, SAM])}")
+    print(f"\ndone in {time.monotonic() - started:.1f} s; the database keeps running (`customer-memory db stop`)")
     return 0
 
 
-def read_memories(conn: psycopg.Connection[Any], shopper: uuid.UUID) -> dict[str, list[dict[str, Any]]]:
-    """Everything `shopper` can read, read as that shopper (a PostgREST request with their JWT)."""
-    with conn.transaction(force_rollback=True):
-        set_request_context(conn, "authenticated", shopper_claims(shopper))
-        return {
-            table: conn.execute(
-                sql.SQL("select * from public.{} order by created_at, id").format(sql.Identifier(table))
-            ).fetchall()
-            for table in MEMORY_TABLES
-        }
+def riley_events() -> tuple[list[Checkout], list[Event], tuple[SwapItem, SwapItem]]:
+    """Riley's last 90 days from the data set, moved so that the last order was placed yesterday."""
+    from worker.datasets import completejourney
+
+    data = completejourney.load()
+    baskets = [payload for _, payload in completejourney.checkouts(data, [RILEY_HOUSEHOLD])]
+    last = datetime.fromisoformat(baskets[-1]["placed_at"])
+    shift = datetime.now(UTC) - timedelta(days=1) - last
+    zone = ZoneInfo(completejourney.TIME_ZONE)
+    # 89 days before the last order, which lands yesterday: all of them inside the worker's 90-day window.
+    recent = [b for b in baskets if datetime.fromisoformat(b["placed_at"]) > last - timedelta(days=89)]
+    checkouts = [
+        Checkout.model_validate(
+            {**b, "placed_at": (datetime.fromisoformat(b["placed_at"]) + shift).astimezone(zone).isoformat()}
+        )
+        for b in recent
+    ]
+    cart_adds = [Event.cart_add(CartItem.model_validate(item)) for c in checkouts for item in c.payload()["items"]]
+    return checkouts, cart_adds, _swap(checkouts)
 
 
-def render_memories(memories: dict[str, list[dict[str, Any]]]) -> str:
-    lines = ["Dana's memories (read as Dana, through row-level security)"]
-    lines.append("\nPreferences:")
-    for row in sorted(memories["customer_preferences"], key=lambda r: (r["preference_type"], -r["confidence"])):
-        lines.append(
-            f"  {row['preference_type']:<9} {row['preference_key']:<22} {row['confidence']:.2f}  "
-            f"{row['source']:<8}  {row['reason'] or ''}"
+def _swap(checkouts: list[Checkout]) -> tuple[SwapItem, SwapItem]:
+    """Riley's most bought national-brand item, swapped for a store-brand item of the same category."""
+    items = [item for c in checkouts for item in c.payload()["items"]]
+    national = [i for i in items if "store_brand" not in i.get("tags", []) and i.get("category")]
+    original = max(national, key=lambda i: sum(1 for j in national if j["sku"] == i["sku"]))
+    store = [i for i in items if "store_brand" in i.get("tags", []) and i.get("category") == original["category"]]
+    replacement = store[0] if store else {**original, "sku": f"store-{original['sku']}", "brand": "store-brand"}
+    fields = ("sku", "name", "category", "brand", "price", "tags")
+    return (
+        SwapItem.model_validate({k: original[k] for k in fields if k in original}),
+        SwapItem.model_validate({k: replacement[k] for k in fields if k in replacement}),
+    )
+
+
+def _batches(events: list[Event]) -> Iterator[list[Event]]:
+    for start in range(0, len(events), MAX_BATCH):
+        yield events[start : start + MAX_BATCH]
+
+
+def _memories(conn: psycopg.Connection[Any], shopper: uuid.UUID) -> dict[Memory, str]:
+    """What the shopper can see of their memory (my_memories, read as them): each with a one-line summary."""
+    return {
+        (row["memory_kind"], row["memory_type"], row["memory_key"]): (
+            f"{row['confidence']:.2f}  {row['reason'] or row['summary']}"
         )
-    lines.append("\nShopping patterns:")
-    for row in memories["shopping_patterns"]:
-        lines.append(
-            f"  {row['pattern_type']:<19} {row['pattern_key']:<10} {row['confidence']:.2f}  {row['pattern_value']}"
-        )
-    lines.append("\nInsights:")
-    for row in memories["memory_insights"]:
-        expires = f"  (until {row['expires_at']:%Y-%m-%d})" if row["expires_at"] else ""
-        lines.append(
-            f"  {row['insight_type']:<10} {row['insight_key']:<20} {row['confidence']:.2f}  {row['insight_value']}"
-            f"{expires}"
-        )
-    lines.append(f"\nInteractions logged: {len(memories['interaction_history'])}")
-    return "\n".join(lines)
+        for row in calls.my_memories(conn, shopper)
+    }
+
+
+def _show_learned(now: dict[Memory, str], before: dict[Memory, str], limit: int = 8) -> dict[Memory, str]:
+    new = [m for m in now if m not in before]
+    changed = [m for m in now if m in before and now[m] != before[m]]
+    gone = [m for m in before if m not in now]
+    print(f"  learned {len(new)}, updated {len(changed)}, dropped {len(gone)}; {len(now)} memories in all")
+    for memory in (new + changed)[:limit]:
+        kind, kind_type, key = memory
+        print(f"    {'+' if memory in new else '~'} {kind:<10} {kind_type:<19} {key:<28} {now[memory]}"[:150])
+    if len(new) + len(changed) > limit:
+        print(f"    ... and {len(new) + len(changed) - limit} more")
+    return now
+
+
+def _rows_of(conn: psycopg.Connection[Any], owner: uuid.UUID, seen_by: Iterable[uuid.UUID]) -> int:
+    """How many of `owner`'s rows the others can read from the memory tables, each reading as themselves (a
+    PostgREST request with their JWT: row-level security decides)."""
+    seen = 0
+    for other in seen_by:
+        with conn.transaction(force_rollback=True):
+            set_request_context(conn, "authenticated", shopper_claims(other), method="GET")
+            for table in MEMORY_TABLES:
+                query = sql.SQL("select count(*) as n from public.{} where user_id = %s").format(sql.Identifier(table))
+                row = conn.execute(query, (owner,)).fetchone()
+                seen += row["n"] if row else 0
+    return seen

@@ -36,7 +36,15 @@ _MEMBER = re.compile(
     re.I,
 )
 _FORGET = re.compile(r"^\s*(please\s+)?(forget|don't remember|stop remembering)\s+(that|about)?\s*", re.I)
-_ALLERGY = re.compile(r"\ballergic to ([a-z][a-z \-]*?)(?:\s+(?:and|but|so|because)\b|$)", re.I)
+# Words that end an allergen's name: a new clause ("and I hate olives"), a request, a preposition.
+_NOT_IN_A_NAME = (
+    r"(?!(?:and|or|but|so|because|please|i|we|my|our|he|she|they|it|you|in|on|of|for|with|at|to|too|from|"
+    r"anymore|any|more|now|though|either|also|as|if|which|that|who|keep)\b)"
+)
+_NAME = _NOT_IN_A_NAME + r"[a-z][a-z\-]*(?:\s+" + _NOT_IN_A_NAME + r"[a-z][a-z\-]*){0,2}"
+_LIST_SEPARATOR = r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+"
+# "allergic to peanuts", "allergic to peanuts, tree nuts and sesame", "allergic to peanuts, so please ...".
+_ALLERGY = re.compile(r"\ballergic to (" + _NAME + r"(?:(?:" + _LIST_SEPARATOR + r")" + _NAME + r")*)", re.I)
 _DIET = re.compile(
     r"\b(?:i am|i'm|im|we are|we're|i eat|we eat|i went|i've gone|i have gone|i go)\s+(?:a |an |now |"
     r"fully |strictly |not |no longer |still )*(" + "|".join(re.escape(d) for d in DIETS) + r")\b",
@@ -84,8 +92,9 @@ class RuleExtractor:
         member = _MEMBER.search(body)
         who = f"your {member.group(1).lower()}" if member else "you"
 
-        for match in _ALLERGY.finditer(body):
-            key = _clean(match.group(1))
+        allergens = [name for match in _ALLERGY.finditer(body) for name in re.split(_LIST_SEPARATOR, match.group(1))]
+        for allergen in allergens:
+            key = _clean(allergen)
             if key:
                 found.append(
                     self._make(

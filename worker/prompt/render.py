@@ -68,7 +68,9 @@ def render_item(section: Section, item: MemoryItem) -> str:
         if item.source == "explicit" or not item.evidence_count:
             return f"{item.key}: {item.reason}" if item.reason else item.key
         verb = "purchased" if item.source == "pattern" else "added to cart"
-        return f"{item.key} ({verb} {item.evidence_count} times)"
+        # An opaque SKU means nothing to the assistant: name the item, keep the key for reference.
+        label = f"{item.value}, sku {item.key}" if item.value and item.value != item.key else item.key
+        return f"{label} ({verb} {item.evidence_count} times)"
     if section == "patterns":
         figures = _pattern_figures(item.figures or {})
         return f"{item.type}: {item.key}" + (f" ({figures})" if figures else "")

