@@ -26,11 +26,11 @@ PREFERENCES = [
     ("dietary", "lactose_intolerant", None, "0.90", "Only orders lactose-free dairy", "inferred", 30, 3),
     ("brand", "great-value", None, "0.75", "Chooses GV 80% of time", "pattern", 24, 3),
     ("brand", "chobani", None, "0.85", "Strong preference for Chobani yogurt", "pattern", 10, 10),
-    ("favorite", "milk-whole-gal", "Great Value Whole Milk, 1 gal", "0.90", "Purchased 15 times", "pattern", 15, 3),
+    ("favorite", "milk-whole-gal", None, "0.90", "Purchased 15 times", "pattern", 15, 3),
     (
         "favorite",
         "gv-organic-eggs",
-        "Great Value Organic Large Eggs, 12 ct",
+        None,
         "0.90",
         "Purchased 12 times",
         "pattern",
@@ -40,7 +40,7 @@ PREFERENCES = [
     (
         "favorite",
         "chobani-greek-yogurt",
-        "Chobani Plain Greek Yogurt, 32 oz",
+        None,
         "0.85",
         "Purchased 10 times",
         "pattern",
