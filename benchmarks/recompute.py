@@ -8,7 +8,7 @@
 Runs on a throwaway cluster (embedded PostgreSQL 18, or the binaries in CMS_PG_BIN). Baskets are loaded with
 COPY as the values record_checkout stores (item_count and total added), which is what the worker reads.
 
-    .venv/bin/python benchmarks/worker.py [--households N] [--concurrency 2] [--samples 100]
+    .venv/bin/python benchmarks/recompute.py [--households N] [--concurrency 2] [--samples 100]
 """
 
 from __future__ import annotations
