@@ -43,6 +43,11 @@ from worker.db.server import LocalPostgres
 
 DATABASE = "cms_bench_ingest"
 BATCH_SIZES = (1, 100, 1000)
+# What one recorded event touches (the log, the learned preferences, the worker's queue and bookkeeping), emptied
+# before each run so that no run starts with a larger table than another.
+RESET_API_TABLES = (
+    "truncate public.interaction_history, public.customer_preferences, private.extracted_messages, private.jobs"
+)
 EVENTS_PER_SIZE = {1: 2_000, 100: 20_000, 1000: 20_000}
 COLUMNS = ("user_id", "interaction_type", "interaction_key", "interaction_value")
 
@@ -172,10 +177,7 @@ def ingest(superuser: str, as_postgres: str, events: dict[uuid.UUID, list[dict[s
                 api_rates, plain_rates = [], []
                 for _ in range(repeats):
                     # Alternate, each run on emptied tables, so neither side gets a warmer or smaller table.
-                    plain.execute(
-                        "truncate public.interaction_history, public.bench_plain_interactions,"
-                        " public.customer_preferences"
-                    )
+                    plain.execute(RESET_API_TABLES + ", public.bench_plain_interactions")
                     api_rates.append(count / through_api(api, work))
                     plain_rates.append(count / plain_insert(plain, work))
                 api_rate, plain_rate = statistics.median(api_rates), statistics.median(plain_rates)
@@ -217,14 +219,14 @@ def latency(as_postgres: str, events: dict[uuid.UUID, list[dict[str, Any]]], rep
     server: list[dict[str, float]] = []
     with psycopg.connect(as_postgres, autocommit=True) as conn:
         for _ in range(repeats):
-            conn.execute("truncate public.interaction_history, public.customer_preferences")
+            conn.execute(RESET_API_TABLES)
             with conn.transaction():
                 set_request_context(conn, "authenticated", shopper_claims(shopper), path="/rpc/record_cart_add")
                 conn.execute("select set_config('bench.items', %s, true)", (json.dumps(items),))
                 conn.execute(LATENCY_BLOCK)
                 server.append(json.loads(conn.execute("select current_setting('bench.result')").fetchone()[0]))
         # Client side: one call per transaction, as a request would be, minus the bare round trip.
-        conn.execute("truncate public.interaction_history, public.customer_preferences")
+        conn.execute(RESET_API_TABLES)
         round_trips, calls = [], []
         for item in items[:500]:
             started = time.perf_counter()
