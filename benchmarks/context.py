@@ -124,10 +124,19 @@ from bench_users as u
 cross join lateral generate_series(1, case when u.heavy then 15 else 3 end) as g;
 """
 
-# Interactions: the heavy shoppers hold a tenth of them. Loaded without the secondary indexes and the foreign key
-# check (session_replication_role = replica), which are rebuilt after: minutes instead of an hour on two cores.
+# Interactions: the heavy shoppers hold a tenth of them. Loaded without the primary key, the secondary indexes, the
+# foreign keys that reference the table and the foreign key check (session_replication_role = replica), which are
+# rebuilt after: minutes instead of an hour on two cores.
 GENERATE_INTERACTIONS = """
 set session_replication_role = replica;
+create temporary table bench_dependent_fks as
+  select conrelid::regclass as tbl, conname, pg_get_constraintdef(oid) as def
+    from pg_constraint where contype = 'f' and confrelid = 'public.interaction_history'::regclass;
+do $$ declare fk record; begin
+  for fk in select * from bench_dependent_fks loop
+    execute format('alter table %s drop constraint %I', fk.tbl, fk.conname);
+  end loop;
+end $$;
 alter table public.interaction_history drop constraint interaction_history_pkey;
 drop index public.interaction_history_user_created_idx;
 drop index public.interaction_history_user_type_idx;
@@ -142,6 +151,11 @@ cross join lateral generate_series(1, case when u.heavy then %(heavy_each)s else
 alter table public.interaction_history add constraint interaction_history_pkey primary key (id);
 create index interaction_history_user_created_idx on public.interaction_history (user_id, created_at desc);
 create index interaction_history_user_type_idx on public.interaction_history (user_id, interaction_type);
+do $$ declare fk record; begin
+  for fk in select * from bench_dependent_fks loop
+    execute format('alter table %s add constraint %I %s', fk.tbl, fk.conname, fk.def);
+  end loop;
+end $$;
 set session_replication_role = origin;
 """
 
