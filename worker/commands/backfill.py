@@ -13,9 +13,10 @@ import psycopg
 
 from worker.commands.worker import concurrency
 from worker.config import Settings
+from worker.db.local import database_url
 from worker.runtime import logs
 from worker.runtime.store import JobStore
-from worker.runtime.worker import Worker, resolve_database_url
+from worker.runtime.worker import Worker
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     if args.concurrency is not None:
         settings = settings.model_copy(update={"worker_concurrency": args.concurrency})
     logs.configure("WARNING")  # the progress line is the output; warnings and errors still show
-    url = resolve_database_url(settings)
+    url = database_url(settings)
     with psycopg.connect(url, autocommit=True) as conn:
         JobStore(conn).enqueue_all()
         total = conn.execute("select count(*) from private.jobs where status in ('pending', 'running')").fetchone()[0]  # type: ignore[index]

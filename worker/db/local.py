@@ -37,3 +37,11 @@ def ensure_local_database(settings: Settings, *, seed: bool = True) -> LocalData
         if seed:
             schema.apply_seed(as_postgres)
     return LocalDatabase(running=running, applied_migrations=applied, version=cluster.version())
+
+
+def database_url(settings: Settings) -> str:
+    """Where the worker and the operator commands connect as `postgres`: DATABASE_URL if set, else the embedded
+    default, started and brought up to date (the seed is the demo's business, not theirs)."""
+    if settings.database_url:
+        return settings.database_url
+    return ensure_local_database(settings, seed=False).url()

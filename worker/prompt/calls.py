@@ -17,8 +17,8 @@ from worker.client.errors import InvalidInput, MemoryApiError, NotAuthorized, No
 from worker.client.memory import MemoryClient
 from worker.client.seam import Identity
 from worker.config import Settings
+from worker.db.local import database_url
 from worker.db.request import set_request_context, shopper_claims
-from worker.db.server import LocalPostgres
 from worker.prompt.models import ClearResult, ExplainedMemory, ForgetResult, MemoryContext, MemoryExport
 
 __all__ = [
@@ -34,15 +34,8 @@ class UnknownShopperError(NotFound):
     """No shopper with that id or email (an operator's lookup)."""
 
 
-def operator_database_url(settings: Settings) -> str:
-    """DATABASE_URL if set (a `postgres` connection), else the embedded default's cluster, started if need be."""
-    if settings.database_url:
-        return settings.database_url
-    return LocalPostgres(settings.data_dir, settings.pg_bin).ensure_running().url("postgres", "postgres")
-
-
 def connect(settings: Settings) -> psycopg.Connection[Any]:
-    return psycopg.connect(operator_database_url(settings), autocommit=True)
+    return psycopg.connect(database_url(settings), autocommit=True)
 
 
 def client(conn: psycopg.Connection[Any], user_id: UUID) -> MemoryClient:

@@ -2,7 +2,7 @@
 (LISTEN/NOTIFY, an optional Supabase Realtime subscription, an APScheduler sweep), and structured logs."""
 
 from worker.runtime.store import Job, JobStore
-from worker.runtime.worker import BackgroundWorker, RunStats, Worker, resolve_database_url, run_until_idle
+from worker.runtime.worker import BackgroundWorker, RunStats, Worker, run_until_idle
 
 __all__ = [
     "BackgroundWorker",
@@ -10,6 +10,5 @@ __all__ = [
     "JobStore",
     "RunStats",
     "Worker",
-    "resolve_database_url",
     "run_until_idle",
 ]

@@ -29,6 +29,7 @@ from apscheduler.schedulers.background import BackgroundScheduler  # type: ignor
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from worker.config import Settings
+from worker.db import local
 from worker.extract.apply import apply_pending_messages, extractor_for
 from worker.extract.model import Extractor
 from worker.runtime.store import Job, JobStore
@@ -39,15 +40,6 @@ NOTIFY_CHANNEL = "customer_memory_jobs"
 EXPIRY_INTERVAL_SECONDS = 300.0
 RETENTION_INTERVAL_SECONDS = 3600.0
 _RETRYABLE = (psycopg.OperationalError, PoolTimeout)
-
-
-def resolve_database_url(settings: Settings) -> str:
-    """DATABASE_URL, or the embedded default (started and brought up to date if needed)."""
-    if settings.database_url:
-        return settings.database_url
-    from worker.db.local import ensure_local_database
-
-    return ensure_local_database(settings, seed=False).url("postgres")
 
 
 @dataclass
@@ -73,7 +65,7 @@ class Worker:
         extractor: Extractor | None = None,
     ) -> None:
         self.settings = settings
-        self.url = database_url or resolve_database_url(settings)
+        self.url = database_url or local.database_url(settings)
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.now = now or (lambda: None)
         self.listen = listen
