@@ -118,23 +118,10 @@ begin
     v_value := v_statement ->> 'preference_value';
     v_reason := coalesce(nullif(pg_catalog.btrim(v_statement ->> 'reason'), ''), 'You told us in a chat message');
     if v_statement ->> 'action' = 'remember' then
-      insert into public.customer_preferences as cp
-        (user_id, preference_type, preference_key, preference_value, confidence, reason, source, times_confirmed,
-         last_confirmed_at)
-      values (p_user_id, v_type, v_key, v_value, 1.00, v_reason, 'explicit', 1, now())
-      on conflict on constraint customer_preferences_user_type_key_key do update
-        set preference_value = excluded.preference_value, confidence = 1.00, reason = excluded.reason,
-            source = 'explicit', times_confirmed = cp.times_confirmed + 1,
-            last_confirmed_at = excluded.last_confirmed_at;
-      insert into public.interaction_history (user_id, interaction_type, interaction_key, interaction_value, message_id)
-      select p_user_id, 'preference_stated', left(v_type || ':' || v_key, 255),
-             pg_catalog.jsonb_build_object('preference_type', v_type, 'preference_key', v_key,
-                                           'preference_value', v_value, 'reason', v_reason, 'source', 'message',
-                                           'interaction_id', p_interaction_id),
-             ih.message_id
-        from public.interaction_history as ih where ih.id = p_interaction_id;
-      delete from private.memory_suppressions as s
-       where s.user_id = p_user_id and s.memory_kind = 'preference' and s.memory_type = v_type and s.memory_key = v_key;
+      perform private.remember_explicit(
+        p_user_id, v_type, v_key, v_value, v_reason,
+        pg_catalog.jsonb_build_object('source', 'message', 'interaction_id', p_interaction_id),
+        (select ih.message_id from public.interaction_history as ih where ih.id = p_interaction_id));
     else
       delete from public.customer_preferences as cp
        where cp.user_id = p_user_id and cp.preference_type = v_type and cp.preference_key = v_key;
