@@ -287,13 +287,8 @@ def main() -> int:
         running = cluster.ensure_running()
         try:
             print(cluster.version())
+            schema.build_database(running.url("supabase_admin"), "bench")
             admin_url = running.url("supabase_admin", "bench")
-            with psycopg.connect(running.url("supabase_admin"), autocommit=True) as admin:
-                schema.create_database(admin, "bench")
-            with psycopg.connect(admin_url) as superuser:
-                schema.apply_standin(superuser, "current")
-            with psycopg.connect(running.url("postgres", "bench")) as as_postgres:
-                schema.apply_migrations(as_postgres)
 
             with psycopg.connect(admin_url, autocommit=True) as conn:
                 conn.execute("set maintenance_work_mem = '512MB'; set work_mem = '64MB'")

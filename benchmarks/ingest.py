@@ -69,14 +69,8 @@ def superuser_url() -> Iterator[str]:
 
 def build(url: str) -> tuple[str, str]:
     """A fresh database with the stand-in and every migration; returns (superuser URL, postgres URL) to it."""
-    with psycopg.connect(url, autocommit=True) as admin:
-        schema.create_database(admin, DATABASE)
+    as_postgres = schema.build_database(url, DATABASE)
     superuser = psycopg.conninfo.make_conninfo(url, dbname=DATABASE)
-    as_postgres = psycopg.conninfo.make_conninfo(url, dbname=DATABASE, user="postgres")
-    with psycopg.connect(superuser) as conn:
-        schema.apply_standin(conn)
-    with psycopg.connect(as_postgres) as conn:
-        schema.apply_migrations(conn)
     with psycopg.connect(superuser, autocommit=True) as conn:
         conn.execute(
             "create table public.bench_plain_interactions (like public.interaction_history including defaults"

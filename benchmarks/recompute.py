@@ -39,15 +39,6 @@ from worker.runtime.worker import BackgroundWorker, Worker
 AS_OF = datetime(2018, 1, 1, tzinfo=ZoneInfo("America/New_York"))
 
 
-def build(running_url: str, superuser_url: str) -> None:
-    with psycopg.connect(superuser_url, autocommit=True) as admin:
-        schema.create_database(admin, "bench")
-    with psycopg.connect(superuser_url.rsplit("/", 1)[0] + "/bench") as superuser:
-        schema.apply_standin(superuser, "current")
-    with psycopg.connect(running_url) as as_postgres:
-        schema.apply_migrations(as_postgres)
-
-
 def load(url: str, data: completejourney.CompleteJourney, households: list[int] | None) -> int:
     started = time.monotonic()
     chosen = households or sorted(int(h) for h in data.transactions["household_id"].unique())
@@ -168,8 +159,7 @@ def main() -> int:
         running = cluster.ensure_running()
         try:
             print(f"{cluster.version()}; {os.cpu_count()} CPUs", flush=True)
-            build(running.url("postgres", "bench"), running.url("supabase_admin", "postgres"))
-            url = running.url("postgres", "bench")
+            url = schema.build_database(running.url("supabase_admin", "postgres"), "bench")
             data = completejourney.load()
             chosen = completejourney.busiest_households(data, args.households) if args.households else None
             load(url, data, chosen)

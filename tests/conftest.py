@@ -66,14 +66,13 @@ def server() -> Iterator[Server]:
 
 
 def build_database(server: Server, name: str, regime: str, *, template: str | None = None) -> None:
-    with psycopg.connect(server.url(server.superuser, "postgres"), autocommit=True) as admin:
-        schema.create_database(admin, name, template)
-    if template is not None:
+    """A database built from scratch (stand-in, migrations), or a copy of `template`."""
+    superuser_url = server.url(server.superuser, "postgres")
+    if template is None:
+        schema.build_database(superuser_url, name, regime)
         return
-    with psycopg.connect(server.url(server.superuser, name)) as superuser:
-        schema.apply_standin(superuser, regime)
-    with psycopg.connect(server.url("postgres", name)) as as_postgres:
-        schema.apply_migrations(as_postgres)
+    with psycopg.connect(superuser_url, autocommit=True) as admin:
+        schema.create_database(admin, name, template)
 
 
 @pytest.fixture(scope="session")

@@ -76,6 +76,20 @@ def apply_migrations(as_postgres: psycopg.Connection) -> list[str]:
     return applied
 
 
+def build_database(superuser_url: str, name: str, regime: str = "current") -> str:
+    """(Re)create database `name` on the server `superuser_url` reaches as a superuser, and build it as `supabase db
+    reset` does, without the seed: the stand-in as that superuser, then every migration as `postgres`. Returns the
+    new database's connection string as `postgres`."""
+    with psycopg.connect(superuser_url, autocommit=True) as admin:
+        create_database(admin, name)
+    with psycopg.connect(psycopg.conninfo.make_conninfo(superuser_url, dbname=name)) as superuser:
+        apply_standin(superuser, regime)
+    as_postgres = psycopg.conninfo.make_conninfo(superuser_url, dbname=name, user="postgres")
+    with psycopg.connect(as_postgres) as conn:
+        apply_migrations(conn)
+    return as_postgres
+
+
 def apply_seed(as_postgres: psycopg.Connection) -> None:
     with as_postgres.transaction():
         as_postgres.execute(SEED_FILE.read_text().encode())
