@@ -95,8 +95,10 @@ def rebuild(url: str, concurrency: int) -> float:
     return elapsed
 
 
-def latency(url: str, samples: int, data: completejourney.CompleteJourney) -> list[float]:
-    shoppers = [completejourney.shopper_id(h) for h in completejourney.busiest_households(data, 300)[100:]]
+def latency(url: str, samples: int, data: completejourney.CompleteJourney, loaded: list[int] | None) -> list[float]:
+    """Checkouts of shoppers that were loaded (all households, unless --households chose some)."""
+    households = loaded or completejourney.busiest_households(data, 300)[100:]
+    shoppers = [completejourney.shopper_id(h) for h in households]
     settings = Settings().model_copy(update={"worker_concurrency": 2, "sweep_interval_seconds": 60.0})
     timings = []
     with (
@@ -165,7 +167,7 @@ def main() -> int:
             load(url, data, chosen)
             for concurrency in args.concurrency:
                 rebuild(url, concurrency)
-            latency(url, args.samples, data)
+            latency(url, args.samples, data, chosen)
         finally:
             cluster.stop("immediate")
     return 0
