@@ -36,8 +36,7 @@ class JobStore:
 
     def _scalar(self, query: str, params: tuple[Any, ...]) -> Any:
         with self._as_service() as conn:
-            row = conn.execute(query, params).fetchone()
-        return None if row is None else (row[0] if isinstance(row, tuple) else next(iter(row.values())))
+            return _first(conn.execute(query, params))
 
     # -- the queue ------------------------------------------------------------------------------------------------
     def claim(self, worker: str, limit: int, lease_seconds: int) -> list[Job]:
@@ -76,9 +75,8 @@ class JobStore:
 
     def outstanding(self) -> int:
         """Jobs pending or running (the worker's own view, as postgres: private is not the service role's)."""
-        row = self.conn.execute("select count(*) from private.jobs where status in ('pending', 'running')").fetchone()
-        assert row is not None
-        return int(row[0] if isinstance(row, tuple) else next(iter(row.values())))
+        query = "select count(*) from private.jobs where status in ('pending', 'running')"
+        return int(_first(self.conn.execute(query)))
 
     # -- the work -------------------------------------------------------------------------------------------------
     def recompute(self, user_id: UUID, now: datetime | None = None) -> dict[str, int]:
@@ -87,16 +85,20 @@ class JobStore:
         )
 
     def run_recompute(self, job: Job, worker: str, now: datetime | None = None) -> tuple[dict[str, int], bool]:
-        """Recompute and mark the job done in one transaction: a worker killed in between leaves no trace but
-        the lease, which runs out and hands the job to another worker (the recompute is idempotent)."""
+        """Recompute, store the shopper's precomputed memory_context document and mark the job done in one
+        transaction: a worker killed in between leaves no trace but the lease, which runs out and hands the job to
+        another worker (the recompute is idempotent)."""
         with self._as_service() as conn:
-            row = conn.execute(
-                "select public.worker_recompute_user(%s, coalesce(%s, now())), public.worker_complete_job(%s, %s)",
-                (job.user_id, now, job.id, worker),
-            ).fetchone()
-        assert row is not None
-        values = list(row.values()) if isinstance(row, dict) else list(row)
-        return values[0], bool(values[1])
+            summary = _first(
+                conn.execute("select public.worker_recompute_user(%s, coalesce(%s, now()))", (job.user_id, now))
+            )
+            conn.execute("select public.worker_refresh_context(%s)", (job.user_id,))
+            ours = _first(conn.execute("select public.worker_complete_job(%s, %s)", (job.id, worker)))
+        return summary, bool(ours)
+
+    def refresh_stale_contexts(self, limit: int = 100) -> int:
+        """Compose up to `limit` precomputed memory_context documents that are missing or stale by time."""
+        return int(self._scalar("select public.worker_refresh_stale_contexts(%s)", (limit,)))
 
     def expire_insights(self, now: datetime | None = None) -> int:
         return int(self._scalar("select public.worker_expire_insights(coalesce(%s, now()))", (now,)))
@@ -105,3 +107,9 @@ class JobStore:
         return int(
             self._scalar("select public.worker_archive_interactions(%s, coalesce(%s, now()), %s)", (months, now, batch))
         )
+
+
+def _first(cursor: psycopg.Cursor[Any]) -> Any:
+    """The first column of the first row (None without a row), whatever the connection's row factory."""
+    row = cursor.fetchone()
+    return None if row is None else (row[0] if isinstance(row, tuple) else next(iter(row.values())))

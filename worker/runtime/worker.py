@@ -38,6 +38,7 @@ log = logging.getLogger("worker.runtime")
 
 NOTIFY_CHANNEL = "customer_memory_jobs"
 EXPIRY_INTERVAL_SECONDS = 300.0
+CONTEXT_REFRESH_BATCH = 100
 RETENTION_INTERVAL_SECONDS = 3600.0
 _RETRYABLE = (psycopg.OperationalError, PoolTimeout)
 
@@ -314,9 +315,14 @@ class Worker:
                 if store.try_periodic("sweep", max(1.0, self.settings.sweep_interval_seconds / 2), self.name) or force:
                     requeued = store.requeue_expired(self.settings.job_max_attempts)
                     purged = store.purge_finished()
+                    refreshed = self._refresh_stale_contexts(store)
                     self._count("requeued", requeued)
-                    if requeued or purged:
-                        log.info("sweep", extra={"worker": self.name, "requeued": requeued, "purged": purged})
+                    self._count("contexts_refreshed", refreshed)
+                    if requeued or purged or refreshed:
+                        log.info(
+                            "sweep",
+                            extra={"worker": self.name, "requeued": requeued, "purged": purged, "refreshed": refreshed},
+                        )
                 if store.try_periodic("expiry", EXPIRY_INTERVAL_SECONDS, self.name):
                     self._count("expired", store.expire_insights(self.now()))
                 if store.try_periodic("retention", RETENTION_INTERVAL_SECONDS, self.name):
@@ -330,6 +336,17 @@ class Worker:
                 log.warning("sweep could not reach the database", extra={"worker": self.name, "error": str(error)})
         finally:
             self._wake.set()
+
+    def _refresh_stale_contexts(self, store: JobStore) -> int:
+        """Precomputed memory_context documents that no recompute rebuilt (forget_memory, expiry, time, the
+        dashboard), in small transactions so that no shopper's writes wait long on the sweep."""
+        total = 0
+        while not self._stop.is_set():
+            refreshed = store.refresh_stale_contexts(CONTEXT_REFRESH_BATCH)
+            total += refreshed
+            if refreshed < CONTEXT_REFRESH_BATCH:
+                break
+        return total
 
     def _count(self, key: str, value: int) -> None:
         self.stats.periodic[key] = self.stats.periodic.get(key, 0) + value

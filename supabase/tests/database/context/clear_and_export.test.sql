@@ -27,33 +27,37 @@ select private.suppress_memory(tests.get_supabase_uid('bob'), 'preference', 'bra
 select tests.authenticate_as('alice');
 select is(
   public.export_memories() - 'exported_at' - 'preferences' - 'patterns' - 'insights' - 'interactions'
-    - 'archived_interactions' - 'suppressions',
+    - 'archived_interactions' - 'suppressions' - 'precomputed_contexts',
   jsonb_build_object('format', 'customer-memory-export', 'version', 1, 'user_id', tests.get_supabase_uid('alice')),
   'the export is one versioned document about alice');
 select is(
   (select array[jsonb_array_length(e -> 'preferences'), jsonb_array_length(e -> 'patterns'),
                 jsonb_array_length(e -> 'insights'), jsonb_array_length(e -> 'interactions'),
-                jsonb_array_length(e -> 'archived_interactions'), jsonb_array_length(e -> 'suppressions')]
+                jsonb_array_length(e -> 'archived_interactions'), jsonb_array_length(e -> 'suppressions'),
+                jsonb_array_length(e -> 'precomputed_contexts')]
      from public.export_memories() as e),
-  array[3, 1, 2, 4, 1, 1],
-  'it holds every row stored about her, the archive and forget records included');
+  array[3, 1, 2, 4, 1, 1, 1],
+  'it holds every row stored about her, the archive, forget records and the precomputed context included');
 select ok(
   position(tests.get_supabase_uid('bob')::text in public.export_memories()::text) = 0,
   'and nothing of bob''s');
 select is(
   public.clear_memories(),
-  '{"preferences": 3, "patterns": 1, "insights": 2, "interactions": 4, "archived_interactions": 1, "suppressions": 1}',
+  '{"preferences": 3, "patterns": 1, "insights": 2, "interactions": 4, "archived_interactions": 1, "suppressions": 1,
+    "precomputed_contexts": 1}',
   'clearing returns the counts of what was deleted');
 select is(
   (select array[jsonb_array_length(e -> 'preferences'), jsonb_array_length(e -> 'patterns'),
                 jsonb_array_length(e -> 'insights'), jsonb_array_length(e -> 'interactions'),
-                jsonb_array_length(e -> 'archived_interactions'), jsonb_array_length(e -> 'suppressions')]
+                jsonb_array_length(e -> 'archived_interactions'), jsonb_array_length(e -> 'suppressions'),
+                jsonb_array_length(e -> 'precomputed_contexts')]
      from public.export_memories() as e),
-  array[0, 0, 0, 0, 0, 0],
+  array[0, 0, 0, 0, 0, 0, 0],
   'after clearing nothing is left about her');
 select is(
   public.clear_memories(),
-  '{"preferences": 0, "patterns": 0, "insights": 0, "interactions": 0, "archived_interactions": 0, "suppressions": 0}',
+  '{"preferences": 0, "patterns": 0, "insights": 0, "interactions": 0, "archived_interactions": 0, "suppressions": 0,
+    "precomputed_contexts": 0}',
   'clearing again deletes nothing');
 
 -- As postgres: bob untouched --------------------------------------------------------------------------------------
@@ -63,9 +67,10 @@ select is(
                 (select count(*) from public.shopping_patterns where user_id = u),
                 (select count(*) from public.interaction_history where user_id = u),
                 (select count(*) from private.interaction_archive where user_id = u),
-                (select count(*) from private.memory_suppressions where user_id = u)]
+                (select count(*) from private.memory_suppressions where user_id = u),
+                (select count(*) from private.memory_context_cache where user_id = u)]
      from tests.get_supabase_uid('bob') as u),
-  array[3::bigint, 1, 4, 1, 1],
+  array[3::bigint, 1, 4, 1, 1, 1],
   'bob''s rows are untouched');
 
 -- As anon ----------------------------------------------------------------------------------------------------------

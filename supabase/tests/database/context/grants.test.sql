@@ -25,8 +25,8 @@ select is(
   (select array_agg(p.proname::text order by p.proname) from pg_proc as p
     where p.pronamespace = 'public'::regnamespace and p.prosecdef
       and p.proname in ('memory_context', 'explain_memory', 'forget_memory', 'clear_memories', 'export_memories')),
-  array['clear_memories', 'export_memories', 'forget_memory'],
-  'only the functions that reach private tables are security definer');
+  array['clear_memories', 'export_memories', 'forget_memory', 'memory_context'],
+  'only the functions that reach private tables are security definer (memory_context: the precomputed document)');
 select is(
   (select array_agg(p.proname::text order by p.proname) from pg_proc as p
     where p.pronamespace = 'public'::regnamespace and p.provolatile = 's'

@@ -1,0 +1,534 @@
+-- Memory in the prompt, precomputed: the shopper's default memory_context document kept ready in one row.
+--
+-- Composing the document (rank ~250 candidate rows of a heavy shopper, cap, build JSON for the chosen ones) costs
+-- 5-10x a plain indexed select of those rows, almost all of it building JSON. The assistant asks for the same
+-- document on every turn, while the memory changes only when evidence arrives. So the worker composes it once per
+-- change and memory_context hands back the stored copy: one primary-key lookup. This is the design document's "cache
+-- frequently accessed memories", kept in Postgres and transactionally correct instead of in Redis:
+--   - every statement that changes a shopper's preferences, patterns or insights moves their row's generation on
+--     and drops the stored document, in the same transaction (statement triggers below), so a stored document is
+--     never older than the memory it shows;
+--   - the refresh reads the generation before it composes and stores its document only if the generation is still
+--     the same, so a refresh racing a write never stores what the write made stale;
+--   - a document is stored with valid_until, the moment time alone changes it (the first recent pattern to leave the
+--     90-day window, the first insight to expire); after that memory_context composes afresh;
+--   - a miss (no document, another floor, a query) composes live, as before: the stored copy only ever saves time.
+-- Who refreshes: the worker, after each recompute (in the same transaction) and in its periodic sweep (whatever
+-- was changed without an event: forget_memory, expiry, the dashboard).
+--
+-- This migration also moves the composition into private.compose_memory_context (one definition, used by
+-- memory_context and the refresh), makes it build JSON only for the items it returns, and makes memory_context
+-- security definer: the stored document lives in the private schema, which no API role may use. memory_context
+-- still takes the shopper from the JWT only, and every read in the composition is filtered on that user id.
+
+-- Table ----------------------------------------------------------------------------------------------------------
+create table private.memory_context_cache (
+  user_id uuid primary key references auth.users (id) on delete cascade,
+  generation bigint not null default 1,
+  min_confidence numeric(3, 2),
+  document jsonb,
+  valid_until timestamptz,
+  built_at timestamptz,
+  constraint memory_context_cache_generation_positive check (generation >= 1),
+  constraint memory_context_cache_document_complete
+    check ((document is null) = (valid_until is null) and (document is null) = (min_confidence is null)
+           and (document is null) = (built_at is null))
+);
+-- The sweep's way to the documents to (re)build: missing ones first, then those that time has made stale. A bump
+-- of an already empty row leaves valid_until null, so it stays a HOT update.
+create index memory_context_cache_stale_idx on private.memory_context_cache (valid_until nulls first);
+
+comment on table private.memory_context_cache is
+  'Each shopper''s default memory_context document, composed by the worker; generation moves on with every change '
+  'to their memory, which drops the document until the next refresh. A derived copy: exported and cleared with '
+  'the rest of the shopper''s data.';
+
+-- Grants and RLS: worker and API functions (security definer) only.
+revoke all on table private.memory_context_cache from public, anon, authenticated, service_role;
+alter table private.memory_context_cache enable row level security;
+
+-- Composition ----------------------------------------------------------------------------------------------------
+-- The query's words, lower-cased, stop words dropped, a plural "s" trimmed, plus a few grocery synonyms so that
+-- "milk" also finds dairy patterns and "chicken" finds what is said about meat; at most 24 terms, a bound on the
+-- work per call whatever the query. Terms are [a-z0-9]+, so they go into a regular expression unescaped.
+create or replace function private.memory_query_terms(p_query text)
+returns text[]
+language sql
+immutable
+set search_path = ''
+as $$
+  with words as (
+    select distinct case when w ~ '[^s]s$' and char_length(w) > 3 then left(w, -1) else w end as term
+    from regexp_split_to_table(lower(p_query), '[^a-z0-9]+') as w
+    where char_length(w) >= 3
+      and w not in ('the', 'and', 'for', 'with', 'what', 'which', 'should', 'could', 'would', 'can', 'get', 'buy',
+                    'need', 'want', 'some', 'any', 'you', 'your', 'our', 'are', 'does', 'make', 'give', 'show',
+                    'find', 'please', 'about', 'from', 'this', 'that', 'have', 'has', 'best', 'good', 'like',
+                    'how', 'who', 'why', 'when', 'where', 'there', 'them', 'they', 'tonight', 'today', 'idea',
+                    'ideas', 'suggest', 'recommend', 'into', 'out', 'all', 'more', 'much', 'many', 'got')
+  ),
+  synonyms (term, related) as (
+    values ('milk', 'dairy'), ('milk', 'lactose'), ('cheese', 'dairy'), ('cheese', 'lactose'),
+           ('yogurt', 'dairy'), ('yoghurt', 'yogurt'), ('butter', 'dairy'), ('cream', 'dairy'),
+           ('cream', 'lactose'), ('egg', 'dairy'), ('chicken', 'meat'), ('chicken', 'poultry'),
+           ('beef', 'meat'), ('pork', 'meat'), ('turkey', 'meat'), ('bacon', 'meat'), ('ham', 'meat'),
+           ('sausage', 'meat'), ('steak', 'meat'), ('fish', 'seafood'), ('fish', 'meat'), ('salmon', 'seafood'),
+           ('salmon', 'meat'), ('tuna', 'seafood'), ('shrimp', 'seafood'), ('shrimp', 'shellfish'),
+           ('peanut', 'nut'), ('almond', 'nut'), ('bread', 'bakery'), ('bread', 'gluten'), ('pasta', 'gluten'),
+           ('recipe', 'meal'), ('dinner', 'meal'), ('lunch', 'meal'), ('breakfast', 'meal'),
+           ('apple', 'produce'), ('banana', 'produce'), ('avocado', 'produce'), ('tomato', 'produce'),
+           ('vegetable', 'produce'), ('fruit', 'produce'), ('cheap', 'budget'), ('save', 'budget'),
+           ('saving', 'budget'), ('deal', 'budget'), ('healthy', 'health'), ('organic', 'health'))
+  select (coalesce(array_agg(distinct t.term), '{}'))[1:24]
+  from (select w.term from words as w
+        union all
+        select s.related from words as w join synonyms as s on s.term = w.term) as t;
+$$;
+revoke all on function private.memory_query_terms(text) from public, anon, authenticated, service_role;
+
+-- The memory_context document of one shopper (callers check who is asking). One pass: the candidates (one index
+-- range per table), ranked within their section in one sort, cut to the section caps, then to 16 non-safety items
+-- overall; JSON is built only for the items kept. Allergies and dietary restrictions are always in (safety first);
+-- the floor is for preferences, as in the design document's buildSystemPrompt (patterns are bounded by recency,
+-- insights by expiry).
+create or replace function private.compose_memory_context(p_user_id uuid, p_min_confidence numeric, p_query text)
+returns jsonb
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_terms text[] := '{}';
+  v_pattern text;
+  v_substrings text[];
+  v_result jsonb;
+begin
+  if p_query is not null then
+    v_terms := private.memory_query_terms(p_query);
+    if cardinality(v_terms) > 0 then
+      -- Word-prefix match (`\m` + term): "egg" finds "eggs", "organic" finds "organic-milk".
+      v_pattern := '\m(' || array_to_string(v_terms, '|') || ')';
+      v_substrings := array(select '%' || t.term || '%' from unnest(v_terms) as t(term));
+    end if;
+  end if;
+
+  with candidates as (
+    -- section_no: 1 allergies, 2 dietary, 3 dislikes, 4 favorites, 5 brands, 6 patterns, 7 insights;
+    -- words: what a query is matched against (only with a query).
+    select case p.preference_type when 'allergy' then 1 when 'dietary' then 2 when 'dislike' then 3
+                                  when 'favorite' then 4 else 5 end as section_no,
+           p.id, p.preference_type as memory_type, p.preference_key as memory_key,
+           p.preference_value as memory_value, p.confidence, p.reason, p.source,
+           p.times_confirmed as evidence_count, coalesce(p.last_confirmed_at, p.updated_at) as seen_at,
+           p.updated_at, null::jsonb as figures, null::timestamptz as expires_at,
+           case when v_pattern is not null
+                then lower(concat_ws(' ', p.preference_key, p.preference_value, p.reason)) end as words
+    from public.customer_preferences as p
+    where p.user_id = p_user_id
+      and (p.preference_type in ('allergy', 'dietary') or p.confidence >= p_min_confidence)
+    union all
+    select 6, sp.id, sp.pattern_type, sp.pattern_key, null, sp.confidence, null, 'pattern',
+           sp.occurrence_count, sp.last_occurrence, sp.updated_at, sp.pattern_value, null,
+           case when v_pattern is not null then lower(sp.pattern_type || ' ' || sp.pattern_key) end
+    from public.shopping_patterns as sp
+    where sp.user_id = p_user_id
+      and sp.last_occurrence >= now() - interval '90 days'
+    union all
+    select 7, mi.id, mi.insight_type, mi.insight_key, mi.insight_value, mi.confidence, null, 'inferred',
+           null, mi.updated_at, mi.updated_at, mi.supporting_data, mi.expires_at,
+           case when v_pattern is not null
+                then lower(concat_ws(' ', mi.insight_type, mi.insight_key, mi.insight_value)) end
+    from public.memory_insights as mi
+    where mi.user_id = p_user_id
+      and (mi.expires_at is null or mi.expires_at > now())
+  ),
+  scored as (
+    -- relevance: how many times the query's terms start a word of the item (0 without a query). The substring
+    -- test first, because the regular expression costs about 2 us a row and most rows match no term.
+    select c.*,
+           case when c.words is null or not c.words like any (v_substrings) then 0
+                else regexp_count(translate(c.words, '_-:', '   '), v_pattern) end as relevance
+    from candidates as c
+  ),
+  ranked as (
+    select c.*,
+           row_number() over by_rank as section_rank,
+           count(*) over (partition by c.section_no) as section_total
+    from scored as c
+    window by_rank as (partition by c.section_no
+                       order by c.relevance desc, c.confidence desc, c.seen_at desc,
+                                c.evidence_count desc nulls last, c.id)
+  ),
+  within_caps as (
+    -- The size budget, first per section: 5 dislikes, 5 favorites, 4 brands, 4 patterns, 5 insights.
+    select r.*
+    from ranked as r
+    where r.section_no <= 2 or r.section_rank <= (array[0, 0, 5, 5, 4, 4, 5])[r.section_no]
+  ),
+  chosen as (
+    -- ... then overall: at most 16 non-safety items, the most relevant, confident and recent.
+    select w.*
+    from (select w.*,
+                 row_number() over (partition by w.section_no <= 2
+                                    order by w.relevance desc, w.confidence desc, w.seen_at desc,
+                                             w.evidence_count desc nulls last, w.id) as overall_rank
+          from within_caps as w) as w
+    where w.section_no <= 2 or w.overall_rank <= 16
+  ),
+  sections as (
+    select c.section_no, max(c.section_total) - count(*) as left_out,
+           jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
+             'id', c.id, 'type', c.memory_type, 'key', c.memory_key, 'value', c.memory_value,
+             'confidence', c.confidence,
+             -- A pattern's or an insight's reason is its figures, in words: "orders: 24, range: 18:00-21:00".
+             'reason', coalesce(c.reason, (select string_agg(f.key || ': ' || f.value, ', ' order by f.key)
+                                             from jsonb_each_text(c.figures) as f
+                                            where jsonb_typeof(c.figures -> f.key) not in ('object', 'array'))),
+             'source', c.source,
+             'evidence_count', coalesce(c.evidence_count,
+                                        (select count(*)::integer from jsonb_object_keys(c.figures))),
+             'updated_at', c.updated_at, 'last_seen_at', c.seen_at,
+             'relevance', c.relevance, 'figures', c.figures, 'expires_at', c.expires_at))
+             order by c.section_rank) as items
+    from chosen as c
+    group by c.section_no
+  ),
+  -- Sections the overall cap emptied still count what they left out.
+  emptied as (
+    select r.section_no, max(r.section_total) as left_out
+    from within_caps as r
+    where not exists (select 1 from sections as s where s.section_no = r.section_no)
+    group by r.section_no
+  ),
+  named as (
+    select (array['allergies', 'dietary', 'dislikes', 'favorites', 'brands', 'patterns', 'insights'])[s.section_no]
+             as section, s.items, s.left_out
+    from (select s.section_no, s.items, s.left_out from sections as s
+          union all
+          select e.section_no, null, e.left_out from emptied as e) as s
+  )
+  select
+    jsonb_build_object(
+      'generated_at', now(), 'min_confidence', p_min_confidence, 'query', p_query,
+      'query_terms', to_jsonb(v_terms),
+      'allergies', '[]'::jsonb, 'dietary', '[]'::jsonb, 'dislikes', '[]'::jsonb, 'favorites', '[]'::jsonb,
+      'brands', '[]'::jsonb, 'patterns', '[]'::jsonb, 'insights', '[]'::jsonb)
+    || coalesce(jsonb_object_agg(n.section, n.items) filter (where n.items is not null), '{}')
+    || jsonb_build_object('omitted',
+                          coalesce(jsonb_object_agg(n.section, n.left_out) filter (where n.left_out > 0), '{}'))
+    into v_result
+  from named as n;
+
+  return v_result;
+end;
+$$;
+revoke all on function private.compose_memory_context(uuid, numeric, text) from public, anon, authenticated, service_role;
+
+-- Invalidation ---------------------------------------------------------------------------------------------------
+-- A new generation for each shopper in p_user_ids, their stored document dropped. Shoppers whose account is being
+-- deleted are skipped (their row goes with the account, and a new one could not reference it). Rows are locked in
+-- id order, as enqueue_recompute does, so that two writers never wait for each other in a cycle.
+create or replace function private.outdate_memory_context(p_user_ids uuid[])
+returns void
+language sql
+set search_path = ''
+as $$
+  insert into private.memory_context_cache as c (user_id)
+  select u.id from auth.users as u where u.id = any (p_user_ids) order by u.id
+  on conflict (user_id) do update
+     set generation = c.generation + 1, min_confidence = null, document = null, valid_until = null, built_at = null;
+$$;
+revoke all on function private.outdate_memory_context(uuid[]) from public, anon, authenticated, service_role;
+
+-- One trigger function for the three tables: changed_rows is the new rows after an insert or update, the old rows
+-- after a delete; an update also names its old rows (old_rows), in case a row moved between shoppers.
+-- Security definer: a shopper deleting their own row through the Data API runs this too.
+create or replace function private.memory_changed()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if tg_op = 'UPDATE' then
+    perform private.outdate_memory_context(
+      array(select c.user_id from changed_rows as c union select o.user_id from old_rows as o));
+  else
+    perform private.outdate_memory_context(array(select distinct c.user_id from changed_rows as c));
+  end if;
+  return null;
+end;
+$$;
+revoke all on function private.memory_changed() from public, anon, authenticated, service_role;
+
+create trigger customer_preferences_changed_inserted after insert on public.customer_preferences
+  referencing new table as changed_rows for each statement execute function private.memory_changed();
+create trigger customer_preferences_changed_updated after update on public.customer_preferences
+  referencing old table as old_rows new table as changed_rows
+  for each statement execute function private.memory_changed();
+create trigger customer_preferences_changed_deleted after delete on public.customer_preferences
+  referencing old table as changed_rows for each statement execute function private.memory_changed();
+
+create trigger shopping_patterns_changed_inserted after insert on public.shopping_patterns
+  referencing new table as changed_rows for each statement execute function private.memory_changed();
+create trigger shopping_patterns_changed_updated after update on public.shopping_patterns
+  referencing old table as old_rows new table as changed_rows
+  for each statement execute function private.memory_changed();
+create trigger shopping_patterns_changed_deleted after delete on public.shopping_patterns
+  referencing old table as changed_rows for each statement execute function private.memory_changed();
+
+create trigger memory_insights_changed_inserted after insert on public.memory_insights
+  referencing new table as changed_rows for each statement execute function private.memory_changed();
+create trigger memory_insights_changed_updated after update on public.memory_insights
+  referencing old table as old_rows new table as changed_rows
+  for each statement execute function private.memory_changed();
+create trigger memory_insights_changed_deleted after delete on public.memory_insights
+  referencing old table as changed_rows for each statement execute function private.memory_changed();
+
+-- Refresh --------------------------------------------------------------------------------------------------------
+-- Compose and store one shopper's default document. The generation is read before composing: a write committed
+-- after that moves it on, and the guarded update then stores nothing (the next refresh will). Returns whether a
+-- document was stored.
+create or replace function private.refresh_memory_context(p_user_id uuid)
+returns boolean
+language plpgsql
+set search_path = ''
+as $$
+declare
+  -- The floor the stored document is composed at: memory_context's default.
+  c_min_confidence constant numeric := 0.70;
+  v_generation bigint;
+  v_document jsonb;
+  v_valid_until timestamptz;
+begin
+  insert into private.memory_context_cache (user_id)
+  select u.id from auth.users as u where u.id = p_user_id
+  on conflict (user_id) do nothing;
+  select c.generation into v_generation from private.memory_context_cache as c where c.user_id = p_user_id;
+  if v_generation is null then
+    return false;  -- no such shopper
+  end if;
+
+  v_document := private.compose_memory_context(p_user_id, c_min_confidence, null);
+  -- Until time alone changes the document: the first recent pattern to leave the 90-day window, or the first
+  -- unexpired insight to expire.
+  select least(
+           (select min(sp.last_occurrence) + interval '90 days' from public.shopping_patterns as sp
+             where sp.user_id = p_user_id and sp.last_occurrence >= now() - interval '90 days'),
+           (select min(mi.expires_at) from public.memory_insights as mi
+             where mi.user_id = p_user_id and mi.expires_at > now()))
+    into v_valid_until;
+
+  update private.memory_context_cache as c
+     set min_confidence = c_min_confidence, document = v_document,
+         valid_until = coalesce(v_valid_until, 'infinity'), built_at = now()
+   where c.user_id = p_user_id and c.generation = v_generation;
+  return found;
+end;
+$$;
+revoke all on function private.refresh_memory_context(uuid) from public, anon, authenticated, service_role;
+
+-- Public RPCs ----------------------------------------------------------------------------------------------------
+create or replace function public.memory_context(min_confidence numeric default 0.70, query text default null)
+returns jsonb
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  v_user uuid := (select auth.uid());
+  v_document jsonb;
+begin
+  if v_user is null then
+    raise exception using errcode = '42501',
+      message = 'Sign in first: memory_context returns the memory of the signed-in shopper only.';
+  end if;
+  if memory_context.min_confidence is null or memory_context.min_confidence < 0 or memory_context.min_confidence > 1 then
+    raise exception using errcode = '22023',
+      message = 'min_confidence must be a number between 0 and 1 (default 0.70).';
+  end if;
+  if char_length(memory_context.query) > 1000 then
+    raise exception using errcode = '22023', message = 'query must be at most 1000 characters long.';
+  end if;
+
+  if memory_context.query is null then
+    select c.document into v_document
+      from private.memory_context_cache as c
+     where c.user_id = v_user and c.min_confidence = memory_context.min_confidence and c.valid_until > now();
+    if v_document is not null then
+      return v_document;
+    end if;
+  end if;
+  return private.compose_memory_context(v_user, memory_context.min_confidence, memory_context.query);
+end;
+$$;
+revoke execute on function public.memory_context(numeric, text) from public, anon, authenticated, service_role;
+grant execute on function public.memory_context(numeric, text) to authenticated;
+comment on function public.memory_context(numeric, text) is
+  'The signed-in shopper''s memory for the assistant''s system prompt: allergies and dietary restrictions always, '
+  'then dislikes, favorites and brands at or above min_confidence, patterns of the last 90 days and unexpired insights, '
+  'ranked by relevance to query, confidence and recency, capped per section and overall. Each item carries its id, '
+  'confidence, reason, source and evidence count; omitted counts what the caps left out. generated_at is when the '
+  'document was composed: the default document is kept precomputed and is never older than the memory it shows.';
+
+-- Worker RPCs (service role only) --------------------------------------------------------------------------------
+create or replace function public.worker_refresh_context(p_user_id uuid)
+returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.require_service_role();
+  if p_user_id is null then
+    raise exception using errcode = '22023', message = 'The user id is required.';
+  end if;
+  return private.refresh_memory_context(p_user_id);
+end;
+$$;
+revoke all on function public.worker_refresh_context(uuid) from public, anon, authenticated, service_role;
+grant execute on function public.worker_refresh_context(uuid) to service_role;
+comment on function public.worker_refresh_context(uuid) is
+  'Worker only: compose and store a shopper''s default memory_context document (nothing is stored if their memory '
+  'changed meanwhile). Returns whether it was stored.';
+
+-- The sweep: up to p_limit documents that are missing or that time has made stale, missing ones first. One
+-- transaction holds the rows it refreshed until it ends, so keep p_limit small; the worker calls it in a loop.
+-- Returns how many were stored.
+create or replace function public.worker_refresh_stale_contexts(p_limit integer default 100)
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_user uuid;
+  v_count integer := 0;
+begin
+  perform private.require_service_role();
+  if p_limit is null or p_limit < 1 or p_limit > 1000 then
+    raise exception using errcode = '22023', message = 'p_limit must be a whole number from 1 to 1000.';
+  end if;
+  for v_user in
+    select c.user_id from private.memory_context_cache as c
+     where c.valid_until is null or c.valid_until <= now()
+     order by c.valid_until nulls first
+     limit p_limit
+  loop
+    if private.refresh_memory_context(v_user) then
+      v_count := v_count + 1;
+    end if;
+  end loop;
+  return v_count;
+end;
+$$;
+revoke all on function public.worker_refresh_stale_contexts(integer) from public, anon, authenticated, service_role;
+grant execute on function public.worker_refresh_stale_contexts(integer) to service_role;
+comment on function public.worker_refresh_stale_contexts(integer) is
+  'Worker only: compose and store up to p_limit missing or time-stale memory_context documents; returns how many.';
+
+-- Shoppers who already have memories get a row now; the worker's sweep composes their documents.
+insert into private.memory_context_cache (user_id)
+select p.user_id from public.customer_preferences as p
+union select sp.user_id from public.shopping_patterns as sp
+union select mi.user_id from public.memory_insights as mi
+on conflict (user_id) do nothing;
+
+-- clear_memories and export_memories (first defined in 20261124080300_context_privacy_controls.sql) now also clear
+-- and export the precomputed document: it is data about the shopper like any other.
+create or replace function public.clear_memories()
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_user uuid := (select auth.uid());
+  v_preferences bigint;
+  v_patterns bigint;
+  v_insights bigint;
+  v_interactions bigint;
+  v_archived bigint;
+  v_suppressions bigint;
+  v_precomputed bigint;
+begin
+  if v_user is null then
+    raise exception using errcode = '42501',
+      message = 'Sign in first: clear_memories deletes the memory of the signed-in shopper only.';
+  end if;
+
+  with d as (delete from public.customer_preferences as p where p.user_id = v_user returning 1)
+  select count(*) into v_preferences from d;
+  with d as (delete from public.shopping_patterns as sp where sp.user_id = v_user returning 1)
+  select count(*) into v_patterns from d;
+  with d as (delete from public.memory_insights as mi where mi.user_id = v_user returning 1)
+  select count(*) into v_insights from d;
+  with d as (delete from public.interaction_history as ih where ih.user_id = v_user returning 1)
+  select count(*) into v_interactions from d;
+  with d as (delete from private.interaction_archive as ia where ia.user_id = v_user returning 1)
+  select count(*) into v_archived from d;
+  -- With every piece of evidence gone there is nothing left to suppress, and a suppression is itself a record
+  -- of what the shopper once had: cleared too.
+  with d as (delete from private.memory_suppressions as s where s.user_id = v_user returning 1)
+  select count(*) into v_suppressions from d;
+  -- The precomputed memory_context document is a copy of what was just deleted.
+  with d as (delete from private.memory_context_cache as c where c.user_id = v_user returning 1)
+  select count(*) into v_precomputed from d;
+
+  return jsonb_build_object(
+    'preferences', v_preferences, 'patterns', v_patterns, 'insights', v_insights,
+    'interactions', v_interactions, 'archived_interactions', v_archived, 'suppressions', v_suppressions,
+    'precomputed_contexts', v_precomputed);
+end;
+$$;
+revoke execute on function public.clear_memories() from public, anon, authenticated, service_role;
+grant execute on function public.clear_memories() to authenticated;
+comment on function public.clear_memories() is
+  'Deletes everything stored about the signed-in shopper''s memory: preferences, patterns, insights, interactions '
+  '(live and archived), forget records and the precomputed memory_context document. Returns how many rows each held.';
+
+create or replace function public.export_memories()
+returns jsonb
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  v_user uuid := (select auth.uid());
+begin
+  if v_user is null then
+    raise exception using errcode = '42501',
+      message = 'Sign in first: export_memories exports the memory of the signed-in shopper only.';
+  end if;
+
+  return jsonb_build_object(
+    'format', 'customer-memory-export',
+    'version', 1,
+    'exported_at', now(),
+    'user_id', v_user,
+    'preferences', (select coalesce(jsonb_agg(to_jsonb(p) order by p.created_at, p.id), '[]')
+                    from public.customer_preferences as p where p.user_id = v_user),
+    'patterns', (select coalesce(jsonb_agg(to_jsonb(sp) order by sp.created_at, sp.id), '[]')
+                 from public.shopping_patterns as sp where sp.user_id = v_user),
+    'insights', (select coalesce(jsonb_agg(to_jsonb(mi) order by mi.created_at, mi.id), '[]')
+                 from public.memory_insights as mi where mi.user_id = v_user),
+    'interactions', (select coalesce(jsonb_agg(to_jsonb(ih) order by ih.created_at, ih.id), '[]')
+                     from public.interaction_history as ih where ih.user_id = v_user),
+    'archived_interactions', (select coalesce(jsonb_agg(to_jsonb(ia) order by ia.created_at, ia.id), '[]')
+                              from private.interaction_archive as ia where ia.user_id = v_user),
+    'suppressions', (select coalesce(jsonb_agg(to_jsonb(s) order by s.forgotten_at, s.memory_kind,
+                                               s.memory_type, s.memory_key), '[]')
+                     from private.memory_suppressions as s where s.user_id = v_user),
+    'precomputed_contexts', (select coalesce(jsonb_agg(to_jsonb(c)), '[]')
+                             from private.memory_context_cache as c where c.user_id = v_user));
+end;
+$$;
+revoke execute on function public.export_memories() from public, anon, authenticated, service_role;
+grant execute on function public.export_memories() to authenticated;
+comment on function public.export_memories() is
+  'Everything stored about the signed-in shopper''s memory as one versioned JSON document '
+  '(format customer-memory-export, version 1): preferences, patterns, insights, interactions, archived '
+  'interactions, forget records and the precomputed memory_context document (a copy of the memories).';

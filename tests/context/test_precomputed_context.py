@@ -1,0 +1,252 @@
+"""The precomputed memory_context document (migration 20261124090000): the worker stores it, memory_context hands
+it back, every change to the shopper's memory drops it in the same transaction, a refresh that races a write
+stores nothing stale, and time makes it stale when a pattern or an insight would leave the document.
+
+All through the real functions: the API as the shopper, worker_* as the service role, the Worker itself."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import psycopg
+
+from tests.conftest import Database, create_user
+from tests.worker.conftest import NOW, days_ago, item, record_checkout
+from worker.config import Settings
+from worker.db.request import set_request_context, shopper_claims
+from worker.prompt import calls
+from worker.runtime.store import JobStore
+from worker.runtime.worker import run_until_idle
+
+BASKET = [item("milk", "Dairy", brand="Horizon", tags=["organic"]), item("eggs", "Dairy", quantity=2)]
+
+
+def _shopper_with_history(conn: psycopg.Connection[Any], orders: int = 6) -> UUID:
+    user = create_user(conn)
+    for k in range(orders):
+        record_checkout(conn, user, days_ago(7 * k), BASKET)
+    return user
+
+
+def _cache(conn: psycopg.Connection[Any], user: UUID) -> dict[str, Any] | None:
+    return conn.execute(  # type: ignore[no-any-return]
+        "select generation, document, nullif(valid_until, 'infinity') as valid_until, valid_until = 'infinity'"
+        " as timeless from private.memory_context_cache where user_id = %s",
+        (user,),
+    ).fetchone()
+
+
+def _raw_context(conn: psycopg.Connection[Any], user: UUID, **kwargs: Any) -> dict[str, Any]:
+    return calls.client(conn, user).memory_context(**kwargs)  # type: ignore[no-any-return]
+
+
+def _live(conn: psycopg.Connection[Any], user: UUID) -> dict[str, Any]:
+    row = conn.execute("select private.compose_memory_context(%s, 0.70, null) as d", (user,)).fetchone()
+    assert row is not None
+    return row["d"]  # type: ignore[no-any-return]
+
+
+def _without_time(document: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in document.items() if k != "generated_at"}
+
+
+@contextmanager
+def _request(conn: psycopg.Connection[Any], role: str, user: UUID | None = None) -> Iterator[None]:
+    """One committed transaction as a PostgREST request by `role` (and shopper `user`)."""
+    with conn.transaction():
+        set_request_context(conn, role, shopper_claims(user) if user else None)
+        yield
+
+
+def _refresh(conn: psycopg.Connection[Any], user: UUID) -> bool:
+    """What the worker runs after a recompute, committed."""
+    with _request(conn, "service_role"):
+        row = conn.execute("select public.worker_refresh_context(%s) as stored", (user,)).fetchone()
+    assert row is not None
+    return bool(row["stored"])
+
+
+def _wait_for_lock(conn: psycopg.Connection[Any], pid: int, wait_event: str) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        row = conn.execute("select wait_event from pg_stat_activity where pid = %s", (pid,)).fetchone()
+        if row and row["wait_event"] == wait_event:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"backend {pid} never waited on {wait_event}")
+
+
+def test_the_worker_stores_the_document_and_memory_context_hands_it_back(db: Database) -> None:
+    with db.connect() as conn:
+        user = _shopper_with_history(conn)
+    run_until_idle(Settings(), db.url(), now=lambda: NOW)
+    with db.connect() as conn:
+        cached = _cache(conn, user)
+        assert cached is not None and cached["document"] is not None
+        assert cached["document"]["favorites"], "the worker's favorites are in the stored document"
+        # The stored copy is what composing now gives (but for the moment it was composed) ...
+        assert _without_time(cached["document"]) == _without_time(_live(conn, user))
+        # ... and memory_context returns it as stored: its generated_at is the worker's, not this call's.
+        assert _raw_context(conn, user) == cached["document"]
+        # Another floor or a query is composed live, with this call's time.
+        for kwargs in ({"min_confidence": Decimal("0.5")}, {"query": "what milk should I get"}):
+            assert _raw_context(conn, user, **kwargs)["generated_at"] != cached["document"]["generated_at"]
+
+
+def test_every_change_to_the_memory_drops_the_document_in_its_own_transaction(db: Database) -> None:
+    with db.connect() as conn:
+        user = create_user(conn)
+        shopper = calls.client(conn, user)
+        shopper.remember_preference(preference_type="allergy", preference_key="peanuts")
+
+        def insight_id() -> UUID:
+            row = conn.execute("select id from public.memory_insights where user_id = %s", (user,)).fetchone()
+            assert row is not None
+            return row["id"]  # type: ignore[no-any-return]
+
+        changes: list[tuple[str, Callable[[], object]]] = [
+            ("a stated preference", lambda: shopper.remember_preference(preference_type="brand", preference_key="x")),
+            ("an inferred pattern", lambda: conn.execute(
+                "insert into public.shopping_patterns (user_id, pattern_type, pattern_key, confidence,"
+                " last_occurrence) values (%s, 'frequency', 'weekly', 0.8, now())", (user,))),
+            ("a pattern's update", lambda: conn.execute(
+                "update public.shopping_patterns set confidence = 0.9 where user_id = %s", (user,))),
+            ("an insight", lambda: conn.execute(
+                "insert into public.memory_insights (user_id, insight_type, insight_key, insight_value, confidence)"
+                " values (%s, 'persona', 'budget_conscious', 'Store brands', 0.8)", (user,))),
+            ("forget_memory", lambda: shopper.forget_memory(memory_id=insight_id())),
+        ]  # fmt: skip
+        for what, change in changes:
+            assert _refresh(conn, user), what
+            before = _cache(conn, user)
+            assert before is not None and before["document"] is not None
+            change()
+            after = _cache(conn, user)
+            assert after is not None
+            assert after["document"] is None, f"{what} drops the stored document"
+            assert after["generation"] > before["generation"], what
+            assert _without_time(_raw_context(conn, user)) == _without_time(_live(conn, user)), what
+
+
+def test_a_shopper_deleting_their_own_row_through_the_table_drops_the_document(db: Database) -> None:
+    """The Data API lets a shopper DELETE their own memory rows; the trigger runs as them and must still work."""
+    with db.connect() as conn:
+        user = create_user(conn)
+        calls.client(conn, user).remember_preference(preference_type="dislike", preference_key="cilantro")
+        assert _refresh(conn, user)
+        with _request(conn, "authenticated", user):
+            deleted = conn.execute("delete from public.customer_preferences where user_id = %s", (user,)).rowcount
+        assert deleted == 1
+        cached = _cache(conn, user)
+        assert cached is not None and cached["document"] is None
+        assert _raw_context(conn, user)["dislikes"] == []
+
+
+def test_a_refresh_racing_a_write_stores_nothing_stale(db: Database) -> None:
+    """The refresh reads the generation, composes, then stores only if the generation did not move. Here the
+    refresh is held mid-compose (a lock on memory_insights) while a shopper states a preference; the refresh then
+    composes without it and waits for the writer's row. When the writer commits, the refresh must store nothing,
+    or memory_context would hand back a document without the new preference."""
+    with db.connect() as setup:
+        user = create_user(setup)
+        calls.client(setup, user).remember_preference(preference_type="favorite", preference_key="sourdough")
+        assert _refresh(setup, user)
+    blocker, writer = db.connect(autocommit=False), db.connect(autocommit=False)
+    refresher, observer = db.connect(), db.connect()
+    result: dict[str, bool] = {}
+    try:
+        blocker.execute("lock table public.memory_insights in access exclusive mode")
+        thread = threading.Thread(target=lambda: result.update(stored=_refresh(refresher, user)))
+        thread.start()
+        _wait_for_lock(observer, refresher.info.backend_pid, "relation")  # composing, generation already read
+        set_request_context(writer, "authenticated", shopper_claims(user))
+        writer.execute("select public.remember_preference('favorite', 'racing-sku')")  # moves the generation
+        blocker.rollback()
+        _wait_for_lock(observer, refresher.info.backend_pid, "transactionid")  # storing, behind the writer
+        writer.commit()
+        thread.join(timeout=10)
+    finally:
+        for conn in (blocker, writer, refresher, observer):
+            conn.close()
+    assert result == {"stored": False}, "a document composed before the write must not be stored"
+    with db.connect() as conn:
+        assert "racing-sku" in [f["key"] for f in _raw_context(conn, user)["favorites"]]
+
+
+def test_time_makes_the_document_stale_and_the_sweep_rebuilds_it(db: Database) -> None:
+    with db.connect() as conn:
+        user = create_user(conn)
+        conn.execute(
+            "insert into public.memory_insights (user_id, insight_type, insight_key, insight_value, confidence,"
+            " expires_at) values (%s, 'goal', 'holiday_baking', 'Baking', 0.8, now() + interval '3 days'),"
+            " (%s, 'persona', 'budget_conscious', 'Store brands', 0.8, null)",
+            (user, user),
+        )
+        conn.execute(
+            "insert into public.shopping_patterns (user_id, pattern_type, pattern_key, confidence, last_occurrence)"
+            " values (%s, 'frequency', 'weekly', 0.8, now() - interval '88 days')",
+            (user,),
+        )
+        assert _refresh(conn, user)
+        cached = _cache(conn, user)
+        assert cached is not None
+        row = conn.execute(
+            "select (select last_occurrence + interval '90 days' from public.shopping_patterns where user_id = %s)"
+            " as pattern_leaves",
+            (user,),
+        ).fetchone()
+        assert row is not None
+        # The pattern leaves the 90-day window in two days, before the insight expires in three.
+        assert cached["valid_until"] == row["pattern_leaves"]
+
+        # Two days on (moved by hand: the clock cannot be): composed live, without the pattern.
+        conn.execute(
+            "update private.memory_context_cache set valid_until = now() - interval '1 second' where user_id = %s",
+            (user,),
+        )
+        conn.execute(
+            "update public.shopping_patterns set last_occurrence = now() - interval '91 days' where user_id = %s",
+            (user,),
+        )
+        assert _raw_context(conn, user)["patterns"] == []
+        # The sweep (as the worker runs it) stores a fresh one, valid until the insight expires.
+        refreshed = JobStore(conn).refresh_stale_contexts(100)
+        assert refreshed == 1
+        cached = _cache(conn, user)
+        assert cached is not None and cached["document"] is not None
+        assert cached["document"]["patterns"] == []
+        assert isinstance(cached["valid_until"], datetime)
+        assert _raw_context(conn, user) == cached["document"]
+
+
+def test_the_worker_rebuilds_what_forget_memory_dropped(db: Database) -> None:
+    with db.connect() as conn:
+        user = _shopper_with_history(conn)
+    run_until_idle(Settings(), db.url(), now=lambda: NOW)
+    with db.connect() as conn:
+        favorite = _raw_context(conn, user)["favorites"][0]
+        calls.client(conn, user).forget_memory(memory_id=favorite["id"])
+        assert _cache(conn, user)["document"] is None  # type: ignore[index]
+    stats = run_until_idle(Settings(), db.url(), now=lambda: NOW)
+    assert stats.periodic.get("contexts_refreshed") == 1
+    with db.connect() as conn:
+        cached = _cache(conn, user)
+        assert cached is not None and cached["document"] is not None
+        assert favorite["key"] not in [f["key"] for f in cached["document"]["favorites"]]
+        assert _raw_context(conn, user) == cached["document"]
+
+
+def test_deleting_the_account_deletes_the_document(db: Database) -> None:
+    with db.connect() as conn:
+        user = _shopper_with_history(conn, orders=3)
+        run_until_idle(Settings(), db.url(), now=lambda: NOW)
+        assert _cache(conn, user) is not None
+        conn.execute("delete from auth.users where id = %s", (user,))
+        assert _cache(conn, user) is None
