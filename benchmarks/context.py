@@ -5,17 +5,18 @@ a plain indexed select of the same rows without RLS, and the size of the rendere
     .venv/bin/python benchmarks/context.py --shoppers 2000 --interactions 200000   # a quick look
 
 A throwaway cluster (embedded PostgreSQL 18, or the binaries in CMS_PG_BIN) in a temporary folder; the stand-in and
-every migration applied as in the tests; the data generated set-based with generate_series.
+every migration applied as in the tests; the data generated set-based with generate_series; then every shopper's
+default document precomputed, as the worker does after each recompute (timed and reported).
 
 How it measures: server-side, in one PL/pgSQL loop per sample set, with clock_timestamp() around each call, so
 neither the network nor the driver is counted. For each sampled shopper, interleaved in the same run:
   1. `memory_context()` as that shopper: role authenticated and request.jwt.claims set with set_config(..., true),
-     exactly what PostgREST sets, so under RLS and the grants;
+     exactly what PostgREST sets, through the grants; without a query it hands back the precomputed document;
   2. the plain select: the same candidate rows (the shopper's preferences, recent patterns, unexpired insights,
      every column memory_context reads) fetched by user_id on the same indexes as the superuser, without RLS,
      aggregated into an array so that every row is materialised;
-  3. `memory_context()` as the superuser with the same claims (RLS bypassed), to separate the cost of RLS from the
-     cost of the ranking and the JSON;
+  3. the document composed live (`private.compose_memory_context`, what memory_context runs on a miss: after a
+     change the worker has not caught up with, for another floor, or with a query);
   4. the plain select returning the same rows as JSON (jsonb_agg of to_jsonb), the floor for any function that
      hands rows to PostgREST as one JSON document.
 Each shopper is called once before timing (warm cache, as a hot shopper is in production).
@@ -30,6 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import psycopg
@@ -179,7 +181,7 @@ declare
   v_admin text := current_user;
 begin
   kind := p_kind;
-  if p_kind = 'memory_context (shopper, RLS)' then
+  if p_kind = 'memory_context (shopper)' then
     perform set_config('role', 'authenticated', true);
   end if;
   for r in 0..p_reps loop
@@ -211,6 +213,8 @@ begin
           union all
           select to_jsonb(mi) from public.memory_insights as mi
            where mi.user_id = u and (mi.expires_at is null or mi.expires_at > now())) as t;
+      elsif p_kind = 'composed live (a miss)' then
+        v := private.compose_memory_context(u, 0.70, p_query);
       else
         v := public.memory_context(0.70, p_query);
       end if;
@@ -226,10 +230,35 @@ $$;
 """
 
 
+# The write side of the precomputed document: one record_cart_add as the shopper, timed in the database, in its own
+# transaction (as PostgREST runs it), for a SKU already a favorite, so that each call updates a preference and drops
+# the stored document.
+CART_ADD_FUNCTION = """
+create or replace function bench_cart_add(p_user uuid, p_sku text) returns double precision
+language plpgsql
+as $$
+declare
+  t0 timestamptz;
+begin
+  perform set_config('request.jwt.claims', jsonb_build_object('sub', p_user, 'role', 'authenticated')::text, true);
+  perform set_config('role', 'authenticated', true);
+  t0 := clock_timestamp();
+  perform public.record_cart_add(jsonb_build_object('sku', p_sku, 'name', 'Bench item', 'category', 'dairy',
+                                                    'price', 2.5, 'quantity', 1));
+  return extract(epoch from clock_timestamp() - t0) * 1000;
+end;
+$$;
+"""
+INVALIDATION_TRIGGERS = [
+    f"public.{table} {table}_changed_{event}"
+    for table in ("customer_preferences", "shopping_patterns", "memory_insights")
+    for event in ("inserted", "updated", "deleted")
+]
+
 KINDS = (
-    "memory_context (shopper, RLS)",
+    "memory_context (shopper)",
     "plain indexed select (no RLS)",
-    "memory_context (superuser, no RLS)",
+    "composed live (a miss)",
     "plain select as JSON (no RLS)",
 )
 ROUNDS = 3
@@ -251,23 +280,49 @@ def report(label: str, rows: list[tuple[str, float]]) -> None:
             f"  {kind:36} {percentile(values, 0.50):8.3f} {percentile(values, 0.95):8.3f}"
             f" {percentile(values, 0.99):8.3f} {statistics.fmean(values):8.3f}"
         )
-    shopper, plain = by_kind[kinds[0]], by_kind[kinds[1]]
-    unprotected = by_kind[kinds[2]]
+    shopper, plain, live, as_json = (by_kind[kind] for kind in kinds)
+    for name, values, base in (
+        ("memory_context / plain select", shopper, plain),
+        ("composed live / plain select", live, plain),
+        ("memory_context / plain select as JSON", shopper, as_json),
+    ):
+        print(
+            f"  ratio {name}: p50 {percentile(values, 0.5) / percentile(base, 0.5):.2f}x,"
+            f" p99 {percentile(values, 0.99) / percentile(base, 0.99):.2f}x"
+        )
+
+
+def set_invalidation(conn: psycopg.Connection[Any], enabled: bool) -> None:
+    action = "enable" if enabled else "disable"
+    for trigger in INVALIDATION_TRIGGERS:
+        table, name = trigger.split()
+        conn.execute(f"alter table {table} {action} trigger {name}".encode())
+
+
+def write_cost(conn: psycopg.Connection[Any], users: list[UUID], calls_each: int = 30) -> None:
+    """record_cart_add updating a favorite, with the invalidation triggers on and off, alternating per shopper so
+    that drift hits both alike (switching per call would make every call re-plan after the ALTER TABLE)."""
+    conn.execute(CART_ADD_FUNCTION.encode())
+    timings: dict[str, list[float]] = {"triggers on": [], "triggers off": []}
+    for number, user in enumerate(users):
+        enabled = number % 2 == 0
+        set_invalidation(conn, enabled)
+        for call in range(calls_each + 6):
+            # As when the worker has caught up since the last add: a stored document for the add to drop.
+            conn.execute("select private.refresh_memory_context(%s)", (user,))
+            row = conn.execute("select bench_cart_add(%s, 'bench-sku')", (user,)).fetchone()
+            assert row is not None
+            if call >= 6:  # from the sixth add on, each add updates the favorite
+                timings["triggers on" if enabled else "triggers off"].append(row[0])
+    set_invalidation(conn, True)
+    on, off = timings["triggers on"], timings["triggers off"]
+    print(f"\nrecord_cart_add updating a favorite, own transaction ({len(on)} calls each)")
+    for mode, values in timings.items():
+        print(f"  {mode:14} p50 {percentile(values, 0.5):.3f} ms  p99 {percentile(values, 0.99):.3f} ms")
     print(
-        f"  ratio memory_context / plain select: p50 {percentile(shopper, 0.5) / percentile(plain, 0.5):.2f}x,"
-        f" p99 {percentile(shopper, 0.99) / percentile(plain, 0.99):.2f}x"
+        f"  the invalidation costs: p50 {percentile(on, 0.5) - percentile(off, 0.5):+.3f} ms,"
+        f" p99 {percentile(on, 0.99) - percentile(off, 0.99):+.3f} ms"
     )
-    with_rls = (
-        percentile(shopper, 0.5) / percentile(unprotected, 0.5),
-        percentile(shopper, 0.99) / percentile(unprotected, 0.99),
-    )
-    print(f"  ratio memory_context with RLS / without: p50 {with_rls[0]:.2f}x, p99 {with_rls[1]:.2f}x")
-    as_json = by_kind[kinds[3]]
-    to_json = (
-        percentile(shopper, 0.5) / percentile(as_json, 0.5),
-        percentile(shopper, 0.99) / percentile(as_json, 0.99),
-    )
-    print(f"  ratio memory_context / plain select as JSON: p50 {to_json[0]:.2f}x, p99 {to_json[1]:.2f}x")
 
 
 def main() -> int:
@@ -339,6 +394,22 @@ def main() -> int:
                     " (preferences, patterns, insights, interactions)"
                 )
 
+                # What the worker does after each recompute, for every shopper at once.
+                started = time.monotonic()
+                stored = conn.execute(
+                    "select count(*) filter (where private.refresh_memory_context(id)) from bench_users"
+                ).fetchone()
+                elapsed = time.monotonic() - started
+                size = conn.execute(
+                    "select pg_size_pretty(pg_total_relation_size('private.memory_context_cache'))"
+                ).fetchone()
+                assert stored is not None and size is not None
+                print(
+                    f"default documents precomputed: {stored[0]:,} in {elapsed:.0f} s"
+                    f" ({stored[0] / elapsed:,.0f} per second, one connection); table size {size[0]}"
+                )
+                conn.execute("vacuum analyze private.memory_context_cache")
+
                 conn.execute(TIMING_FUNCTION.encode())
                 groups: dict[str, list[UUID]] = {}
                 for label, heavy in (("typical", False), ("heavy", True)):
@@ -359,6 +430,8 @@ def main() -> int:
                                     (kind, groups[label], args.reps, query),
                                 ).fetchall()
                     report(f"{label} shoppers" + (f", query {query!r}" if query else ""), rows)
+
+                write_cost(conn, groups["typical"][:120])
 
                 # The rendered block for the heavy shoppers: its size in (estimated) tokens.
                 sizes = []

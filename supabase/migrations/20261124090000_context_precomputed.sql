@@ -1,7 +1,7 @@
 -- Memory in the prompt, precomputed: the shopper's default memory_context document kept ready in one row.
 --
--- Composing the document (rank ~250 candidate rows of a heavy shopper, cap, build JSON for the chosen ones) costs
--- 5-10x a plain indexed select of those rows, almost all of it building JSON. The assistant asks for the same
+-- Composing the document (rank a heavy shopper's ~130 candidate rows, cap, build JSON for the ~20 kept) costs 4-12x
+-- a plain indexed select of those rows, most of it ranking and building JSON. The assistant asks for the same
 -- document on every turn, while the memory changes only when evidence arrives. So the worker composes it once per
 -- change and memory_context hands back the stored copy: one primary-key lookup. This is the design document's "cache
 -- frequently accessed memories", kept in Postgres and transactionally correct instead of in Redis:
@@ -227,16 +227,19 @@ revoke all on function private.compose_memory_context(uuid, numeric, text) from 
 -- Invalidation ---------------------------------------------------------------------------------------------------
 -- A new generation for each shopper in p_user_ids, their stored document dropped. Shoppers whose account is being
 -- deleted are skipped (their row goes with the account, and a new one could not reference it). Rows are locked in
--- id order, as enqueue_recompute does, so that two writers never wait for each other in a cycle.
+-- id order, as enqueue_recompute does, so that two writers never wait for each other in a cycle. PL/pgSQL, not SQL:
+-- it runs on every write, and PostgreSQL 15 plans a SQL function's statements again on every call.
 create or replace function private.outdate_memory_context(p_user_ids uuid[])
 returns void
-language sql
+language plpgsql
 set search_path = ''
 as $$
+begin
   insert into private.memory_context_cache as c (user_id)
   select u.id from auth.users as u where u.id = any (p_user_ids) order by u.id
   on conflict (user_id) do update
      set generation = c.generation + 1, min_confidence = null, document = null, valid_until = null, built_at = null;
+end;
 $$;
 revoke all on function private.outdate_memory_context(uuid[]) from public, anon, authenticated, service_role;
 

@@ -23,6 +23,7 @@ TABLES = {
     "interactions": "public.interaction_history",
     "archived_interactions": "private.interaction_archive",
     "suppressions": "private.memory_suppressions",
+    "precomputed_contexts": "private.memory_context_cache",
 }
 
 
@@ -85,6 +86,7 @@ def test_forget_clear_and_export_never_touch_or_reveal_another_shopper(
         assert all(rows == [] for rows in snapshot(conn, alice).values())
     assert cleared.preferences == 8 and cleared.patterns == 5 and cleared.insights == 5
     assert cleared.interactions == 3 and cleared.archived_interactions == 1 and cleared.suppressions == 1
+    assert cleared.precomputed_contexts == 1
 
 
 def test_the_export_holds_exactly_the_rows_the_tables_hold(two_shoppers: tuple[Database, UUID, UUID]) -> None:

@@ -90,6 +90,7 @@ class ClearResult(_Model):
     interactions: int
     archived_interactions: int
     suppressions: int
+    precomputed_contexts: int
 
 
 class MemoryExport(_Model):
@@ -105,3 +106,5 @@ class MemoryExport(_Model):
     interactions: list[dict[str, Any]]
     archived_interactions: list[dict[str, Any]]
     suppressions: list[dict[str, Any]]
+    # The stored memory_context document: a copy of the memories above, composed by the worker.
+    precomputed_contexts: list[dict[str, Any]]
