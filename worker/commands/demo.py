@@ -103,12 +103,24 @@ def run(args: argparse.Namespace) -> int:
                 f"\nexplain_memory({favorite.value or favorite.key}): {favorite.reason}; {count} interactions behind it"
             )
 
+        print(f"\nRiley's default block (no query): {_served_how(conn, RILEY)}")
+
         print("\nDana, the design document's example shopper (from the seed):")
         print(render_memory_block(calls.memory_context(conn, DANA)).text)
         print(f"\nRows of Riley's that Dana and Sam can see: {_rows_of(conn, RILEY, seen_by=[DANA, SAM])}")
         print(f"Rows of Dana's that Riley and Sam can see: {_rows_of(conn, DANA, seen_by=[RILEY, SAM])}")
     print(f"\ndone in {time.monotonic() - started:.1f} s; the database keeps running (`customer-memory db stop`)")
     return 0
+
+
+def _served_how(conn: psycopg.Connection[Any], user_id: uuid.UUID) -> str:
+    """Whether memory_context handed back the worker's precomputed document (same composition time) or composed
+    one live."""
+    served = calls.memory_context(conn, user_id).generated_at
+    row = conn.execute("select built_at from private.memory_context_cache where user_id = %s", (user_id,)).fetchone()
+    if row and row["built_at"] == served:
+        return f"the document the worker precomputed at {served:%H:%M:%S.%f} UTC, read from one row"
+    return "composed live (the worker has not stored it yet)"
 
 
 def riley_events() -> tuple[list[Checkout], list[Event], tuple[SwapItem, SwapItem]]:
