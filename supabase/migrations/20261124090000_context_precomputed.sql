@@ -5,9 +5,9 @@
 -- document on every turn, while the memory changes only when evidence arrives. So the worker composes it once per
 -- change and memory_context hands back the stored copy: one primary-key lookup. This is the design document's "cache
 -- frequently accessed memories", kept in Postgres and transactionally correct instead of in Redis:
---   - every statement that changes a shopper's preferences, patterns or insights moves their row's generation on
---     and drops the stored document, in the same transaction (statement triggers below), so a stored document is
---     never older than the memory it shows;
+--   - every transaction that changes a shopper's preferences, patterns or insights moves their row's generation on
+--     and drops the stored document when it commits (deferred triggers below), so a stored document is never older
+--     than the memory it shows;
 --   - the refresh reads the generation before it composes and stores its document only if the generation is still
 --     the same, so a refresh racing a write never stores what the write made stale;
 --   - a document is stored with valid_until, the moment time alone changes it (the first recent pattern to leave the
@@ -225,26 +225,32 @@ $$;
 revoke all on function private.compose_memory_context(uuid, numeric, text) from public, anon, authenticated, service_role;
 
 -- Invalidation ---------------------------------------------------------------------------------------------------
--- A new generation for each shopper in p_user_ids, their stored document dropped. Shoppers whose account is being
--- deleted are skipped (their row goes with the account, and a new one could not reference it). Rows are locked in
--- id order, as enqueue_recompute does, so that two writers never wait for each other in a cycle. PL/pgSQL, not SQL:
--- it runs on every write, and PostgreSQL 15 plans a SQL function's statements again on every call.
-create or replace function private.outdate_memory_context(p_user_ids uuid[])
+-- A new generation for the shopper, their stored document dropped. A shopper whose account is being deleted is
+-- skipped (their row goes with the account, and a new one could not reference it). Once per transaction is enough:
+-- when this transaction already dropped the document and stored none since, there is nothing to do.
+create or replace function private.outdate_memory_context(p_user_id uuid)
 returns void
 language plpgsql
 set search_path = ''
 as $$
 begin
+  if exists (select from private.memory_context_cache as c
+              where c.user_id = p_user_id and c.document is null and c.xmin = pg_catalog.pg_current_xact_id()::xid) then
+    return;
+  end if;
   insert into private.memory_context_cache as c (user_id)
-  select u.id from auth.users as u where u.id = any (p_user_ids) order by u.id
+  select u.id from auth.users as u where u.id = p_user_id
   on conflict (user_id) do update
      set generation = c.generation + 1, min_confidence = null, document = null, valid_until = null, built_at = null;
 end;
 $$;
-revoke all on function private.outdate_memory_context(uuid[]) from public, anon, authenticated, service_role;
+revoke all on function private.outdate_memory_context(uuid) from public, anon, authenticated, service_role;
 
--- One trigger function for the three tables: changed_rows is the new rows after an insert or update, the old rows
--- after a delete; an update also names its old rows (old_rows), in case a row moved between shoppers.
+-- The invalidation runs when the writing transaction commits (a deferred constraint trigger), so taking the cache
+-- row is the last thing a writer does. Were it taken when each statement ends, the worker would hold it after
+-- writing patterns while waiting for a preference a shopper's call holds, and that call would wait for the cache
+-- row: a deadlock (tests/context/test_precomputed_context.py reproduces it). A transaction that refreshes after
+-- writing, like the worker's, fires its pending invalidations first (refresh_memory_context does).
 -- Security definer: a shopper deleting their own row through the Data API runs this too.
 create or replace function private.memory_changed()
 returns trigger
@@ -253,40 +259,26 @@ security definer
 set search_path = ''
 as $$
 begin
-  if tg_op = 'UPDATE' then
-    perform private.outdate_memory_context(
-      array(select c.user_id from changed_rows as c union select o.user_id from old_rows as o));
-  else
-    perform private.outdate_memory_context(array(select distinct c.user_id from changed_rows as c));
+  if tg_op in ('UPDATE', 'DELETE') then
+    perform private.outdate_memory_context(old.user_id);
+  end if;
+  if tg_op = 'INSERT' or (tg_op = 'UPDATE' and new.user_id is distinct from old.user_id) then
+    perform private.outdate_memory_context(new.user_id);
   end if;
   return null;
 end;
 $$;
 revoke all on function private.memory_changed() from public, anon, authenticated, service_role;
 
-create trigger customer_preferences_changed_inserted after insert on public.customer_preferences
-  referencing new table as changed_rows for each statement execute function private.memory_changed();
-create trigger customer_preferences_changed_updated after update on public.customer_preferences
-  referencing old table as old_rows new table as changed_rows
-  for each statement execute function private.memory_changed();
-create trigger customer_preferences_changed_deleted after delete on public.customer_preferences
-  referencing old table as changed_rows for each statement execute function private.memory_changed();
-
-create trigger shopping_patterns_changed_inserted after insert on public.shopping_patterns
-  referencing new table as changed_rows for each statement execute function private.memory_changed();
-create trigger shopping_patterns_changed_updated after update on public.shopping_patterns
-  referencing old table as old_rows new table as changed_rows
-  for each statement execute function private.memory_changed();
-create trigger shopping_patterns_changed_deleted after delete on public.shopping_patterns
-  referencing old table as changed_rows for each statement execute function private.memory_changed();
-
-create trigger memory_insights_changed_inserted after insert on public.memory_insights
-  referencing new table as changed_rows for each statement execute function private.memory_changed();
-create trigger memory_insights_changed_updated after update on public.memory_insights
-  referencing old table as old_rows new table as changed_rows
-  for each statement execute function private.memory_changed();
-create trigger memory_insights_changed_deleted after delete on public.memory_insights
-  referencing old table as changed_rows for each statement execute function private.memory_changed();
+create constraint trigger customer_preferences_changed
+  after insert or update or delete on public.customer_preferences
+  deferrable initially deferred for each row execute function private.memory_changed();
+create constraint trigger shopping_patterns_changed
+  after insert or update or delete on public.shopping_patterns
+  deferrable initially deferred for each row execute function private.memory_changed();
+create constraint trigger memory_insights_changed
+  after insert or update or delete on public.memory_insights
+  deferrable initially deferred for each row execute function private.memory_changed();
 
 -- Refresh --------------------------------------------------------------------------------------------------------
 -- Compose and store one shopper's default document. The generation is read before composing: a write committed
@@ -304,6 +296,9 @@ declare
   v_document jsonb;
   v_valid_until timestamptz;
 begin
+  -- This transaction's own writes first: their invalidations are pending until commit.
+  set constraints public.customer_preferences_changed, public.shopping_patterns_changed,
+                  public.memory_insights_changed immediate;
   insert into private.memory_context_cache (user_id)
   select u.id from auth.users as u where u.id = p_user_id
   on conflict (user_id) do nothing;
@@ -476,7 +471,10 @@ begin
   -- of what the shopper once had: cleared too.
   with d as (delete from private.memory_suppressions as s where s.user_id = v_user returning 1)
   select count(*) into v_suppressions from d;
-  -- The precomputed memory_context document is a copy of what was just deleted.
+  -- The precomputed memory_context document is a copy of what was just deleted (the invalidations of the deletes
+  -- above run now, or they would bring its row back at commit).
+  set constraints public.customer_preferences_changed, public.shopping_patterns_changed,
+                  public.memory_insights_changed immediate;
   with d as (delete from private.memory_context_cache as c where c.user_id = v_user returning 1)
   select count(*) into v_precomputed from d;
 

@@ -74,6 +74,7 @@ def _refresh(conn: psycopg.Connection[Any], user: UUID) -> bool:
 
 
 def _wait_for_lock(conn: psycopg.Connection[Any], pid: int, wait_event: str) -> None:
+    """Until backend `pid` waits on a lock of this kind ("relation", "transactionid", ...)."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         row = conn.execute("select wait_event from pg_stat_activity where pid = %s", (pid,)).fetchone()
@@ -151,29 +152,25 @@ def test_a_shopper_deleting_their_own_row_through_the_table_drops_the_document(d
 
 def test_a_refresh_racing_a_write_stores_nothing_stale(db: Database) -> None:
     """The refresh reads the generation, composes, then stores only if the generation did not move. Here the
-    refresh is held mid-compose (a lock on memory_insights) while a shopper states a preference; the refresh then
-    composes without it and waits for the writer's row. When the writer commits, the refresh must store nothing,
-    or memory_context would hand back a document without the new preference."""
+    refresh is held mid-compose (a lock on memory_insights, its snapshot already taken) while a shopper states a
+    preference and commits, which moves the generation. The refresh then composes without the new preference and
+    must store nothing, or memory_context would hand back a document without it."""
     with db.connect() as setup:
         user = create_user(setup)
         calls.client(setup, user).remember_preference(preference_type="favorite", preference_key="sourdough")
         assert _refresh(setup, user)
-    blocker, writer = db.connect(autocommit=False), db.connect(autocommit=False)
-    refresher, observer = db.connect(), db.connect()
+    blocker, refresher, observer = db.connect(autocommit=False), db.connect(), db.connect()
     result: dict[str, bool] = {}
     try:
         blocker.execute("lock table public.memory_insights in access exclusive mode")
         thread = threading.Thread(target=lambda: result.update(stored=_refresh(refresher, user)))
         thread.start()
         _wait_for_lock(observer, refresher.info.backend_pid, "relation")  # composing, generation already read
-        set_request_context(writer, "authenticated", shopper_claims(user))
-        writer.execute("select public.remember_preference('favorite', 'racing-sku')")  # moves the generation
+        calls.client(observer, user).remember_preference(preference_type="favorite", preference_key="racing-sku")
         blocker.rollback()
-        _wait_for_lock(observer, refresher.info.backend_pid, "transactionid")  # storing, behind the writer
-        writer.commit()
         thread.join(timeout=10)
     finally:
-        for conn in (blocker, writer, refresher, observer):
+        for conn in (blocker, refresher, observer):
             conn.close()
     assert result == {"stored": False}, "a document composed before the write must not be stored"
     with db.connect() as conn:
@@ -250,3 +247,62 @@ def test_deleting_the_account_deletes_the_document(db: Database) -> None:
         assert _cache(conn, user) is not None
         conn.execute("delete from auth.users where id = %s", (user,))
         assert _cache(conn, user) is None
+
+
+def test_a_recompute_and_a_shoppers_write_never_deadlock(db: Database) -> None:
+    """The worker's recompute writes patterns, then preferences; a shopper's call writes a preference. If a write
+    took the shopper's cache row as soon as its statement ended, the worker would hold it after its pattern
+    statement and wait for the shopper's preference, while the shopper's call waits for the cache row: a deadlock,
+    and one of them fails. The invalidation runs at commit, after every other lock, so both must succeed."""
+    with db.connect() as setup:
+        user = create_user(setup)
+        calls.client(setup, user).remember_preference(preference_type="favorite", preference_key="sourdough")
+        assert _refresh(setup, user)
+    worker, shopper, observer = db.connect(autocommit=False), db.connect(autocommit=False), db.connect()
+    errors: list[BaseException] = []
+
+    def shopper_states_it() -> None:
+        try:
+            set_request_context(shopper, "authenticated", shopper_claims(user))
+            shopper.execute("select public.remember_preference('favorite', 'sourdough')")
+            shopper.commit()
+        except psycopg.Error as error:
+            errors.append(error)
+            shopper.rollback()
+
+    try:
+        # The worker's first statement: a pattern.
+        worker.execute(
+            "insert into public.shopping_patterns (user_id, pattern_type, pattern_key, confidence, last_occurrence)"
+            " values (%s, 'frequency', 'weekly', 0.8, now())",
+            (user,),
+        )
+        thread = threading.Thread(target=shopper_states_it)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while thread.is_alive() and time.monotonic() < deadline:
+            row = observer.execute(
+                "select wait_event_type from pg_stat_activity where pid = %s", (shopper.info.backend_pid,)
+            ).fetchone()
+            if row and row["wait_event_type"] == "Lock":
+                break  # the shopper's call waits for the worker: the worker's next statement closes the cycle
+            time.sleep(0.02)
+        # The worker's next statement: the same preference.
+        try:
+            worker.execute(
+                "update public.customer_preferences set confidence = 0.9"
+                " where user_id = %s and preference_key = 'sourdough'",
+                (user,),
+            )
+            worker.commit()
+        except psycopg.Error as error:
+            errors.append(error)
+            worker.rollback()
+        thread.join(timeout=10)
+    finally:
+        for conn in (worker, shopper, observer):
+            conn.close()
+    assert errors == []
+    with db.connect() as conn:
+        assert _cache(conn, user)["document"] is None  # type: ignore[index]
+        assert [p["key"] for p in _raw_context(conn, user)["patterns"]] == ["weekly"]
