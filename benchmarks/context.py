@@ -398,7 +398,11 @@ def main() -> int:
                     " (preferences, patterns, insights, interactions)"
                 )
 
-                # What the worker does after each recompute, for every shopper at once.
+                # What the worker does after each recompute, for every shopper at once. Each shopper's row first
+                # (as the migration does for the shoppers it finds, and the triggers for new ones), so that the
+                # refreshes find them through the primary key rather than through plans made for an empty table.
+                conn.execute("insert into private.memory_context_cache (user_id) select id from bench_users")
+                conn.execute("analyze private.memory_context_cache")
                 started = time.monotonic()
                 stored = conn.execute(
                     "select count(*) filter (where private.refresh_memory_context(id)) from bench_users"

@@ -391,8 +391,10 @@ comment on function public.worker_refresh_context(uuid) is
   'Worker only: compose and store a shopper''s default memory_context document (nothing is stored if their memory '
   'changed meanwhile). Returns whether it was stored.';
 
--- The sweep: up to p_limit documents that are missing or that time has made stale, missing ones first. One
--- transaction holds the rows it refreshed until it ends, so keep p_limit small; the worker calls it in a loop.
+-- The sweep: up to p_limit documents that are missing or that time has made stale, missing ones first. It locks
+-- its rows up front and skips any another transaction holds, so it never waits for a cache row while holding
+-- others (no deadlock with a transaction whose commit invalidates several shoppers, such as expiry), and two sweeps
+-- share the work. The rows stay locked until it ends, so keep p_limit small; the worker calls it in a loop.
 -- Returns how many were stored.
 create or replace function public.worker_refresh_stale_contexts(p_limit integer default 100)
 returns integer
@@ -413,6 +415,7 @@ begin
      where c.valid_until is null or c.valid_until <= now()
      order by c.valid_until nulls first
      limit p_limit
+       for update skip locked
   loop
     if private.refresh_memory_context(v_user) then
       v_count := v_count + 1;
@@ -426,12 +429,14 @@ grant execute on function public.worker_refresh_stale_contexts(integer) to servi
 comment on function public.worker_refresh_stale_contexts(integer) is
   'Worker only: compose and store up to p_limit missing or time-stale memory_context documents; returns how many.';
 
--- Shoppers who already have memories get a row now; the worker's sweep composes their documents.
+-- Shoppers who already have memories get a row now; the worker's sweep composes their documents. Analysed, so
+-- that the first plans made for this table know its size.
 insert into private.memory_context_cache (user_id)
 select p.user_id from public.customer_preferences as p
 union select sp.user_id from public.shopping_patterns as sp
 union select mi.user_id from public.memory_insights as mi
 on conflict (user_id) do nothing;
+analyze private.memory_context_cache;
 
 -- clear_memories and export_memories (first defined in 20261124080300_context_privacy_controls.sql) now also clear
 -- and export the precomputed document: it is data about the shopper like any other.

@@ -223,6 +223,27 @@ def test_time_makes_the_document_stale_and_the_sweep_rebuilds_it(db: Database) -
         assert _raw_context(conn, user) == cached["document"]
 
 
+def test_the_sweep_skips_a_row_another_transaction_holds(db: Database) -> None:
+    """A transaction invalidating several shoppers at commit (expiry) may hold one shopper's row while it waits for
+    another's; a sweep that waited for rows too could close a cycle. It skips held rows instead."""
+    with db.connect() as conn:
+        held, free = create_user(conn), create_user(conn)
+        for user in (held, free):
+            calls.client(conn, user).remember_preference(preference_type="dislike", preference_key="cilantro")
+    holder = db.connect(autocommit=False)
+    try:
+        holder.execute("select 1 from private.memory_context_cache where user_id = %s for update", (held,))
+        with db.connect() as conn:
+            conn.execute("set statement_timeout = '5s'")  # a sweep that waited would fail here, not hang the suite
+            assert JobStore(conn).refresh_stale_contexts(10) == 1
+            assert _cache(conn, free)["document"] is not None  # type: ignore[index]
+            assert _cache(conn, held)["document"] is None  # type: ignore[index]
+    finally:
+        holder.close()
+    with db.connect() as conn:
+        assert JobStore(conn).refresh_stale_contexts(10) == 1, "the next sweep takes it"
+
+
 def test_the_worker_rebuilds_what_forget_memory_dropped(db: Database) -> None:
     with db.connect() as conn:
         user = _shopper_with_history(conn)
