@@ -241,10 +241,9 @@ declare
   t0 timestamptz;
 begin
   perform set_config('request.jwt.claims', jsonb_build_object('sub', p_user, 'role', 'authenticated')::text, true);
-  perform set_config('role', 'authenticated', true);
   -- The invalidation is deferred to commit, which no clock_timestamp() here would see: run it with the statement.
-  set constraints public.customer_preferences_changed, public.shopping_patterns_changed,
-                  public.memory_insights_changed immediate;
+  perform private.invalidate_memory_context_now();
+  perform set_config('role', 'authenticated', true);
   t0 := clock_timestamp();
   perform public.record_cart_add(jsonb_build_object('sku', p_sku, 'name', 'Bench item', 'category', 'dairy',
                                                     'price', 2.5, 'quantity', 1));
@@ -355,8 +354,8 @@ def main() -> int:
                     .encode()
                 )
                 with conn.transaction():
-                    # Without triggers (the precomputed documents' invalidations, the updated_at stamps) and foreign
-                    # key checks: the refresh below creates every shopper's document row.
+                    # Without triggers (the precomputed documents' invalidations) and foreign key checks: the rows of
+                    # the precomputed documents are created below, before the refresh.
                     conn.execute("set local session_replication_role = replica")
                     conn.execute(GENERATE_MEMORY.encode())
                 print(f"shoppers and memories generated in {time.monotonic() - started:.0f} s")

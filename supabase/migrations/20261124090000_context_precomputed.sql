@@ -250,7 +250,7 @@ revoke all on function private.outdate_memory_context(uuid) from public, anon, a
 -- row is the last thing a writer does. Were it taken when each statement ends, the worker would hold it after
 -- writing patterns while waiting for a preference a shopper's call holds, and that call would wait for the cache
 -- row: a deadlock (tests/context/test_precomputed_context.py reproduces it). A transaction that refreshes after
--- writing, like the worker's, fires its pending invalidations first (refresh_memory_context does).
+-- writing, like the worker's, runs its pending invalidations first (invalidate_memory_context_now, below).
 -- Security definer: a shopper deleting their own row through the Data API runs this too.
 create or replace function private.memory_changed()
 returns trigger
@@ -280,6 +280,20 @@ create constraint trigger memory_insights_changed
   after insert or update or delete on public.memory_insights
   deferrable initially deferred for each row execute function private.memory_changed();
 
+-- This transaction's pending invalidations run now instead of at commit (and its later ones with their
+-- statements): for a transaction that writes and then refreshes or deletes the cache row itself.
+create or replace function private.invalidate_memory_context_now()
+returns void
+language plpgsql
+set search_path = ''
+as $$
+begin
+  set constraints public.customer_preferences_changed, public.shopping_patterns_changed,
+                  public.memory_insights_changed immediate;
+end;
+$$;
+revoke all on function private.invalidate_memory_context_now() from public, anon, authenticated, service_role;
+
 -- Refresh --------------------------------------------------------------------------------------------------------
 -- Compose and store one shopper's default document. The generation is read before composing: a write committed
 -- after that moves it on, and the guarded update then stores nothing (the next refresh will). Returns whether a
@@ -297,8 +311,7 @@ declare
   v_valid_until timestamptz;
 begin
   -- This transaction's own writes first: their invalidations are pending until commit.
-  set constraints public.customer_preferences_changed, public.shopping_patterns_changed,
-                  public.memory_insights_changed immediate;
+  perform private.invalidate_memory_context_now();
   insert into private.memory_context_cache (user_id)
   select u.id from auth.users as u where u.id = p_user_id
   on conflict (user_id) do nothing;
@@ -478,8 +491,7 @@ begin
   select count(*) into v_suppressions from d;
   -- The precomputed memory_context document is a copy of what was just deleted (the invalidations of the deletes
   -- above run now, or they would bring its row back at commit).
-  set constraints public.customer_preferences_changed, public.shopping_patterns_changed,
-                  public.memory_insights_changed immediate;
+  perform private.invalidate_memory_context_now();
   with d as (delete from private.memory_context_cache as c where c.user_id = v_user returning 1)
   select count(*) into v_precomputed from d;
 

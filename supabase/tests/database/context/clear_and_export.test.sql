@@ -3,8 +3,7 @@
 begin;
 select plan(10);
 -- The precomputed document's invalidations run at commit; this test never commits, so they run per statement.
-set constraints public.customer_preferences_changed, public.shopping_patterns_changed,
-                public.memory_insights_changed immediate;
+select private.invalidate_memory_context_now();
 
 select tests.create_supabase_user('alice');
 select tests.create_supabase_user('bob');
