@@ -86,6 +86,18 @@ as $$
 $$;
 revoke all on function private.memory_query_terms(text) from public, anon, authenticated, service_role;
 
+-- How recent a pattern must be to go into the document. The composition filters on it and the refresh derives
+-- valid_until from it, so a stored document leaves when its first pattern does: one definition for both.
+create or replace function private.pattern_recency()
+returns interval
+language sql
+immutable
+set search_path = ''
+as $$
+  select interval '90 days';
+$$;
+revoke all on function private.pattern_recency() from public, anon, authenticated, service_role;
+
 -- The memory_context document of one shopper (callers check who is asking). One pass: the candidates (one index
 -- range per table), ranked within their section in one sort, cut to the section caps, then to 16 non-safety items
 -- overall; JSON is built only for the items kept. Allergies and dietary restrictions are always in (safety first);
@@ -132,7 +144,7 @@ begin
            case when v_pattern is not null then lower(sp.pattern_type || ' ' || sp.pattern_key) end
     from public.shopping_patterns as sp
     where sp.user_id = p_user_id
-      and sp.last_occurrence >= now() - interval '90 days'
+      and sp.last_occurrence >= now() - private.pattern_recency()
     union all
     select 7, mi.id, mi.insight_type, mi.insight_key, mi.insight_value, mi.confidence, null, 'inferred',
            null, mi.updated_at, mi.updated_at, mi.supporting_data, mi.expires_at,
@@ -324,8 +336,8 @@ begin
   -- Until time alone changes the document: the first recent pattern to leave the 90-day window, or the first
   -- unexpired insight to expire.
   select least(
-           (select min(sp.last_occurrence) + interval '90 days' from public.shopping_patterns as sp
-             where sp.user_id = p_user_id and sp.last_occurrence >= now() - interval '90 days'),
+           (select min(sp.last_occurrence) + private.pattern_recency() from public.shopping_patterns as sp
+             where sp.user_id = p_user_id and sp.last_occurrence >= now() - private.pattern_recency()),
            (select min(mi.expires_at) from public.memory_insights as mi
              where mi.user_id = p_user_id and mi.expires_at > now()))
     into v_valid_until;
