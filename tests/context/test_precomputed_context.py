@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -18,7 +17,7 @@ from uuid import UUID
 import psycopg
 
 from tests.conftest import Database, create_user
-from tests.worker.conftest import NOW, days_ago, item, record_checkout
+from tests.worker.conftest import NOW, as_service, days_ago, item, record_checkout
 from worker.config import Settings
 from worker.db.request import set_request_context, shopper_claims
 from worker.prompt import calls
@@ -57,17 +56,9 @@ def _without_time(document: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in document.items() if k != "generated_at"}
 
 
-@contextmanager
-def _request(conn: psycopg.Connection[Any], role: str, user: UUID | None = None) -> Iterator[None]:
-    """One committed transaction as a PostgREST request by `role` (and shopper `user`)."""
-    with conn.transaction():
-        set_request_context(conn, role, shopper_claims(user) if user else None)
-        yield
-
-
 def _refresh(conn: psycopg.Connection[Any], user: UUID) -> bool:
     """What the worker runs after a recompute, committed."""
-    with _request(conn, "service_role"):
+    with as_service(conn):
         row = conn.execute("select public.worker_refresh_context(%s) as stored", (user,)).fetchone()
     assert row is not None
     return bool(row["stored"])
@@ -142,7 +133,8 @@ def test_a_shopper_deleting_their_own_row_through_the_table_drops_the_document(d
         user = create_user(conn)
         calls.client(conn, user).remember_preference(preference_type="dislike", preference_key="cilantro")
         assert _refresh(conn, user)
-        with _request(conn, "authenticated", user):
+        with conn.transaction():  # committed: acting_as would roll the delete back
+            set_request_context(conn, "authenticated", shopper_claims(user))
             deleted = conn.execute("delete from public.customer_preferences where user_id = %s", (user,)).rowcount
         assert deleted == 1
         cached = _cache(conn, user)
