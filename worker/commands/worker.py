@@ -1,5 +1,5 @@
 """`customer-memory worker`: run the worker until SIGTERM (or Ctrl-C), or with `--once` process everything due
-and exit (for cron and for tests)."""
+and exit (for cron and for tests): status 0, 1 when a job failed, 2 when the database stayed unreachable."""
 
 from __future__ import annotations
 
@@ -48,4 +48,6 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     stats = worker.run(once=args.once)
+    if stats.unreachable:
+        return 2  # --once could not reach the database for CMS_DATABASE_WAIT_SECONDS
     return 0 if stats.failed == 0 or not args.once else 1

@@ -5,8 +5,14 @@ listener, the optional Realtime subscription, the APScheduler sweep) and are sto
 (NOTIFY, Realtime, the end of a job) makes the loop claim at once; the sweep, every `sweep_interval_seconds`,
 requeues expired leases, runs the periodic jobs and wakes the loop, so correctness never depends on a wake-up.
 On stop, the loop claims nothing more, waits `shutdown_timeout_seconds` for the jobs in flight, then cancels
-their queries and hands them back to the queue (uncounted). A worker killed outright holds nothing but leases,
-which run out; its transactions roll back.
+their queries and hands them back to the queue (uncounted). A worker killed outright holds nothing but leases;
+its transactions roll back, and its jobs are reclaimed at the next sweep because the connection it kept open for
+its whole life (its presence, whose backend pid each lease records) is gone.
+
+While a job runs, a heartbeat renews its lease every third of the lease, so a long job is never taken over and run
+twice. When the database cannot be reached the loop retries with backoff, and on the embedded default it looks
+up the cluster's address again each time (a restarted cluster listens on a new port); `--once` gives up after
+`database_wait_seconds` and reports it.
 """
 
 from __future__ import annotations
@@ -30,7 +36,9 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from worker.config import Settings
 from worker.db import local
+from worker.db.server import LocalPostgres
 from worker.extract.apply import apply_pending_messages, extractor_for
+from worker.extract.boundary import ContainedExtractor
 from worker.extract.model import Extractor
 from worker.runtime.store import Job, JobStore
 
@@ -49,6 +57,7 @@ class RunStats:
     done: int = 0
     failed: int = 0
     released: int = 0
+    unreachable: bool = False  # --once gave up: the database could not be reached for database_wait_seconds
     periodic: dict[str, int] = field(default_factory=dict)
 
 
@@ -66,6 +75,13 @@ class Worker:
         extractor: Extractor | None = None,
     ) -> None:
         self.settings = settings
+        # The embedded default may move (a restarted cluster listens on a new port): look it up again on failure.
+        self._relocate: Callable[[], str | None] | None = None
+        if database_url is None and settings.database_url is None:
+            cluster = LocalPostgres(settings.data_dir, settings.pg_bin)
+            self._relocate = lambda: (lambda running: running.url("postgres", local.DATABASE) if running else None)(
+                cluster.status()
+            )
         self.url = database_url or local.database_url(settings)
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.now = now or (lambda: None)
@@ -74,11 +90,14 @@ class Worker:
             realtime if realtime is not None else bool(settings.supabase_url and settings.supabase_service_role_key)
         )
         self.backoff_base_seconds = backoff_base_seconds
-        self.extractor = extractor or extractor_for(settings)
+        self.extractor = ContainedExtractor(extractor or extractor_for(settings), settings.extract_timeout_seconds)
         self.stats = RunStats()
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._running_conns: dict[int, psycopg.Connection[Any]] = {}
+        self._running_jobs: dict[int, Job] = {}
+        self._presence: psycopg.Connection[Any] | None = None
+        self._presence_lock = threading.Lock()
         self._releasing = threading.Event()
         self._lock = threading.Lock()
         self._side: list[threading.Thread] = []
@@ -99,18 +118,9 @@ class Worker:
     # -- the loop -------------------------------------------------------------------------------------------------
     def run(self, *, once: bool = False) -> RunStats:
         concurrency = self.settings.worker_concurrency
-        pool = ConnectionPool(
-            self.url,
-            min_size=1,
-            max_size=concurrency + 2,
-            kwargs={"autocommit": True},
-            check=ConnectionPool.check_connection,
-            open=False,
-            name=f"worker-{self.name}",
-        )
-        pool.open(wait=False)
-        self._pool = pool
+        self._pool = self._open_pool()
         log.info("worker started", extra={"worker": self.name, "concurrency": concurrency, "once": once})
+        self._start_side("heartbeat", self._heartbeat_loop)
         scheduler: BackgroundScheduler | None = None
         if not once:
             if self.listen:
@@ -131,6 +141,7 @@ class Worker:
         executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="job")
         inflight: dict[Future[None], Job] = {}
         failures = 0
+        unreachable_since: float | None = None
         try:
             self._sweep(force=once)
             while not self._stop.is_set():
@@ -140,16 +151,29 @@ class Worker:
                 jobs: list[Job] = []
                 if free > 0:
                     try:
-                        with pool.connection(timeout=5) as conn:
-                            jobs = JobStore(conn).claim(self.name, free, self.settings.job_lease_seconds)
-                        failures = 0
+                        with self._pool.connection(timeout=5) as conn:
+                            jobs = JobStore(conn).claim(
+                                self.name, free, self.settings.job_lease_seconds, self._presence_pid()
+                            )
+                        failures, unreachable_since = 0, None
                     except _RETRYABLE as error:
                         failures += 1
+                        unreachable_since = unreachable_since or time.monotonic()
+                        if once and time.monotonic() - unreachable_since >= self.settings.database_wait_seconds:
+                            self.stats.unreachable = True
+                            log.error(
+                                "cannot reach the database; giving up",
+                                extra={"worker": self.name, "error": str(error)},
+                            )
+                            break
                         delay = min(30.0, 0.5 * 2 ** min(failures, 6))
+                        if once:
+                            delay = min(delay, self.settings.database_wait_seconds / 4)
                         log.warning(
                             "cannot reach the database; retrying",
                             extra={"worker": self.name, "error": str(error), "retry_in": delay},
                         )
+                        self._relocated()
                         self._wake.wait(delay)
                         self._wake.clear()
                         continue
@@ -174,7 +198,11 @@ class Worker:
             self._shutdown(executor, inflight)
             for thread in self._side:
                 thread.join(timeout=2)
-            pool.close(timeout=2)
+            self._pool.close(timeout=2)
+            if self._presence is not None:
+                with contextlib.suppress(Exception):
+                    self._presence.close()
+            self.extractor.close()
             log.info("worker stopped", extra={"worker": self.name, **vars(self.stats)})
         return self.stats
 
@@ -210,6 +238,7 @@ class Worker:
             with self._pool.connection(timeout=10) as conn:
                 with self._lock:
                     self._running_conns[job.id] = conn
+                    self._running_jobs[job.id] = job
                 try:
                     store = JobStore(conn)
                     self.before_job(job, store)
@@ -217,6 +246,7 @@ class Worker:
                 finally:
                     with self._lock:
                         self._running_conns.pop(job.id, None)
+                        self._running_jobs.pop(job.id, None)
             self.stats.done += 1
             log.info(
                 "job done",
@@ -237,10 +267,10 @@ class Worker:
     def before_job(self, job: Job, store: JobStore) -> None:
         """Before the recompute: apply what the shopper stated in messages not yet read."""
         applied = apply_pending_messages(store.conn, job.user_id, self.extractor)
-        if applied:
+        if applied.messages or applied.unreadable:
             log.info(
-                "stated preferences applied",
-                extra={"worker": self.name, "job": job.id, "user_id": str(job.user_id), "statements": applied},
+                "messages read",
+                extra={"worker": self.name, "job": job.id, "user_id": str(job.user_id), **vars(applied)},
             )
 
     def _after_failure(self, job: Job, error: BaseException) -> None:
@@ -278,6 +308,67 @@ class Worker:
                 extra={"worker": self.name, "job": job.id, "error": str(error), "then": str(second)},
             )
 
+    # -- connections ----------------------------------------------------------------------------------------------
+    def _open_pool(self) -> ConnectionPool:
+        pool = ConnectionPool(
+            self.url,
+            min_size=1,
+            max_size=self.settings.worker_concurrency + 3,
+            kwargs={"autocommit": True, "connect_timeout": 5},
+            check=ConnectionPool.check_connection,
+            open=False,
+            name=f"worker-{self.name}",
+        )
+        pool.open(wait=False)
+        return pool
+
+    def _relocated(self) -> bool:
+        """On the embedded default, follow the cluster to its new address (after `db stop` and a new start)."""
+        if self._relocate is None:
+            return False
+        try:
+            url = self._relocate()
+        except Exception:
+            return False
+        if url is None or url == self.url:
+            return False
+        log.warning("the database moved; reconnecting", extra={"worker": self.name, "url": url})
+        old, self.url = self._pool, url
+        self._pool = self._open_pool()
+        old.close(timeout=0)
+        return True
+
+    def _presence_pid(self) -> int | None:
+        """The backend pid of the connection this worker keeps open while it lives (reopened after a restart);
+        the leases it takes record it, so that a killed worker's jobs are reclaimed at once."""
+        with self._presence_lock:
+            try:
+                if self._presence is None or self._presence.closed:
+                    self._presence = psycopg.connect(self.url, autocommit=True, connect_timeout=5)
+                self._presence.execute("select 1")
+            except psycopg.Error:
+                if self._presence is not None:
+                    with contextlib.suppress(Exception):
+                        self._presence.close()
+                self._presence = None
+                raise
+            return self._presence.info.backend_pid
+
+    def _heartbeat_loop(self) -> None:
+        """Renew the leases of the jobs in flight every third of the lease."""
+        interval = self.settings.job_lease_seconds / 3
+        while not self._stop.wait(interval):
+            with self._lock:
+                running = [job.id for job in self._running_jobs.values()]
+            if not running:
+                continue
+            try:
+                with self._pool.connection(timeout=interval) as conn:
+                    held = JobStore(conn).extend_leases(running, self.name, self.settings.job_lease_seconds)
+                log.debug("heartbeat", extra={"worker": self.name, "jobs": len(running), "held": held})
+            except _RETRYABLE as error:
+                log.warning("heartbeat could not reach the database", extra={"worker": self.name, "error": str(error)})
+
     # -- side tasks -----------------------------------------------------------------------------------------------
     def _start_side(self, name: str, target: Callable[[], None]) -> None:
         def guarded() -> None:
@@ -287,13 +378,14 @@ class Worker:
                 except Exception as error:
                     log.warning("side task failed; restarting", extra={"task": name, "error": str(error)})
                     self._stop.wait(1.0)
+                    self._relocated()
 
         thread = threading.Thread(target=guarded, name=f"{name}-{self.name}", daemon=True)
         thread.start()
         self._side.append(thread)
 
     def _listen_loop(self) -> None:
-        with psycopg.connect(self.url, autocommit=True) as conn:
+        with psycopg.connect(self.url, autocommit=True, connect_timeout=5) as conn:
             conn.execute(f"listen {NOTIFY_CHANNEL}")
             log.info("listening", extra={"worker": self.name, "channel": NOTIFY_CHANNEL})
             # A notification may have been missed while (re)connecting: look once.
