@@ -40,6 +40,7 @@ CONTRACT: dict[str, FunctionSpec] = {
     "forget_memory": FunctionSpec(("memory_id",), "authenticated"),
     "clear_memories": FunctionSpec((), "authenticated"),
     "export_memories": FunctionSpec((), "authenticated"),
+    "export_memories_page": FunctionSpec(("after", "max_rows"), "authenticated"),
 }
 MAX_BATCH = 1000  # record_interactions' bound, stated in its error when exceeded
 
@@ -123,6 +124,10 @@ class MemoryClient:
 
     def export_memories(self) -> Any:
         return self._call("export_memories")
+
+    def export_memories_page(self, after: str | None = None, max_rows: int | None = None) -> Any:
+        """One page of the export ({section, rows, next}); pass `next` back as `after` until it is None."""
+        return self._call("export_memories_page", after=after, max_rows=max_rows)
 
 
 def _json_ready(value: Any) -> Any:
