@@ -96,3 +96,21 @@ def test_a_checkout_without_a_time_zone_uses_the_shoppers_profile(db: Database) 
             conn.execute("update auth.users set raw_user_meta_data = %s where id = %s", (meta, nobody))
             state, message = _refusal(conn, nobody, order)
             assert state == "22023" and message.startswith("checkout.time_zone is required")
+
+
+def test_the_client_sends_a_paid_total_and_may_leave_the_time_zone_to_the_profile(db: Database) -> None:
+    from worker.client import Checkout, DirectAdapter, Identity, MemoryClient
+
+    with db.connect() as conn:
+        user = create_user(conn)
+        conn.execute(
+            'update auth.users set raw_user_meta_data = \'{"time_zone": "America/Denver"}\' where id = %s', (user,)
+        )
+    memory = MemoryClient(DirectAdapter.from_url(db.url()), Identity.shopper(user))
+    order = {k: v for k, v in ORDER.items() if k != "time_zone"}
+    memory.record_checkout(Checkout.model_validate({**order, "total": 13.71}))
+    with db.connect() as conn:
+        value = conn.execute("select interaction_value from public.interaction_history").fetchone()
+    assert value is not None
+    stored = value["interaction_value"]
+    assert (stored["time_zone"], stored["total"], stored["items_total"]) == ("America/Denver", 13.71, 12.48)

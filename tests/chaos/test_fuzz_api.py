@@ -160,4 +160,5 @@ def test_fuzzed_payloads_get_a_result_or_a_documented_error_and_never_a_partial_
                 assert conn.execute(STATE, {"u": user}).fetchone() == before, f"{function}{args!r}: partial write"
 
     call()
+    print(f"fuzz {function}: {dict(sorted(seen.items()))}")  # the figures for benchmarks/RESULTS.md (pytest -s)
     assert sum(seen.values()) >= (EXAMPLES // 2 if "%s" in query else 1)  # hypothesis stops early on a constant
