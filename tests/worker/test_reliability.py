@@ -22,6 +22,7 @@ import pytest
 
 from tests.conftest import Database, create_user
 from tests.worker.conftest import NOW, days_ago, item, jobs, patterns, preferences, record_checkout
+from tests.worker.test_runtime import _until
 from worker.client import DirectAdapter, Identity, MemoryClient
 from worker.config import PROJECT_DIR, Settings
 from worker.db.request import set_request_context, shopper_claims
@@ -290,15 +291,6 @@ def test_a_running_worker_follows_the_embedded_default_to_its_new_port() -> None
                     assert _until(lambda: bool(patterns(conn, second)), 30)
         finally:
             cluster.stop("immediate")
-
-
-def _until(condition: Any, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def _closed_port() -> int:
