@@ -1,9 +1,12 @@
--- Worker: what it derives from the event log (ARCHITECTURE.md section 5), as set-based SQL run per shopper.
+-- Worker: the private helpers of the worker functions (33_worker_functions.sql): enqueueing (and the triggers
+-- that enqueue when evidence changes), requeueing, and the derivations.
 --
--- Patterns, inferred preferences and insights are projections of interaction_history: private.derive_* compute
--- what they should be at a given moment `p_now` (a parameter, so tests and the old completejourney data are
--- deterministic), and public.worker_recompute_user writes exactly that, removing what lost its evidence. Running
--- it twice changes nothing the second time; rebuilding from the log gives what incremental runs gave.
+-- The derivations: what the worker derives from the event log (ARCHITECTURE.md section 5), as set-based SQL run per
+-- shopper over the checkouts of the pattern window (private.pattern_recency()). Patterns, inferred preferences and
+-- insights are projections of interaction_history: private.derive_* compute what they should be at a given moment
+-- `p_now` (a parameter, so tests and the old completejourney data are deterministic), and
+-- public.worker_recompute_user writes exactly that, removing what lost its evidence. Running it twice changes
+-- nothing the second time; rebuilding from the log gives what incremental runs gave.
 --
 -- Confidence (numeric(3,2), inferred at most 0.95):
 --   bucket patterns and shares: k / (n + 2) for k of n orders (the share, discounted when orders are few);
@@ -14,20 +17,96 @@
 -- Every inference counts only evidence created after private.evidence_since(...) (forgotten memories stay
 -- forgotten) and never touches an explicit preference.
 
--- Helpers --------------------------------------------------------------------------------------------------------
--- Favourite confidence from purchases: the cart-add formula of the API (private.cart_add_favorite_confidence,
--- min(0.95, 0.5 + n * 0.05)) with a lower threshold, 3 orders, because a purchase is stronger evidence than an
--- add; NULL below it.
-create or replace function private.purchase_favorite_confidence(p_orders integer)
-returns numeric
-language sql
-immutable
+-- The queue ------------------------------------------------------------------------------------------------------
+-- Enqueue a recompute for each shopper in `p_user_ids` (still existing: a deleted account's cascade must not
+-- enqueue), deduplicated against the pending job, and wake the workers.
+create or replace function private.enqueue_recompute(p_user_ids uuid[])
+returns integer
+language plpgsql
 set search_path = ''
 as $$
-  select case when p_orders >= 3 then least(0.95, 0.50 + p_orders * 0.05)::numeric(3, 2) end;
+declare
+  v_count integer;
+begin
+  insert into private.jobs (user_id, kind)
+  select u.id, 'recompute'
+    from auth.users as u
+   where u.id = any (p_user_ids)
+   order by u.id
+  on conflict (user_id, kind) where status = 'pending' do nothing;
+  get diagnostics v_count = row_count;
+  if v_count > 0 then
+    perform pg_catalog.pg_notify('customer_memory_jobs', 'recompute');
+  end if;
+  return v_count;
+end;
 $$;
-revoke all on function private.purchase_favorite_confidence(integer) from public, anon, authenticated, service_role;
+revoke all on function private.enqueue_recompute(uuid[]) from public, anon, authenticated, service_role;
 
+-- Put a running job back to pending at p_run_after. If a newer pending job for the same shopper and kind exists
+-- (an event arrived while this one ran), the two merge: the pending one keeps the higher attempt count, the later
+-- run_after and the error, and this row is deleted, so the dedup index holds and nothing is done twice.
+create or replace function private.requeue_job(
+  p_job_id bigint, p_run_after timestamptz, p_error text, p_attempts integer
+)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_job private.jobs;
+  v_pending_id bigint;
+begin
+  select * into v_job from private.jobs as j where j.id = p_job_id for update;
+  select j.id into v_pending_id
+    from private.jobs as j
+   where j.user_id = v_job.user_id and j.kind = v_job.kind and j.status = 'pending'
+   for update;
+  if v_pending_id is null then
+    update private.jobs as j
+       set status = 'pending', run_after = p_run_after, attempts = p_attempts, last_error = p_error,
+           locked_by = null, locked_until = null, updated_at = now()
+     where j.id = p_job_id;
+  else
+    update private.jobs as j
+       set attempts = greatest(j.attempts, p_attempts), run_after = greatest(j.run_after, p_run_after),
+           last_error = coalesce(p_error, j.last_error), updated_at = now()
+     where j.id = v_pending_id;
+    delete from private.jobs as j where j.id = p_job_id;
+  end if;
+end;
+$$;
+revoke all on function private.requeue_job(bigint, timestamptz, text, integer)
+  from public, anon, authenticated, service_role;
+
+-- One function for both triggers: each names its transition table changed_rows (new rows after an insert, old rows
+-- after a delete).
+create or replace function private.interaction_history_enqueue()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.enqueue_recompute(array(select distinct c.user_id from changed_rows as c));
+  return null;
+end;
+$$;
+revoke all on function private.interaction_history_enqueue() from public, anon, authenticated, service_role;
+
+create trigger interaction_history_enqueue_inserted
+  after insert on public.interaction_history
+  referencing new table as changed_rows
+  for each statement execute function private.interaction_history_enqueue();
+
+-- When evidence is deleted, the memories derived from it are recomputed.
+create trigger interaction_history_enqueue_deleted
+  after delete on public.interaction_history
+  referencing old table as changed_rows
+  for each statement execute function private.interaction_history_enqueue();
+
+
+-- Reading event payloads -----------------------------------------------------------------------------------------
 -- A brand's preference_key: the brand as the events name it (record_swap keys brand rows the same way), trimmed.
 create or replace function private.brand_key(p_brand text)
 returns text
@@ -116,7 +195,8 @@ as $$
 $$;
 revoke all on function private.checkouts(uuid, timestamptz) from public, anon, authenticated, service_role;
 
--- Patterns -------------------------------------------------------------------------------------------------------
+
+-- Derivations ----------------------------------------------------------------------------------------------------
 create or replace function private.derive_patterns(p_user_id uuid, p_now timestamptz)
 returns table (
   pattern_type text, pattern_key text, pattern_value jsonb, confidence numeric, occurrence_count integer,
@@ -127,7 +207,7 @@ stable
 set search_path = ''
 as $$
   with o as (
-    select c.* from private.checkouts(p_user_id, p_now) as c where c.placed_at > p_now - interval '90 days'
+    select c.* from private.checkouts(p_user_id, p_now) as c where c.placed_at > p_now - private.pattern_recency()
   ),
   n as (select count(*)::integer as total from o),
   buckets as (
@@ -211,7 +291,6 @@ as $$
 $$;
 revoke all on function private.derive_patterns(uuid, timestamptz) from public, anon, authenticated, service_role;
 
--- Inferred preferences -------------------------------------------------------------------------------------------
 create or replace function private.derive_preferences(p_user_id uuid, p_now timestamptz)
 returns table (
   preference_type text, preference_key text, preference_value text, confidence numeric, reason text,
@@ -222,7 +301,7 @@ stable
 set search_path = ''
 as $$
   with all_orders as (select c.* from private.checkouts(p_user_id, p_now) as c),
-  o as (select a.* from all_orders as a where a.placed_at > p_now - interval '90 days'),
+  o as (select a.* from all_orders as a where a.placed_at > p_now - private.pattern_recency()),
   n as (select count(*)::integer as total from o),
   sup as (
     select s.memory_type, s.memory_key, s.forgotten_at
@@ -354,7 +433,6 @@ as $$
 $$;
 revoke all on function private.derive_preferences(uuid, timestamptz) from public, anon, authenticated, service_role;
 
--- Insights -------------------------------------------------------------------------------------------------------
 create or replace function private.derive_insights(p_user_id uuid, p_now timestamptz)
 returns table (
   insight_type text, insight_key text, insight_value text, confidence numeric, supporting_data jsonb,
@@ -370,7 +448,7 @@ as $$
      where s.user_id = p_user_id and s.memory_kind = 'insight'
   ),
   window_orders as (
-    select c.* from private.checkouts(p_user_id, p_now) as c where c.placed_at > p_now - interval '90 days'
+    select c.* from private.checkouts(p_user_id, p_now) as c where c.placed_at > p_now - private.pattern_recency()
   ),
   -- Each insight reads the orders recorded after it was last forgotten.
   o as (
@@ -405,7 +483,7 @@ as $$
       from public.interaction_history as ih
       left join sup on sup.memory_type = 'persona' and sup.memory_key = 'budget_conscious'
      where ih.user_id = p_user_id and ih.interaction_type = 'swap' and ih.created_at <= p_now
-       and ih.created_at > p_now - interval '90 days'
+       and ih.created_at > p_now - private.pattern_recency()
        and ih.created_at > coalesce(sup.forgotten_at, '-infinity')
        and (case when pg_catalog.jsonb_typeof(ih.interaction_value -> 'accepted') = 'boolean'
                  then (ih.interaction_value ->> 'accepted')::boolean else ih.interaction_key = 'accepted' end)
@@ -467,7 +545,7 @@ as $$
          least(0.95, round(0.8 * i.orders / (i.orders + 2), 2)),
          pg_catalog.jsonb_build_object('avg_items', i.avg_items, 'avg_quantity_per_item', round(f.qty_per_line, 1),
                                        'orders', i.orders, 'checkout_ids', i.checkout_ids),
-         i.last_at + interval '90 days'
+         i.last_at + private.pattern_recency()
     from family as f join ids as i on i.insight_key = 'family_household'
    where i.orders >= 3 and (i.avg_items >= 30 or f.qty_per_line >= 2)
   union all
@@ -480,162 +558,3 @@ as $$
    where d.dairy_orders >= 3 and d.all_lactose_free;
 $$;
 revoke all on function private.derive_insights(uuid, timestamptz) from public, anon, authenticated, service_role;
-
--- Public RPCs (service role only) --------------------------------------------------------------------------------
--- Recompute one shopper's patterns, inferred preferences and insights as of p_now, writing only differences.
--- Serialised per shopper (two workers on the same shopper wait for each other instead of racing).
-create or replace function public.worker_recompute_user(p_user_id uuid, p_now timestamptz default now())
-returns jsonb
-language plpgsql
-security definer
-set search_path = ''
-as $$
-declare
-  v_patterns integer;
-  v_preferences integer;
-  v_insights integer;
-begin
-  perform private.require_service_role();
-  if p_user_id is null then
-    raise exception using errcode = '22023', message = 'The user id is required.';
-  end if;
-  if p_now is null or not pg_catalog.isfinite(p_now) then
-    raise exception using errcode = '22023', message = 'The moment to recompute at must be a finite timestamp.';
-  end if;
-  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('customer_memory.recompute:' || p_user_id, 0));
-
-  with d as (select * from private.derive_patterns(p_user_id, p_now)),
-  gone as (
-    delete from public.shopping_patterns as sp
-     where sp.user_id = p_user_id
-       and not exists (select 1 from d where d.pattern_type = sp.pattern_type and d.pattern_key = sp.pattern_key)
-  )
-  insert into public.shopping_patterns as sp
-    (user_id, pattern_type, pattern_key, pattern_value, confidence, occurrence_count, last_occurrence)
-  select p_user_id, d.pattern_type, d.pattern_key, d.pattern_value, d.confidence, d.occurrence_count, d.last_occurrence
-    from d
-  on conflict (user_id, pattern_type, pattern_key) do update
-     set pattern_value = excluded.pattern_value, confidence = excluded.confidence,
-         occurrence_count = excluded.occurrence_count, last_occurrence = excluded.last_occurrence
-   where (sp.pattern_value, sp.confidence, sp.occurrence_count, sp.last_occurrence)
-         is distinct from (excluded.pattern_value, excluded.confidence, excluded.occurrence_count, excluded.last_occurrence);
-  select count(*) into v_patterns from public.shopping_patterns as sp where sp.user_id = p_user_id;
-
-  -- Inferred preferences the worker owns: non-explicit favorites and brands, and inferred vegetarian.
-  with d as (select * from private.derive_preferences(p_user_id, p_now)),
-  gone as (
-    delete from public.customer_preferences as cp
-     where cp.user_id = p_user_id and cp.source <> 'explicit'
-       and (cp.preference_type in ('favorite', 'brand')
-            or (cp.preference_type = 'dietary' and cp.preference_key = 'vegetarian'))
-       and not exists (select 1 from d where d.preference_type = cp.preference_type
-                                          and d.preference_key = cp.preference_key)
-  )
-  insert into public.customer_preferences as cp
-    (user_id, preference_type, preference_key, preference_value, confidence, reason, source, times_confirmed,
-     last_confirmed_at)
-  select p_user_id, d.preference_type, d.preference_key, d.preference_value, d.confidence, d.reason, d.source,
-         d.times_confirmed, d.last_confirmed_at
-    from d
-  on conflict (user_id, preference_type, preference_key) do update
-     set preference_value = excluded.preference_value, confidence = excluded.confidence, reason = excluded.reason,
-         source = excluded.source, times_confirmed = excluded.times_confirmed,
-         last_confirmed_at = excluded.last_confirmed_at
-   where cp.source <> 'explicit'
-     and (cp.preference_value, cp.confidence, cp.reason, cp.source, cp.times_confirmed, cp.last_confirmed_at)
-         is distinct from (excluded.preference_value, excluded.confidence, excluded.reason, excluded.source,
-                           excluded.times_confirmed, excluded.last_confirmed_at);
-  select count(*) into v_preferences from public.customer_preferences as cp
-   where cp.user_id = p_user_id and cp.source <> 'explicit';
-
-  with d as (select * from private.derive_insights(p_user_id, p_now) as x where coalesce(x.expires_at > p_now, true)),
-  gone as (
-    delete from public.memory_insights as mi
-     where mi.user_id = p_user_id
-       and not exists (select 1 from d where d.insight_type = mi.insight_type and d.insight_key = mi.insight_key)
-  )
-  insert into public.memory_insights as mi
-    (user_id, insight_type, insight_key, insight_value, confidence, supporting_data, expires_at)
-  select p_user_id, d.insight_type, d.insight_key, d.insight_value, d.confidence, d.supporting_data, d.expires_at
-    from d
-  on conflict (user_id, insight_type, insight_key) do update
-     set insight_value = excluded.insight_value, confidence = excluded.confidence,
-         supporting_data = excluded.supporting_data, expires_at = excluded.expires_at
-   where (mi.insight_value, mi.confidence, mi.supporting_data, mi.expires_at)
-         is distinct from (excluded.insight_value, excluded.confidence, excluded.supporting_data, excluded.expires_at);
-  select count(*) into v_insights from public.memory_insights as mi where mi.user_id = p_user_id;
-
-  return pg_catalog.jsonb_build_object('patterns', v_patterns, 'preferences', v_preferences, 'insights', v_insights);
-end;
-$$;
-revoke all on function public.worker_recompute_user(uuid, timestamptz) from public, anon, authenticated, service_role;
-grant execute on function public.worker_recompute_user(uuid, timestamptz) to service_role;
-comment on function public.worker_recompute_user(uuid, timestamptz) is
-  'Worker only: recompute a shopper''s patterns, inferred preferences and insights from their events as of p_now.';
-
--- Expiry: time-bound insights past expires_at are removed. Returns how many.
-create or replace function public.worker_expire_insights(p_now timestamptz default now())
-returns integer
-language plpgsql
-security definer
-set search_path = ''
-as $$
-declare
-  v_count integer;
-begin
-  perform private.require_service_role();
-  delete from public.memory_insights as mi where mi.expires_at <= p_now;
-  get diagnostics v_count = row_count;
-  return v_count;
-end;
-$$;
-revoke all on function public.worker_expire_insights(timestamptz) from public, anon, authenticated, service_role;
-grant execute on function public.worker_expire_insights(timestamptz) to service_role;
-comment on function public.worker_expire_insights(timestamptz) is 'Worker only: delete insights whose expires_at has passed.';
-
--- Retention: interactions older than p_months move to private.interaction_archive (still their owner's), in
--- batches of p_batch rows so a first run on a large log does not hold locks for long. Returns how many moved.
-create or replace function public.worker_archive_interactions(
-  p_months integer, p_now timestamptz default now(), p_batch integer default 10000
-)
-returns integer
-language plpgsql
-security definer
-set search_path = ''
-as $$
-declare
-  v_count integer;
-begin
-  perform private.require_service_role();
-  if p_months is null or p_months < 1 then
-    raise exception using errcode = '22023', message = 'The retention period must be at least one month.';
-  end if;
-  if p_batch is null or p_batch < 1 then
-    raise exception using errcode = '22023', message = 'The batch size must be at least 1.';
-  end if;
-  with old as (
-    select ih.id from public.interaction_history as ih
-     where ih.created_at < p_now - pg_catalog.make_interval(months => p_months)
-     order by ih.created_at
-     limit p_batch
-     for update skip locked
-  ),
-  moved as (
-    delete from public.interaction_history as ih using old where ih.id = old.id
-    returning ih.id, ih.user_id, ih.interaction_type, ih.interaction_key, ih.interaction_value, ih.session_id,
-              ih.message_id, ih.created_at
-  )
-  insert into private.interaction_archive
-    (id, user_id, interaction_type, interaction_key, interaction_value, session_id, message_id, created_at, archived_at)
-  select m.id, m.user_id, m.interaction_type, m.interaction_key, m.interaction_value, m.session_id, m.message_id,
-         m.created_at, p_now
-    from moved as m;
-  get diagnostics v_count = row_count;
-  return v_count;
-end;
-$$;
-revoke all on function public.worker_archive_interactions(integer, timestamptz, integer)
-  from public, anon, authenticated, service_role;
-grant execute on function public.worker_archive_interactions(integer, timestamptz, integer) to service_role;
-comment on function public.worker_archive_interactions(integer, timestamptz, integer) is
-  'Worker only: move interactions older than p_months to the archive, at most p_batch per call.';
