@@ -112,7 +112,7 @@ create trigger interaction_history_volume_deleted
   referencing old table as changed_rows
   for each statement execute function private.interaction_history_count();
 
--- remember_explicit (first defined in 20261124060300_api_remember_preference.sql) now refuses a new stated
+-- remember_explicit (schemas/20_api_helpers.sql) now refuses a new stated
 -- preference past the limit; confirming one already stated is always possible.
 create or replace function private.remember_explicit(
   p_user_id uuid, p_type text, p_key text, p_value text, p_reason text, p_evidence jsonb, p_message_id text
@@ -162,7 +162,7 @@ $$;
 revoke all on function private.remember_explicit(uuid, text, text, text, text, jsonb, text)
   from public, anon, authenticated, service_role;
 
--- compose_memory_context (first defined in 20261124090000_context_precomputed.sql) with the safety sections capped
+-- compose_memory_context (schemas/42_context_helpers.sql) with the safety sections capped
 -- and texts clipped.
 -- A text for the document: at most 300 characters (a longer one ends with an ellipsis).
 create or replace function private.clip_text(p_text text)
@@ -333,7 +333,7 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_user uuid := (select auth.uid());
+  v_user uuid := private.require_shopper('export_memories_page');
   v_sections constant text[] := array['preferences', 'patterns', 'insights', 'interactions', 'archived_interactions',
                                       'suppressions', 'precomputed_contexts'];
   v_max_bytes constant integer := 8388608;
@@ -346,10 +346,6 @@ declare
   v_bytes bigint := 0;
   v_next jsonb;
 begin
-  if v_user is null then
-    raise exception using errcode = '42501',
-      message = 'Sign in first: export_memories_page exports the memory of the signed-in shopper only.';
-  end if;
   if export_memories_page.max_rows is null or export_memories_page.max_rows not between 1 and 10000 then
     raise exception using errcode = '22023', message = 'max_rows must be a whole number from 1 to 10000 (default 1000).';
   end if;
@@ -417,7 +413,7 @@ comment on function public.export_memories_page(text, integer) is
   '(1 to 10000, default 1000) and about 8 MiB per page; pass the page''s next as after to get the following one '
   '(null on the last page). Works at any size, where export_memories() stops at 128 MiB.';
 
--- export_memories (last defined in 20261124090000_context_precomputed.sql) is unchanged for the sizes it can hold,
+-- export_memories (schemas/43_context_functions.sql) is unchanged for the sizes it can hold,
 -- and refuses with a sentence, before building anything, past what one document can hold.
 create or replace function public.export_memories()
 returns jsonb
@@ -427,13 +423,9 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_user uuid := (select auth.uid());
+  v_user uuid := private.require_shopper('export_memories');
   v_bytes bigint;
 begin
-  if v_user is null then
-    raise exception using errcode = '42501',
-      message = 'Sign in first: export_memories exports the memory of the signed-in shopper only.';
-  end if;
   v_bytes := coalesce((select v.event_bytes from private.shopper_volume as v where v.user_id = v_user), 0)
              + coalesce((select sum(pg_catalog.pg_column_size(ia.interaction_value))
                            from private.interaction_archive as ia where ia.user_id = v_user), 0);

@@ -15,7 +15,7 @@ import psycopg
 
 from worker.commands.worker import concurrency
 from worker.config import Settings
-from worker.db.local import database_url
+from worker.db.local import database_url, locate
 from worker.runtime import logs
 from worker.runtime.store import JobStore
 from worker.runtime.worker import Worker
@@ -44,12 +44,13 @@ def run(args: argparse.Namespace) -> int:
     logs.configure("WARNING")  # the progress line is the output; warnings and errors still show
     url = database_url(settings)
     with psycopg.connect(url, autocommit=True) as conn:
-        JobStore(conn).enqueue_all()
-        total = conn.execute("select count(*) from private.jobs where status in ('pending', 'running')").fetchone()[0]  # type: ignore[index]
+        store = JobStore(conn)
+        store.enqueue_all()
+        total = store.outstanding()
         as_of = args.as_of
         # A name of its own: a second backfill never completes this one's jobs, and a killed one's are reclaimed.
         name = f"backfill:{socket.gethostname()}:{os.getpid()}"
-        worker = Worker(settings, url, name=name, now=lambda: as_of, listen=False)
+        worker = Worker(settings, url, name=name, now=lambda: as_of, listen=False, relocate=locate(settings))
         thread = threading.Thread(target=worker.run, kwargs={"once": True}, name="backfill")
         started = time.monotonic()
         thread.start()

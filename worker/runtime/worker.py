@@ -35,8 +35,6 @@ from apscheduler.schedulers.background import BackgroundScheduler  # type: ignor
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from worker.config import Settings
-from worker.db import local
-from worker.db.server import LocalPostgres
 from worker.extract.apply import apply_pending_messages, extractor_for
 from worker.extract.boundary import ContainedExtractor
 from worker.extract.model import Extractor
@@ -73,16 +71,17 @@ class Worker:
         realtime: bool | None = None,
         backoff_base_seconds: float = 1.0,
         extractor: Extractor | None = None,
+        relocate: Callable[[], str | None] | None = None,
     ) -> None:
         self.settings = settings
-        # The embedded default may move (a restarted cluster listens on a new port): look it up again on failure.
-        self._relocate: Callable[[], str | None] | None = None
-        if database_url is None and settings.database_url is None:
-            cluster = LocalPostgres(settings.data_dir, settings.pg_bin)
-            self._relocate = lambda: (lambda running: running.url("postgres", local.DATABASE) if running else None)(
-                cluster.status()
-            )
-        self.url = database_url or local.database_url(settings)
+        # Never the embedded default: starting a cluster is the local tooling's business (worker.db.local), which
+        # the `worker` command uses to find one; a library Worker without a URL is a mistake, said at once.
+        url = database_url or settings.database_url
+        if not url:
+            raise ValueError("The worker needs a database URL: pass database_url or set DATABASE_URL.")
+        self.url = url
+        # On the embedded default, where the cluster listens now (a restarted one listens on a new port).
+        self._relocate = relocate
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.now = now or (lambda: None)
         self.listen = listen
@@ -469,12 +468,9 @@ class BackgroundWorker:
         """Wait until no job is pending (due now) or running; False on timeout."""
         deadline = time.monotonic() + timeout
         with psycopg.connect(self.worker.url, autocommit=True) as conn:
+            store = JobStore(conn)
             while time.monotonic() < deadline:
-                row = conn.execute(
-                    "select count(*) from private.jobs where (status = 'pending' and run_after <= now())"
-                    " or status = 'running'"
-                ).fetchone()
-                if row is not None and row[0] == 0:
+                if store.busy() == 0:
                     return True
                 time.sleep(0.05)
         return False
