@@ -97,6 +97,8 @@ class Worker:
         self._running_jobs: dict[int, Job] = {}
         self._presence: psycopg.Connection[Any] | None = None
         self._presence_lock = threading.Lock()
+        # How long a claim or a sweep waits for a connection (never longer than --once waits for the database).
+        self._connect_wait = min(5.0, settings.database_wait_seconds)
         self._releasing = threading.Event()
         self._lock = threading.Lock()
         self._side: list[threading.Thread] = []
@@ -150,7 +152,7 @@ class Worker:
                 jobs: list[Job] = []
                 if free > 0:
                     try:
-                        with self._pool.connection(timeout=5) as conn:
+                        with self._pool.connection(timeout=self._connect_wait) as conn:
                             jobs = JobStore(conn).claim(
                                 self.name, free, self.settings.job_lease_seconds, self._presence_pid()
                             )
@@ -401,7 +403,7 @@ class Worker:
     def _sweep(self, force: bool = False) -> None:
         """Requeue expired leases, run the periodic jobs that are due (once across all workers), wake the loop."""
         try:
-            with self._pool.connection(timeout=5) as conn:
+            with self._pool.connection(timeout=self._connect_wait) as conn:
                 store = JobStore(conn)
                 if store.try_periodic("sweep", max(1.0, self.settings.sweep_interval_seconds / 2), self.name) or force:
                     requeued = store.requeue_expired(self.settings.job_max_attempts)
