@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 PG15_BIN := /usr/lib/postgresql/15/bin
+# The npm tooling of package.json (the Supabase CLI, pinned), installed from the lock file.
+NODE_INSTALLED := node_modules/.installed
 
 .PHONY: run test lint test-embedded test-pg15 clean
 
@@ -22,7 +24,8 @@ lint: $(INSTALLED)
 test-embedded: $(INSTALLED)
 	$(BIN)/pytest
 
-test-pg15: $(INSTALLED)
+# Also Supabase's own tools: the CLI's db reset, advisors and lint, and the pgTAP suite on the seeded database.
+test-pg15: $(INSTALLED) $(NODE_INSTALLED)
 	scripts/install-postgres-15
 	CMS_PG_BIN=$(PG15_BIN) CMS_REQUIRE_PGTAP=1 $(BIN)/pytest
 
@@ -32,6 +35,10 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
+$(NODE_INSTALLED): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
 clean:
 	-$(BIN)/customer-memory db stop
-	rm -rf $(VENV) .local
+	rm -rf $(VENV) .local node_modules
