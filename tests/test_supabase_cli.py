@@ -71,18 +71,17 @@ def _missing(server: Server) -> str | None:
     return f"the server lacks {', '.join(absent)}" if absent else None
 
 
-def supabase(*args: str) -> subprocess.CompletedProcess[str]:
-    """The CLI, from the project folder, answering yes to its prompts, with its telemetry off."""
-    env = {**os.environ, "SUPABASE_TELEMETRY_DISABLED": "1", "DO_NOT_TRACK": "1"}
+def run(command: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    """`command` from the project folder, with `env` added to ours."""
     return subprocess.run(
-        [str(SUPABASE_CLI), *args, "--yes", "--workdir", str(PROJECT_DIR)],
-        cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
+        command, cwd=PROJECT_DIR, env={**os.environ, **env}, capture_output=True, text=True, check=False, timeout=600
     )
+
+
+def supabase(*args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI, answering yes to its prompts, with its telemetry off."""
+    command = [str(SUPABASE_CLI), *args, "--yes", "--workdir", str(PROJECT_DIR)]
+    return run(command, SUPABASE_TELEMETRY_DISABLED="1", DO_NOT_TRACK="1")
 
 
 @pytest.fixture(scope="module")
@@ -130,22 +129,14 @@ def test_pgtap_suite_passes_with_the_seed_loaded(reset_database: ResetDatabase) 
     superuser_url = reset_database.url(reset_database.server.superuser)
     with psycopg.connect(superuser_url, autocommit=True) as superuser:
         superuser.execute("create extension if not exists pgtap with schema extensions")
-    env = {
-        **os.environ,
-        "PGHOST": reset_database.server.host,
-        "PGPORT": str(reset_database.server.port),
-        "PGUSER": "postgres",
-        "PGDATABASE": reset_database.name,
-    }
+    server = reset_database.server
     try:
-        result = subprocess.run(
+        result = run(
             ["pg_prove", "--ext", ".pg", "--ext", ".sql", "-r", str(schema.PGTAP_DIR)],
-            cwd=PROJECT_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=600,
+            PGHOST=server.host,
+            PGPORT=str(server.port),
+            PGUSER="postgres",
+            PGDATABASE=reset_database.name,
         )
     finally:
         with psycopg.connect(superuser_url, autocommit=True) as superuser:
