@@ -1,15 +1,17 @@
 # The two commands of the README, and what they need. Each installs what it needs on first use.
 #   make run    the main job on the embedded default (local PostgreSQL 18 in .local/postgres)
 #   make test   every test: lint (ruff, mypy --strict), pytest on embedded PostgreSQL 18, pytest + pgTAP on Debian's PostgreSQL 15
+#   make types  regenerate the committed types (TypeScript, pydantic rows) from the migrations with Supabase's generator
 
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
-PG15_BIN := /usr/lib/postgresql/15/bin
-# The npm tooling of package.json (the Supabase CLI, pinned), installed from the lock file.
+# The Node tools of package.json (the Supabase CLI, Supabase's type generator, TypeScript), exactly as
+# package-lock.json pins them.
 NODE_INSTALLED := node_modules/.installed
+PG15_BIN := /usr/lib/postgresql/15/bin
 
-.PHONY: run test lint test-embedded test-pg15 clean
+.PHONY: run test lint test-embedded test-pg15 types clean
 
 run: $(INSTALLED)
 	$(BIN)/customer-memory demo
@@ -21,13 +23,16 @@ lint: $(INSTALLED)
 	$(BIN)/ruff format --check worker tests benchmarks
 	$(BIN)/mypy
 
-test-embedded: $(INSTALLED)
-	$(BIN)/pytest
+test-embedded: $(INSTALLED) $(NODE_INSTALLED)
+	CMS_REQUIRE_NODE=1 $(BIN)/pytest
 
 # Also Supabase's own tools: the CLI's db reset, advisors and lint, and the pgTAP suite on the seeded database.
 test-pg15: $(INSTALLED) $(NODE_INSTALLED)
 	scripts/install-postgres-15
-	CMS_PG_BIN=$(PG15_BIN) CMS_REQUIRE_PGTAP=1 $(BIN)/pytest
+	CMS_PG_BIN=$(PG15_BIN) CMS_REQUIRE_PGTAP=1 CMS_REQUIRE_NODE=1 $(BIN)/pytest
+
+types: $(INSTALLED) $(NODE_INSTALLED)
+	$(BIN)/python -m worker.db.typegen
 
 $(INSTALLED): pyproject.toml
 	python3 -m venv $(VENV)
@@ -36,6 +41,7 @@ $(INSTALLED): pyproject.toml
 	touch $@
 
 $(NODE_INSTALLED): package.json package-lock.json
+	scripts/install-node
 	npm ci --no-audit --no-fund
 	touch $@
 
