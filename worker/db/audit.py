@@ -87,7 +87,7 @@ select format('%%I.%%I.%%I', n.nspname, c.relname, con.conname) as object
 
 # Security-definer functions a client role may execute, and why each is meant to be one. Splinter (lints 0028,
 # 0029) warns about every such function: it runs with its owner's rights, past RLS. Ours are the memory API,
-# which must write or read what shoppers may not touch directly; each takes the shopper from the JWT only
+# which must write or read what shoppers may not touch directly, or call the private helpers; each takes the shopper from the JWT only
 # (no user id argument) and filters every statement on it. A definer function not listed here is a finding.
 DEFINER_API_FUNCTIONS = {
     "record_interaction(text,text,jsonb,uuid,text)": "logs an event; shoppers may not insert into the event log",
@@ -98,6 +98,7 @@ DEFINER_API_FUNCTIONS = {
     "record_message(text,uuid,text)": "logs the shopper's words for the worker; shoppers may not insert events",
     "remember_preference(text,text,text,text)": "stores an explicit preference; shoppers may not write preferences",
     "memory_context(numeric,text)": "reads the precomputed document in private.memory_context_cache",
+    "explain_memory(uuid)": "calls the private helpers (the identity guard, the pattern window) clients cannot",
     "forget_memory(uuid)": "deletes a memory and records its suppression in private.memory_suppressions",
     "clear_memories()": "deletes everything of the shopper's, private.interaction_archive included",
     "export_memories()": "reads everything of the shopper's, the private archive and cache included",
