@@ -87,8 +87,9 @@ select format('%%I.%%I.%%I', n.nspname, c.relname, con.conname) as object
 
 # Security-definer functions a client role may execute, and why each is meant to be one. Splinter (lints 0028,
 # 0029) warns about every such function: it runs with its owner's rights, past RLS. Ours are the memory API,
-# which must write or read what shoppers may not touch directly, or call the private helpers; each takes the shopper from the JWT only
-# (no user id argument) and filters every statement on it. A definer function not listed here is a finding.
+# which must write or read what shoppers may not touch directly, or call the private helpers; each takes the
+# shopper from the JWT only (no user id argument) and filters every statement on it. A definer function not listed
+# here is a finding.
 DEFINER_API_FUNCTIONS = {
     "record_interaction(text,text,jsonb,uuid,text)": "logs an event; shoppers may not insert into the event log",
     "record_interactions(jsonb)": "logs a batch of events; shoppers may not insert into the event log",
