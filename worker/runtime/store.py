@@ -137,6 +137,14 @@ class JobStore:
             or 0
         )
 
+    def skip_message(self, user_id: UUID, interaction_id: UUID, extractor: str, problem: str) -> bool:
+        """Record a message the extractor could not read as unreadable, with why; false when already read."""
+        return bool(
+            self._scalar(
+                "select public.worker_skip_message(%s, %s, %s, %s)", (user_id, interaction_id, extractor, problem)
+            )
+        )
+
 
 def _first(cursor: psycopg.Cursor[TupleRow]) -> Any:
     """The first column of the first row (None without a row)."""
