@@ -41,7 +41,10 @@ CONTRACT: dict[str, FunctionSpec] = {
     "clear_memories": FunctionSpec((), "authenticated"),
     "export_memories": FunctionSpec((), "authenticated"),
 }
+# Every view this client reads, and the one role that may.
+VIEWS: dict[str, Role] = {"my_memories": "authenticated"}
 MAX_BATCH = 1000  # record_interactions' bound, stated in its error when exceeded
+MAX_MEMORIES = 1000  # PostgREST's max-rows on Supabase: my_memories reads at most this many rows at once
 
 
 class MemoryClient:
@@ -111,6 +114,11 @@ class MemoryClient:
     # worker.prompt.models gives it types.
     def memory_context(self, min_confidence: Decimal | None = None, query: str | None = None) -> Any:
         return self._call("memory_context", min_confidence=min_confidence, query=query)
+
+    def my_memories(self, limit: int = MAX_MEMORIES) -> list[dict[str, Any]]:
+        """Every memory of the shopper (the my_memories view), by kind, type, then strongest first."""
+        order = (("memory_kind", False), ("memory_type", False), ("confidence", True), ("memory_key", False))
+        return self._functions.read("my_memories", self._identity, order=order, limit=limit)
 
     def explain_memory(self, memory_id: UUID) -> Any:
         return self._call("explain_memory", memory_id=memory_id)

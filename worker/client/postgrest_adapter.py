@@ -1,11 +1,14 @@
 """The seam over PostgREST, through supabase-py: `client.rpc(name, params).execute()` with the caller's JWT in
 the Authorization header (set with the client's `headers` option, which supabase-py keeps;
 supabase-platform.md section 8), and PostgREST's error bodies {code, message, details, hint} turned into the
-project's exceptions."""
+project's exceptions with the HTTP status PostgREST answered (supabase-py's APIError does not carry it, so a
+response hook on the shared httpx client notes it for the calling thread)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -13,7 +16,7 @@ from postgrest import APIError
 
 from supabase import Client, ClientOptions, create_client
 from worker.client.errors import ServiceUnavailable, error_from
-from worker.client.seam import Identity
+from worker.client.seam import Identity, OrderBy
 
 _MAX_CLIENTS = 256
 
@@ -26,18 +29,22 @@ class PostgrestAdapter:
     def __init__(self, url: str, api_key: str, *, http_client: httpx.Client | None = None) -> None:
         self._url, self._api_key = url, api_key
         self._http = http_client or httpx.Client(timeout=10.0)
+        self._http.event_hooks["response"] = [*self._http.event_hooks.get("response", []), _note_status]
         self._clients: dict[str, Client] = {}
 
     def call(self, function: str, args: Mapping[str, Any], identity: Identity) -> Any:
         client = self._client_for(self._bearer(identity))
-        try:
+        with _translated(identity):
             return client.rpc(function, dict(args)).execute().data
-        except APIError as exc:
-            raise error_from(
-                exc.code, exc.message, details=exc.details, hint=exc.hint, anonymous=identity.anonymous_caller
-            ) from exc
-        except httpx.TransportError as exc:
-            raise ServiceUnavailable(f"PostgREST could not be reached: {exc}") from exc
+
+    def read(self, view: str, identity: Identity, *, order: Sequence[OrderBy], limit: int) -> list[dict[str, Any]]:
+        """GET /rest/v1/<view>?select=*&order=...&limit=n under the caller's JWT."""
+        query = self._client_for(self._bearer(identity)).table(view).select("*")
+        for column, descending in order:
+            query = query.order(column, desc=descending)
+        with _translated(identity):
+            rows: list[dict[str, Any]] = query.limit(limit).execute().data  # type: ignore[assignment]
+            return rows
 
     def _bearer(self, identity: Identity) -> str:
         if identity.access_token is not None:
@@ -60,3 +67,29 @@ class PostgrestAdapter:
             )
             client = self._clients[bearer] = create_client(self._url, self._api_key, options=options)
         return client
+
+
+_last_response = threading.local()
+
+
+def _note_status(response: httpx.Response) -> None:
+    _last_response.status = response.status_code
+
+
+@contextmanager
+def _translated(identity: Identity) -> Iterator[None]:
+    """PostgREST's error bodies and transport failures as the project's exceptions, keeping PostgREST's status."""
+    _last_response.status = None
+    try:
+        yield
+    except APIError as exc:
+        raise error_from(
+            exc.code,
+            exc.message,
+            details=exc.details,
+            hint=exc.hint,
+            anonymous=identity.anonymous_caller,
+            status=getattr(_last_response, "status", None),
+        ) from exc
+    except httpx.TransportError as exc:
+        raise ServiceUnavailable(f"PostgREST could not be reached: {exc}") from exc

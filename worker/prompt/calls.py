@@ -10,7 +10,6 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg.rows import dict_row
 
 from worker.client.direct_adapter import DirectAdapter
 from worker.client.errors import InvalidInput, MemoryApiError, NotAuthorized, NotFound
@@ -18,7 +17,6 @@ from worker.client.memory import MemoryClient
 from worker.client.seam import Identity
 from worker.config import Settings
 from worker.db.local import database_url
-from worker.db.request import set_request_context, shopper_claims
 from worker.prompt.models import ClearResult, ExplainedMemory, ForgetResult, MemoryContext, MemoryExport
 
 __all__ = [
@@ -71,13 +69,8 @@ def export_memories(conn: psycopg.Connection[Any], user_id: UUID) -> MemoryExpor
 
 
 def my_memories(conn: psycopg.Connection[Any], user_id: UUID) -> list[dict[str, Any]]:
-    """The my_memories view, read as the shopper (PostgREST's GET /rest/v1/my_memories)."""
-    with conn.transaction():
-        set_request_context(conn, "authenticated", shopper_claims(user_id), method="GET", path="/my_memories")
-        cursor = conn.cursor(row_factory=dict_row)
-        return cursor.execute(
-            "select * from public.my_memories order by memory_kind, memory_type, confidence desc, memory_key"
-        ).fetchall()
+    """The my_memories view, read as the shopper (PostgREST's GET /rest/v1/my_memories), as JSON objects."""
+    return client(conn, user_id).my_memories()
 
 
 def resolve_shopper(conn: psycopg.Connection[Any], who: str) -> UUID:

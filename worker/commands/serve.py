@@ -1,0 +1,25 @@
+"""`customer-memory serve`: the shopper's memory page and its HTTP API (worker/web/app.py), until Ctrl-C.
+
+Without SUPABASE_URL it serves the embedded default's database (started if needed), connected as `authenticator`,
+with a local sign-in for the seed's shoppers; with SUPABASE_URL and SUPABASE_ANON_KEY it calls the project's
+PostgREST with each shopper's own token, and shoppers sign in with Supabase Auth."""
+
+from __future__ import annotations
+
+import argparse
+
+from worker.config import Settings
+from worker.web.server import DEFAULT_HOST, DEFAULT_PORT, serve
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("serve", help="serve the shopper's memory page and its HTTP API")
+    parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; a free one if it is taken)"
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    return serve(Settings(), args.host, args.port)
