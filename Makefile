@@ -1,6 +1,7 @@
 # The two commands of the README, and what they need. Each installs what it needs on first use.
 #   make run    the main job on the embedded default (local PostgreSQL 18 in .local/postgres)
-#   make test   every test: lint (ruff, mypy --strict), pytest on embedded PostgreSQL 18, pytest + pgTAP on Debian's PostgreSQL 15
+#   make test   every test: lint (ruff, mypy --strict), pytest on embedded PostgreSQL 18 (with the memory page in
+#               Debian's headless Chromium), pytest + pgTAP on Debian's PostgreSQL 15
 
 VENV := .venv
 BIN := $(VENV)/bin
@@ -20,7 +21,8 @@ lint: $(INSTALLED)
 	$(BIN)/mypy
 
 test-embedded: $(INSTALLED)
-	$(BIN)/pytest
+	scripts/install-chromium
+	CMS_REQUIRE_BROWSER=1 $(BIN)/pytest
 
 test-pg15: $(INSTALLED)
 	scripts/install-postgres-15

@@ -77,6 +77,9 @@ def test_the_list_is_grouped_as_the_prompt_with_allergies_and_diets_first(client
     assert memories["dairy"]["headline"] == "Dairy: 35% of orders"
     assert memories["dairy"]["source_words"] == "Learned from your orders"
     assert all(m["last_confirmed_at"] for m in memories.values())
+    # In the seed, the allergy was said 90 days ago, the dislike 40, and the diet last confirmed 3 days ago.
+    confirmed = [memories[key]["last_confirmed_at"] for key in ("peanuts", "avocado", "vegetarian")]
+    assert confirmed == sorted(confirmed) and len(set(confirmed)) == 3
 
 
 def test_a_shopper_never_sees_another_shoppers_memories(client: TestClient) -> None:

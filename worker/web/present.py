@@ -1,6 +1,6 @@
-"""What the shopper's page shows of each memory, in words: which group it belongs to (the prompt's sections, safety
-first), how sure the system is, where it came from, and a one-line headline. The API returns these next to the
-raw row so that every client says the same thing."""
+"""What the shopper's page shows of each memory, in words: which group it belongs to (the prompt's sections,
+safety first), how sure the system is, where it came from, when it was last confirmed, and a one-line headline.
+The API returns these next to the raw row so that every client says the same thing."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def headline(row: dict[str, Any]) -> str:
     details = row.get("details") or {}
     if row["memory_kind"] == "preference":
         summary = row.get("summary")
-        return summary if summary and summary != row["memory_key"] else key
+        return summary if summary and summary != row["memory_key"] else key.capitalize()
     if row["memory_kind"] == "insight":
         return str(row.get("summary") or key)
     kind = row["memory_type"]
