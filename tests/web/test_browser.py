@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import tempfile
 import threading
 import time
@@ -29,6 +28,7 @@ import uvicorn
 
 from tests.web.conftest import DANA, DANA_EMAIL, PASSWORD, SAM
 from worker.web.app import Backend, create_app
+from worker.web.server import listening_socket
 
 CHROMIUM = Path(os.environ.get("CMS_CHROMIUM", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("CMS_CHROMEDRIVER", "/usr/bin/chromedriver"))
@@ -67,8 +67,7 @@ def browser_available() -> None:
 @pytest.fixture
 def page_url(backend: Backend) -> Iterator[str]:
     """The app on uvicorn, as `customer-memory serve` runs it, on a free port in a thread."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
+    sock = listening_socket("127.0.0.1", 0)
     port = sock.getsockname()[1]
     config = uvicorn.Config(create_app(backend), log_level="warning", lifespan="off")
     running = uvicorn.Server(config)

@@ -33,13 +33,13 @@ from worker.client.direct_adapter import DirectAdapter
 from worker.client.memory import MAX_BATCH, MemoryClient
 from worker.client.models import CartItem, Checkout, Event, SwapItem
 from worker.client.seam import Identity
+from worker.commands.serve import DEFAULT_HOST, DEFAULT_PORT
 from worker.config import Settings
 from worker.db.local import ensure_local_database
 from worker.db.request import set_request_context, shopper_claims
 from worker.prompt import calls
 from worker.prompt.render import render_memory_block
 from worker.runtime.worker import BackgroundWorker
-from worker.web.server import DEFAULT_HOST, DEFAULT_PORT, serve
 
 DANA = uuid.UUID("d0000000-0000-4000-8000-000000000123")  # the design document's "user123", from the seed
 SAM = uuid.UUID("d0000000-0000-4000-8000-000000000456")
@@ -125,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"Rows of Dana's that Riley and Sam can see: {_rows_of(conn, DANA, seen_by=[RILEY, SAM])}")
     print(f"\ndone in {time.monotonic() - started:.1f} s; the database keeps running (`customer-memory db stop`)")
     if args.serve if args.serve is not None else sys.stdout.isatty():
+        from worker.web.server import serve  # only now: the page's stack is not the demo's
+
         print("\nRiley's, Dana's and Sam's memory pages, for them to see, explain, delete and export:")
         return serve(settings, DEFAULT_HOST, DEFAULT_PORT)
     print(

@@ -9,7 +9,11 @@ from __future__ import annotations
 import argparse
 
 from worker.config import Settings
-from worker.web.server import DEFAULT_HOST, DEFAULT_PORT, serve
+
+# Kept here rather than imported from worker.web.server, whose imports (uvicorn, starlette, ...) every other
+# command, the worker included, would otherwise pay for at start.
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -22,4 +26,6 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def run(args: argparse.Namespace) -> int:
+    from worker.web.server import serve
+
     return serve(Settings(), args.host, args.port)

@@ -26,14 +26,13 @@ from psycopg_pool import ConnectionPool
 
 from worker.client.direct_adapter import DirectAdapter
 from worker.client.postgrest_adapter import PostgrestAdapter
+from worker.commands.serve import DEFAULT_HOST, DEFAULT_PORT
 from worker.config import Settings
 from worker.db.local import DATABASE, ensure_local_database
 from worker.web.app import Backend, create_app
 from worker.web.signin import LOCAL_ISSUER, LocalAuth
 from worker.web.tokens import JWKS_PATH, JwksKeys, TokenVerifier
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8765
 SERVER_ROLE = "authenticator"
 AUTH_ROLE = "supabase_auth_admin"  # GoTrue's own database role: the local sign-in reads auth.users as it
 MEMORY_TABLES = ("customer_preferences", "shopping_patterns", "interaction_history", "memory_insights")
@@ -129,6 +128,10 @@ def listening_socket(host: str, port: int) -> socket.socket:
     """Bound to `port`, or to a free port when that one is taken (another copy may be running)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted connections inherit it. Without it, Nagle holds a response's body until the client acknowledges
+    # its headers, and the client's delayed ACK makes that 40 ms per request (uvicorn sets it only on sockets
+    # it binds itself).
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         sock.bind((host, port))
     except OSError:

@@ -68,8 +68,9 @@ function ago(iso) {
   return "just now";
 }
 
+const dateFormat = new Intl.DateTimeFormat("en", { dateStyle: "medium", timeStyle: "short" }); // made once: it is costly
 function longDate(iso) {
-  return iso ? new Date(iso).toLocaleString("en", { dateStyle: "medium", timeStyle: "short" }) : "";
+  return iso ? dateFormat.format(new Date(iso)) : "";
 }
 
 function timeElement(iso, prefix = "") {
