@@ -42,7 +42,7 @@ import httpx
 import psycopg
 
 from worker.client.memory import MemoryClient
-from worker.client.seam import Identity
+from worker.client.seam import DatabaseFunctions, Identity
 from worker.db import schema
 from worker.db.server import LocalPostgres
 from worker.web.server import local_backend
@@ -150,7 +150,11 @@ def _sign_in(url: str, email: str) -> dict[str, Any]:
     return session
 
 
-def measure_routes(url: str, memory: MemoryClient, token: str, heavy: uuid.UUID, samples: int, db_url: str) -> None:
+def measure_routes(
+    url: str, functions: DatabaseFunctions, token: str, heavy: uuid.UUID, samples: int, db_url: str
+) -> None:
+    identity = Identity.shopper(heavy)
+    memory = MemoryClient(functions, identity)
     headers = {"Authorization": f"Bearer {token}"}
     with psycopg.connect(db_url, autocommit=True) as conn:
         favorite = conn.execute(
@@ -181,7 +185,7 @@ def measure_routes(url: str, memory: MemoryClient, token: str, heavy: uuid.UUID,
             "GET /api/user/memories/export",
             "export_memories()",
             lambda i: http.get("/api/user/memories/export").raise_for_status(),
-            lambda i: memory.export_memories(),
+            lambda i: functions.call("export_memories", {}, identity),
         ),
         (
             "POST /api/chat (recorded reply)",
@@ -284,10 +288,9 @@ def main() -> int:
                     "heavy shopper": _sign_in(url, HEAVY_EMAIL),
                     "Dana (the seed's example)": _sign_in(url, DANA_EMAIL),
                 }
-                memory = MemoryClient(backend.functions, Identity.shopper(heavy))
                 token = sessions["heavy shopper"]["access_token"]
                 print(f"server on {url}; {args.samples} samples per route, HTTP and SQL interleaved")
-                measure_routes(url, memory, token, heavy, args.samples, running.url("postgres", "bench"))
+                measure_routes(url, backend.functions, token, heavy, args.samples, running.url("postgres", "bench"))
                 measure_first_render(url, sessions, args.loads)
             finally:
                 server.send_signal(signal.SIGINT)

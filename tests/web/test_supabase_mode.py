@@ -132,6 +132,34 @@ MY_MEMORIES_ROW = {
     "created_at": "2026-08-30T10:00:00+00:00",
     "updated_at": "2026-08-30T10:00:00+00:00",
     "expires_at": None,
+    "last_confirmed_at": "2026-08-30T10:00:00+00:00",
+}
+
+
+# What each function answers (its documented shape), for the routes to pass on.
+ANSWERS: dict[str, Any] = {
+    "explain_memory": {"memory": {"id": MEMORY, "memory_kind": "interaction"}, "evidence": {}},
+    "forget_memory": {
+        "forgotten": True,
+        "id": MEMORY,
+        "memory_kind": "preference",
+        "memory_type": "allergy",
+        "memory_key": "peanuts",
+        "suppressed": True,
+    },
+    "clear_memories": dict.fromkeys(
+        (
+            "preferences",
+            "patterns",
+            "insights",
+            "interactions",
+            "archived_interactions",
+            "suppressions",
+            "precomputed_contexts",
+        ),
+        0,
+    ),
+    "export_memories": {"format": "customer-memory-export", "version": 1, "user_id": str(SHOPPER)},
 }
 
 
@@ -154,8 +182,7 @@ def test_memories_are_read_from_postgrest_with_the_shoppers_own_token(
     assert response.json()["sections"][0]["memories"][0]["confidence_words"] == "You told us"
     [sent] = supabase.to_postgrest()
     assert sent.method == "GET" and sent.url.path == "/rest/v1/my_memories"
-    assert sent.url.params["select"] == "*" and sent.url.params["limit"] == "1000"
-    assert sent.url.params["order"] == "memory_kind.asc,memory_type.asc,confidence.desc,memory_key.asc"
+    assert sent.url.params["select"] == "*"
     assert sent.headers["authorization"] == f"Bearer {token}"
     assert sent.headers["apikey"] == ANON_KEY
 
@@ -172,7 +199,7 @@ def test_memories_are_read_from_postgrest_with_the_shoppers_own_token(
 def test_each_route_calls_its_function_as_an_rpc(
     client: TestClient, supabase: Supabase, method: str, path: str, function: str, body: dict[str, Any]
 ) -> None:
-    supabase.answer = lambda request: httpx.Response(200, json={"memory": {"id": MEMORY}, "evidence": {}})
+    supabase.answer = lambda request: httpx.Response(200, json=ANSWERS[function])
     token = gotrue_token()
     response = client.request(method, path, headers=_bearer(token))
     assert response.status_code == 200, response.text

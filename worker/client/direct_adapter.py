@@ -4,7 +4,7 @@ public.<fn>(name => value, ...)` with named arguments, as PostgREST's RPC does."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -14,7 +14,7 @@ from psycopg.rows import tuple_row
 from psycopg.types.json import Jsonb
 
 from worker.client.errors import MemoryApiError, ServiceUnavailable, error_from
-from worker.client.seam import Identity, OrderBy
+from worker.client.seam import Identity
 from worker.db.request import set_request_context
 
 Connect = Callable[[], AbstractContextManager[psycopg.Connection[Any]]]
@@ -46,28 +46,20 @@ class DirectAdapter:
             raise _translate(exc, identity) from exc
         return None if row is None else row[0]
 
-    def read(self, view: str, identity: Identity, *, order: Sequence[OrderBy], limit: int) -> list[dict[str, Any]]:
-        """As PostgREST's GET: a read-only transaction, the rows aggregated to JSON in the database (so values
-        arrive as PostgREST sends them: numbers, ISO timestamps, nested JSON)."""
-        sorting = sql.SQL(", ").join(
-            sql.SQL("{} {}").format(sql.Identifier(column), sql.SQL("desc" if descending else "asc"))
-            for column, descending in order
-        )
-        query = sql.SQL(
-            "select coalesce(jsonb_agg(to_jsonb(v)), '[]') from (select * from {}.{} {} limit %s) as v"
-        ).format(
-            sql.Identifier("public"),
-            sql.Identifier(view),
-            sql.SQL("order by ") + sorting if order else sql.SQL(""),
-        )
+    def select(self, relation: str, equal: Mapping[str, Any], identity: Identity) -> list[dict[str, Any]]:
+        # Each row as PostgREST sends it, a JSON object (to_jsonb), so both adapters return the same values.
+        query = sql.SQL("select to_jsonb(r) from {}.{} as r").format(sql.Identifier("public"), sql.Identifier(relation))
+        if equal:
+            query += sql.SQL(" where ") + sql.SQL(" and ").join(
+                sql.SQL("r.{} = {}").format(sql.Identifier(column), sql.Placeholder()) for column in equal
+            )
         try:
             with self._connect() as conn, conn.transaction():
-                set_request_context(conn, identity.role, identity.claims(), method="GET", path=f"/{view}")
-                conn.execute("set transaction read only")
-                row = conn.cursor(row_factory=tuple_row).execute(query, [limit]).fetchone()
+                set_request_context(conn, identity.role, identity.claims(), method="GET", path=f"/{relation}")
+                rows = conn.cursor(row_factory=tuple_row).execute(query, list(equal.values())).fetchall()
         except psycopg.Error as exc:
             raise _translate(exc, identity) from exc
-        return [] if row is None else list(row[0])
+        return [row[0] for row in rows]
 
 
 def _translate(exc: psycopg.Error, identity: Identity) -> MemoryApiError:

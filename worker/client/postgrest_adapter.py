@@ -1,22 +1,22 @@
-"""The seam over PostgREST, through supabase-py: `client.rpc(name, params).execute()` with the caller's JWT in
+"""The seam over PostgREST, through supabase-py: `client.rpc(name, params).execute()` (and
+`client.table(name).select()` for a table or view) with the caller's JWT in
 the Authorization header (set with the client's `headers` option, which supabase-py keeps;
 supabase-platform.md section 8), and PostgREST's error bodies {code, message, details, hint} turned into the
-project's exceptions with the HTTP status PostgREST answered (supabase-py's APIError does not carry it, so a
-response hook on the shared httpx client notes it for the calling thread)."""
+project's exceptions."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from postgrest import APIError
 
 from supabase import Client, ClientOptions, create_client
 from worker.client.errors import ServiceUnavailable, error_from
-from worker.client.seam import Identity, OrderBy
+from worker.client.seam import Identity
 
 _MAX_CLIENTS = 256
 
@@ -29,22 +29,21 @@ class PostgrestAdapter:
     def __init__(self, url: str, api_key: str, *, http_client: httpx.Client | None = None) -> None:
         self._url, self._api_key = url, api_key
         self._http = http_client or httpx.Client(timeout=10.0)
+        # supabase-py's APIError does not carry the HTTP status: a response hook notes it for the calling thread.
         self._http.event_hooks["response"] = [*self._http.event_hooks.get("response", []), _note_status]
         self._clients: dict[str, Client] = {}
 
     def call(self, function: str, args: Mapping[str, Any], identity: Identity) -> Any:
         client = self._client_for(self._bearer(identity))
-        with _translated(identity):
+        with _translating(identity):
             return client.rpc(function, dict(args)).execute().data
 
-    def read(self, view: str, identity: Identity, *, order: Sequence[OrderBy], limit: int) -> list[dict[str, Any]]:
-        """GET /rest/v1/<view>?select=*&order=...&limit=n under the caller's JWT."""
-        query = self._client_for(self._bearer(identity)).table(view).select("*")
-        for column, descending in order:
-            query = query.order(column, desc=descending)
-        with _translated(identity):
-            rows: list[dict[str, Any]] = query.limit(limit).execute().data  # type: ignore[assignment]
-            return rows
+    def select(self, relation: str, equal: Mapping[str, Any], identity: Identity) -> list[dict[str, Any]]:
+        request = self._client_for(self._bearer(identity)).table(relation).select("*")
+        for column, value in equal.items():
+            request = request.eq(column, str(value))
+        with _translating(identity):
+            return cast(list[dict[str, Any]], request.execute().data)
 
     def _bearer(self, identity: Identity) -> str:
         if identity.access_token is not None:
@@ -77,8 +76,8 @@ def _note_status(response: httpx.Response) -> None:
 
 
 @contextmanager
-def _translated(identity: Identity) -> Iterator[None]:
-    """PostgREST's error bodies and transport failures as the project's exceptions, keeping PostgREST's status."""
+def _translating(identity: Identity) -> Iterator[None]:
+    """PostgREST's error bodies and an unreachable server as the project's exceptions, with PostgREST's status."""
     _last_response.status = None
     try:
         yield

@@ -5,7 +5,7 @@ embedded default, the tests). Everything above the seam is written once."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 from uuid import UUID
@@ -41,18 +41,15 @@ class Identity:
         return shopper_claims(self.user_id) if self.user_id is not None else None
 
 
-# A column to sort a view's rows by, and whether descending.
-OrderBy = tuple[str, bool]
-
-
 class DatabaseFunctions(Protocol):
-    """Calls a function of the `public` schema, or reads a view of it (PostgREST's GET /rest/v1/<view>); raises
+    """Calls a function of the `public` schema, or reads a table or view of it, as PostgREST would; raises
     worker.client.errors.MemoryApiError subclasses."""
 
     def call(self, function: str, args: Mapping[str, Any], identity: Identity) -> Any:
         """Call `public.<function>` with named `args` (JSON-ready values) as `identity`; return its result."""
         ...
 
-    def read(self, view: str, identity: Identity, *, order: Sequence[OrderBy], limit: int) -> list[dict[str, Any]]:
-        """The rows of `public.<view>` that `identity` may see, as JSON objects, sorted, at most `limit`."""
+    def select(self, relation: str, equal: Mapping[str, Any], identity: Identity) -> list[dict[str, Any]]:
+        """The rows of `public.<relation>` that `identity` may read (row-level security decides) whose columns
+        equal the values in `equal`, as JSON values: PostgREST's GET /rest/v1/<relation>?<column>=eq.<value>."""
         ...

@@ -14,6 +14,7 @@ from worker.config import Settings
 # command, the worker included, would otherwise pay for at start.
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
+SERVER_ROLE = "authenticator"
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,4 +29,18 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def run(args: argparse.Namespace) -> int:
     from worker.web.server import serve
 
-    return serve(Settings(), args.host, args.port)
+    settings = Settings()
+    return serve(settings, database_url(settings), args.host, args.port)
+
+
+def database_url(settings: Settings) -> str | None:
+    """Where the page reads memories from without a Supabase project: CMS_SERVE_DATABASE_URL, else the embedded
+    default (started if needed, not seeded: a restart must not bring back what a shopper deleted), connected as
+    authenticator, which can do nothing but become the signed-in shopper."""
+    if settings.supabase_url:
+        return None
+    if settings.serve_database_url:
+        return settings.serve_database_url
+    from worker.db.local import DATABASE, ensure_local_database
+
+    return ensure_local_database(settings, seed=False).running.url(SERVER_ROLE, DATABASE)

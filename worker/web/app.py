@@ -91,8 +91,7 @@ def create_app(backend: Backend) -> Starlette:
 
             def run() -> Any:
                 shopper = backend.verifier.verify(bearer_token(request.headers.get("authorization")))
-                memory = MemoryClient(backend.functions, Identity.shopper(shopper.user_id, shopper.access_token))
-                return handler(request, memory, shopper, body)
+                return handler(request, MemoryClient(backend.functions, _identity(shopper)), shopper, body)
 
             result = await run_in_threadpool(run)
             return result if isinstance(result, Response) else _json(result)
@@ -142,7 +141,7 @@ def create_app(backend: Backend) -> Starlette:
         Route("/auth/v1/token", sign_in, methods=["POST"]),
         Route("/api/user/memories", shopper_route(list_memories), methods=["GET"]),
         Route("/api/user/memories", shopper_route(clear_memories), methods=["DELETE"]),
-        Route("/api/user/memories/export", shopper_route(export_memories), methods=["GET"]),
+        Route("/api/user/memories/export", shopper_route(_export(backend)), methods=["GET"]),
         Route("/api/user/memories/{memory_id}", shopper_route(explain_memory), methods=["GET"]),
         Route("/api/user/memories/{memory_id}", shopper_route(forget_memory), methods=["DELETE"]),
         Route("/api/chat", shopper_route(_chat(backend)), methods=["POST"]),
@@ -175,7 +174,7 @@ def create_app(backend: Backend) -> Starlette:
 
 # -- the routes ------------------------------------------------------------------------------------------------------
 def list_memories(request: Request, memory: MemoryClient, shopper: Shopper, body: bytes) -> dict[str, Any]:
-    rows = memory.my_memories()
+    rows = [row.model_dump(mode="json") for row in memory.my_memories()]
     return {
         "user": {"id": str(shopper.user_id), "email": shopper.email},
         "count": len(rows),
@@ -184,20 +183,28 @@ def list_memories(request: Request, memory: MemoryClient, shopper: Shopper, body
 
 
 def explain_memory(request: Request, memory: MemoryClient, shopper: Shopper, body: bytes) -> Any:
-    explained = memory.explain_memory(_memory_id(request))
+    explained = memory.explain_memory(_memory_id(request)).model_dump(mode="json")
     return {**explained, "presented": present.presented_explained(explained)}
 
 
 def forget_memory(request: Request, memory: MemoryClient, shopper: Shopper, body: bytes) -> Any:
-    return memory.forget_memory(_memory_id(request))
+    return memory.forget_memory(_memory_id(request)).model_dump(mode="json")
 
 
 def clear_memories(request: Request, memory: MemoryClient, shopper: Shopper, body: bytes) -> Any:
-    return memory.clear_memories()
+    return memory.clear_memories().model_dump(mode="json")
 
 
-def export_memories(request: Request, memory: MemoryClient, shopper: Shopper, body: bytes) -> Response:
-    exported = memory.export_memories()
+def _export(backend: Backend) -> Handler:
+    def export_memories(request: Request, memory: MemoryClient, shopper: Shopper, body: bytes) -> Response:
+        # The document exactly as the function returns it, every key kept (the typed model would drop any it
+        # does not know yet): the export is the shopper's copy of everything.
+        return _download(backend.functions.call("export_memories", {}, _identity(shopper)))
+
+    return export_memories
+
+
+def _download(exported: Any) -> Response:
     filename = f"customer-memory-export-{datetime.now(UTC):%Y-%m-%d}.json"
     return Response(
         json.dumps(exported, indent=2, ensure_ascii=False),
@@ -217,6 +224,11 @@ def _chat(backend: Backend) -> Handler:
         return chat_turn(memory, asked, client=backend.anthropic, model=backend.model)
 
     return chat
+
+
+def _identity(shopper: Shopper) -> Identity:
+    """The shopper as the seam knows them: PostgREST is sent their own token; the direct adapter sets their id."""
+    return Identity.shopper(shopper.user_id, shopper.access_token)
 
 
 def _memory_id(request: Request) -> UUID:

@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from worker.client.memory import MemoryClient
 from worker.prompt.chat import build_system_prompt, request_body, stream_reply
 from worker.prompt.explain import MEMORY_PATH, because, explain_suggestion, references_in
-from worker.prompt.models import MemoryContext
 from worker.prompt.recorded import MILK_QUESTION, cited_against, recorded_text
+from worker.prompt.render import RenderedMemory
 
 MAX_MESSAGE_CHARS = 2000
 MAX_HISTORY_TURNS = 20
@@ -40,7 +40,7 @@ class ChatRequest(BaseModel):
 def chat_turn(
     memory: MemoryClient, request: ChatRequest, *, client: anthropic.Anthropic | None, model: str
 ) -> dict[str, Any]:
-    context = MemoryContext.model_validate(memory.memory_context(query=request.message))
+    context = memory.memory_context(query=request.message)
     system = build_system_prompt(context)
     messages: list[dict[str, Any]] = [turn.model_dump() for turn in request.history]
     messages.append({"role": "user", "content": request.message})
@@ -59,7 +59,7 @@ def chat_turn(
     return {**answer, "memory_block": system.memory.text, **_citations(reply, system.memory)}
 
 
-def _citations(reply: str, rendered: Any) -> dict[str, Any]:
+def _citations(reply: str, rendered: RenderedMemory) -> dict[str, Any]:
     """Each memory the reply cites, with why it mattered and where to see it; references the block does not hold
     (a model may invent one) are listed apart, never linked."""
     cited: Sequence[str] = references_in(reply)

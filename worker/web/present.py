@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from worker.prompt.models import SECTIONS, Section
+from worker.client.responses import SECTIONS, Section
 
 TITLES: dict[Section, str] = {
     "allergies": "Allergies",

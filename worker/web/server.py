@@ -26,14 +26,12 @@ from psycopg_pool import ConnectionPool
 
 from worker.client.direct_adapter import DirectAdapter
 from worker.client.postgrest_adapter import PostgrestAdapter
-from worker.commands.serve import DEFAULT_HOST, DEFAULT_PORT
+from worker.commands.serve import DEFAULT_HOST, DEFAULT_PORT, SERVER_ROLE
 from worker.config import Settings
-from worker.db.local import DATABASE, ensure_local_database
 from worker.web.app import Backend, create_app
 from worker.web.signin import LOCAL_ISSUER, LocalAuth
 from worker.web.tokens import JWKS_PATH, JwksKeys, TokenVerifier
 
-SERVER_ROLE = "authenticator"
 AUTH_ROLE = "supabase_auth_admin"  # GoTrue's own database role: the local sign-in reads auth.users as it
 MEMORY_TABLES = ("customer_preferences", "shopping_patterns", "interaction_history", "memory_insights")
 POOL_SIZE = 10
@@ -43,12 +41,15 @@ class ServerConfigError(RuntimeError):
     """The server cannot start as configured; the message says what to change."""
 
 
-def backend_from_settings(settings: Settings) -> Backend:
+def backend_from_settings(settings: Settings, database_url: str | None) -> Backend:
+    """On Supabase when SUPABASE_URL is set; otherwise over `database_url` (the local tooling finds it: the
+    embedded default, as authenticator, or CMS_SERVE_DATABASE_URL)."""
     claude = _claude(settings)
     if settings.supabase_url:
         return supabase_backend(settings, claude)
-    url = settings.serve_database_url or ensure_local_database(settings, seed=False).running.url(SERVER_ROLE, DATABASE)
-    return local_backend(url, claude=claude, model=settings.anthropic_model)
+    if database_url is None:
+        raise ServerConfigError("Without SUPABASE_URL the memory page needs a database URL to serve from.")
+    return local_backend(database_url, claude=claude, model=settings.anthropic_model)
 
 
 def supabase_backend(settings: Settings, claude: anthropic.Anthropic | None = None) -> Backend:
@@ -140,10 +141,17 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(settings: Settings, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, log_level: str = "warning") -> int:
+def serve(
+    settings: Settings,
+    database_url: str | None,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    *,
+    log_level: str = "warning",
+) -> int:
     """Run the page and its API until Ctrl-C / SIGTERM; prints its address first."""
     try:
-        backend = backend_from_settings(settings)
+        backend = backend_from_settings(settings, database_url)
     except (ServerConfigError, psycopg.Error) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
