@@ -22,7 +22,8 @@ SAM = uuid.UUID("d0000000-0000-4000-8000-000000000456")
 RILEY = uuid.UUID("d0000000-0000-4000-8000-000000000789")
 DANA_EMAIL = "dana@demo.customer-memory.dev"
 SAM_EMAIL = "sam@demo.customer-memory.dev"
-PASSWORD = "correct horse battery staple"
+PASSWORD = "correct horse battery staple"  # set on Dana and Sam here; Riley keeps the seed's
+SEED_PASSWORD = "grocery-demo-2026"  # supabase/seed.sql's demo password
 SECRET = "local-test-secret-0123456789abcdef0123456789"
 
 

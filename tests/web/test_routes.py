@@ -20,6 +20,7 @@ from tests.web.conftest import (
     SAM,
     SAM_EMAIL,
     SECRET,
+    SEED_PASSWORD,
     bearer,
     memories_by_key,
     sign_in,
@@ -258,18 +259,22 @@ def test_local_sign_in_refuses_wrong_credentials_alike(client: TestClient, email
     assert "access_token" not in body
 
 
-def test_local_sign_in_refuses_a_user_without_a_password_and_an_unconfirmed_email(
+def test_the_seeds_demo_password_signs_riley_in_and_a_user_without_a_password_is_refused(
     client: TestClient, seeded: Database
 ) -> None:
-    # Riley has no password in this database: GoTrue cannot sign them in with one either.
-    riley = client.post(
-        "/auth/v1/token?grant_type=password", json={"email": "riley@demo.customer-memory.dev", "password": PASSWORD}
-    )
-    assert riley.status_code == 400 and riley.json() == {
+    riley = {"email": "riley@demo.customer-memory.dev", "password": SEED_PASSWORD}
+    assert client.post("/auth/v1/token?grant_type=password", json=riley).status_code == 200
+    with seeded.connect("superuser") as conn:
+        conn.execute("update auth.users set encrypted_password = null where email = %s", (riley["email"],))
+    refused = client.post("/auth/v1/token?grant_type=password", json=riley)
+    assert refused.status_code == 400 and refused.json() == {
         "code": 400,
         "error_code": "invalid_credentials",
         "msg": "Invalid login credentials",
     }
+
+
+def test_local_sign_in_refuses_an_unconfirmed_email(client: TestClient, seeded: Database) -> None:
     with seeded.connect("superuser") as conn:
         conn.execute("update auth.users set email_confirmed_at = null where id = %s", (SAM,))
     sam = client.post("/auth/v1/token?grant_type=password", json={"email": SAM_EMAIL, "password": PASSWORD})

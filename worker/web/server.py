@@ -159,7 +159,7 @@ def serve(
     bound_host, bound_port = sock.getsockname()[:2]
     print(f"The memory page: http://{bound_host}:{bound_port}/  (Ctrl-C stops it)", flush=True)
     if backend.local_auth is not None:
-        print("Sign in as a seed shopper, e.g. dana@demo.customer-memory.dev.", flush=True)
+        print("Sign in as a seed shopper: dana@demo.customer-memory.dev, password grocery-demo-2026.", flush=True)
     config = uvicorn.Config(create_app(backend), log_level=log_level, access_log=False, lifespan="on")
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn shuts down gracefully on SIGINT, then raises it again
         uvicorn.Server(config).run(sockets=[sock])

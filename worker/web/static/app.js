@@ -637,7 +637,7 @@ async function start() {
   if (state.config.mode === "local") {
     $("sign-in-hint").textContent =
       "Local demo: no Supabase project is configured, so this server signs in the seed's shoppers itself " +
-      "(dana@demo.customer-memory.dev, sam@…, riley@…) with short-lived tokens.";
+      "(dana@demo.customer-memory.dev, sam@… or riley@…, password grocery-demo-2026) with short-lived tokens.";
   }
   $("sign-in-form").addEventListener("submit", signIn);
   $("sign-out").addEventListener("click", () => signOut(""));
