@@ -39,7 +39,8 @@ def test_the_demo_teaches_riley_and_leaves_the_design_documents_example_alone(
         assert "Accepted savings swap" in run
         # The seed's example shopper renders as the design document's example.
         dana = run.split("Dana, the design document's example shopper")[1]
-        assert "- vegetarian: Never orders meat products (confidence: 0.95)" in dana
+        assert "- vegetarian: Never orders meat products (confidence: 0.95)" in dana  # as a habit
+        assert "Dietary Restrictions:" not in dana
         assert "- milk-whole-gal (purchased 15 times)" in dana
         assert "- context: Basket size and quantities suggest family" in dana
         assert "Riley's default block (no query): the document the worker precomputed at" in run

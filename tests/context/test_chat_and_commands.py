@@ -87,7 +87,8 @@ def test_chat_without_a_key_prints_the_request_it_would_send(
     assert cli.main(["chat", "--user", EMAIL, "--message", "recipes with chicken"]) == 0
     printed = capsys.readouterr().out
     assert "ANTHROPIC_API_KEY is not set" in printed
-    assert "- vegetarian: Never orders meat products (confidence: 0.95) [m1]" in printed
+    assert "- vegetarian: Never orders meat products (confidence: 0.95) [m" in printed
+    assert "Dietary Restrictions:" not in printed, "an inferred diet is a habit, not a restriction"
     assert '"content": "recipes with chicken"' in printed
 
 
