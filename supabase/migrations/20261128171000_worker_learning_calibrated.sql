@@ -31,18 +31,87 @@ create table private.category_brands (
   constraint category_brands_category_length check (char_length(category) between 1 and 255),
   constraint category_brands_brands_positive check (brands >= 1)
 );
-alter table private.category_brands enable row level security;
-revoke all on private.category_brands from public, anon, authenticated, service_role;
 comment on table private.category_brands is
   'How many brands shoppers bought in each category (all shoppers, no ids): a brand is a choice only where there '
   'were others. Refreshed by worker_refresh_brand_catalog.';
+revoke all on table private.category_brands from public, anon, authenticated, service_role;
+alter table private.category_brands enable row level security;
 
--- The rules no longer written in the API -------------------------------------------------------------------------
+-- The rules no longer written in the API ----------------------------------------------------------------------------
 drop function if exists private.cart_add_favorite_confidence(integer);
 drop function if exists private.swap_brand_confidence(numeric, boolean);
 drop function if exists private.purchase_favorite_confidence(integer);
 drop index if exists public.interaction_history_cart_add_idx;
+drop function if exists private.derive_preferences(uuid, timestamptz);
 
+-- The confidence rules: confidence is a probability, calibrated per claim type on the training months ---------
+-- logit p = b0 + b1 x1 + b2 x2 + b3 x3, fitted by benchmarks/calibrate.py on Complete Journey's training months
+-- (learn to 2017-07-01, validate on Jul-Sep; the holdout Oct-Dec is never used). min_probability is the floor
+-- below which the claim is not stored. A type absent here is not derived.
+create or replace function private.claim_model(p_claim text)
+returns table (b0 numeric, b1 numeric, b2 numeric, b3 numeric, min_probability numeric)
+language sql
+immutable
+set search_path = ''
+as $$
+  select m.b0, m.b1, m.b2, m.b3, m.min_probability
+    from (values
+      -- claim,               b0,     b1,     b2,     b3,   floor    x1, x2, x3; fit: candidates, validated -> kept, validated
+      ('favorite',           -2.383,  0.225,  1.821, -0.482, 0.86),  -- ln(1+days bought in 90 d), ln(1+days bought ever), months since last; 10350, 0.547 -> 996, 0.904
+      ('brand',              -3.450,  0.601,  2.876, -0.212, 0.79),  -- ln(1+days chosen), share of its categories' days, months since last; 15445, 0.294 -> 154, 0.909
+      ('dietary:vegetarian', -0.523,  0.269,  0.000,  0.000, 0.64),  -- ln(1+orders without meat); 32, 0.469 -> 1, 1.000
+      ('pattern:time_of_day', -1.859, -0.072, 0.609,  2.812, 0.92),  -- top share, ln(1+orders), lead over the next; 524, 0.624 -> 6, 1.000
+      ('pattern:frequency',  -0.922,  0.917, -1.493, -0.332, 0.74),  -- ln(1+gaps), spread of gaps, share of gaps in the class; 498, 0.466 -> 20, 0.900
+      ('pattern:basket_size', -0.489, 1.082,  0.097,  0.000, 0.69)   -- share of orders in the class, ln(1+orders); 524, 0.607 -> 31, 0.935
+      -- Not derived: day_of_week (524 candidates validate 0.279, none reaches 0.90 at any floor) and
+      -- category_preference (6645, 0.114; none either).
+    ) as m (claim, b0, b1, b2, b3, min_probability)
+   where m.claim = p_claim;
+$$;
+revoke all on function private.claim_model(text) from public, anon, authenticated, service_role;
+
+-- The calibrated probability of a claim with evidence (x1, x2, x3), capped at 0.95 (inferred); NULL for a type
+-- that is not derived.
+create or replace function private.claim_probability(
+  p_claim text, p_x1 double precision, p_x2 double precision, p_x3 double precision
+)
+returns numeric
+language sql
+immutable
+set search_path = ''
+as $$
+  select least(0.95, round((1 / (1 + pg_catalog.exp(-greatest(-30, least(30,
+           m.b0::float8 + m.b1::float8 * coalesce(p_x1, 0) + m.b2::float8 * coalesce(p_x2, 0)
+           + m.b3::float8 * coalesce(p_x3, 0))))))::numeric, 2))
+    from private.claim_model(p_claim) as m;
+$$;
+revoke all on function private.claim_probability(text, double precision, double precision, double precision) from public, anon, authenticated, service_role;
+
+-- Below this probability a claim of the type is not stored (when unsure, store less).
+create or replace function private.claim_floor(p_claim text)
+returns numeric
+language sql
+immutable
+set search_path = ''
+as $$
+  select m.min_probability from private.claim_model(p_claim) as m;
+$$;
+revoke all on function private.claim_floor(text) from public, anon, authenticated, service_role;
+
+-- Whether an inferred diet may be presented as a dietary restriction: only when the benchmark measured its
+-- precision at 0.95 or more. None has (vegetarian from purchases: see benchmarks/RESULTS.md), so an inferred
+-- diet is a habit ("usually buys no meat"), never a restriction.
+create or replace function private.inferred_diet_is_restriction(p_key text)
+returns boolean
+language sql
+immutable
+set search_path = ''
+as $$
+  select false;
+$$;
+revoke all on function private.inferred_diet_is_restriction(text) from public, anon, authenticated, service_role;
+
+-- The write path: append only ----------------------------------------------------------------------------------------
 create or replace function private.insert_events(p_user_id uuid, p_events jsonb)
 returns uuid[]
 language plpgsql
@@ -107,7 +176,7 @@ begin
       'accepted', record_swap.accepted, 'reason', nullif(btrim(record_swap.reason), ''))))))[1];
 end;
 $$;
-revoke execute on function public.record_swap(jsonb, jsonb, boolean, text) from public, anon, authenticated, service_role;
+revoke all on function public.record_swap(jsonb, jsonb, boolean, text) from public, anon, authenticated, service_role;
 grant execute on function public.record_swap(jsonb, jsonb, boolean, text) to authenticated;
 comment on function public.record_swap(jsonb, jsonb, boolean, text) is
   'Log a savings swap the signed-in shopper accepted or rejected: a choice of the replacement''s or the original''s '
@@ -117,73 +186,11 @@ comment on function public.record_cart_add(jsonb, uuid) is
   'Log that the signed-in shopper added an item ({sku, name, category, brand, price, quantity, added_at}) to the '
   'cart; the worker counts it (on its day, with the orders) towards favorites. Returns the event id.';
 
--- Calibration: one place for every claim type's evidence -> probability mapping -----------------------------------
--- logit p = b0 + b1 x1 + b2 x2 + b3 x3, fitted by benchmarks/calibrate.py on Complete Journey's training months
--- (learn to 2017-07-01, validate on Jul-Sep; the holdout Oct-Dec is never used). min_probability is the floor
--- below which the claim is not stored. A type absent here is not derived.
-create or replace function private.claim_model(p_claim text)
-returns table (b0 numeric, b1 numeric, b2 numeric, b3 numeric, min_probability numeric)
-language sql
-immutable
-set search_path = ''
-as $$
-  select m.b0, m.b1, m.b2, m.b3, m.min_probability
-    from (values
-      -- claim,               b0,     b1,     b2,     b3,   floor    x1, x2, x3; fit: candidates, validated -> kept, validated
-      ('favorite',           -2.383,  0.225,  1.821, -0.482, 0.86),  -- ln(1+days bought in 90 d), ln(1+days bought ever), months since last; 10350, 0.547 -> 996, 0.904
-      ('brand',              -3.450,  0.601,  2.876, -0.212, 0.79),  -- ln(1+days chosen), share of its categories' days, months since last; 15445, 0.294 -> 154, 0.909
-      ('dietary:vegetarian', -0.523,  0.269,  0.000,  0.000, 0.64),  -- ln(1+orders without meat); 32, 0.469 -> 1, 1.000
-      ('pattern:time_of_day', -1.859, -0.072, 0.609,  2.812, 0.92),  -- top share, ln(1+orders), lead over the next; 524, 0.624 -> 6, 1.000
-      ('pattern:frequency',  -0.922,  0.917, -1.493, -0.332, 0.74),  -- ln(1+gaps), spread of gaps, share of gaps in the class; 498, 0.466 -> 20, 0.900
-      ('pattern:basket_size', -0.489, 1.082,  0.097,  0.000, 0.69)   -- share of orders in the class, ln(1+orders); 524, 0.607 -> 31, 0.935
-      -- Not derived: day_of_week (524 candidates validate 0.279, none reaches 0.90 at any floor) and
-      -- category_preference (6645, 0.114; none either).
-    ) as m (claim, b0, b1, b2, b3, min_probability)
-   where m.claim = p_claim;
-$$;
-revoke all on function private.claim_model(text) from public, anon, authenticated, service_role;
+comment on function public.record_cart_add(jsonb, uuid) is
+  'Log that the signed-in shopper added an item ({sku, name, category, brand, price, quantity, added_at}) to the '
+  'cart; the worker counts it (on its day, with the orders) towards favorites. Returns the event id.';
 
--- The calibrated probability of a claim with evidence (x1, x2, x3), capped at 0.95 (inferred); NULL for a type
--- that is not derived.
-create or replace function private.claim_probability(
-  p_claim text, p_x1 double precision, p_x2 double precision, p_x3 double precision
-)
-returns numeric
-language sql
-immutable
-set search_path = ''
-as $$
-  select least(0.95, round((1 / (1 + pg_catalog.exp(-greatest(-30, least(30,
-           m.b0::float8 + m.b1::float8 * coalesce(p_x1, 0) + m.b2::float8 * coalesce(p_x2, 0)
-           + m.b3::float8 * coalesce(p_x3, 0))))))::numeric, 2))
-    from private.claim_model(p_claim) as m;
-$$;
-revoke all on function private.claim_probability(text, double precision, double precision, double precision) from public, anon, authenticated, service_role;
-
-create or replace function private.claim_floor(p_claim text)
-returns numeric
-language sql
-immutable
-set search_path = ''
-as $$
-  select m.min_probability from private.claim_model(p_claim) as m;
-$$;
-revoke all on function private.claim_floor(text) from public, anon, authenticated, service_role;
-
--- Whether an inferred diet may be presented as a dietary restriction: only when the benchmark measured its
--- precision at 0.95 or more. None has (vegetarian from purchases: see benchmarks/RESULTS.md), so an inferred
--- diet is a habit ("usually buys no meat"), never a restriction.
-create or replace function private.inferred_diet_is_restriction(p_key text)
-returns boolean
-language sql
-immutable
-set search_path = ''
-as $$
-  select false;
-$$;
-revoke all on function private.inferred_diet_is_restriction(text) from public, anon, authenticated, service_role;
-
--- Helpers ---------------------------------------------------------------------------------------------------------
+-- The derivations ------------------------------------------------------------------------------------------------
 -- When an event happened: a checkout's placed_at; a cart add's added_at, never later than its arrival (a client
 -- clock cannot push evidence into the future); otherwise its arrival.
 create or replace function private.event_time(p_type text, p_value jsonb, p_created_at timestamptz)
@@ -223,228 +230,6 @@ as $$
 $$;
 revoke all on function private.has_taxonomy(jsonb) from public, anon, authenticated, service_role;
 
--- The brand catalog ------------------------------------------------------------------------------------------------
-create or replace function public.worker_refresh_brand_catalog()
-returns integer
-language plpgsql
-security definer
-set search_path = ''
-as $$
-declare
-  v_count integer;
-begin
-  perform private.require_service_role();
-  delete from private.category_brands where true;
-  insert into private.category_brands (category, brands)
-  select l.category, count(distinct l.brand)::integer
-    from (select pg_catalog.lower(pg_catalog.btrim(i ->> 'category')) as category, private.brand_key(i ->> 'brand') as brand
-            from public.interaction_history as ih
-            cross join lateral pg_catalog.jsonb_array_elements(
-              case when pg_catalog.jsonb_typeof(ih.interaction_value -> 'items') = 'array'
-                   then ih.interaction_value -> 'items' else '[]'::jsonb end) as i
-           where ih.interaction_type = 'checkout') as l
-   where l.category <> '' and l.brand is not null and char_length(l.category) <= 255
-   group by l.category;
-  get diagnostics v_count = row_count;
-  return v_count;
-end;
-$$;
-revoke all on function public.worker_refresh_brand_catalog() from public, anon, authenticated, service_role;
-grant execute on function public.worker_refresh_brand_catalog() to service_role;
-comment on function public.worker_refresh_brand_catalog() is
-  'Worker only: recount how many brands are on offer in each category (over every shopper''s orders, no ids kept).';
-
--- Inferred preferences -----------------------------------------------------------------------------------------------
--- Every candidate with its evidence and calibrated probability (benchmarks/calibrate.py fits on these);
--- private.derive_preferences keeps those at or above their type's floor.
-create or replace function private.preference_candidates(p_user_id uuid, p_now timestamptz)
-returns table (
-  preference_type text, preference_key text, preference_value text, confidence numeric, reason text,
-  source text, times_confirmed integer, last_confirmed_at timestamptz, evidence jsonb
-)
-language sql
-stable
-set search_path = ''
-as $$
-  with sup as (
-    select s.memory_type, s.memory_key, s.forgotten_at
-      from private.memory_suppressions as s
-     where s.user_id = p_user_id and s.memory_kind = 'preference'
-  ),
-  orders as (select c.* from private.checkouts(p_user_id, p_now) as c),
-  adds as (
-    select ih.id, ih.created_at, ih.interaction_value as item,
-           private.event_time('cart_add', ih.interaction_value, ih.created_at) as at
-      from public.interaction_history as ih
-     where ih.user_id = p_user_id and ih.interaction_type = 'cart_add'
-  ),
-  -- Purchase lines and cart adds, each on its day: an add and the order it went into are one occasion.
-  events as (
-    select o.interaction_id as id, o.created_at, o.placed_at as at, i.value as item
-      from orders as o cross join lateral pg_catalog.jsonb_array_elements(o.items) as i
-    union all
-    select a.id, a.created_at, a.at, a.item from adds as a where a.at <= p_now
-  ),
-  days as (
-    select e.*, (e.at at time zone 'UTC')::date as day from events as e
-  ),
-  shopping as (
-    -- Days with any shopping in the last 90 days: what a favourite's share is of.
-    select count(distinct d.day)::integer as days90 from days as d where d.at > p_now - interval '90 days'
-  ),
-  -- Favourites: the share of recent shopping days on which the SKU was bought or added.
-  sku_days as (
-    select d.item ->> 'sku' as sku, d.day, max(d.at) as at,
-           (pg_catalog.array_agg(d.item ->> 'name' order by d.at desc))[1] as name,
-           pg_catalog.array_agg(d.id::text order by d.at desc) as ids
-      from days as d
-      left join sup on sup.memory_type = 'favorite' and sup.memory_key = d.item ->> 'sku'
-     where coalesce(d.item ->> 'sku', '') <> '' and d.created_at > coalesce(sup.forgotten_at, '-infinity')
-     group by d.item ->> 'sku', d.day
-  ),
-  favorites as (
-    select s.sku, (pg_catalog.array_agg(s.name order by s.at desc))[1] as name,
-           (count(*) filter (where s.at > p_now - interval '90 days'))::integer as k90,
-           count(*)::integer as k_all, max(s.at) as last_at,
-           (pg_catalog.array_agg(s.ids[1] order by s.at desc))[1:20] as ids
-      from sku_days as s
-     group by s.sku
-    having count(*) filter (where s.at > p_now - interval '90 days') >= 2
-  ),
-  favorite_claims as (
-    select f.*, sh.days90, x.x
-      from favorites as f cross join shopping as sh
-      cross join lateral (select array[pg_catalog.ln(1 + f.k90), pg_catalog.ln(1 + f.k_all),
-                                       extract(epoch from p_now - f.last_at)::numeric / (30 * 86400)] as x) as x
-  ),
-  -- Brands: days the shopper chose the brand in a category where another was on offer (the catalog, their own
-  -- purchases or a swap show it), against all their days in those categories. Swaps are choices too.
-  swap_choices as (
-    select ih.id, ih.created_at, ih.created_at as at,
-           case when a.accepted then ih.interaction_value -> 'replacement' else ih.interaction_value -> 'original' end as item,
-           true as contested
-      from public.interaction_history as ih
-      cross join lateral (
-        select case when ih.interaction_type = 'reject_swap' then false
-                    when pg_catalog.jsonb_typeof(ih.interaction_value -> 'accepted') = 'boolean'
-                      then (ih.interaction_value ->> 'accepted')::boolean
-                    else ih.interaction_key = 'accepted' end as accepted
-      ) as a
-     where ih.user_id = p_user_id and ih.interaction_type in ('swap', 'reject_swap') and ih.created_at <= p_now
-  ),
-  choices as (
-    select c.id, c.created_at, c.at, private.brand_key(c.item ->> 'brand') as brand,
-           coalesce(pg_catalog.lower(pg_catalog.btrim(c.item ->> 'category')), '') as category, c.contested
-      from (select d.id, d.created_at, d.at, d.item, false as contested from days as d
-            union all
-            select s.id, s.created_at, s.at, s.item, s.contested from swap_choices as s) as c
-  ),
-  brand_days as (
-    select c.brand, c.category, (c.at at time zone 'UTC')::date as day, max(c.at) as at, bool_or(c.contested) as contested,
-           (pg_catalog.array_agg(c.id::text order by c.at desc))[1] as id
-      from choices as c
-      left join sup on sup.memory_type = 'brand' and sup.memory_key = c.brand
-     where c.brand is not null and c.category <> '' and c.created_at > coalesce(sup.forgotten_at, '-infinity')
-     group by 1, 2, 3
-  ),
-  on_offer as (
-    select b.category
-      from brand_days as b
-      left join private.category_brands as cb on cb.category = b.category
-     group by b.category, cb.brands
-    having coalesce(cb.brands, 0) >= 2 or count(distinct b.brand) >= 2 or bool_or(b.contested)
-  ),
-  category_days as (
-    select b.category, count(distinct b.day)::integer as days
-      from brand_days as b join on_offer using (category) group by b.category
-  ),
-  brand_categories as (
-    select b.brand, b.category, count(distinct b.day)::integer as chosen, max(b.at) as last_at,
-           (pg_catalog.array_agg(b.id order by b.at desc))[1] as id
-      from brand_days as b join on_offer using (category)
-     group by b.brand, b.category
-  ),
-  brands as (
-    select bc.brand, sum(bc.chosen)::integer as chosen, sum(cd.days)::integer as offered, max(bc.last_at) as last_at,
-           pg_catalog.array_agg(bc.category order by bc.chosen desc, bc.category) as categories,
-           (pg_catalog.array_agg(bc.id order by bc.last_at desc))[1:20] as ids
-      from brand_categories as bc join category_days as cd using (category)
-     group by bc.brand
-    having sum(bc.chosen) >= 2
-  ),
-  brand_claims as (
-    select b.*, x.x
-      from brands as b
-      cross join lateral (select array[pg_catalog.ln(1 + b.chosen), b.chosen::numeric / greatest(b.offered, 1),
-                                       extract(epoch from p_now - b.last_at)::numeric / (30 * 86400)] as x) as x
-  ),
-  -- No meat: the shopper's whole history (since any forget) of orders whose items say what they are.
-  meatless as (
-    select count(*)::integer as orders, max(o.placed_at) as last_at, min(o.placed_at) as first_at,
-           (pg_catalog.array_agg(o.interaction_id::text order by o.placed_at desc))[1:20] as ids
-      from orders as o
-      left join sup on sup.memory_type = 'dietary' and sup.memory_key = 'vegetarian'
-     where o.created_at > coalesce(sup.forgotten_at, '-infinity')
-       and exists (select 1 from pg_catalog.jsonb_array_elements(o.items) as i where private.has_taxonomy(i))
-    having count(*) >= 1
-       and not bool_or(exists (select 1 from pg_catalog.jsonb_array_elements(o.items) as i where private.is_meat(i)))
-  )
-  select 'favorite', f.sku, left(coalesce(f.name, f.sku), 2000), private.claim_probability('favorite', f.x[1], f.x[2], f.x[3]),
-         'Bought on ' || f.k90 || ' of your ' || f.days90 || ' shopping days in the last 90 days', 'pattern',
-         f.k90, f.last_at,
-         pg_catalog.jsonb_build_object('rule', 'favorite', 'days_bought_90', f.k90, 'shopping_days_90', f.days90,
-                                       'days_bought', f.k_all, 'last_bought', f.last_at,
-                                       'interaction_ids', pg_catalog.to_jsonb(f.ids), 'features', pg_catalog.to_jsonb(f.x))
-    from favorite_claims as f
-  union all
-  select 'brand', b.brand, left(b.brand, 2000), private.claim_probability('brand', b.x[1], b.x[2], b.x[3]),
-         'Chosen on ' || b.chosen || ' of ' || b.offered || ' days you bought ' ||
-           case when pg_catalog.cardinality(b.categories) = 1 then b.categories[1]
-                else pg_catalog.cardinality(b.categories) || ' categories where it has rivals' end,
-         'pattern', b.chosen, b.last_at,
-         pg_catalog.jsonb_build_object('rule', 'brand', 'days_chosen', b.chosen, 'days_in_categories', b.offered,
-                                       'categories', pg_catalog.to_jsonb(b.categories[1:20]), 'last_chosen', b.last_at,
-                                       'interaction_ids', pg_catalog.to_jsonb(b.ids), 'features', pg_catalog.to_jsonb(b.x))
-    from brand_claims as b
-  union all
-  select 'dietary', 'vegetarian', 'usually buys no meat',
-         private.claim_probability('dietary:vegetarian', pg_catalog.ln(1 + m.orders), 0, 0),
-         'No meat or fish in any of ' || m.orders || ' orders since ' || pg_catalog.to_char(m.first_at, 'YYYY-MM-DD'),
-         'pattern', m.orders, m.last_at,
-         pg_catalog.jsonb_build_object('rule', 'no meat in the whole history', 'orders', m.orders,
-                                       'first_order', m.first_at, 'last_order', m.last_at,
-                                       'interaction_ids', pg_catalog.to_jsonb(m.ids),
-                                       'features', pg_catalog.jsonb_build_array(pg_catalog.ln(1 + m.orders), 0, 0))
-    from meatless as m;
-$$;
-revoke all on function private.preference_candidates(uuid, timestamptz) from public, anon, authenticated, service_role;
-
-drop function if exists private.derive_preferences(uuid, timestamptz);
-create or replace function private.derive_preferences(p_user_id uuid, p_now timestamptz)
-returns table (
-  preference_type text, preference_key text, preference_value text, confidence numeric, reason text,
-  source text, times_confirmed integer, last_confirmed_at timestamptz, evidence jsonb
-)
-language sql
-stable
-set search_path = ''
-as $$
-  select c.preference_type, c.preference_key, c.preference_value, c.confidence, c.reason, c.source,
-         c.times_confirmed, c.last_confirmed_at, c.evidence
-    from (select c.*, row_number() over (partition by c.preference_type
-                                         order by c.confidence desc, c.times_confirmed desc, c.preference_key) as rank
-            from private.preference_candidates(p_user_id, p_now) as c) as c
-   where c.confidence >= private.claim_floor(case c.preference_type when 'dietary' then 'dietary:' || c.preference_key
-                                                                    else c.preference_type end)
-     and c.rank <= case c.preference_type when 'favorite' then 25 else 10 end;
-$$;
-revoke all on function private.derive_preferences(uuid, timestamptz) from public, anon, authenticated, service_role;
-
--- Patterns -----------------------------------------------------------------------------------------------------------
--- Every candidate pattern of the last 90 days with its calibrated probability and its evidence (x1..x3 in
--- pattern_value.features); private.derive_patterns keeps those at or above their type's floor. Only a bucket that
--- dominates is a pattern: for time of day and weekday, the most common bucket, scored by its share and its lead
--- over the next; frequency from the median gap between orders; basket size from the median basket.
 create or replace function private.pattern_candidates(p_user_id uuid, p_now timestamptz)
 returns table (
   pattern_type text, pattern_key text, pattern_value jsonb, confidence numeric, occurrence_count integer,
@@ -455,7 +240,7 @@ stable
 set search_path = ''
 as $$
   with o as (
-    select c.* from private.checkouts(p_user_id, p_now) as c where c.placed_at > p_now - interval '90 days'
+    select c.* from private.checkouts(p_user_id, p_now) as c where c.placed_at > p_now - private.pattern_recency()
   ),
   n as (select count(*)::integer as total from o),
   buckets as (
@@ -594,11 +379,188 @@ as $$
 $$;
 revoke all on function private.derive_patterns(uuid, timestamptz) from public, anon, authenticated, service_role;
 
--- Insights -----------------------------------------------------------------------------------------------------------
--- None is derived: on the benchmark no insight rule beat its naive baseline or base rate significantly (family
--- household 41% against 36% for the largest baskets, budget-conscious 50% against 42%, meal prep with no
--- defensible check; benchmarks/RESULTS.md). A claim type that does not beat the baseline goes; the function
--- stays so that a recompute removes the insights older rules wrote.
+create or replace function private.preference_candidates(p_user_id uuid, p_now timestamptz)
+returns table (
+  preference_type text, preference_key text, preference_value text, confidence numeric, reason text,
+  source text, times_confirmed integer, last_confirmed_at timestamptz, evidence jsonb
+)
+language sql
+stable
+set search_path = ''
+as $$
+  with sup as (
+    select s.memory_type, s.memory_key, s.forgotten_at
+      from private.memory_suppressions as s
+     where s.user_id = p_user_id and s.memory_kind = 'preference'
+  ),
+  orders as (select c.* from private.checkouts(p_user_id, p_now) as c),
+  adds as (
+    select ih.id, ih.created_at, ih.interaction_value as item,
+           private.event_time('cart_add', ih.interaction_value, ih.created_at) as at
+      from public.interaction_history as ih
+     where ih.user_id = p_user_id and ih.interaction_type = 'cart_add'
+  ),
+  -- Purchase lines and cart adds, each on its day: an add and the order it went into are one occasion.
+  events as (
+    select o.interaction_id as id, o.created_at, o.placed_at as at, i.value as item
+      from orders as o cross join lateral pg_catalog.jsonb_array_elements(o.items) as i
+    union all
+    select a.id, a.created_at, a.at, a.item from adds as a where a.at <= p_now
+  ),
+  days as (
+    select e.*, (e.at at time zone 'UTC')::date as day from events as e
+  ),
+  shopping as (
+    -- Days with any shopping in the last 90 days: what a favourite's share is of.
+    select count(distinct d.day)::integer as days90 from days as d where d.at > p_now - private.pattern_recency()
+  ),
+  -- Favourites: the share of recent shopping days on which the SKU was bought or added.
+  sku_days as (
+    select d.item ->> 'sku' as sku, d.day, max(d.at) as at,
+           (pg_catalog.array_agg(d.item ->> 'name' order by d.at desc))[1] as name,
+           pg_catalog.array_agg(d.id::text order by d.at desc) as ids
+      from days as d
+      left join sup on sup.memory_type = 'favorite' and sup.memory_key = d.item ->> 'sku'
+     where coalesce(d.item ->> 'sku', '') <> '' and d.created_at > coalesce(sup.forgotten_at, '-infinity')
+     group by d.item ->> 'sku', d.day
+  ),
+  favorites as (
+    select s.sku, (pg_catalog.array_agg(s.name order by s.at desc))[1] as name,
+           (count(*) filter (where s.at > p_now - private.pattern_recency()))::integer as k90,
+           count(*)::integer as k_all, max(s.at) as last_at,
+           (pg_catalog.array_agg(s.ids[1] order by s.at desc))[1:20] as ids
+      from sku_days as s
+     group by s.sku
+    having count(*) filter (where s.at > p_now - private.pattern_recency()) >= 2
+  ),
+  favorite_claims as (
+    select f.*, sh.days90, x.x
+      from favorites as f cross join shopping as sh
+      cross join lateral (select array[pg_catalog.ln(1 + f.k90), pg_catalog.ln(1 + f.k_all),
+                                       extract(epoch from p_now - f.last_at)::numeric / (30 * 86400)] as x) as x
+  ),
+  -- Brands: days the shopper chose the brand in a category where another was on offer (the catalog, their own
+  -- purchases or a swap show it), against all their days in those categories. Swaps are choices too.
+  swap_choices as (
+    select ih.id, ih.created_at, ih.created_at as at,
+           case when a.accepted then ih.interaction_value -> 'replacement' else ih.interaction_value -> 'original' end as item,
+           true as contested
+      from public.interaction_history as ih
+      cross join lateral (
+        select case when ih.interaction_type = 'reject_swap' then false
+                    when pg_catalog.jsonb_typeof(ih.interaction_value -> 'accepted') = 'boolean'
+                      then (ih.interaction_value ->> 'accepted')::boolean
+                    else ih.interaction_key = 'accepted' end as accepted
+      ) as a
+     where ih.user_id = p_user_id and ih.interaction_type in ('swap', 'reject_swap') and ih.created_at <= p_now
+  ),
+  choices as (
+    select c.id, c.created_at, c.at, private.brand_key(c.item ->> 'brand') as brand,
+           coalesce(pg_catalog.lower(pg_catalog.btrim(c.item ->> 'category')), '') as category, c.contested
+      from (select d.id, d.created_at, d.at, d.item, false as contested from days as d
+            union all
+            select s.id, s.created_at, s.at, s.item, s.contested from swap_choices as s) as c
+  ),
+  brand_days as (
+    select c.brand, c.category, (c.at at time zone 'UTC')::date as day, max(c.at) as at, bool_or(c.contested) as contested,
+           (pg_catalog.array_agg(c.id::text order by c.at desc))[1] as id
+      from choices as c
+      left join sup on sup.memory_type = 'brand' and sup.memory_key = c.brand
+     where c.brand is not null and c.category <> '' and c.created_at > coalesce(sup.forgotten_at, '-infinity')
+     group by 1, 2, 3
+  ),
+  on_offer as (
+    select b.category
+      from brand_days as b
+      left join private.category_brands as cb on cb.category = b.category
+     group by b.category, cb.brands
+    having coalesce(cb.brands, 0) >= 2 or count(distinct b.brand) >= 2 or bool_or(b.contested)
+  ),
+  category_days as (
+    select b.category, count(distinct b.day)::integer as days
+      from brand_days as b join on_offer using (category) group by b.category
+  ),
+  brand_categories as (
+    select b.brand, b.category, count(distinct b.day)::integer as chosen, max(b.at) as last_at,
+           (pg_catalog.array_agg(b.id order by b.at desc))[1] as id
+      from brand_days as b join on_offer using (category)
+     group by b.brand, b.category
+  ),
+  brands as (
+    select bc.brand, sum(bc.chosen)::integer as chosen, sum(cd.days)::integer as offered, max(bc.last_at) as last_at,
+           pg_catalog.array_agg(bc.category order by bc.chosen desc, bc.category) as categories,
+           (pg_catalog.array_agg(bc.id order by bc.last_at desc))[1:20] as ids
+      from brand_categories as bc join category_days as cd using (category)
+     group by bc.brand
+    having sum(bc.chosen) >= 2
+  ),
+  brand_claims as (
+    select b.*, x.x
+      from brands as b
+      cross join lateral (select array[pg_catalog.ln(1 + b.chosen), b.chosen::numeric / greatest(b.offered, 1),
+                                       extract(epoch from p_now - b.last_at)::numeric / (30 * 86400)] as x) as x
+  ),
+  -- No meat: the shopper's whole history (since any forget) of orders whose items say what they are.
+  meatless as (
+    select count(*)::integer as orders, max(o.placed_at) as last_at, min(o.placed_at) as first_at,
+           (pg_catalog.array_agg(o.interaction_id::text order by o.placed_at desc))[1:20] as ids
+      from orders as o
+      left join sup on sup.memory_type = 'dietary' and sup.memory_key = 'vegetarian'
+     where o.created_at > coalesce(sup.forgotten_at, '-infinity')
+       and exists (select 1 from pg_catalog.jsonb_array_elements(o.items) as i where private.has_taxonomy(i))
+    having count(*) >= 1
+       and not bool_or(exists (select 1 from pg_catalog.jsonb_array_elements(o.items) as i where private.is_meat(i)))
+  )
+  select 'favorite', f.sku, left(coalesce(f.name, f.sku), 2000), private.claim_probability('favorite', f.x[1], f.x[2], f.x[3]),
+         'Bought on ' || f.k90 || ' of your ' || f.days90 || ' shopping days in the last 90 days', 'pattern',
+         f.k90, f.last_at,
+         pg_catalog.jsonb_build_object('rule', 'favorite', 'days_bought_90', f.k90, 'shopping_days_90', f.days90,
+                                       'days_bought', f.k_all, 'last_bought', f.last_at,
+                                       'interaction_ids', pg_catalog.to_jsonb(f.ids), 'features', pg_catalog.to_jsonb(f.x))
+    from favorite_claims as f
+  union all
+  select 'brand', b.brand, left(b.brand, 2000), private.claim_probability('brand', b.x[1], b.x[2], b.x[3]),
+         'Chosen on ' || b.chosen || ' of ' || b.offered || ' days you bought ' ||
+           case when pg_catalog.cardinality(b.categories) = 1 then b.categories[1]
+                else pg_catalog.cardinality(b.categories) || ' categories where it has rivals' end,
+         'pattern', b.chosen, b.last_at,
+         pg_catalog.jsonb_build_object('rule', 'brand', 'days_chosen', b.chosen, 'days_in_categories', b.offered,
+                                       'categories', pg_catalog.to_jsonb(b.categories[1:20]), 'last_chosen', b.last_at,
+                                       'interaction_ids', pg_catalog.to_jsonb(b.ids), 'features', pg_catalog.to_jsonb(b.x))
+    from brand_claims as b
+  union all
+  select 'dietary', 'vegetarian', 'usually buys no meat',
+         private.claim_probability('dietary:vegetarian', pg_catalog.ln(1 + m.orders), 0, 0),
+         'No meat or fish in any of ' || m.orders || ' orders since ' || pg_catalog.to_char(m.first_at, 'YYYY-MM-DD'),
+         'pattern', m.orders, m.last_at,
+         pg_catalog.jsonb_build_object('rule', 'no meat in the whole history', 'orders', m.orders,
+                                       'first_order', m.first_at, 'last_order', m.last_at,
+                                       'interaction_ids', pg_catalog.to_jsonb(m.ids),
+                                       'features', pg_catalog.jsonb_build_array(pg_catalog.ln(1 + m.orders), 0, 0))
+    from meatless as m;
+$$;
+revoke all on function private.preference_candidates(uuid, timestamptz) from public, anon, authenticated, service_role;
+
+create or replace function private.derive_preferences(p_user_id uuid, p_now timestamptz)
+returns table (
+  preference_type text, preference_key text, preference_value text, confidence numeric, reason text,
+  source text, times_confirmed integer, last_confirmed_at timestamptz, evidence jsonb
+)
+language sql
+stable
+set search_path = ''
+as $$
+  select c.preference_type, c.preference_key, c.preference_value, c.confidence, c.reason, c.source,
+         c.times_confirmed, c.last_confirmed_at, c.evidence
+    from (select c.*, row_number() over (partition by c.preference_type
+                                         order by c.confidence desc, c.times_confirmed desc, c.preference_key) as rank
+            from private.preference_candidates(p_user_id, p_now) as c) as c
+   where c.confidence >= private.claim_floor(case c.preference_type when 'dietary' then 'dietary:' || c.preference_key
+                                                                    else c.preference_type end)
+     and c.rank <= case c.preference_type when 'favorite' then 25 else 10 end;
+$$;
+revoke all on function private.derive_preferences(uuid, timestamptz) from public, anon, authenticated, service_role;
+
 create or replace function private.derive_insights(p_user_id uuid, p_now timestamptz)
 returns table (
   insight_type text, insight_key text, insight_value text, confidence numeric, supporting_data jsonb,
@@ -612,11 +574,37 @@ as $$
 $$;
 revoke all on function private.derive_insights(uuid, timestamptz) from public, anon, authenticated, service_role;
 
--- Writing it ----------------------------------------------------------------------------------------------------------
--- Recompute one shopper's patterns, inferred preferences and insights as of p_now, writing only differences, and
--- each preference's evidence record. Serialised per shopper: the lock is taken before anything is read, so a
--- recompute always reads at least what the one before it read, and a count it writes never goes back (the API no
--- longer writes counts of its own that a slower recompute could overwrite).
+-- The worker's functions --------------------------------------------------------------------------------------------
+create or replace function public.worker_refresh_brand_catalog()
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_count integer;
+begin
+  perform private.require_service_role();
+  delete from private.category_brands where true;
+  insert into private.category_brands (category, brands)
+  select l.category, count(distinct l.brand)::integer
+    from (select pg_catalog.lower(pg_catalog.btrim(i ->> 'category')) as category, private.brand_key(i ->> 'brand') as brand
+            from public.interaction_history as ih
+            cross join lateral pg_catalog.jsonb_array_elements(
+              case when pg_catalog.jsonb_typeof(ih.interaction_value -> 'items') = 'array'
+                   then ih.interaction_value -> 'items' else '[]'::jsonb end) as i
+           where ih.interaction_type = 'checkout') as l
+   where l.category <> '' and l.brand is not null and char_length(l.category) <= 255
+   group by l.category;
+  get diagnostics v_count = row_count;
+  return v_count;
+end;
+$$;
+revoke all on function public.worker_refresh_brand_catalog() from public, anon, authenticated, service_role;
+grant execute on function public.worker_refresh_brand_catalog() to service_role;
+comment on function public.worker_refresh_brand_catalog() is
+  'Worker only: recount how many brands are on offer in each category (over every shopper''s orders, no ids kept).';
+
 create or replace function public.worker_recompute_user(p_user_id uuid, p_now timestamptz default now())
 returns jsonb
 language plpgsql
@@ -707,13 +695,7 @@ grant execute on function public.worker_recompute_user(uuid, timestamptz) to ser
 comment on function public.worker_recompute_user(uuid, timestamptz) is
   'Worker only: recompute a shopper''s patterns, inferred preferences and insights from their events as of p_now.';
 
-
--- Memory in the prompt: a diet is a restriction only when said or precise --------------------------------------------
--- The memory_context document of one shopper (callers check who is asking). Inferred diets are habits (issue 10). One pass: the candidates (one index
--- range per table), ranked within their section in one sort, cut to the section caps, then to 16 non-safety items
--- overall; JSON is built only for the items kept. Allergies and dietary restrictions are always in (safety first);
--- the floor is for preferences, as in the design document's buildSystemPrompt (patterns are bounded by recency,
--- insights by expiry).
+-- Memory in the prompt: a diet is a restriction only when said or precise; explain_memory shows the record ------
 create or replace function private.compose_memory_context(p_user_id uuid, p_min_confidence numeric, p_query text)
 returns jsonb
 language plpgsql
@@ -854,17 +836,15 @@ end;
 $$;
 revoke all on function private.compose_memory_context(uuid, numeric, text) from public, anon, authenticated, service_role;
 
-
--- explain_memory: an inferred preference shows the evidence it was written with --------------------------------------
 create or replace function public.explain_memory(memory_id uuid)
 returns jsonb
 language plpgsql
 stable
-security invoker
+security definer
 set search_path = ''
 as $$
 declare
-  v_user uuid := (select auth.uid());
+  v_user uuid := private.require_shopper('explain_memory');
   v_evidence_cap constant integer := 20;
   v_pref public.customer_preferences;
   v_pattern public.shopping_patterns;
@@ -875,10 +855,6 @@ declare
   v_category text;
   v_evidence jsonb;
 begin
-  if v_user is null then
-    raise exception using errcode = '42501',
-      message = 'Sign in first: explain_memory explains the memories of the signed-in shopper only.';
-  end if;
   if explain_memory.memory_id is null then
     raise exception using errcode = '22023',
       message = 'memory_id is required: pass the id of one of your memories (see my_memories).';
@@ -1035,8 +1011,8 @@ begin
       ) as o
       where ih.user_id = v_user
         and ih.interaction_type = 'checkout'
-        -- The 90 days before the pattern was last derived.
-        and o.placed_at > v_pattern.updated_at - interval '90 days'
+        -- The pattern window before the pattern was last derived.
+        and o.placed_at > v_pattern.updated_at - private.pattern_recency()
         and o.placed_at <= v_pattern.updated_at
         and (v_category is null
              or (jsonb_typeof(ih.interaction_value -> 'items') = 'array'
@@ -1103,7 +1079,7 @@ begin
     hint = 'List your memories with my_memories.';
 end;
 $$;
-revoke execute on function public.explain_memory(uuid) from public, anon, authenticated, service_role;
+revoke all on function public.explain_memory(uuid) from public, anon, authenticated, service_role;
 grant execute on function public.explain_memory(uuid) to authenticated;
 comment on function public.explain_memory(uuid) is
   'One memory of the signed-in shopper (preference, pattern, insight or logged event) with the evidence behind '

@@ -61,3 +61,16 @@ create table private.extracted_messages (
 create index extracted_messages_user_idx on private.extracted_messages (user_id);
 comment on table private.extracted_messages is
   'Chat messages the worker has read for stated preferences, with what it found; each message is applied once.';
+
+-- Which brands are on offer in a category: a brand preference means choosing a brand where others were on offer
+-- in the same category. Counted over every shopper's orders by the worker (no shopper is named here).
+create table private.category_brands (
+  category text primary key,
+  brands integer not null,
+  refreshed_at timestamptz not null default now(),
+  constraint category_brands_category_length check (char_length(category) between 1 and 255),
+  constraint category_brands_brands_positive check (brands >= 1)
+);
+comment on table private.category_brands is
+  'How many brands shoppers bought in each category (all shoppers, no ids): a brand is a choice only where there '
+  'were others. Refreshed by worker_refresh_brand_catalog.';
