@@ -120,7 +120,9 @@ def main() -> int:
         if validate.evaluable(claim):
             by_kind[claim.kind].append((features, validate(claim)))
     print(f"fitted on {len(chosen)} households: learn < {FIT_AS_OF:%Y-%m-%d}, validate < {FIT_END:%Y-%m-%d}\n")
-    print("      -- claim,               b0,     b1,     b2,     b3,    floor   (candidates, validated; kept, validated)")
+    print(
+        "      -- claim,               b0,     b1,     b2,     b3,    floor   (candidates, validated; kept, validated)"
+    )
     for kind in sorted(by_kind):
         rows = by_kind[kind]
         x = np.array([f for f, _ in rows], dtype=float)

@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -140,8 +140,14 @@ def behaviours(lines: pd.DataFrame) -> dict[int, Behaviour]:
     )
     lines = lines.assign(lf_dairy=lines["dairy"] & lines["lactose_free"])
     baskets = lines.groupby(["household_id", "basket_id"], sort=False).agg(
-        placed_at=("placed_at", "min"), items=("quantity", "sum"), meat=("meat", "any"), lines=("sku", "size"),
-        organic=("organic", "sum"), store=("store", "sum"), dairy=("dairy", "sum"), lf_dairy=("lf_dairy", "sum"),
+        placed_at=("placed_at", "min"),
+        items=("quantity", "sum"),
+        meat=("meat", "any"),
+        lines=("sku", "size"),
+        organic=("organic", "sum"),
+        store=("store", "sum"),
+        dairy=("dairy", "sum"),
+        lf_dairy=("lf_dairy", "sum"),
     )
     for (household, _), row in zip(baskets.index, baskets.itertuples(index=False), strict=True):
         b = found[int(household)]
@@ -391,11 +397,10 @@ def load(
 
 
 def backfill(url: str, as_of: datetime, concurrency: int) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
-        with conn.transaction():
-            set_request_context(conn, "service_role")
-            conn.execute("select public.worker_refresh_brand_catalog()")
-            households = conn.execute("select public.worker_enqueue_all()").fetchone()[0]  # type: ignore[index]
+    with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
+        set_request_context(conn, "service_role")
+        conn.execute("select public.worker_refresh_brand_catalog()")
+        households = conn.execute("select public.worker_enqueue_all()").fetchone()[0]  # type: ignore[index]
     settings = Settings().model_copy(update={"worker_concurrency": concurrency})
     started = time.monotonic()
     stats = Worker(settings, url, name="backfill", now=lambda: as_of, listen=False).run(once=True)
@@ -411,10 +416,12 @@ def read_claims(url: str, by_shopper: dict[UUID, int]) -> tuple[list[Claim], lis
     by_id: dict[UUID, Claim] = {}
     with psycopg.connect(url) as conn:
         rows = conn.execute(
-            "select id, user_id, 'preference', preference_type, preference_key, confidence from public.customer_preferences"
-            " where source <> 'explicit'"
-            " union all select id, user_id, 'pattern', pattern_type, pattern_key, confidence from public.shopping_patterns"
-            " union all select id, user_id, 'insight', insight_type, insight_key, confidence from public.memory_insights"
+            "select id, user_id, 'preference', preference_type, preference_key, confidence"
+            " from public.customer_preferences where source <> 'explicit'"
+            " union all select id, user_id, 'pattern', pattern_type, pattern_key, confidence"
+            " from public.shopping_patterns"
+            " union all select id, user_id, 'insight', insight_type, insight_key, confidence"
+            " from public.memory_insights"
         ).fetchall()
         for memory_id, user_id, table, type_, key, confidence in rows:
             claim = Claim(by_shopper[user_id], claim_kind(table, type_, key), key, float(confidence))

@@ -99,7 +99,7 @@ def test_operator_commands_act_through_the_shoppers_functions(
 
     assert cli.main(["context", "--user", EMAIL, "--query", "milk"]) == 0
     block = capsys.readouterr().out
-    assert block.startswith("## CUSTOMER MEMORY") and "- milk-whole-gal (purchased 15 times) [m5]" in block
+    assert block.startswith("## CUSTOMER MEMORY") and "- milk-whole-gal (purchased 15 times) [m" in block
 
     assert cli.main(["context", "--user", str(user_id), "--json"]) == 0
     context = json.loads(capsys.readouterr().out)

@@ -150,15 +150,13 @@ def test_no_meat_is_judged_on_the_whole_history_with_the_taxonomy_and_is_a_habit
             record_checkout(conn, veggie, days_ago(k), basket)
         recompute(conn, meat_eater)
         recompute(conn, veggie)
-        assert ("dietary", "vegetarian") not in preferences(conn, meat_eater)
-        found = preferences(conn, veggie).get(("dietary", "vegetarian"))
-        if found is not None:  # stored only when its calibrated probability reaches the floor
-            assert found["preference_value"] == "usually buys no meat" and found["source"] == "pattern"
-            with acting_as(conn, "authenticated", veggie) as shopper:
-                document = shopper.execute("select public.memory_context(0) as d").fetchone()
-            assert document is not None
-            assert document["d"]["dietary"] == [], "an inferred diet is never a restriction"
-            assert [h["value"] for h in document["d"]["habits"]] == ["usually buys no meat"]
+        assert ("dietary", "vegetarian") not in preference_candidates(conn, meat_eater)
+        veggie_claim = preference_candidates(conn, veggie)[("dietary", "vegetarian")]
+        assert veggie_claim["preference_value"] == "usually buys no meat"
+        assert veggie_claim["evidence"]["orders"] == 60
+        # Not stored: on the benchmark an inferred no-meat habit did not beat its baseline, so it is not derived
+        # (and were it, it would be a habit, never a restriction: memory_context.test.sql).
+        assert ("dietary", "vegetarian") not in preferences(conn, veggie)
 
 
 def test_a_pattern_is_the_dominant_bucket_with_its_calibrated_probability(db: Database) -> None:
