@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         store = JobStore(conn)
         store.refresh_brand_catalog()  # which categories offer a choice of brands, before any brand is judged
         store.enqueue_all()
-        total = conn.execute("select count(*) from private.jobs where status in ('pending', 'running')").fetchone()[0]  # type: ignore[index]
+        total = store.outstanding()
         as_of = args.as_of
         worker = Worker(settings, url, name="backfill", now=lambda: as_of, listen=False)
         thread = threading.Thread(target=worker.run, kwargs={"once": True}, name="backfill")

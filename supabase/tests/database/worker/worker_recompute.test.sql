@@ -26,7 +26,8 @@ select results_eq(
   $$ values ('weekly', '{"avg_days": 7.0, "median_days": 7.0, "orders": 8}'::jsonb) $$,
   'eight orders a week apart are weekly');
 select results_eq(
-  $$ select preference_key, confidence, source, times_confirmed from public.customer_preferences where preference_type = 'favorite' $$,
+  $$ select preference_key, confidence, source, times_confirmed from public.customer_preferences
+      where user_id = tests.get_supabase_uid('alice') and preference_type = 'favorite' $$,
   $$ values ('milk', private.claim_probability('favorite', ln(9), ln(9), 0), 'pattern', 8) $$,
   'bought on 8 days: a favourite at the calibrated probability of its evidence');
 
@@ -35,12 +36,13 @@ select is(public.worker_recompute_user(tests.get_supabase_uid('alice'), '2026-11
   '{"patterns": 0, "preferences": 1, "insights": 0}'::jsonb, 'a second recompute gives the same result (no pattern type beat its baseline: none is stored)');
 select tests.clear_authentication();
 
-delete from public.interaction_history;
+delete from public.interaction_history where user_id = tests.get_supabase_uid('alice');
 select tests.authenticate_as_service_role();
 select public.worker_recompute_user(tests.get_supabase_uid('alice'), '2026-11-21 06:00:00+00');
 select tests.clear_authentication();
 select is((select count(*)::integer from private.pattern_candidates(tests.get_supabase_uid('alice'), '2026-11-21 06:00:00+00')), 0, 'with the evidence gone, no pattern is proposed');
-select is((select count(*)::integer from public.customer_preferences), 0, 'and so do the inferred preferences');
+select is((select count(*)::integer from public.customer_preferences where user_id = tests.get_supabase_uid('alice')), 0,
+  'and so do the inferred preferences');
 
 select * from finish();
 rollback;
