@@ -35,8 +35,9 @@ def _shopper(conn: psycopg.Connection[Any], orders: int = 8) -> Any:
     """A shopper with `orders` weekly orders of BASKET. The worker's probe in these tests is the favourite "milk",
     stored from 7 weekly orders on (below that its calibrated probability is under the floor)."""
     user = create_user(conn)
-    for k in range(orders):
-        record_checkout(conn, user, days_ago(7 * k), BASKET)
+    with conn.transaction():  # one commit: one job, one wake-up
+        for k in range(orders):
+            record_checkout(conn, user, days_ago(7 * k), BASKET)
     return user
 
 
