@@ -47,7 +47,7 @@ def test_the_demo_teaches_riley_and_leaves_the_design_documents_example_alone(
         assert "- vegetarian: Never orders meat products (confidence: 0.95)" in dana  # as a habit
         assert "Dietary Restrictions:" not in dana
         assert "- milk-whole-gal (purchased 15 times)" in dana
-        assert "- context: Basket size and quantities suggest family" in dana
+        assert "- persona: Consistently chooses store brands" in dana
         assert "Riley's default block (no query): the document the worker precomputed at" in run
         assert "Rows of Riley's that Dana and Sam can see: 0" in run
         assert "Rows of Dana's that Riley and Sam can see: 0" in run
