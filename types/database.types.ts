@@ -178,6 +178,7 @@ export type Database = {
           evidence_count: number | null
           expires_at: string | null
           id: string | null
+          last_confirmed_at: string | null
           memory_key: string | null
           memory_kind: string | null
           memory_type: string | null

@@ -319,7 +319,8 @@ as
   select p.id, 'preference'::text as memory_kind, p.preference_type as memory_type, p.preference_key as memory_key,
          coalesce(p.preference_value, p.preference_key) as summary, p.confidence, p.source, p.reason,
          p.times_confirmed as evidence_count, null::jsonb as details,
-         p.created_at, p.updated_at, null::timestamptz as expires_at
+         p.created_at, p.updated_at, null::timestamptz as expires_at,
+         coalesce(p.last_confirmed_at, p.updated_at) as last_confirmed_at
   from public.customer_preferences as p
   where p.user_id = (select auth.uid())
   union all
@@ -327,14 +328,16 @@ as
          sp.pattern_type || ': ' || sp.pattern_key, sp.confidence, 'pattern',
          format('Seen in %s orders, last on %s', sp.occurrence_count, to_char(sp.last_occurrence, 'YYYY-MM-DD')),
          sp.occurrence_count, sp.pattern_value,
-         sp.created_at, sp.updated_at, null
+         sp.created_at, sp.updated_at, null,
+         sp.last_occurrence
   from public.shopping_patterns as sp
   where sp.user_id = (select auth.uid())
   union all
   select mi.id, 'insight', mi.insight_type, mi.insight_key,
          mi.insight_value, mi.confidence, 'inferred', mi.insight_value,
          (select count(*)::integer from jsonb_object_keys(mi.supporting_data)), mi.supporting_data,
-         mi.created_at, mi.updated_at, mi.expires_at
+         mi.created_at, mi.updated_at, mi.expires_at,
+         mi.updated_at
   from public.memory_insights as mi
   where mi.user_id = (select auth.uid());
 
@@ -347,6 +350,9 @@ comment on column public.my_memories.summary is 'What is remembered, in a few wo
 comment on column public.my_memories.reason is 'Why it is believed.';
 comment on column public.my_memories.evidence_count is 'How much evidence supports it (times confirmed, orders, supporting facts).';
 comment on column public.my_memories.details is 'The figures behind a pattern or an insight.';
+comment on column public.my_memories.last_confirmed_at is
+  'When it was last confirmed: the latest evidence for a preference, the latest order showing a pattern, the last '
+  'derivation of an insight.';
 
 -- Grants ---------------------------------------------------------------------------------------------------------
 -- Under the legacy regime a new view in public is granted to anon and authenticated by default: take it back.
