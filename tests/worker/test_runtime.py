@@ -41,6 +41,11 @@ def _shopper(conn: psycopg.Connection[Any], orders: int = 8) -> Any:
     return user
 
 
+# A spawned worker first imports its libraries, which takes seconds on a loaded machine; waiting for it to reach a
+# job is about that start, not about the behaviour under test, so the wait is generous.
+_PROCESS_START_SECONDS = 60.0
+
+
 def _until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -121,7 +126,8 @@ def test_a_worker_killed_mid_job_loses_nothing_and_counts_nothing_twice(db: Data
                         " and query like '%%worker_recompute_user%%'"
                     ).fetchone()["n"]
                     == 1
-                )
+                ),
+                timeout=_PROCESS_START_SECONDS,
             )
         finally:
             process.send_signal(signal.SIGKILL)
@@ -147,7 +153,7 @@ def test_sigterm_releases_a_job_it_cannot_finish_in_time(db: Database) -> None:
         blocker.execute(_lock_key(user))
         process = _spawn_worker(db, CMS_SHUTDOWN_TIMEOUT_SECONDS="1")
         try:
-            assert _until(lambda: jobs(conn, user)[0]["status"] == "running")
+            assert _until(lambda: jobs(conn, user)[0]["status"] == "running", timeout=_PROCESS_START_SECONDS)
             time.sleep(0.2)
             started = time.monotonic()
             process.send_signal(signal.SIGTERM)
@@ -170,7 +176,7 @@ def test_sigterm_lets_a_job_in_flight_finish(db: Database) -> None:
         blocker.execute(_lock_key(user))
         process = _spawn_worker(db, CMS_SHUTDOWN_TIMEOUT_SECONDS="10")
         try:
-            assert _until(lambda: jobs(conn, user)[0]["status"] == "running")
+            assert _until(lambda: jobs(conn, user)[0]["status"] == "running", timeout=_PROCESS_START_SECONDS)
             process.send_signal(signal.SIGTERM)
             time.sleep(0.3)
             blocker.execute("select pg_advisory_unlock_all()")
