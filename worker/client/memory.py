@@ -38,6 +38,8 @@ CONTRACT: dict[str, FunctionSpec] = {
     "memory_context": FunctionSpec(("min_confidence", "query"), "authenticated"),
     "explain_memory": FunctionSpec(("memory_id",), "authenticated"),
     "forget_memory": FunctionSpec(("memory_id",), "authenticated"),
+    "confirm_pending_change": FunctionSpec(("memory_id",), "authenticated"),
+    "reject_pending_change": FunctionSpec(("memory_id",), "authenticated"),
     "clear_memories": FunctionSpec((), "authenticated"),
     "export_memories": FunctionSpec((), "authenticated"),
 }
@@ -117,6 +119,14 @@ class MemoryClient:
 
     def forget_memory(self, memory_id: UUID) -> Any:
         return self._call("forget_memory", memory_id=memory_id)
+
+    def confirm_pending_change(self, memory_id: UUID) -> Any:
+        """Confirm a removal asked for in chat (an allergy or a diet): the memory is forgotten."""
+        return self._call("confirm_pending_change", memory_id=memory_id)
+
+    def reject_pending_change(self, memory_id: UUID) -> Any:
+        """Reject a removal read from chat: the memory stays."""
+        return self._call("reject_pending_change", memory_id=memory_id)
 
     def clear_memories(self) -> Any:
         return self._call("clear_memories")
