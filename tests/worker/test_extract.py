@@ -269,3 +269,67 @@ def test_the_worker_uses_claude_when_configured(db: Database) -> None:
         run_until_idle(Settings(), db.url(), now=lambda: NOW, extractor=_claude(recorded))
         assert preferences(conn, user)[("allergy", "peanuts")]["reason"] == "Their son is allergic to peanuts"
         assert conn.execute("select extractor from private.extracted_messages").fetchone() == {"extractor": "claude"}
+
+
+def _tool_use(*statements: dict[str, Any]) -> dict[str, Any]:
+    return _response(
+        [
+            {"type": "text", "text": "Recording the preferences stated in the message."},
+            {
+                "type": "tool_use",
+                "id": "toolu_01D7FLrfh4GYq7yT1ULFeyMV",
+                "name": TOOL_NAME,
+                "input": {"statements": list(statements)},
+            },
+        ]
+    )
+
+
+def _stated(action: str, kind: str, key: str, member: str | None = None) -> dict[str, Any]:
+    return {
+        "action": action,
+        "preference_type": kind,
+        "preference_key": key,
+        "preference_value": key if action == "remember" else None,
+        "reason": None,
+        "household_member": member,
+    }
+
+
+def test_claude_is_held_to_the_vocabulary() -> None:
+    """The same bar as the rules: canonical keys, and no non-food, sentence-long or unknown keys."""
+    reply = _tool_use(
+        _stated("remember", "allergy", "Tree Nuts", "Son"),
+        _stated("remember", "dislike", "olives"),
+        _stated("remember", "dislike", "traffic"),
+        _stated("remember", "dislike", "bacon on my pizza thanks a lot"),
+        _stated("remember", "dietary", "Vegan"),
+        _stated("remember", "dietary", "being healthy"),
+        _stated("remember", "brand", "Great Value"),
+    )
+    statements, source = _claude(Recorded((200, reply))).extract("...")
+    assert source == "claude"
+    assert [(s.preference_type, s.preference_key, s.household_member) for s in statements] == [
+        ("allergy", "tree-nuts", "son"),
+        ("dislike", "olive", None),
+        ("dietary", "vegan", None),
+        ("brand", "Great Value", None),
+    ]
+
+
+def test_a_claude_request_to_forget_an_allergy_waits_for_the_shopper(db: Database) -> None:
+    """The safety rule applies to Claude's output as to the rules': the allergy stays, pending confirmation."""
+    with db.connect() as conn:
+        user = create_user(conn)
+        _message(conn, user, "I'm allergic to peanuts and I hate olives")
+        run_until_idle(Settings(), db.url(), now=lambda: NOW)
+        _message(conn, user, "forget the peanut thing, and the olives")
+        reply = _tool_use(_stated("forget", "allergy", "peanuts"), _stated("forget", "dislike", "olives"))
+        run_until_idle(Settings(), db.url(), now=lambda: NOW, extractor=_claude(Recorded((200, reply))))
+        prefs = preferences(conn, user)
+        assert ("allergy", "peanuts") in prefs and ("dislike", "olive") not in prefs
+        pending = conn.execute(
+            "select pending_removal from public.customer_preferences where user_id = %s and preference_key = 'peanuts'",
+            (user,),
+        ).fetchone()
+        assert pending is not None and pending["pending_removal"]["extractor"] == "claude"

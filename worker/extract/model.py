@@ -24,6 +24,11 @@ class Statement(BaseModel):
     # household: the shopper buys for everyone at home, so a child's peanut allergy matters to every basket.
     household_member: str | None = Field(default=None, max_length=40, pattern=r"^[a-z][a-z -]*$")
 
+    @field_validator("household_member", mode="before")
+    @classmethod
+    def _member_is_a_word(cls, value: object) -> object:
+        return value.strip().lower() or None if isinstance(value, str) else value
+
     @field_validator("preference_key")
     @classmethod
     def _key_is_text(cls, value: str) -> str:

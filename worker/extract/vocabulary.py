@@ -311,3 +311,19 @@ def match_at(tokens: list[str], start: int, end: int) -> tuple[int, str, str] | 
         if key is not None:
             return length, "food", key
     return None
+
+
+def canonical_key(preference_type: str, key: str) -> str | None:
+    """The canonical key for what an extractor returned (Claude's "Tree Nuts" -> "tree-nuts", "olives" ->
+    "olive"), or None when it is not one this type may hold (a non-food dislike, an unknown diet, a sentence)."""
+    words = key.lower().replace("-", " ").replace("'s", "").split()
+    if not words or len(words) > LONGEST:
+        return None
+    if preference_type == "brand":
+        return " ".join(key.split()) if len(key) <= 60 else None
+    phrase = tuple(words)
+    if preference_type == "dietary":
+        return DIET_PHRASES.get(phrase)
+    if preference_type == "allergy" and phrase in ALLERGEN_PHRASES:
+        return ALLERGEN_PHRASES[phrase]
+    return food_key(phrase)
