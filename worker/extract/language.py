@@ -192,7 +192,7 @@ def _sentence(pairs: list[tuple[str, str]], asked: bool) -> Sentence:
         last = position == len(sentence.clauses) - 1
         clause.question = (
             (opener and asked)
-            or (first in {"what", "which", "how", "why", "where", "whose"})
+            or (first in {"what", "which", "how", "why", "where", "whose"} and position == 0)
             or (last and asked and not ({"i", "we", "my", "our"} & set(clause.words)))
         )
     return sentence

@@ -20,7 +20,7 @@ How it reads a message (plain Python; see language.py for tokens and clauses, vo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from worker.extract.language import Clause, sentences
 from worker.extract.model import MAX_STATEMENTS, PreferenceType, Statement
@@ -136,6 +136,56 @@ DIET_ALONE = word_set(
 DIET_LEAD = SOFT - {"i", "we", "my", "our", "is"}  # what may stand between a diet and its verb
 NO_OBJECT = word_set("it that this them when how you him her me being doing going to")
 CONSUME = word_set("eat drink snack have")
+# Heads that leave the food before them the item ("peanut products", "dairy stuff").
+GENERIC_HEADS = word_set(
+    "products product stuff things items foods food dishes dish flavored flavoured flavor flavour based type types "
+    "kind kinds varieties brand brands lol haha though tho yum yummy anymore"
+)
+# Foods that are also colours: not foods in a message about colours ("orange is my favorite color").
+COLOUR_FOODS = word_set("orange lime peach plum cherry chocolate salmon mint lemon olive cream caramel tangerine")
+COLOUR_WORDS = word_set("color colour colors colours colored coloured shade")
+EATING = word_set("eating drinking having snacking munching sipping trying tasting chewing")
+
+
+PRONOUNS = word_set("it them those these that this one ones")
+# After a pronoun object, words that show it is not a food ("I hate it when ...", "I love that you ...").
+NOT_ANAPHORA = word_set("when how if that is was so you i we he she they because about to")
+
+
+@dataclass
+class Told:
+    """What the message has said so far that a later clause may point back to: the foods of the last clause that
+    named any ("do you like cheese? i hate it"), and the household member named last ("my wife can't eat
+    shellfish, she's allergic")."""
+
+    foods: list[str] = field(default_factory=list)
+    member: str | None = None
+    asked: PreferenceType | None = None  # "what's your (least) favorite food?": what "mine is X" answers
+    colours: bool = False
+
+    def update(self, words: list[str], question: bool) -> None:
+        self.colours = self.colours or bool(COLOUR_WORDS & set(words))
+        if question and FAVOURITE & set(words):
+            self.asked = "dislike" if "least" in words else "favorite"
+        named = [m[2] for i in range(len(words)) if (m := match_at(words, i, len(words))) and m[1] != "diet"]
+        if named:
+            self.foods = named[-3:]
+        subject = _subject(words, len(words), "self")
+        if subject.startswith("household:"):
+            self.member = subject.split(":", 1)[1]
+
+    def resolve(self, who: str) -> str:
+        """"he", "she" and "they" are the household member named before, if any."""
+        if who == "pronoun":
+            return f"household:{self.member}" if self.member else "other"
+        return who
+
+    def antecedents(self, words: list[str], at: int) -> list[tuple[str, str, int]]:
+        """The foods a pronoun at `at` (or a relative clause's missing object) stands for."""
+        after = words[at + 1] if at + 1 < len(words) else ""
+        if at < len(words) and (words[at] not in PRONOUNS or after in NOT_ANAPHORA):
+            return []
+        return [("food", key, at) for key in self.foods]
 
 
 @dataclass
@@ -167,6 +217,8 @@ def _subject(words: list[str], before: int, inherited: str) -> str:
             if not following or following[0] in ABOUT_EATING or match_at(words, index + 1, index + 4) is not None:
                 return "self"
             return "other"
+        if word in {"he", "she", "they"}:
+            return "pronoun"
         if word in OTHER_PEOPLE:
             return "other"
         if word in WEAK_OTHER and weak is None:
@@ -223,13 +275,16 @@ def _phrase_items(words: list[str], start: int, end: int, written: list[str]) ->
         phrase_start = index
         best: tuple[str, str, int] | None = None
         brand: list[str] = []
+        modifier = False  # a food followed by a noun of its own ("sushi joint", "pizza hut"): not the food
         while index < end and (index == phrase_start or words[index] not in PHRASE_END) and index - phrase_start < 6:
             found = match_at(words, index, end)
             if found is not None:
                 length, kind, key = found
-                best = (kind, key, index)
+                best, modifier = (kind, key, index), False
                 index += length
                 continue
+            if best is not None and words[index].isalpha() and words[index] not in GENERIC_HEADS:
+                modifier = True
             if words[index] in {"brand", "brands"} and index > phrase_start:
                 # "Great Value brand": the words before "brand" name it, English or not.
                 name = [w for w in written[max(phrase_start, index - 3) : index] if w.lower() not in OBJECT_LEAD]
@@ -242,6 +297,8 @@ def _phrase_items(words: list[str], start: int, end: int, written: list[str]) ->
             elif words[index] not in OBJECT_LEAD:
                 brand = []
             index += 1
+        if modifier and best is not None and best[0] != "brand":
+            best = None
         if brand and (best is None or best[0] == "food"):
             best = ("brand", " ".join(brand[:3]), phrase_start)  # "Chobani yogurt": the brand is what they like
         if best is not None:
@@ -295,6 +352,7 @@ class RuleExtractor:
     def extract(self, message: str) -> tuple[list[Statement], str]:
         statements: list[Statement] = []
         seen: set[tuple[str, str, str]] = set()
+        told = Told()
         for sentence in sentences(message[:MAX_MESSAGE_CHARS]):
             inherited = "self"
             forget = False
@@ -302,27 +360,35 @@ class RuleExtractor:
                 if position == 0:
                     forget = _forget_request(clause)
                 clause.forget = forget
-                for statement in self._clause(clause, inherited):
+                for statement in self._clause(clause, inherited, told):
                     mark = (statement.action, statement.preference_type, statement.preference_key)
                     if mark not in seen:
                         seen.add(mark)
                         statements.append(statement)
                 inherited = clause.subject or inherited
-        # An allergy says more than a dislike of the same thing ("I can't have dairy, I'm allergic to milk").
+                told.update(clause.words, clause.question)
+        # An allergy says more than a like or a dislike of the same thing ("I can't have dairy, I'm allergic to
+        # milk"); in a message about colours, "orange" is one.
         allergies = {s.preference_key for s in statements if s.preference_type == "allergy"}
-        statements = [s for s in statements if not (s.preference_type == "dislike" and s.preference_key in allergies)]
+        colours = bool(told.colours)
+        statements = [
+            s
+            for s in statements
+            if not (s.preference_type in {"dislike", "favorite"} and s.preference_key in allergies)
+            and not (colours and s.preference_key in COLOUR_FOODS)
+        ]
         # Safety first when a message states more than fits: allergies and diets, then the rest.
         order: dict[str, int] = {"allergy": 0, "dietary": 1, "dislike": 2, "favorite": 3, "brand": 4}
         statements.sort(key=lambda s: order[s.preference_type])
         return statements[:MAX_STATEMENTS], self.name
 
-    def _clause(self, clause: Clause, inherited: str) -> list[Statement]:
+    def _clause(self, clause: Clause, inherited: str, told: Told) -> list[Statement]:
         words = clause.words
-        found = [*_allergies(words), *_diets(words), *_dislikes_and_likes(words, clause.original)]
-        clause.subject = _subject(words, len(words), inherited)
+        found = [*_allergies(words, told), *_diets(words), *_dislikes_and_likes(words, clause.original, told)]
+        clause.subject = told.resolve(_subject(words, len(words), inherited))
         out: list[Statement] = []
         for item in found:
-            who = _subject(words, item.at, inherited)
+            who = told.resolve(_subject(words, item.at, inherited))
             if clause.question and not clause.forget:
                 continue
             # Negation and the past from the trigger's subject on; hedges ("maybe i'm ...") and retractions
@@ -436,7 +502,7 @@ def _reason(item: Found, member: str | None) -> str:
             return f"You told us you like {item.key}"
 
 
-def _allergies(words: list[str]) -> list[Found]:
+def _allergies(words: list[str], told: Told) -> list[Found]:
     found: list[Found] = []
     for index, word in enumerate(words):
         if word in CELIAC:
@@ -448,11 +514,13 @@ def _allergies(words: list[str]) -> list[Found]:
         start = index
         if index + 1 < len(words) and words[index + 1] in {"to", "with"}:
             after, _ = _phrase_items(words, index + 2, len(words), words)
-            items += [i for i in after if i[0] in {"allergen", "food"}]
+            items += [i for i in after if i[0] in {"allergen", "food"}] or told.antecedents(words, index + 2)
         before, begin = _backward_items(words, index)
         if before:
             items = before + items
             start = begin
+        if not items and index + 1 == len(words):
+            items = told.antecedents(words, len(words))  # "my wife can't eat shellfish, she's allergic"
         for _, key, _ in items:
             found.append(Found("allergy", key, start))
     return found
@@ -489,7 +557,7 @@ def _diets(words: list[str]) -> list[Found]:
     return found
 
 
-def _dislikes_and_likes(words: list[str], written: list[str]) -> list[Found]:
+def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> list[Found]:
     found: list[Found] = []
     for index, word in enumerate(words):
         before = words[index - 1] if index else ""
@@ -548,6 +616,10 @@ def _dislikes_and_likes(words: list[str], written: list[str]) -> list[Found]:
             if words[index + 1] == "a" and words[index + 2] != "lot":
                 continue
             kind = "favorite"
+        elif word == "mine" and told.asked and index + 1 < len(words) and words[index + 1] in {"is", "are"}:
+            items, _ = _phrase_items(words, index + 2, len(words), written)
+            found += [Found(told.asked, key, index) for kind_, key, _ in items if kind_ in {"food", "allergen"}]
+            continue
         elif word in FAVOURITE:
             found += _favourite(words, index)
             continue
@@ -564,9 +636,14 @@ def _dislikes_and_likes(words: list[str], written: list[str]) -> list[Found]:
         # "I hate it when ...", "I love you": no food; "I like to eat X": the object follows.
         following = words[index + 1] if index + 1 < len(words) else ""
         consumed = words[index + 2] if index + 2 < len(words) else ""
-        if following in NO_OBJECT and not (following == "to" and consumed in CONSUME):
+        if kind == "favorite" and start < len(words) and words[start] in {"my", "our"}:
+            continue  # "I love my dog", "I like my fish babies": theirs, not a taste
+        if _activity(words, start):
+            continue  # "I love baking cookies", "I like cooking shows": an activity, not a food
+        pointed = told.antecedents(words, start) if following in PRONOUNS or start >= len(words) else []
+        if following in NO_OBJECT and not (following == "to" and consumed in CONSUME) and not pointed:
             continue
-        items, _ = _phrase_items(words, start, len(words), written)
+        items = pointed or _phrase_items(words, start, len(words), written)[0]
         for item_kind, key, _ in items:
             if item_kind == "brand":
                 if kind == "favorite":
@@ -574,6 +651,15 @@ def _dislikes_and_likes(words: list[str], written: list[str]) -> list[Found]:
             elif item_kind in {"food", "allergen"}:
                 found.append(Found(kind, key, index, negative_trigger=negative))
     return found
+
+
+def _activity(words: list[str], start: int) -> bool:
+    """Whether the object starting at `start` is an activity: a gerund other than eating or drinking."""
+    for word in words[start : start + 3]:
+        if word in {"really", "just", "also", "especially", "to"}:
+            continue
+        return word.endswith("ing") and word not in EATING and match_at(words, start, start + 1) is None
+    return False
 
 
 def _copula_start(words: list[str], index: int) -> int:
@@ -602,14 +688,17 @@ def _favourite(words: list[str], index: int) -> list[Found]:
     after = index + 1
     while after < len(words) and (words[after] in FOOD_KINDS or words[after] in {"all", "time"}):
         after += 1
-    if index >= 1 and words[index - 1] in {"my", "our"}:
+    least = index >= 2 and words[index - 1] == "least"
+    kind: PreferenceType = "dislike" if least else "favorite"
+    owner = index - 2 if least else index - 1
+    if owner >= 0 and words[owner] in {"my", "our"}:
         if after < len(words) and words[after] in {"is", "are", "has", "would", "will", "must", "being"}:
             after += 1
             while after < len(words) and words[after] in {"to", "be", "definitely", "probably", "got", "gotta"}:
                 after += 1
             items, _ = _phrase_items(words, after, len(words), words)
-            found += [Found("favorite", key, index - 1) for kind, key, _ in items if kind in {"food", "allergen"}]
-        if index >= 3 and words[index - 2] in {"is", "are"}:
-            subject, _ = _backward_items(words, _copula_start(words, index - 1))
-            found += [Found("favorite", key, at) for kind, key, at in subject if kind in {"food", "allergen"}]
+            found += [Found(kind, key, owner) for item, key, _ in items if item in {"food", "allergen"}]
+        if owner >= 2 and words[owner - 1] in {"is", "are"}:
+            subject, _ = _backward_items(words, _copula_start(words, owner))
+            found += [Found(kind, key, at) for item, key, at in subject if item in {"food", "allergen"}]
     return found
