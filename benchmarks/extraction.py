@@ -52,6 +52,8 @@ DEV_RELATIONS = {
     "favorite_drink": "like",
 }
 CASES = PROJECT_DIR / "benchmarks" / "data" / "extraction-cases.jsonl"
+ADJUDICATED = PROJECT_DIR / "benchmarks" / "data" / "dev-adjudicated.tsv"
+NOT_FIRST_PERSON = PROJECT_DIR / "benchmarks" / "data" / "dev-not-first-person-diets.txt"
 DEV_NAME = Path("shared") / "data" / "utterances-dev" / "personaext-dev.jsonl.gz"
 
 
@@ -63,6 +65,7 @@ class Item:
     food: bool  # states a food preference at all (for the false-positive rate)
     heldout: bool
     tags: list[str] = field(default_factory=list)
+    adjudicated: set[tuple[str, str, str]] = field(default_factory=set)  # read by hand: stated after all
 
 
 def _singular(word: str) -> str:
@@ -95,14 +98,39 @@ def dev_file(given: str | None) -> Path | None:
     return None
 
 
-def load_dev(path: Path) -> list[Item]:
+def text_id(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def load_adjudicated(path: Path = ADJUDICATED) -> dict[str, set[tuple[str, str, str]]]:
+    """Statements read by hand in development utterances whose label names another relation."""
+    table: dict[str, set[tuple[str, str, str]]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        digest, statements, _ = line.split("\t", 2)
+        table[digest] = {("remember", *s.split(":", 1)) for s in statements.split(";") if s}  # type: ignore[misc]
+    # Diet labels that name no first-person diet: out of the recall of first-person statements (the target's).
+    for line in NOT_FIRST_PERSON.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            table[line.strip()] = {("relabelled", "", "")}
+    return table
+
+
+def load_dev(path: Path, adjudicated: dict[str, set[tuple[str, str, str]]] | None = None) -> list[Item]:
     items = []
     with gzip.open(path, "rt", encoding="utf-8") as file:
         for line in file:
             row = json.loads(line)
             kind = DEV_RELATIONS.get(row["relation"])
             expected = {("remember", kind, row["tail"])} if kind else set()
-            items.append(Item(row["text"], expected, False, kind is not None, heldout_by_hash(row["text"])))
+            item = Item(row["text"], expected, False, kind is not None, heldout_by_hash(row["text"]))
+            if adjudicated is not None:
+                item.adjudicated = adjudicated.get(text_id(row["text"]), set())
+                item.food = item.food or bool(item.adjudicated)
+                if ("relabelled", "", "") in item.adjudicated:
+                    item.expected = set()  # no first-person diet after all
+            items.append(item)
     return items
 
 
@@ -120,6 +148,7 @@ def load_cases(path: Path = CASES) -> list[Item]:
 @dataclass
 class Score:
     tp: Counter[str] = field(default_factory=Counter)
+    confirmed: Counter[str] = field(default_factory=Counter)  # right by the hand reading, outside the labels
     fp: Counter[str] = field(default_factory=Counter)
     fn: Counter[str] = field(default_factory=Counter)
     negatives: int = 0
@@ -133,7 +162,8 @@ class Score:
 
     def prf(self, kind: str) -> tuple[float | None, float | None, float | None]:
         tp, fp, fn = self.tp[kind], self.fp[kind], self.fn[kind]
-        p = tp / (tp + fp) if tp + fp else None
+        right = tp + self.confirmed[kind]
+        p = right / (right + fp) if right + fp else None
         r = tp / (tp + fn) if tp + fn else None
         f = 2 * p * r / (p + r) if p and r else (0.0 if p is not None and r is not None else None)
         return p, r, f
@@ -187,7 +217,9 @@ def _score_one_label(result: Score, item: Item, got: set[tuple[str, str, str]]) 
     gold = next(iter(item.expected), None)
     found = False
     for action, kind, key in got:
-        if gold is None:
+        if (action, kind, key) in item.adjudicated and not (gold and keys_match(key, gold[2]) and kind == gold[1]):
+            result.confirmed[_row(kind, action)] += 1
+        elif gold is None:
             result.fp[_row(kind, action)] += 1
             result.false_positives.append(f"{action} {kind}:{key}  <- {item.text}")
         elif keys_match(key, gold[2]) and action == "remember" and kind == gold[1]:
@@ -228,9 +260,10 @@ def report(name: str, scores: dict[str, Score], show: int) -> None:
     for n in names:
         s = scores[n]
         tp = s.tp["allergy"] + s.tp["diet"]
+        right = tp + s.confirmed["allergy"] + s.confirmed["diet"]
         fp = s.fp["allergy"] + s.fp["diet"]
         fn = s.fn["allergy"] + s.fn["diet"]
-        p = tp / (tp + fp) if tp + fp else None
+        p = right / (right + fp) if right + fp else None
         r = tp / (tp + fn) if tp + fn else None
         combined.append(f"| {fmt(p)} {fmt(r)}   allergy+diet ")
     print(f"{'safety':<12}" + "".join(combined))
@@ -283,6 +316,11 @@ def main() -> int:
     parser.add_argument("--split", default="both", choices=["tune", "heldout", "both"])
     parser.add_argument("--limit", type=int, default=0, help="score only the first N utterances of each set")
     parser.add_argument("--show", type=int, default=0, help="print the first N misses and false positives")
+    parser.add_argument(
+        "--adjudicated",
+        action="store_true",
+        help="count what benchmarks/data/dev-adjudicated.tsv reads by hand in the dev file as stated",
+    )
     args = parser.parse_args()
 
     if args.extractor == "claude" and not os.environ.get("ANTHROPIC_API_KEY"):
@@ -300,7 +338,7 @@ def main() -> int:
         if path is None:
             print("The development file is not here (pass --dev-file); scoring our cases only.", file=sys.stderr)
         else:
-            sets["dev file"] = load_dev(path)
+            sets["dev file"] = load_dev(path, load_adjudicated() if args.adjudicated else None)
     splits = ["tune", "heldout"] if args.split == "both" else [args.split]
     for set_name, items in sets.items():
         for split in splits:

@@ -63,7 +63,7 @@ _SHORT = {
 SENTENCE_END = {".", "!", "?", ";", "\n"}
 CLAUSE_WORDS = word_set(
     "but though although however except whereas yet so because cause cuz since while unless if when whenever which "
-    "who unlike besides plus also otherwise then than tho"
+    "who unlike besides plus otherwise tho"
 )
 SUBJECTS = word_set(
     "i we he she they you it my our his her their your this that these those there everyone everybody someone "

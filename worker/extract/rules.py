@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from worker.extract.language import Clause, sentences
+from worker.extract.language import SUBJECTS, Clause, sentences
 from worker.extract.model import MAX_STATEMENTS, PreferenceType, Statement
 from worker.extract.vocabulary import DIETS_NEED_DIET, english_words, match_at, word_set
 
@@ -51,7 +51,7 @@ STRONG_HEDGES = word_set(
     "maybe might perhaps possibly probably think thinking considering wonder wondering unsure tested testing suspect "
     "guess whether if"
 )
-PAST = word_set("was were had did used once childhood kid child younger ago")
+PAST = word_set("was were had did used once childhood kid child younger")
 # Words a subject, a trigger and its cues may be separated by without another subject in between.
 SOFT = word_set(
     "and also even still just really am are is be been being have has do does totally absolutely always actually "
@@ -125,11 +125,12 @@ DIET_NOUN_AFTER = word_set(
 DIET_VERBS = word_set(
     "am are been become became turned went gone switched converted follow follows following followed eat eats eating "
     "keep keeps keeping kept do doing stick sticking live living on being only strict strictly is cook cooks stay "
-    "staying vegan vegetarian as be ate eaten"
+    "staying vegan vegetarian as be ate eaten practice practise practices practicing practising becoming chose"
 )
+DIET_NOUNS = word_set("diet diets lifestyle lifestyles")
 DIET_ALONE = word_set(
     "here btw myself too lol now household family since for though only person all forever mostly ever diet lifestyle "
-    "fyi please remember so and but as well also anyway after by choice"
+    "fyi please remember so and but as well also anyway after by choice actually"
 )
 
 
@@ -162,8 +163,12 @@ class Told:
     member: str | None = None
     asked: PreferenceType | None = None  # "what's your (least) favorite food?": what "mine is X" answers
     colours: bool = False
+    plural_food: bool = True  # the last plural noun named was a food (or there was none)
 
     def update(self, words: list[str], question: bool) -> None:
+        # "them" stands for the last plural noun: "i feed meat to my cats. i love them" points at the cats.
+        plural = next((w for w in reversed(words) if len(w) > 3 and w.endswith("s") and w.isalpha()), None)
+        self.plural_food = plural is None or match_at([plural], 0, 1) is not None
         self.colours = self.colours or bool(COLOUR_WORDS & set(words))
         if question and FAVOURITE & set(words):
             self.asked = "dislike" if "least" in words else "favorite"
@@ -175,7 +180,7 @@ class Told:
             self.member = subject.split(":", 1)[1]
 
     def resolve(self, who: str) -> str:
-        """"he", "she" and "they" are the household member named before, if any."""
+        """ "he", "she" and "they" are the household member named before, if any."""
         if who == "pronoun":
             return f"household:{self.member}" if self.member else "other"
         return who
@@ -184,6 +189,8 @@ class Told:
         """The foods a pronoun at `at` (or a relative clause's missing object) stands for."""
         after = words[at + 1] if at + 1 < len(words) else ""
         if at < len(words) and (words[at] not in PRONOUNS or after in NOT_ANAPHORA):
+            return []
+        if at < len(words) and words[at] in {"them", "those", "these", "ones"} and not self.plural_food:
             return []
         return [("food", key, at) for key in self.foods]
 
@@ -196,6 +203,7 @@ class Found:
     key: str
     at: int  # where its trigger starts in the clause
     negative_trigger: bool = False  # a trigger that carries its own negation ("don't eat")
+    own: bool = False  # the shopper's by its form ("as a vegan"), whatever the subject before
 
 
 def _subject(words: list[str], before: int, inherited: str) -> str:
@@ -388,7 +396,7 @@ class RuleExtractor:
         clause.subject = told.resolve(_subject(words, len(words), inherited))
         out: list[Statement] = []
         for item in found:
-            who = told.resolve(_subject(words, item.at, inherited))
+            who = "self" if item.own else told.resolve(_subject(words, item.at, inherited))
             if clause.question and not clause.forget:
                 continue
             # Negation and the past from the trigger's subject on; hedges ("maybe i'm ...") and retractions
@@ -527,6 +535,9 @@ def _allergies(words: list[str], told: Told) -> list[Found]:
 
 
 def _diets(words: list[str]) -> list[Found]:
+    """ "I am (a strict) vegan", "I follow a keto diet", "vegan here", "as a vegan", "we vegans", "my kosher
+    meals", "vegan is my diet"; not "vegan cheese" or "a vegetarian restaurant" (a diet word before another noun
+    describes that noun)."""
     found: list[Found] = []
     index = 0
     while index < len(words):
@@ -536,23 +547,43 @@ def _diets(words: list[str]) -> list[Found]:
             continue
         length, _, key = match
         after = words[index + length] if index + length < len(words) else ""
-        if after in {"diet", "diets", "lifestyle"}:
+        rest = words[index + length : index + length + 6]
+        if after in DIET_NOUNS:
             stated = True
         elif key in DIETS_NEED_DIET:
             stated = False
         elif after in {"food", "foods", "meals", "only"} and "only" in words and ({"eat", "cook", "buy"} & set(words)):
             stated = True  # "i only eat kosher foods", "i cook kosher foods only"
+        elif after == "is" and ({"my", "the"} & set(rest)) and (DIET_NOUNS | {"way", "life"}) & set(rest):
+            found.append(Found("dietary", key, index + length))  # "vegan is my diet", "vegan is the diet i follow"
+            stated = False
         else:
             stated = after not in DIET_NOUN_AFTER and match_at(words, index + length, index + length + 1) is None
         if stated:
-            lead = index - 1
-            while lead >= 0 and words[lead] in DIET_LEAD and words[lead] not in DIET_VERBS:
+            lead, unknown = index - 1, 0
+            while lead >= 0 and words[lead] not in DIET_VERBS and words[lead] not in {"i", "we", "my", "our", "us"}:
+                # Degree words and adjectives may stand between ("a pretty diehard vegetarian", "100 vegan").
+                if words[lead] not in DIET_LEAD:
+                    unknown += 1
+                    if unknown > 2 or words[lead] in SUBJECTS or match_at(words, lead, lead + 1) is not None:
+                        break
                 lead -= 1
             before = words[lead] if lead >= 0 else ""
-            alone = lead < 0 and all(w in DIET_ALONE for w in words[index + length :])
-            if before in DIET_VERBS or (before in {"my", "our", "i", "we"} and after in {"diet", "lifestyle"}) or alone:
+            alone = lead < 0 and unknown == 0 and all(w in DIET_ALONE for w in words[index + length :])
+            owned = before in {"my", "our"} and after in DIET_NOUNS | {"food", "meal", "meals"}
+            we = before in {"we", "us"} and words[index + length - 1].endswith("s")  # "we vegans"
+            if before == "as" and lead + 1 < index and words[lead + 1] in {"a", "an"}:
+                found.append(Found("dietary", key, lead, own=True))  # "as a vegan, i ..."
+            elif (
+                (before in DIET_VERBS and unknown <= 2)
+                or owned
+                or we
+                or (before in {"i", "we"} and after in DIET_NOUNS)
+            ):
                 # The trigger starts at its verb ("am", "follow"), or after "my" / "I" so that they are its subject.
-                found.append(Found("dietary", key, lead + 1 if before in {"i", "we", "my", "our"} else max(lead, 0)))
+                found.append(Found("dietary", key, lead + 1 if before in {"i", "we", "my", "our", "us"} else lead))
+            elif alone:
+                found.append(Found("dietary", key, 0))
         index += length
     return found
 
