@@ -155,6 +155,7 @@ class Score:
     negatives_hit: int = 0
     unsafe: int = 0  # allergy/diet forgets nobody asked for
     unlabelled: int = 0
+    fallbacks: int = 0  # utterances another extractor read instead (Claude's errors fall back to the rules)
     seconds: float = 0.0
     count: int = 0
     misses: list[str] = field(default_factory=list)
@@ -177,8 +178,9 @@ def score(extractor: Extractor, items: list[Item]) -> Score:
     result = Score()
     for item in items:
         started = time.perf_counter()
-        statements, _ = extractor.extract(item.text)
+        statements, source = extractor.extract(item.text)
         result.seconds += time.perf_counter() - started
+        result.fallbacks += source != extractor.name
         result.count += 1
         got = predicted(statements)
         if not item.food:
@@ -274,6 +276,7 @@ def report(name: str, scores: dict[str, Score], show: int) -> None:
             f"  {n}: {s.count} utterances; no-food-preference utterances with output {s.negatives_hit}/"
             f"{s.negatives} = {100 * rate:.2f}%; unasked allergy/diet removals {s.unsafe}; unlabelled "
             f"predictions {s.unlabelled}; {1e6 * s.seconds / max(1, s.count):.0f} us per utterance"
+            + (f"; {s.fallbacks} read by the fallback" if s.fallbacks else "")
         )
     if show:
         first = scores[names[0]]
@@ -301,7 +304,7 @@ def make_extractor(name: str) -> Extractor:
         settings = Settings()
         key = settings.anthropic_api_key
         assert key is not None
-        return ClaudeExtractor(key.get_secret_value(), settings.anthropic_model, fallback=None)
+        return ClaudeExtractor(key.get_secret_value(), settings.anthropic_model)
     raise SystemExit(f"unknown extractor {name}")
 
 

@@ -66,6 +66,7 @@ R, F = "remember", "forget"
         ("I love Japanese food", []),
         ("We only buy Great Value brand", [(R, "brand", "Great Value")]),
         ("I love Chobani yogurt", [(R, "brand", "Chobani")]),
+        ("we only buy the kirkland brand", [(R, "brand", "kirkland")]),  # lower case names a brand too
         # Likes of foods are read.
         ("i love strawberries", [(R, "favorite", "strawberry")]),
         # Household members' allergies are the household's; their tastes are theirs.
