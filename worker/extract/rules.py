@@ -113,7 +113,8 @@ PHRASE_END = word_set(
     "and or nor , on in at with without for from to about as than when while if unless except until after before "
     "during too anymore either though very much lol haha now also really i you we he she they it my your our his her "
     "their is are was were be been am do does did not so but because that this which who like unlike instead anyway "
-    "all more any every by into over under thanks please since the a an tho then"
+    "all more any every by into over under thanks please since the a an tho then again today tonight lately daily "
+    "always forever sometimes usually often everyday recently yesterday tomorrow ever either one ones"
 )
 DIET_NOUN_AFTER = word_set(
     "restaurant restaurants recipe recipes option options place places menu cafe cookbook cookbooks alternative "
