@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from worker import cli
 from worker.config import Settings
-from worker.db.server import LocalPostgres
+from worker.db.local import ensure_local_database
+from worker.db.schema import migrations
+from worker.db.server import SUPERUSER, LocalPostgres
 
 
 def test_the_demo_teaches_riley_and_leaves_the_design_documents_example_alone(
@@ -45,3 +48,33 @@ def test_the_demo_teaches_riley_and_leaves_the_design_documents_example_alone(
         assert "Riley's default block (no query): the document the worker precomputed at" in run
         assert "Rows of Riley's that Dana and Sam can see: 0" in run
         assert "Rows of Dana's that Riley and Sam can see: 0" in run
+
+
+def test_a_local_database_built_from_older_migrations_is_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database whose recorded history is not a prefix of supabase/migrations (built before the baselines were
+    squashed) cannot be brought up to date migration by migration: it is dropped and built afresh, once."""
+    monkeypatch.setenv("CMS_DATA_DIR", str(tmp_path / "postgres"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    settings = Settings()
+    try:
+        first = ensure_local_database(settings, seed=False)
+        assert not first.rebuilt
+        assert first.applied_migrations == [m.version for m in migrations()]
+        with psycopg.connect(first.url(SUPERUSER), autocommit=True) as conn:
+            conn.execute(
+                "insert into supabase_migrations.schema_migrations (version, name) values ('20261124050000', 'x')"
+            )
+            conn.execute("create table public.left_from_before (id integer)")
+
+        second = ensure_local_database(settings, seed=False)
+        assert second.rebuilt
+        assert second.applied_migrations == [m.version for m in migrations()]
+        with psycopg.connect(second.url(SUPERUSER)) as conn:
+            assert conn.execute("select to_regclass('public.left_from_before')").fetchone() == (None,)
+
+        third = ensure_local_database(settings, seed=False)
+        assert not third.rebuilt and third.applied_migrations == []
+    finally:
+        LocalPostgres(settings.data_dir, settings.pg_bin).stop("immediate")

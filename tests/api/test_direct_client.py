@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
 from uuid import UUID, uuid4
 
 import pytest
@@ -26,22 +25,24 @@ from worker.client import (
     NotFound,
     SwapItem,
 )
-from worker.client.models import CustomerPreference, Interaction
+from worker.client.rows import PublicCustomerPreferences, PublicInteractionHistory
 
 
-def _preferences(db: Database, user_id: UUID) -> dict[tuple[str, str], CustomerPreference]:
+def _preferences(db: Database, user_id: UUID) -> dict[tuple[str, str], PublicCustomerPreferences]:
     with db.connect() as conn:
         rows = conn.execute("select * from public.customer_preferences where user_id = %s", (user_id,)).fetchall()
-    return {(row["preference_type"], row["preference_key"]): CustomerPreference.model_validate(row) for row in rows}
+    return {
+        (row["preference_type"], row["preference_key"]): PublicCustomerPreferences.model_validate(row) for row in rows
+    }
 
 
-def _interactions(db: Database, user_id: UUID) -> list[Interaction]:
+def _interactions(db: Database, user_id: UUID) -> list[PublicInteractionHistory]:
     with db.connect() as conn:
         rows = conn.execute(
             "select * from public.interaction_history where user_id = %s order by created_at, interaction_type",
             (user_id,),
         ).fetchall()
-    return [Interaction.model_validate(row) for row in rows]
+    return [PublicInteractionHistory.model_validate(row) for row in rows]
 
 
 def test_cart_adds_make_a_favorite_after_more_than_five(db: Database, memory: MemoryClient, alice: UUID) -> None:
@@ -52,7 +53,7 @@ def test_cart_adds_make_a_favorite_after_more_than_five(db: Database, memory: Me
     event_id = memory.record_cart_add(milk, session_id=uuid4())
     favorite = _preferences(db, alice)[("favorite", "milk-1")]
     assert (favorite.confidence, favorite.times_confirmed, favorite.source) == (
-        Decimal("0.80"),
+        0.80,
         6,
         "inferred",
     )
@@ -83,8 +84,8 @@ def test_swaps_teach_brands(db: Database, memory: MemoryClient, alice: UUID) -> 
     memory.record_swap(tide, great_value, accepted=True)
     memory.record_swap(tide, great_value, accepted=False, reason="Works better")
     prefs = _preferences(db, alice)
-    assert prefs[("brand", "Great Value")].confidence == Decimal("0.60")
-    assert prefs[("brand", "Tide")].confidence == Decimal("0.65")
+    assert prefs[("brand", "Great Value")].confidence == 0.60
+    assert prefs[("brand", "Tide")].confidence == 0.65
     assert prefs[("brand", "Tide")].reason == "Rejected swap - brand loyalty"
 
 
@@ -103,7 +104,7 @@ def test_remember_preference_is_explicit_and_survives_inference(
     stated = _preferences(db, alice)[("favorite", "eggs-12")]
     assert (stated.id, stated.confidence, stated.source, stated.reason) == (
         preference_id,
-        Decimal("1.00"),
+        1.00,
         "explicit",
         "Only these",
     )

@@ -1,11 +1,10 @@
 """Pydantic models at the edges of the memory API: the event payloads a client sends (in the CONTRACTS.md
-shapes) and the memory rows it reads back. The payload models check on the client what the database checks
-again (the database is the authority; these catch mistakes before a round trip)."""
+shapes). They check on the client what the database checks again (the database is the authority; these catch
+mistakes before a round trip). The memory rows a client reads back are generated from the database by
+Supabase's generator: worker/client/rows.py (`make types`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -104,61 +103,3 @@ class Event(_Payload):
         if self.interaction_type == "cart_add":
             CartItem.model_validate(self.interaction_value)
         return self
-
-
-# -- memory rows, as a shopper reads them (DESIGN-DOCUMENT.md tables)
-# -------------------------------------------------
-class _Row(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-class CustomerPreference(_Row):
-    id: UUID
-    user_id: UUID
-    preference_type: PreferenceType
-    preference_key: str
-    preference_value: str | None = None
-    confidence: Decimal
-    reason: str | None = None
-    source: PreferenceSource
-    created_at: datetime
-    updated_at: datetime
-    last_confirmed_at: datetime | None = None
-    times_confirmed: int
-
-
-class ShoppingPattern(_Row):
-    id: UUID
-    user_id: UUID
-    pattern_type: Literal["time_of_day", "day_of_week", "frequency", "basket_size", "category_preference"]
-    pattern_key: str
-    pattern_value: dict[str, Any]
-    confidence: Decimal
-    occurrence_count: int
-    last_occurrence: datetime
-    created_at: datetime
-    updated_at: datetime
-
-
-class Interaction(_Row):
-    id: UUID
-    user_id: UUID
-    interaction_type: InteractionType
-    interaction_key: str | None = None
-    interaction_value: dict[str, Any]
-    session_id: UUID | None = None
-    message_id: str | None = None
-    created_at: datetime
-
-
-class MemoryInsight(_Row):
-    id: UUID
-    user_id: UUID
-    insight_type: Literal["persona", "goal", "context", "constraint"]
-    insight_key: str
-    insight_value: str
-    confidence: Decimal
-    supporting_data: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
-    expires_at: datetime | None = None

@@ -63,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
     database = ensure_local_database(settings)
     url = database.url()
     print(f"{database.version} at {url} (data: {settings.data_dir})")
+    if database.rebuilt:
+        print("rebuilt the local database: its recorded migrations were not a prefix of supabase/migrations")
     if database.applied_migrations:
         print(f"applied {len(database.applied_migrations)} migration(s), up to {database.applied_migrations[-1]}")
 

@@ -1,5 +1,10 @@
 """The embedded default: one local cluster in the data folder, with a database built like `supabase db reset`
-builds one (stand-in, migrations, seed), brought up to date on every start without losing what it holds."""
+builds one (stand-in, migrations, seed), brought up to date on every start without losing what it holds.
+
+One exception: a database whose recorded migrations are not a prefix of supabase/migrations (one built before the
+migrations were squashed into baselines, or on a branch whose migrations were renamed) cannot be brought up to date
+by applying the rest, so it is dropped and built afresh. The project is unreleased and this database holds demo
+data only; a deployed database would get a new migration instead."""
 
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ class LocalDatabase:
     running: Running
     applied_migrations: list[str]
     version: str
+    rebuilt: bool = False
 
     def url(self, user: str = "postgres") -> str:
         return self.running.url(user, DATABASE)
@@ -28,6 +34,7 @@ def ensure_local_database(settings: Settings, *, seed: bool = True) -> LocalData
     """Start or reuse the local cluster, apply the stand-in once, any new migrations, and the (idempotent) seed."""
     cluster = LocalPostgres(settings.data_dir, settings.pg_bin)
     running = cluster.ensure_running()
+    rebuilt = _rebuild_if_history_diverged(running)
     with psycopg.connect(running.url(SUPERUSER, DATABASE)) as superuser:
         has_standin = superuser.execute("select to_regclass('auth.users') is not null").fetchone() == (True,)
         if not has_standin:
@@ -36,7 +43,17 @@ def ensure_local_database(settings: Settings, *, seed: bool = True) -> LocalData
         applied = schema.apply_migrations(as_postgres)
         if seed:
             schema.apply_seed(as_postgres)
-    return LocalDatabase(running=running, applied_migrations=applied, version=cluster.version())
+    return LocalDatabase(running=running, applied_migrations=applied, version=cluster.version(), rebuilt=rebuilt)
+
+
+def _rebuild_if_history_diverged(running: Running) -> bool:
+    """Drop and recreate the database when its recorded migrations are not a prefix of the current ones."""
+    with psycopg.connect(running.url(SUPERUSER, DATABASE)) as superuser:
+        if schema.history_is_current(superuser):
+            return False
+    with psycopg.connect(running.url(SUPERUSER, "template1"), autocommit=True) as admin:
+        schema.create_database(admin, DATABASE)
+    return True
 
 
 def database_url(settings: Settings) -> str:

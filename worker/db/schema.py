@@ -1,12 +1,16 @@
 """Building a database the way `supabase db reset` does, on plain PostgreSQL: the stand-in (as the superuser),
 then every migration in order (as `postgres`, recorded in supabase_migrations.schema_migrations like the CLI
-records them), then the seed (as `postgres`)."""
+records them), then the seed (as `postgres`).
+
+The same database can be built from the declarative schema files instead (supabase/schemas/*.sql in lexicographic
+order, as the CLI applies them): the drift test builds both and compares them object by object."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import psycopg
 from psycopg import sql
@@ -15,6 +19,7 @@ from worker.config import PROJECT_DIR
 
 SUPABASE_DIR = PROJECT_DIR / "supabase"
 MIGRATIONS_DIR = SUPABASE_DIR / "migrations"
+SCHEMAS_DIR = SUPABASE_DIR / "schemas"
 SEED_FILE = SUPABASE_DIR / "seed.sql"
 STANDIN_FILE = PROJECT_DIR / "standin" / "supabase.sql"
 PGTAP_DIR = SUPABASE_DIR / "tests"
@@ -76,17 +81,57 @@ def apply_migrations(as_postgres: psycopg.Connection) -> list[str]:
     return applied
 
 
-def build_database(superuser_url: str, name: str, regime: str = "current") -> str:
+def recorded_migrations(as_postgres: psycopg.Connection) -> list[str]:
+    """The versions recorded as applied, in order ([] when nothing was ever applied)."""
+    if as_postgres.execute("select to_regclass('supabase_migrations.schema_migrations')").fetchone() == (None,):
+        return []
+    return [
+        row[0] for row in as_postgres.execute("select version from supabase_migrations.schema_migrations order by 1")
+    ]
+
+
+def history_is_current(as_postgres: psycopg.Connection) -> bool:
+    """Whether the recorded migrations are a prefix of supabase/migrations (so that applying the rest brings the
+    database up to date). False for a database built before the migrations were squashed into baselines."""
+    recorded = recorded_migrations(as_postgres)
+    return recorded == [m.version for m in migrations()][: len(recorded)]
+
+
+def schema_files() -> list[Path]:
+    """The declarative schema files, in the order the Supabase CLI applies them (lexicographic)."""
+    return sorted(SCHEMAS_DIR.glob("*.sql"))
+
+
+def apply_schema_files(as_postgres: psycopg.Connection, files: list[Path] | None = None) -> None:
+    """Apply the schema files (or `files`, for a test that plants a difference) in one transaction."""
+    with as_postgres.transaction():
+        as_postgres.execute("set local lock_timeout = '4s'")
+        for path in schema_files() if files is None else files:
+            as_postgres.execute(path.read_bytes())
+
+
+def build_database(
+    superuser_url: str,
+    name: str,
+    regime: str = "current",
+    *,
+    source: Literal["migrations", "schemas"] = "migrations",
+    schema_paths: list[Path] | None = None,
+) -> str:
     """(Re)create database `name` on the server `superuser_url` reaches as a superuser, and build it as `supabase db
-    reset` does, without the seed: the stand-in as that superuser, then every migration as `postgres`. Returns the
-    new database's connection string as `postgres`."""
+    reset` does, without the seed: the stand-in as that superuser, then every migration as `postgres` (or, with
+    source="schemas", the declarative schema files, or `schema_paths`). Returns the new database's connection
+    string as `postgres`."""
     with psycopg.connect(superuser_url, autocommit=True) as admin:
         create_database(admin, name)
     with psycopg.connect(psycopg.conninfo.make_conninfo(superuser_url, dbname=name)) as superuser:
         apply_standin(superuser, regime)
     as_postgres = psycopg.conninfo.make_conninfo(superuser_url, dbname=name, user="postgres")
     with psycopg.connect(as_postgres) as conn:
-        apply_migrations(conn)
+        if source == "schemas":
+            apply_schema_files(conn, schema_paths)
+        else:
+            apply_migrations(conn)
     return as_postgres
 
 

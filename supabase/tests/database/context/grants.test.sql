@@ -25,8 +25,8 @@ select is(
   (select array_agg(p.proname::text order by p.proname) from pg_proc as p
     where p.pronamespace = 'public'::regnamespace and p.prosecdef
       and p.proname in ('memory_context', 'explain_memory', 'forget_memory', 'clear_memories', 'export_memories')),
-  array['clear_memories', 'export_memories', 'forget_memory', 'memory_context'],
-  'only the functions that reach private tables are security definer (memory_context: the precomputed document)');
+  array['clear_memories', 'explain_memory', 'export_memories', 'forget_memory', 'memory_context'],
+  'each is security definer: each takes the shopper from the one identity guard, private.require_shopper');
 select is(
   (select array_agg(p.proname::text order by p.proname) from pg_proc as p
     where p.pronamespace = 'public'::regnamespace and p.provolatile = 's'
@@ -49,15 +49,15 @@ select ok(
 -- An authenticated caller with no subject (a broken token) is refused with a sentence, not served someone's data.
 select set_config('role', 'authenticated', true), set_config('request.jwt.claims', '{"role": "authenticated"}', true);
 select throws_ok($$select public.memory_context()$$, '42501',
-  'Sign in first: memory_context returns the memory of the signed-in shopper only.', 'memory_context needs a subject');
+  'memory_context needs a signed-in shopper, but the request carries no JWT with a sub claim.', 'memory_context needs a subject');
 select throws_ok($$select public.forget_memory(gen_random_uuid())$$, '42501',
-  'Sign in first: forget_memory deletes memories of the signed-in shopper only.', 'forget_memory needs a subject');
+  'forget_memory needs a signed-in shopper, but the request carries no JWT with a sub claim.', 'forget_memory needs a subject');
 select throws_ok($$select public.clear_memories()$$, '42501',
-  'Sign in first: clear_memories deletes the memory of the signed-in shopper only.', 'clear_memories needs a subject');
+  'clear_memories needs a signed-in shopper, but the request carries no JWT with a sub claim.', 'clear_memories needs a subject');
 select throws_ok($$select public.export_memories()$$, '42501',
-  'Sign in first: export_memories exports the memory of the signed-in shopper only.', 'export_memories needs a subject');
+  'export_memories needs a signed-in shopper, but the request carries no JWT with a sub claim.', 'export_memories needs a subject');
 select throws_ok($$select public.explain_memory(gen_random_uuid())$$, '42501',
-  'Sign in first: explain_memory explains the memories of the signed-in shopper only.', 'explain_memory needs a subject');
+  'explain_memory needs a signed-in shopper, but the request carries no JWT with a sub claim.', 'explain_memory needs a subject');
 
 select * from finish();
 rollback;

@@ -1,51 +1,6 @@
--- Memory in the prompt, precomputed: the shopper's default memory_context document kept ready in one row.
---
--- Composing the document (rank a heavy shopper's ~130 candidate rows, cap, build JSON for the ~20 kept) costs 4-12x
--- a plain indexed select of those rows, most of it ranking and building JSON. The assistant asks for the same
--- document on every turn, while the memory changes only when evidence arrives. So the worker composes it once per
--- change and memory_context hands back the stored copy: one primary-key lookup. This is the design document's "cache
--- frequently accessed memories", kept in Postgres and transactionally correct instead of in Redis:
---   - every transaction that changes a shopper's preferences, patterns or insights moves their row's generation on
---     and drops the stored document when it commits (deferred triggers below), so a stored document is never older
---     than the memory it shows;
---   - the refresh reads the generation before it composes and stores its document only if the generation is still
---     the same, so a refresh racing a write never stores what the write made stale;
---   - a document is stored with valid_until, the moment time alone changes it (the first recent pattern to leave the
---     90-day window, the first insight to expire); after that memory_context composes afresh;
---   - a miss (no document, another floor, a query) composes live, as before: the stored copy only ever saves time.
--- Who refreshes: the worker, after each recompute (in the same transaction) and in its periodic sweep (whatever
--- was changed without an event: forget_memory, expiry, the dashboard).
---
--- This migration also moves the composition into private.compose_memory_context (one definition, used by
--- memory_context and the refresh), makes it build JSON only for the items it returns, and makes memory_context
--- security definer: the stored document lives in the private schema, which no API role may use. memory_context
--- still takes the shopper from the JWT only, and every read in the composition is filtered on that user id.
-
--- Table ----------------------------------------------------------------------------------------------------------
-create table private.memory_context_cache (
-  user_id uuid primary key references auth.users (id) on delete cascade,
-  generation bigint not null default 1,
-  min_confidence numeric(3, 2),
-  document jsonb,
-  valid_until timestamptz,
-  built_at timestamptz,
-  constraint memory_context_cache_generation_positive check (generation >= 1),
-  constraint memory_context_cache_document_complete
-    check ((document is null) = (valid_until is null) and (document is null) = (min_confidence is null)
-           and (document is null) = (built_at is null))
-);
--- The sweep's way to the documents to (re)build: missing ones first, then those that time has made stale. A bump
--- of an already empty row leaves valid_until null, so it stays a HOT update.
-create index memory_context_cache_stale_idx on private.memory_context_cache (valid_until nulls first);
-
-comment on table private.memory_context_cache is
-  'Each shopper''s default memory_context document, composed by the worker; generation moves on with every change '
-  'to their memory, which drops the document until the next refresh. A derived copy: exported and cleared with '
-  'the rest of the shopper''s data.';
-
--- Grants and RLS: worker and API functions (security definer) only.
-revoke all on table private.memory_context_cache from public, anon, authenticated, service_role;
-alter table private.memory_context_cache enable row level security;
+-- Memory in the prompt: the private helpers of the context functions (43_context_functions.sql). The composition
+-- of a memory_context document (one definition, used live by memory_context and by the worker's refresh), the
+-- invalidation of a stored document when the memory it shows changes, and the refresh.
 
 -- Composition ----------------------------------------------------------------------------------------------------
 -- The query's words, lower-cased, stop words dropped, a plural "s" trimmed, plus a few grocery synonyms so that
@@ -85,18 +40,6 @@ as $$
         select s.related from words as w join synonyms as s on s.term = w.term) as t;
 $$;
 revoke all on function private.memory_query_terms(text) from public, anon, authenticated, service_role;
-
--- How recent a pattern must be to go into the document. The composition filters on it and the refresh derives
--- valid_until from it, so a stored document leaves when its first pattern does: one definition for both.
-create or replace function private.pattern_recency()
-returns interval
-language sql
-immutable
-set search_path = ''
-as $$
-  select interval '90 days';
-$$;
-revoke all on function private.pattern_recency() from public, anon, authenticated, service_role;
 
 -- The memory_context document of one shopper (callers check who is asking). One pass: the candidates (one index
 -- range per table), ranked within their section in one sort, cut to the section caps, then to 16 non-safety items
@@ -236,6 +179,7 @@ end;
 $$;
 revoke all on function private.compose_memory_context(uuid, numeric, text) from public, anon, authenticated, service_role;
 
+
 -- Invalidation ---------------------------------------------------------------------------------------------------
 -- A new generation for the shopper, their stored document dropped. A shopper whose account is being deleted is
 -- skipped (their row goes with the account, and a new one could not reference it). Once per transaction is enough:
@@ -285,9 +229,11 @@ revoke all on function private.memory_changed() from public, anon, authenticated
 create constraint trigger customer_preferences_changed
   after insert or update or delete on public.customer_preferences
   deferrable initially deferred for each row execute function private.memory_changed();
+
 create constraint trigger shopping_patterns_changed
   after insert or update or delete on public.shopping_patterns
   deferrable initially deferred for each row execute function private.memory_changed();
+
 create constraint trigger memory_insights_changed
   after insert or update or delete on public.memory_insights
   deferrable initially deferred for each row execute function private.memory_changed();
@@ -305,6 +251,7 @@ begin
 end;
 $$;
 revoke all on function private.invalidate_memory_context_now() from public, anon, authenticated, service_role;
+
 
 -- Refresh --------------------------------------------------------------------------------------------------------
 -- Compose and store one shopper's default document. The generation is read before composing: a write committed
@@ -350,215 +297,3 @@ begin
 end;
 $$;
 revoke all on function private.refresh_memory_context(uuid) from public, anon, authenticated, service_role;
-
--- Public RPCs ----------------------------------------------------------------------------------------------------
-create or replace function public.memory_context(min_confidence numeric default 0.70, query text default null)
-returns jsonb
-language plpgsql
-stable
-security definer
-set search_path = ''
-as $$
-declare
-  v_user uuid := (select auth.uid());
-  v_document jsonb;
-begin
-  if v_user is null then
-    raise exception using errcode = '42501',
-      message = 'Sign in first: memory_context returns the memory of the signed-in shopper only.';
-  end if;
-  if memory_context.min_confidence is null or memory_context.min_confidence < 0 or memory_context.min_confidence > 1 then
-    raise exception using errcode = '22023',
-      message = 'min_confidence must be a number between 0 and 1 (default 0.70).';
-  end if;
-  if char_length(memory_context.query) > 1000 then
-    raise exception using errcode = '22023', message = 'query must be at most 1000 characters long.';
-  end if;
-
-  if memory_context.query is null then
-    select c.document into v_document
-      from private.memory_context_cache as c
-     where c.user_id = v_user and c.min_confidence = memory_context.min_confidence and c.valid_until > now();
-    if v_document is not null then
-      return v_document;
-    end if;
-  end if;
-  return private.compose_memory_context(v_user, memory_context.min_confidence, memory_context.query);
-end;
-$$;
-revoke execute on function public.memory_context(numeric, text) from public, anon, authenticated, service_role;
-grant execute on function public.memory_context(numeric, text) to authenticated;
-comment on function public.memory_context(numeric, text) is
-  'The signed-in shopper''s memory for the assistant''s system prompt: allergies and dietary restrictions always, '
-  'then dislikes, favorites and brands at or above min_confidence, patterns of the last 90 days and unexpired insights, '
-  'ranked by relevance to query, confidence and recency, capped per section and overall. Each item carries its id, '
-  'confidence, reason, source and evidence count; omitted counts what the caps left out. generated_at is when the '
-  'document was composed: the default document is kept precomputed and is never older than the memory it shows.';
-
--- Worker RPCs (service role only) --------------------------------------------------------------------------------
-create or replace function public.worker_refresh_context(p_user_id uuid)
-returns boolean
-language plpgsql
-security definer
-set search_path = ''
-as $$
-begin
-  perform private.require_service_role();
-  if p_user_id is null then
-    raise exception using errcode = '22023', message = 'The user id is required.';
-  end if;
-  return private.refresh_memory_context(p_user_id);
-end;
-$$;
-revoke all on function public.worker_refresh_context(uuid) from public, anon, authenticated, service_role;
-grant execute on function public.worker_refresh_context(uuid) to service_role;
-comment on function public.worker_refresh_context(uuid) is
-  'Worker only: compose and store a shopper''s default memory_context document (nothing is stored if their memory '
-  'changed meanwhile). Returns whether it was stored.';
-
--- The sweep: up to p_limit documents that are missing or that time has made stale, missing ones first. It locks
--- its rows up front and skips any another transaction holds, so it never waits for a cache row while holding
--- others (no deadlock with a transaction whose commit invalidates several shoppers, such as expiry), and two sweeps
--- share the work. The rows stay locked until it ends, so keep p_limit small; the worker calls it in a loop.
--- Returns how many were stored.
-create or replace function public.worker_refresh_stale_contexts(p_limit integer default 100)
-returns integer
-language plpgsql
-security definer
-set search_path = ''
-as $$
-declare
-  v_user uuid;
-  v_count integer := 0;
-begin
-  perform private.require_service_role();
-  if p_limit is null or p_limit < 1 or p_limit > 1000 then
-    raise exception using errcode = '22023', message = 'p_limit must be a whole number from 1 to 1000.';
-  end if;
-  for v_user in
-    select c.user_id from private.memory_context_cache as c
-     where c.valid_until is null or c.valid_until <= now()
-     order by c.valid_until nulls first
-     limit p_limit
-       for update skip locked
-  loop
-    if private.refresh_memory_context(v_user) then
-      v_count := v_count + 1;
-    end if;
-  end loop;
-  return v_count;
-end;
-$$;
-revoke all on function public.worker_refresh_stale_contexts(integer) from public, anon, authenticated, service_role;
-grant execute on function public.worker_refresh_stale_contexts(integer) to service_role;
-comment on function public.worker_refresh_stale_contexts(integer) is
-  'Worker only: compose and store up to p_limit missing or time-stale memory_context documents; returns how many.';
-
--- Shoppers who already have memories get a row now; the worker's sweep composes their documents. Analysed, so
--- that the first plans made for this table know its size.
-insert into private.memory_context_cache (user_id)
-select p.user_id from public.customer_preferences as p
-union select sp.user_id from public.shopping_patterns as sp
-union select mi.user_id from public.memory_insights as mi
-on conflict (user_id) do nothing;
-analyze private.memory_context_cache;
-
--- clear_memories and export_memories (first defined in 20261124080300_context_privacy_controls.sql) now also clear
--- and export the precomputed document: it is data about the shopper like any other.
-create or replace function public.clear_memories()
-returns jsonb
-language plpgsql
-volatile
-security definer
-set search_path = ''
-as $$
-declare
-  v_user uuid := (select auth.uid());
-  v_preferences bigint;
-  v_patterns bigint;
-  v_insights bigint;
-  v_interactions bigint;
-  v_archived bigint;
-  v_suppressions bigint;
-  v_precomputed bigint;
-begin
-  if v_user is null then
-    raise exception using errcode = '42501',
-      message = 'Sign in first: clear_memories deletes the memory of the signed-in shopper only.';
-  end if;
-
-  with d as (delete from public.customer_preferences as p where p.user_id = v_user returning 1)
-  select count(*) into v_preferences from d;
-  with d as (delete from public.shopping_patterns as sp where sp.user_id = v_user returning 1)
-  select count(*) into v_patterns from d;
-  with d as (delete from public.memory_insights as mi where mi.user_id = v_user returning 1)
-  select count(*) into v_insights from d;
-  with d as (delete from public.interaction_history as ih where ih.user_id = v_user returning 1)
-  select count(*) into v_interactions from d;
-  with d as (delete from private.interaction_archive as ia where ia.user_id = v_user returning 1)
-  select count(*) into v_archived from d;
-  -- With every piece of evidence gone there is nothing left to suppress, and a suppression is itself a record
-  -- of what the shopper once had: cleared too.
-  with d as (delete from private.memory_suppressions as s where s.user_id = v_user returning 1)
-  select count(*) into v_suppressions from d;
-  -- The precomputed memory_context document is a copy of what was just deleted (the invalidations of the deletes
-  -- above run now, or they would bring its row back at commit).
-  perform private.invalidate_memory_context_now();
-  with d as (delete from private.memory_context_cache as c where c.user_id = v_user returning 1)
-  select count(*) into v_precomputed from d;
-
-  return jsonb_build_object(
-    'preferences', v_preferences, 'patterns', v_patterns, 'insights', v_insights,
-    'interactions', v_interactions, 'archived_interactions', v_archived, 'suppressions', v_suppressions,
-    'precomputed_contexts', v_precomputed);
-end;
-$$;
-revoke execute on function public.clear_memories() from public, anon, authenticated, service_role;
-grant execute on function public.clear_memories() to authenticated;
-comment on function public.clear_memories() is
-  'Deletes everything stored about the signed-in shopper''s memory: preferences, patterns, insights, interactions '
-  '(live and archived), forget records and the precomputed memory_context document. Returns how many rows each held.';
-
-create or replace function public.export_memories()
-returns jsonb
-language plpgsql
-stable
-security definer
-set search_path = ''
-as $$
-declare
-  v_user uuid := (select auth.uid());
-begin
-  if v_user is null then
-    raise exception using errcode = '42501',
-      message = 'Sign in first: export_memories exports the memory of the signed-in shopper only.';
-  end if;
-
-  return jsonb_build_object(
-    'format', 'customer-memory-export',
-    'version', 1,
-    'exported_at', now(),
-    'user_id', v_user,
-    'preferences', (select coalesce(jsonb_agg(to_jsonb(p) order by p.created_at, p.id), '[]')
-                    from public.customer_preferences as p where p.user_id = v_user),
-    'patterns', (select coalesce(jsonb_agg(to_jsonb(sp) order by sp.created_at, sp.id), '[]')
-                 from public.shopping_patterns as sp where sp.user_id = v_user),
-    'insights', (select coalesce(jsonb_agg(to_jsonb(mi) order by mi.created_at, mi.id), '[]')
-                 from public.memory_insights as mi where mi.user_id = v_user),
-    'interactions', (select coalesce(jsonb_agg(to_jsonb(ih) order by ih.created_at, ih.id), '[]')
-                     from public.interaction_history as ih where ih.user_id = v_user),
-    'archived_interactions', (select coalesce(jsonb_agg(to_jsonb(ia) order by ia.created_at, ia.id), '[]')
-                              from private.interaction_archive as ia where ia.user_id = v_user),
-    'suppressions', (select coalesce(jsonb_agg(to_jsonb(s) order by s.forgotten_at, s.memory_kind,
-                                               s.memory_type, s.memory_key), '[]')
-                     from private.memory_suppressions as s where s.user_id = v_user),
-    'precomputed_contexts', (select coalesce(jsonb_agg(to_jsonb(c)), '[]')
-                             from private.memory_context_cache as c where c.user_id = v_user));
-end;
-$$;
-revoke execute on function public.export_memories() from public, anon, authenticated, service_role;
-grant execute on function public.export_memories() to authenticated;
-comment on function public.export_memories() is
-  'Everything stored about the signed-in shopper''s memory as one versioned JSON document '
-  '(format customer-memory-export, version 1): preferences, patterns, insights, interactions, archived '
-  'interactions, forget records and the precomputed memory_context document (a copy of the memories).';

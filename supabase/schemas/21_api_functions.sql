@@ -1,96 +1,94 @@
--- Memory API: the four passive-learning hooks of the design document (add to cart, checkout, savings swap, user
--- message), each a function that validates what the app sends, logs it in the CONTRACTS.md event shape and,
--- where the contract says so, learns from it at once.
+-- Memory API: the functions apps call with the shopper's JWT to record what the shopper does and says
+-- (ARCHITECTURE.md section 4; names and arguments are the contract). Each takes the shopper from the JWT
+-- (private.require_shopper), validates everything before writing, logs the event through private.insert_events
+-- and, where the contract says so, learns from it at once. Granted to authenticated only.
 
--- Helpers --------------------------------------------------------------------------------------------------------
--- A checkout: {"order_id", "placed_at" (ISO-8601 with an offset), "time_zone" (IANA), "items": [item, ...],
--- optionally "item_count" and "total", which must then agree with the items}. Returns NULL or the problem.
-create or replace function private.checkout_problem(p_checkout jsonb)
-returns text
+-- Events ---------------------------------------------------------------------------------------------------------
+create or replace function public.record_interaction(
+  interaction_type text,
+  interaction_key text default null,
+  interaction_value jsonb default null,
+  session_id uuid default null,
+  message_id text default null
+)
+returns uuid
 language plpgsql
-stable
+volatile
+security definer
 set search_path = ''
 as $$
 declare
-  v_value jsonb;
-  v_item record;
-  v_problem text;
+  v_user_id uuid := private.require_shopper('record_interaction');
+  v_event jsonb := jsonb_build_object(
+    'interaction_type', record_interaction.interaction_type,
+    'interaction_key', record_interaction.interaction_key,
+    'interaction_value', record_interaction.interaction_value,
+    'session_id', record_interaction.session_id,
+    'message_id', record_interaction.message_id);
+  v_problem text := private.event_problem(v_event, null);
 begin
-  if jsonb_typeof(p_checkout) is distinct from 'object' then
-    return format('checkout must be a JSON object with order_id, placed_at, time_zone and items, not %s.',
-                  coalesce(jsonb_typeof(p_checkout), 'missing'));
-  end if;
-
-  v_value := nullif(p_checkout -> 'order_id', 'null'::jsonb);
-  if v_value is null then
-    return 'checkout.order_id is required: the order''s id in the shop.';
-  end if;
-  if jsonb_typeof(v_value) <> 'string' or btrim(v_value #>> '{}') = '' or char_length(v_value #>> '{}') > 255 then
-    return format('checkout.order_id must be a non-empty string of at most 255 characters, not %s.',
-                  private.json_excerpt(v_value));
-  end if;
-
-  v_value := nullif(p_checkout -> 'placed_at', 'null'::jsonb);
-  if v_value is null then
-    return 'checkout.placed_at is required: when the order was placed, in ISO-8601 with an offset.';
-  end if;
-  if jsonb_typeof(v_value) <> 'string' or (v_value #>> '{}') !~ '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)$'
-  then
-    return format('checkout.placed_at must be an ISO-8601 timestamp with an offset (2026-11-24T18:30:00-05:00), not %s.',
-                  private.json_excerpt(v_value));
-  end if;
-  begin
-    perform (v_value #>> '{}')::timestamptz;
-  exception when others then
-    return format('checkout.placed_at is not a valid timestamp: %s.', private.json_excerpt(v_value));
-  end;
-
-  v_value := nullif(p_checkout -> 'time_zone', 'null'::jsonb);
-  if v_value is null then
-    return 'checkout.time_zone is required: the shopper''s IANA time zone, e.g. America/Chicago.';
-  end if;
-  if jsonb_typeof(v_value) <> 'string' or (v_value #>> '{}') !~ '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$' then
-    return format('checkout.time_zone must be an IANA time zone name such as America/Chicago, not %s.',
-                  private.json_excerpt(v_value));
-  end if;
-  begin
-    perform now() at time zone (v_value #>> '{}');
-  exception when invalid_parameter_value then
-    return format('checkout.time_zone must be an IANA time zone name such as America/Chicago, not %s.',
-                  private.json_excerpt(v_value));
-  end;
-
-  v_value := nullif(p_checkout -> 'items', 'null'::jsonb);
-  if v_value is null then
-    return 'checkout.items is required: the lines of the order.';
-  end if;
-  if jsonb_typeof(v_value) <> 'array' or jsonb_array_length(v_value) not between 1 and 500 then
-    return format('checkout.items must be an array of 1 to 500 items, not %s.', private.json_excerpt(v_value));
-  end if;
-  for v_item in select e.item, e.ord from jsonb_array_elements(v_value) with ordinality as e(item, ord) loop
-    v_problem := private.item_problem(v_item.item, format('checkout.items[%s]', v_item.ord - 1), true);
-    if v_problem is not null then
-      return v_problem;
-    end if;
-  end loop;
-  return null;
+  perform private.raise_invalid(v_problem);
+  return (private.insert_events(v_user_id, jsonb_build_array(v_event)))[1];
 end;
 $$;
-revoke all on function private.checkout_problem(jsonb) from public, anon, authenticated, service_role;
+revoke all on function public.record_interaction(text, text, jsonb, uuid, text)
+  from public, anon, authenticated, service_role;
+grant execute on function public.record_interaction(text, text, jsonb, uuid, text) to authenticated;
+comment on function public.record_interaction(text, text, jsonb, uuid, text) is
+  'Log one event of the signed-in shopper (question, search, view_item, voice_used or cart_add) and return its id.';
 
--- Whether a shopper's message asks for recipes or meals (the design document's rule, on word starts so that
--- "oatmeal" is not a meal request).
-create or replace function private.is_recipe_request(p_content text)
-returns boolean
-language sql
-immutable
+create or replace function public.record_interactions(events jsonb)
+returns integer
+language plpgsql
+volatile
+security definer
 set search_path = ''
 as $$
-  select p_content ~* '\m(recipe|meal)';
+declare
+  v_user_id uuid := private.require_shopper('record_interactions');
+  v_max_events constant integer := 1000;
+  v_max_bytes constant integer := 8388608;
+  v_count integer;
+  v_problem text;
+begin
+  if jsonb_typeof(record_interactions.events) is distinct from 'array' then
+    raise exception using errcode = '22023',
+      message = format('events must be a JSON array of events, not %s.',
+                       coalesce(jsonb_typeof(record_interactions.events), 'missing'));
+  end if;
+  v_count := jsonb_array_length(record_interactions.events);
+  if v_count > v_max_events then
+    raise exception using errcode = '22023',
+      message = format('events holds %s events, but a batch holds at most %s; split it into smaller batches.',
+                       v_count, v_max_events);
+  end if;
+  -- Each event may hold up to 256 KiB, but a batch as a whole stays small enough for one request.
+  if pg_catalog.pg_column_size(record_interactions.events) > v_max_bytes then
+    raise exception using errcode = '22023',
+      message = format('events takes %s bytes, but a batch takes at most %s (8 MiB); split it into smaller batches.',
+                       pg_catalog.pg_column_size(record_interactions.events), v_max_bytes);
+  end if;
+  -- All or nothing: the first bad event (in array order) fails the whole batch before anything is written.
+  select p.problem into v_problem
+    from (select private.event_problem(e.event, (e.ord - 1)::integer) as problem, e.ord
+            from jsonb_array_elements(record_interactions.events) with ordinality as e(event, ord)) as p
+   where p.problem is not null
+   order by p.ord
+   limit 1;
+  perform private.raise_invalid(v_problem);
+  if v_count > 0 then
+    perform private.insert_events(v_user_id, record_interactions.events);
+  end if;
+  return v_count;
+end;
 $$;
-revoke all on function private.is_recipe_request(text) from public, anon, authenticated, service_role;
+revoke all on function public.record_interactions(jsonb) from public, anon, authenticated, service_role;
+grant execute on function public.record_interactions(jsonb) to authenticated;
+comment on function public.record_interactions(jsonb) is
+  'Log a batch of at most 1000 events (8 MiB) of the signed-in shopper atomically (all or none); return how many.';
 
--- Public RPCs ------------------------------------------------------------------------------------------------------
+
+-- The passive-learning hooks of the design document --------------------------------------------------------------
 create or replace function public.record_cart_add(item jsonb, session_id uuid default null)
 returns uuid
 language plpgsql
@@ -109,7 +107,7 @@ begin
     'session_id', record_cart_add.session_id))))[1];
 end;
 $$;
-revoke execute on function public.record_cart_add(jsonb, uuid) from public, anon, authenticated, service_role;
+revoke all on function public.record_cart_add(jsonb, uuid) from public, anon, authenticated, service_role;
 grant execute on function public.record_cart_add(jsonb, uuid) to authenticated;
 comment on function public.record_cart_add(jsonb, uuid) is
   'Log that the signed-in shopper added an item ({sku, name, category, brand, price, quantity}) to the cart; after '
@@ -170,7 +168,7 @@ begin
     'interaction_type', 'checkout', 'interaction_key', v_order_id, 'interaction_value', v_value))))[1];
 end;
 $$;
-revoke execute on function public.record_checkout(jsonb) from public, anon, authenticated, service_role;
+revoke all on function public.record_checkout(jsonb) from public, anon, authenticated, service_role;
 grant execute on function public.record_checkout(jsonb) to authenticated;
 comment on function public.record_checkout(jsonb) is
   'Log the signed-in shopper''s order ({order_id, placed_at, time_zone, items: [{sku, name, category, brand, price, '
@@ -228,7 +226,7 @@ begin
   return v_id;
 end;
 $$;
-revoke execute on function public.record_swap(jsonb, jsonb, boolean, text) from public, anon, authenticated, service_role;
+revoke all on function public.record_swap(jsonb, jsonb, boolean, text) from public, anon, authenticated, service_role;
 grant execute on function public.record_swap(jsonb, jsonb, boolean, text) to authenticated;
 comment on function public.record_swap(jsonb, jsonb, boolean, text) is
   'Log a savings swap the signed-in shopper accepted or rejected; accepted raises the replacement''s brand by 0.10, '
@@ -270,8 +268,54 @@ begin
   return (private.insert_events(v_user_id, v_events))[1];
 end;
 $$;
-revoke execute on function public.record_message(text, uuid, text) from public, anon, authenticated, service_role;
+revoke all on function public.record_message(text, uuid, text) from public, anon, authenticated, service_role;
 grant execute on function public.record_message(text, uuid, text) to authenticated;
 comment on function public.record_message(text, uuid, text) is
   'Log a message the signed-in shopper wrote (and a question/recipe_request when it asks for recipes or meals); '
   'the worker extracts stated preferences from it. Returns the message event id.';
+
+
+-- Stated preferences ---------------------------------------------------------------------------------------------
+create or replace function public.remember_preference(
+  preference_type text, preference_key text, preference_value text default null, reason text default null
+)
+returns uuid
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_user_id uuid := private.require_shopper('remember_preference');
+  v_key text := btrim(remember_preference.preference_key);
+  v_reason text := coalesce(nullif(btrim(remember_preference.reason), ''), 'You told us in your settings');
+  v_types text[] := private.preference_types();
+  v_id uuid;
+begin
+  if remember_preference.preference_type is null or not remember_preference.preference_type = any (v_types) then
+    raise exception using errcode = '22023',
+      message = format('preference_type must be one of %s, not %s.', private.in_words(v_types),
+                       coalesce(quote_literal(remember_preference.preference_type), 'null'));
+  end if;
+  if nullif(v_key, '') is null or char_length(v_key) > 255 then
+    raise exception using errcode = '22023',
+      message = 'preference_key must be a non-empty text of at most 255 characters: what the preference is about.';
+  end if;
+  if char_length(remember_preference.preference_value) > 2000 then
+    raise exception using errcode = '22023', message = 'preference_value must be at most 2000 characters.';
+  end if;
+  if char_length(v_reason) > 1000 then
+    raise exception using errcode = '22023', message = 'reason must be at most 1000 characters.';
+  end if;
+
+  v_id := private.remember_explicit(v_user_id, remember_preference.preference_type, v_key,
+                                    remember_preference.preference_value, v_reason, '{"source": "settings"}', null);
+  return v_id;
+end;
+$$;
+revoke all on function public.remember_preference(text, text, text, text)
+  from public, anon, authenticated, service_role;
+grant execute on function public.remember_preference(text, text, text, text) to authenticated;
+comment on function public.remember_preference(text, text, text, text) is
+  'Remember a preference the signed-in shopper stated (dietary, allergy, dislike, favorite or brand) as explicit, '
+  'confidence 1.00, and lift any suppression of it. Returns the preference id.';

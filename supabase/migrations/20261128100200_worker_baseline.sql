@@ -1,9 +1,114 @@
--- Worker: what it derives from the event log (ARCHITECTURE.md section 5), as set-based SQL run per shopper.
+-- Baseline of the worker area: the project's first 18 migrations (2026-11-24), squashed before its first release.
+-- It equals 30_worker_tables.sql, 31_worker_rls_grants.sql, 32_worker_helpers.sql, 33_worker_functions.sql of supabase/schemas/ as they were when it was written;
+-- the drift test holds migrations and schema files to the same database. Never edit it: a change is a new
+-- migration plus the same edit in the schema file, in the same commit (README, Conventions).
+
+-- ==== supabase/schemas/30_worker_tables.sql =====================================================================
+
+-- Worker: the job queue in Postgres, and what the worker keeps about messages it has read.
 --
--- Patterns, inferred preferences and insights are projections of interaction_history: private.derive_* compute
--- what they should be at a given moment `p_now` (a parameter, so tests and the old completejourney data are
--- deterministic), and public.worker_recompute_user writes exactly that, removing what lost its evidence. Running
--- it twice changes nothing the second time; rebuilding from the log gives what incremental runs gave.
+-- Recording (or deleting) an event enqueues one 'recompute' job for its shopper, deduplicated while pending, and
+-- wakes the workers with NOTIFY. Workers claim due jobs with FOR UPDATE SKIP LOCKED and a lease; a job whose
+-- lease runs out (its worker died) is claimed again; a failing job is retried with exponential backoff and parked
+-- as 'failed', with its last error, after the maximum number of attempts. Periodic jobs (sweep, expiry, retention)
+-- run once per interval across every worker through a last-run row taken under a row lock.
+-- The queue is the truth: a missed wake-up only delays work until the next sweep.
+-- Grants, RLS and the Realtime publication are in 31_worker_rls_grants.sql.
+
+-- Tables ---------------------------------------------------------------------------------------------------------
+create table private.jobs (
+  id bigint generated always as identity primary key,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  kind text not null default 'recompute',
+  status text not null default 'pending',
+  attempts integer not null default 0,
+  run_after timestamptz not null default now(),
+  locked_by text,
+  locked_until timestamptz,
+  last_error text,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  finished_at timestamptz,
+  constraint jobs_kind_check check (kind in ('recompute')),
+  constraint jobs_status_check check (status in ('pending', 'running', 'done', 'failed')),
+  constraint jobs_attempts_nonnegative check (attempts >= 0),
+  constraint jobs_running_has_lease check (status <> 'running' or (locked_by is not null and locked_until is not null)),
+  constraint jobs_last_error_length check (char_length(last_error) <= 4000),
+  constraint jobs_locked_by_length check (char_length(locked_by) <= 255)
+);
+
+-- At most one pending job per shopper and kind: a burst of events is one recompute.
+create unique index jobs_pending_dedup_idx on private.jobs (user_id, kind) where status = 'pending';
+create index jobs_due_idx on private.jobs (run_after, id) where status = 'pending';
+create index jobs_lease_idx on private.jobs (locked_until) where status = 'running';
+create index jobs_finished_idx on private.jobs (finished_at) where status = 'done';
+
+comment on table private.jobs is
+  'Work for the worker: one recompute per shopper with new or deleted evidence; pending, running (leased), done or failed (parked).';
+
+create table private.periodic_runs (
+  name text primary key,
+  last_run_at timestamptz not null,
+  last_run_by text,
+  constraint periodic_runs_name_check check (name in ('sweep', 'expiry', 'retention'))
+);
+comment on table private.periodic_runs is 'When each periodic job last ran, so that it runs once per interval across all workers.';
+
+-- The chat messages read for stated preferences: the worker extracts what the shopper states (in Python) and
+-- applies it once per message (worker_apply_stated_preferences).
+create table private.extracted_messages (
+  interaction_id uuid primary key references public.interaction_history (id) on delete cascade,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  extractor text not null,
+  statements jsonb not null,
+  extracted_at timestamptz not null default now(),
+  constraint extracted_messages_extractor_length check (char_length(extractor) between 1 and 100),
+  constraint extracted_messages_statements_array check (jsonb_typeof(statements) = 'array')
+);
+create index extracted_messages_user_idx on private.extracted_messages (user_id);
+comment on table private.extracted_messages is
+  'Chat messages the worker has read for stated preferences, with what it found; each message is applied once.';
+
+-- ==== supabase/schemas/31_worker_rls_grants.sql =================================================================
+
+-- Worker: who may touch the worker's tables. Only worker_* functions (security definer) read and write them; the
+-- one exception is the Realtime wake-up below.
+
+-- Grants ---------------------------------------------------------------------------------------------------------
+revoke all on table private.jobs from public, anon, authenticated, service_role;
+revoke all on table private.periodic_runs from public, anon, authenticated, service_role;
+revoke all on table private.extracted_messages from public, anon, authenticated, service_role;
+
+-- Realtime wake-up: a worker configured with the project's URL and service-role key subscribes to postgres_changes
+-- INSERTs on private.jobs. Realtime delivers a change only to a role that may select the row, so the service role
+-- (and only it) may read this table; a job row holds ids and states, no shopper data.
+grant usage on schema private to service_role;
+grant select on table private.jobs to service_role;
+do $$
+begin
+  if exists (select 1 from pg_catalog.pg_publication where pubname = 'supabase_realtime') then
+    alter publication supabase_realtime add table private.jobs;
+  end if;
+end;
+$$;
+
+-- RLS ------------------------------------------------------------------------------------------------------------
+-- No API role but the service role reaches the private schema; RLS with no policy is the second lock.
+alter table private.jobs enable row level security;
+alter table private.periodic_runs enable row level security;
+alter table private.extracted_messages enable row level security;
+
+-- ==== supabase/schemas/32_worker_helpers.sql ====================================================================
+
+-- Worker: the private helpers of the worker functions (33_worker_functions.sql): enqueueing (and the triggers
+-- that enqueue when evidence changes), requeueing, and the derivations.
+--
+-- The derivations: what the worker derives from the event log (ARCHITECTURE.md section 5), as set-based SQL run per
+-- shopper over the checkouts of the pattern window (private.pattern_recency()). Patterns, inferred preferences and
+-- insights are projections of interaction_history: private.derive_* compute what they should be at a given moment
+-- `p_now` (a parameter, so tests and the old completejourney data are deterministic), and
+-- public.worker_recompute_user writes exactly that, removing what lost its evidence. Running it twice changes
+-- nothing the second time; rebuilding from the log gives what incremental runs gave.
 --
 -- Confidence (numeric(3,2), inferred at most 0.95):
 --   bucket patterns and shares: k / (n + 2) for k of n orders (the share, discounted when orders are few);
@@ -14,20 +119,96 @@
 -- Every inference counts only evidence created after private.evidence_since(...) (forgotten memories stay
 -- forgotten) and never touches an explicit preference.
 
--- Helpers --------------------------------------------------------------------------------------------------------
--- Favourite confidence from purchases: the cart-add formula of the API (private.cart_add_favorite_confidence,
--- min(0.95, 0.5 + n * 0.05)) with a lower threshold, 3 orders, because a purchase is stronger evidence than an
--- add; NULL below it.
-create or replace function private.purchase_favorite_confidence(p_orders integer)
-returns numeric
-language sql
-immutable
+-- The queue ------------------------------------------------------------------------------------------------------
+-- Enqueue a recompute for each shopper in `p_user_ids` (still existing: a deleted account's cascade must not
+-- enqueue), deduplicated against the pending job, and wake the workers.
+create or replace function private.enqueue_recompute(p_user_ids uuid[])
+returns integer
+language plpgsql
 set search_path = ''
 as $$
-  select case when p_orders >= 3 then least(0.95, 0.50 + p_orders * 0.05)::numeric(3, 2) end;
+declare
+  v_count integer;
+begin
+  insert into private.jobs (user_id, kind)
+  select u.id, 'recompute'
+    from auth.users as u
+   where u.id = any (p_user_ids)
+   order by u.id
+  on conflict (user_id, kind) where status = 'pending' do nothing;
+  get diagnostics v_count = row_count;
+  if v_count > 0 then
+    perform pg_catalog.pg_notify('customer_memory_jobs', 'recompute');
+  end if;
+  return v_count;
+end;
 $$;
-revoke all on function private.purchase_favorite_confidence(integer) from public, anon, authenticated, service_role;
+revoke all on function private.enqueue_recompute(uuid[]) from public, anon, authenticated, service_role;
 
+-- Put a running job back to pending at p_run_after. If a newer pending job for the same shopper and kind exists
+-- (an event arrived while this one ran), the two merge: the pending one keeps the higher attempt count, the later
+-- run_after and the error, and this row is deleted, so the dedup index holds and nothing is done twice.
+create or replace function private.requeue_job(
+  p_job_id bigint, p_run_after timestamptz, p_error text, p_attempts integer
+)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_job private.jobs;
+  v_pending_id bigint;
+begin
+  select * into v_job from private.jobs as j where j.id = p_job_id for update;
+  select j.id into v_pending_id
+    from private.jobs as j
+   where j.user_id = v_job.user_id and j.kind = v_job.kind and j.status = 'pending'
+   for update;
+  if v_pending_id is null then
+    update private.jobs as j
+       set status = 'pending', run_after = p_run_after, attempts = p_attempts, last_error = p_error,
+           locked_by = null, locked_until = null, updated_at = now()
+     where j.id = p_job_id;
+  else
+    update private.jobs as j
+       set attempts = greatest(j.attempts, p_attempts), run_after = greatest(j.run_after, p_run_after),
+           last_error = coalesce(p_error, j.last_error), updated_at = now()
+     where j.id = v_pending_id;
+    delete from private.jobs as j where j.id = p_job_id;
+  end if;
+end;
+$$;
+revoke all on function private.requeue_job(bigint, timestamptz, text, integer)
+  from public, anon, authenticated, service_role;
+
+-- One function for both triggers: each names its transition table changed_rows (new rows after an insert, old rows
+-- after a delete).
+create or replace function private.interaction_history_enqueue()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.enqueue_recompute(array(select distinct c.user_id from changed_rows as c));
+  return null;
+end;
+$$;
+revoke all on function private.interaction_history_enqueue() from public, anon, authenticated, service_role;
+
+create trigger interaction_history_enqueue_inserted
+  after insert on public.interaction_history
+  referencing new table as changed_rows
+  for each statement execute function private.interaction_history_enqueue();
+
+-- When evidence is deleted, the memories derived from it are recomputed.
+create trigger interaction_history_enqueue_deleted
+  after delete on public.interaction_history
+  referencing old table as changed_rows
+  for each statement execute function private.interaction_history_enqueue();
+
+
+-- Reading event payloads -----------------------------------------------------------------------------------------
 -- A brand's preference_key: the brand as the events name it (record_swap keys brand rows the same way), trimmed.
 create or replace function private.brand_key(p_brand text)
 returns text
@@ -116,7 +297,8 @@ as $$
 $$;
 revoke all on function private.checkouts(uuid, timestamptz) from public, anon, authenticated, service_role;
 
--- Patterns -------------------------------------------------------------------------------------------------------
+
+-- Derivations ----------------------------------------------------------------------------------------------------
 create or replace function private.derive_patterns(p_user_id uuid, p_now timestamptz)
 returns table (
   pattern_type text, pattern_key text, pattern_value jsonb, confidence numeric, occurrence_count integer,
@@ -127,7 +309,7 @@ stable
 set search_path = ''
 as $$
   with o as (
-    select c.* from private.checkouts(p_user_id, p_now) as c where c.placed_at > p_now - interval '90 days'
+    select c.* from private.checkouts(p_user_id, p_now) as c where c.placed_at > p_now - private.pattern_recency()
   ),
   n as (select count(*)::integer as total from o),
   buckets as (
@@ -211,7 +393,6 @@ as $$
 $$;
 revoke all on function private.derive_patterns(uuid, timestamptz) from public, anon, authenticated, service_role;
 
--- Inferred preferences -------------------------------------------------------------------------------------------
 create or replace function private.derive_preferences(p_user_id uuid, p_now timestamptz)
 returns table (
   preference_type text, preference_key text, preference_value text, confidence numeric, reason text,
@@ -222,7 +403,7 @@ stable
 set search_path = ''
 as $$
   with all_orders as (select c.* from private.checkouts(p_user_id, p_now) as c),
-  o as (select a.* from all_orders as a where a.placed_at > p_now - interval '90 days'),
+  o as (select a.* from all_orders as a where a.placed_at > p_now - private.pattern_recency()),
   n as (select count(*)::integer as total from o),
   sup as (
     select s.memory_type, s.memory_key, s.forgotten_at
@@ -354,7 +535,6 @@ as $$
 $$;
 revoke all on function private.derive_preferences(uuid, timestamptz) from public, anon, authenticated, service_role;
 
--- Insights -------------------------------------------------------------------------------------------------------
 create or replace function private.derive_insights(p_user_id uuid, p_now timestamptz)
 returns table (
   insight_type text, insight_key text, insight_value text, confidence numeric, supporting_data jsonb,
@@ -370,7 +550,7 @@ as $$
      where s.user_id = p_user_id and s.memory_kind = 'insight'
   ),
   window_orders as (
-    select c.* from private.checkouts(p_user_id, p_now) as c where c.placed_at > p_now - interval '90 days'
+    select c.* from private.checkouts(p_user_id, p_now) as c where c.placed_at > p_now - private.pattern_recency()
   ),
   -- Each insight reads the orders recorded after it was last forgotten.
   o as (
@@ -405,7 +585,7 @@ as $$
       from public.interaction_history as ih
       left join sup on sup.memory_type = 'persona' and sup.memory_key = 'budget_conscious'
      where ih.user_id = p_user_id and ih.interaction_type = 'swap' and ih.created_at <= p_now
-       and ih.created_at > p_now - interval '90 days'
+       and ih.created_at > p_now - private.pattern_recency()
        and ih.created_at > coalesce(sup.forgotten_at, '-infinity')
        and (case when pg_catalog.jsonb_typeof(ih.interaction_value -> 'accepted') = 'boolean'
                  then (ih.interaction_value ->> 'accepted')::boolean else ih.interaction_key = 'accepted' end)
@@ -467,7 +647,7 @@ as $$
          least(0.95, round(0.8 * i.orders / (i.orders + 2), 2)),
          pg_catalog.jsonb_build_object('avg_items', i.avg_items, 'avg_quantity_per_item', round(f.qty_per_line, 1),
                                        'orders', i.orders, 'checkout_ids', i.checkout_ids),
-         i.last_at + interval '90 days'
+         i.last_at + private.pattern_recency()
     from family as f join ids as i on i.insight_key = 'family_household'
    where i.orders >= 3 and (i.avg_items >= 30 or f.qty_per_line >= 2)
   union all
@@ -481,7 +661,253 @@ as $$
 $$;
 revoke all on function private.derive_insights(uuid, timestamptz) from public, anon, authenticated, service_role;
 
--- Public RPCs (service role only) --------------------------------------------------------------------------------
+-- ==== supabase/schemas/33_worker_functions.sql ==================================================================
+
+-- Worker: the functions the worker calls, as the service role (worker_*; granted to service_role only). Each starts
+-- with private.require_service_role(); they are security definer because the queue and the suppressions live in
+-- the private schema.
+
+-- The queue ------------------------------------------------------------------------------------------------------
+create or replace function public.worker_claim_jobs(p_worker text, p_limit integer, p_lease_seconds integer)
+returns table (job_id bigint, user_id uuid, kind text, attempts integer)
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.require_service_role();
+  if p_worker is null or char_length(p_worker) not between 1 and 255 then
+    raise exception using errcode = '22023', message = 'The worker name must be between 1 and 255 characters.';
+  end if;
+  if p_limit is null or p_limit < 1 or p_limit > 1000 then
+    raise exception using errcode = '22023', message = 'The claim limit must be between 1 and 1000.';
+  end if;
+  if p_lease_seconds is null or p_lease_seconds < 1 then
+    raise exception using errcode = '22023', message = 'The lease must be at least one second.';
+  end if;
+  return query
+  with due as (
+    select j.id
+      from private.jobs as j
+     where j.status = 'pending' and j.run_after <= now()
+     order by j.run_after, j.id
+     limit p_limit
+     for update skip locked
+  )
+  update private.jobs as j
+     set status = 'running', attempts = j.attempts + 1, locked_by = p_worker,
+         locked_until = now() + pg_catalog.make_interval(secs => p_lease_seconds), updated_at = now()
+    from due
+   where j.id = due.id
+  returning j.id, j.user_id, j.kind, j.attempts;
+end;
+$$;
+revoke all on function public.worker_claim_jobs(text, integer, integer) from public, anon, authenticated, service_role;
+grant execute on function public.worker_claim_jobs(text, integer, integer) to service_role;
+comment on function public.worker_claim_jobs(text, integer, integer) is
+  'Worker only: lease up to p_limit due jobs to p_worker for p_lease_seconds (FOR UPDATE SKIP LOCKED).';
+
+-- Done: only by the worker that holds the lease (a worker whose lease ran out and was taken over must not
+-- complete someone else's claim). Returns whether the job was still ours.
+create or replace function public.worker_complete_job(p_job_id bigint, p_worker text)
+returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.require_service_role();
+  update private.jobs as j
+     set status = 'done', locked_by = null, locked_until = null, finished_at = now(), updated_at = now()
+   where j.id = p_job_id and j.status = 'running' and j.locked_by = p_worker;
+  return found;
+end;
+$$;
+revoke all on function public.worker_complete_job(bigint, text) from public, anon, authenticated, service_role;
+grant execute on function public.worker_complete_job(bigint, text) to service_role;
+comment on function public.worker_complete_job(bigint, text) is 'Worker only: mark a job this worker holds as done.';
+
+-- Failed attempt: retry after p_base_seconds * 2^(attempts-1) (capped at an hour), or park as 'failed' with the
+-- error once p_max_attempts attempts were made. Returns the job's new status ('pending' or 'failed'), or null
+-- when this worker no longer holds the job.
+create or replace function public.worker_fail_job(
+  p_job_id bigint, p_worker text, p_error text, p_max_attempts integer, p_base_seconds numeric default 1
+)
+returns text
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_job private.jobs;
+  v_error text := left(coalesce(nullif(p_error, ''), 'unknown error'), 4000);
+begin
+  perform private.require_service_role();
+  if p_max_attempts is null or p_max_attempts < 1 then
+    raise exception using errcode = '22023', message = 'The maximum number of attempts must be at least 1.';
+  end if;
+  if p_base_seconds is null or p_base_seconds < 0 then
+    raise exception using errcode = '22023', message = 'The backoff base must not be negative.';
+  end if;
+  select * into v_job from private.jobs as j
+   where j.id = p_job_id and j.status = 'running' and j.locked_by = p_worker
+   for update;
+  if not found then
+    return null;
+  end if;
+  if v_job.attempts >= p_max_attempts then
+    update private.jobs as j
+       set status = 'failed', last_error = v_error, locked_by = null, locked_until = null,
+           finished_at = now(), updated_at = now()
+     where j.id = p_job_id;
+    return 'failed';
+  end if;
+  perform private.requeue_job(
+    p_job_id,
+    now() + pg_catalog.make_interval(secs => least(3600, p_base_seconds * 2 ^ (v_job.attempts - 1))::double precision),
+    v_error, v_job.attempts);
+  return 'pending';
+end;
+$$;
+revoke all on function public.worker_fail_job(bigint, text, text, integer, numeric)
+  from public, anon, authenticated, service_role;
+grant execute on function public.worker_fail_job(bigint, text, text, integer, numeric) to service_role;
+comment on function public.worker_fail_job(bigint, text, text, integer, numeric) is
+  'Worker only: record a failed attempt; retry with exponential backoff, or park as failed after p_max_attempts.';
+
+-- Graceful shutdown: hand back a job this worker holds but did not start or could not finish in time. The
+-- attempt does not count.
+create or replace function public.worker_release_job(p_job_id bigint, p_worker text)
+returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_attempts integer;
+begin
+  perform private.require_service_role();
+  select j.attempts into v_attempts from private.jobs as j
+   where j.id = p_job_id and j.status = 'running' and j.locked_by = p_worker
+   for update;
+  if not found then
+    return false;
+  end if;
+  perform private.requeue_job(p_job_id, now(), null, greatest(v_attempts - 1, 0));
+  return true;
+end;
+$$;
+revoke all on function public.worker_release_job(bigint, text) from public, anon, authenticated, service_role;
+grant execute on function public.worker_release_job(bigint, text) to service_role;
+comment on function public.worker_release_job(bigint, text) is
+  'Worker only: give back a job this worker holds, uncounted, for another worker to take.';
+
+-- Crash recovery: running jobs whose lease has run out (their worker died or hung) go back to pending, or are
+-- parked when they have used every attempt. Returns how many were requeued or parked.
+create or replace function public.worker_requeue_expired(p_max_attempts integer)
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_job record;
+  v_count integer := 0;
+begin
+  perform private.require_service_role();
+  for v_job in
+    select j.id, j.attempts from private.jobs as j
+     where j.status = 'running' and j.locked_until < now()
+     order by j.id
+     for update skip locked
+  loop
+    if v_job.attempts >= p_max_attempts then
+      update private.jobs as j
+         set status = 'failed', locked_by = null, locked_until = null, finished_at = now(), updated_at = now(),
+             last_error = coalesce(j.last_error || E'\n', '') || 'The lease ran out (worker lost) on the last attempt.'
+       where j.id = v_job.id;
+    else
+      perform private.requeue_job(v_job.id, now(), 'The lease ran out (worker lost).', v_job.attempts);
+    end if;
+    v_count := v_count + 1;
+  end loop;
+  return v_count;
+end;
+$$;
+revoke all on function public.worker_requeue_expired(integer) from public, anon, authenticated, service_role;
+grant execute on function public.worker_requeue_expired(integer) to service_role;
+comment on function public.worker_requeue_expired(integer) is
+  'Worker only: return jobs whose lease ran out to the queue (or park them after the last attempt).';
+
+-- Periodic jobs: true for exactly one caller per interval (the row lock on the last-run row serialises callers).
+create or replace function public.worker_try_periodic(p_name text, p_interval_seconds numeric, p_worker text)
+returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_ran boolean;
+begin
+  perform private.require_service_role();
+  if p_name is null or p_name not in ('sweep', 'expiry', 'retention') then
+    raise exception using errcode = '22023', message = 'The periodic job must be sweep, expiry or retention.';
+  end if;
+  if p_interval_seconds is null or p_interval_seconds <= 0 then
+    raise exception using errcode = '22023', message = 'The interval must be a positive number of seconds.';
+  end if;
+  insert into private.periodic_runs as r (name, last_run_at, last_run_by)
+  values (p_name, now(), p_worker)
+  on conflict (name) do update set last_run_at = now(), last_run_by = p_worker
+   where r.last_run_at <= now() - pg_catalog.make_interval(secs => p_interval_seconds::double precision)
+  returning true into v_ran;
+  return coalesce(v_ran, false);
+end;
+$$;
+revoke all on function public.worker_try_periodic(text, numeric, text) from public, anon, authenticated, service_role;
+grant execute on function public.worker_try_periodic(text, numeric, text) to service_role;
+comment on function public.worker_try_periodic(text, numeric, text) is
+  'Worker only: whether this caller should run the periodic job now (once per interval across all workers).';
+
+-- Finished jobs are kept a day for inspection, then purged; parked ('failed') jobs stay until a person acts.
+create or replace function public.worker_purge_finished(p_keep_seconds numeric default 86400)
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_count integer;
+begin
+  perform private.require_service_role();
+  delete from private.jobs as j
+   where j.status = 'done' and j.finished_at < now() - pg_catalog.make_interval(secs => p_keep_seconds::double precision);
+  get diagnostics v_count = row_count;
+  return v_count;
+end;
+$$;
+revoke all on function public.worker_purge_finished(numeric) from public, anon, authenticated, service_role;
+grant execute on function public.worker_purge_finished(numeric) to service_role;
+comment on function public.worker_purge_finished(numeric) is 'Worker only: delete done jobs older than p_keep_seconds.';
+
+-- Backfill and rebuild: enqueue a recompute for every shopper with events (or for the given ones).
+create or replace function public.worker_enqueue_all()
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.require_service_role();
+  return private.enqueue_recompute(array(select distinct ih.user_id from public.interaction_history as ih));
+end;
+$$;
+revoke all on function public.worker_enqueue_all() from public, anon, authenticated, service_role;
+grant execute on function public.worker_enqueue_all() to service_role;
+comment on function public.worker_enqueue_all() is 'Worker only: enqueue a recompute for every shopper with events (rebuild).';
+
+
+-- Derivations, expiry and retention ------------------------------------------------------------------------------
 -- Recompute one shopper's patterns, inferred preferences and insights as of p_now, writing only differences.
 -- Serialised per shopper (two workers on the same shopper wait for each other instead of racing).
 create or replace function public.worker_recompute_user(p_user_id uuid, p_now timestamptz default now())
@@ -639,3 +1065,116 @@ revoke all on function public.worker_archive_interactions(integer, timestamptz, 
 grant execute on function public.worker_archive_interactions(integer, timestamptz, integer) to service_role;
 comment on function public.worker_archive_interactions(integer, timestamptz, integer) is
   'Worker only: move interactions older than p_months to the archive, at most p_batch per call.';
+
+
+-- Stated preferences from chat messages --------------------------------------------------------------------------
+create or replace function public.worker_pending_messages(p_user_id uuid, p_limit integer default 50)
+returns table (interaction_id uuid, content text, created_at timestamptz)
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.require_service_role();
+  if p_limit is null or p_limit < 1 or p_limit > 1000 then
+    raise exception using errcode = '22023', message = 'The message limit must be between 1 and 1000.';
+  end if;
+  return query
+  select ih.id, ih.interaction_value ->> 'content', ih.created_at
+    from public.interaction_history as ih
+   where ih.user_id = p_user_id and ih.interaction_type = 'message' and ih.interaction_key = 'user_message'
+     and not exists (select 1 from private.extracted_messages as e where e.interaction_id = ih.id)
+   order by ih.created_at, ih.id
+   limit p_limit;
+end;
+$$;
+revoke all on function public.worker_pending_messages(uuid, integer) from public, anon, authenticated, service_role;
+grant execute on function public.worker_pending_messages(uuid, integer) to service_role;
+comment on function public.worker_pending_messages(uuid, integer) is
+  'Worker only: the shopper''s own chat messages not yet read for stated preferences, oldest first.';
+
+-- p_statements: [{"action": "remember"|"forget", "preference_type", "preference_key", "preference_value",
+-- "reason"}]. Returns how many statements were applied (0 when the message was already applied).
+create or replace function public.worker_apply_stated_preferences(
+  p_user_id uuid, p_interaction_id uuid, p_statements jsonb, p_extractor text
+)
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_statement jsonb;
+  v_index integer := 0;
+  v_type text;
+  v_key text;
+  v_value text;
+  v_reason text;
+  v_types text[] := private.preference_types();
+begin
+  perform private.require_service_role();
+  if not exists (select 1 from public.interaction_history as ih
+                  where ih.id = p_interaction_id and ih.user_id = p_user_id
+                    and ih.interaction_type = 'message' and ih.interaction_key = 'user_message') then
+    raise exception using errcode = '22023',
+      message = 'The interaction is not a message this shopper wrote; only the shopper''s own words are read.';
+  end if;
+  if p_statements is null or jsonb_typeof(p_statements) <> 'array' or jsonb_array_length(p_statements) > 20 then
+    raise exception using errcode = '22023', message = 'The statements must be an array of at most 20 objects.';
+  end if;
+  if p_extractor is null or char_length(p_extractor) not between 1 and 100 then
+    raise exception using errcode = '22023', message = 'The extractor name must be between 1 and 100 characters.';
+  end if;
+  -- Validate everything before changing anything.
+  for v_statement in select s.value from jsonb_array_elements(p_statements) as s loop
+    v_index := v_index + 1;
+    if jsonb_typeof(v_statement) <> 'object' or coalesce(v_statement ->> 'action', '') not in ('remember', 'forget') then
+      raise exception using errcode = '22023',
+        message = format('Statement %s must be an object whose action is remember or forget.', v_index);
+    end if;
+    if not coalesce(v_statement ->> 'preference_type', '') = any (v_types) then
+      raise exception using errcode = '22023',
+        message = format('Statement %s: preference_type must be %s.', v_index, private.in_words(v_types));
+    end if;
+    if char_length(pg_catalog.btrim(coalesce(v_statement ->> 'preference_key', ''))) not between 1 and 255 then
+      raise exception using errcode = '22023',
+        message = format('Statement %s: preference_key must be a non-empty text of at most 255 characters.', v_index);
+    end if;
+    if char_length(v_statement ->> 'preference_value') > 2000 or char_length(v_statement ->> 'reason') > 1000 then
+      raise exception using errcode = '22023',
+        message = format('Statement %s: preference_value is at most 2000 and reason at most 1000 characters.', v_index);
+    end if;
+  end loop;
+
+  insert into private.extracted_messages (interaction_id, user_id, extractor, statements)
+  values (p_interaction_id, p_user_id, p_extractor, p_statements)
+  on conflict (interaction_id) do nothing;
+  if not found then
+    return 0;  -- already applied (a retried job): nothing twice
+  end if;
+
+  for v_statement in select s.value from jsonb_array_elements(p_statements) as s loop
+    v_type := v_statement ->> 'preference_type';
+    v_key := pg_catalog.btrim(v_statement ->> 'preference_key');
+    v_value := v_statement ->> 'preference_value';
+    v_reason := coalesce(nullif(pg_catalog.btrim(v_statement ->> 'reason'), ''), 'You told us in a chat message');
+    if v_statement ->> 'action' = 'remember' then
+      perform private.remember_explicit(
+        p_user_id, v_type, v_key, v_value, v_reason,
+        pg_catalog.jsonb_build_object('source', 'message', 'interaction_id', p_interaction_id),
+        (select ih.message_id from public.interaction_history as ih where ih.id = p_interaction_id));
+    else
+      delete from public.customer_preferences as cp
+       where cp.user_id = p_user_id and cp.preference_type = v_type and cp.preference_key = v_key;
+      perform private.suppress_memory(p_user_id, 'preference', v_type, v_key);
+    end if;
+  end loop;
+  return jsonb_array_length(p_statements);
+end;
+$$;
+revoke all on function public.worker_apply_stated_preferences(uuid, uuid, jsonb, text)
+  from public, anon, authenticated, service_role;
+grant execute on function public.worker_apply_stated_preferences(uuid, uuid, jsonb, text) to service_role;
+comment on function public.worker_apply_stated_preferences(uuid, uuid, jsonb, text) is
+  'Worker only: apply what a shopper stated in one of their messages (remember as explicit, or forget and suppress), once.';

@@ -1,0 +1,63 @@
+-- Worker: the job queue in Postgres, and what the worker keeps about messages it has read.
+--
+-- Recording (or deleting) an event enqueues one 'recompute' job for its shopper, deduplicated while pending, and
+-- wakes the workers with NOTIFY. Workers claim due jobs with FOR UPDATE SKIP LOCKED and a lease; a job whose
+-- lease runs out (its worker died) is claimed again; a failing job is retried with exponential backoff and parked
+-- as 'failed', with its last error, after the maximum number of attempts. Periodic jobs (sweep, expiry, retention)
+-- run once per interval across every worker through a last-run row taken under a row lock.
+-- The queue is the truth: a missed wake-up only delays work until the next sweep.
+-- Grants, RLS and the Realtime publication are in 31_worker_rls_grants.sql.
+
+-- Tables ---------------------------------------------------------------------------------------------------------
+create table private.jobs (
+  id bigint generated always as identity primary key,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  kind text not null default 'recompute',
+  status text not null default 'pending',
+  attempts integer not null default 0,
+  run_after timestamptz not null default now(),
+  locked_by text,
+  locked_until timestamptz,
+  last_error text,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  finished_at timestamptz,
+  constraint jobs_kind_check check (kind in ('recompute')),
+  constraint jobs_status_check check (status in ('pending', 'running', 'done', 'failed')),
+  constraint jobs_attempts_nonnegative check (attempts >= 0),
+  constraint jobs_running_has_lease check (status <> 'running' or (locked_by is not null and locked_until is not null)),
+  constraint jobs_last_error_length check (char_length(last_error) <= 4000),
+  constraint jobs_locked_by_length check (char_length(locked_by) <= 255)
+);
+
+-- At most one pending job per shopper and kind: a burst of events is one recompute.
+create unique index jobs_pending_dedup_idx on private.jobs (user_id, kind) where status = 'pending';
+create index jobs_due_idx on private.jobs (run_after, id) where status = 'pending';
+create index jobs_lease_idx on private.jobs (locked_until) where status = 'running';
+create index jobs_finished_idx on private.jobs (finished_at) where status = 'done';
+
+comment on table private.jobs is
+  'Work for the worker: one recompute per shopper with new or deleted evidence; pending, running (leased), done or failed (parked).';
+
+create table private.periodic_runs (
+  name text primary key,
+  last_run_at timestamptz not null,
+  last_run_by text,
+  constraint periodic_runs_name_check check (name in ('sweep', 'expiry', 'retention'))
+);
+comment on table private.periodic_runs is 'When each periodic job last ran, so that it runs once per interval across all workers.';
+
+-- The chat messages read for stated preferences: the worker extracts what the shopper states (in Python) and
+-- applies it once per message (worker_apply_stated_preferences).
+create table private.extracted_messages (
+  interaction_id uuid primary key references public.interaction_history (id) on delete cascade,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  extractor text not null,
+  statements jsonb not null,
+  extracted_at timestamptz not null default now(),
+  constraint extracted_messages_extractor_length check (char_length(extractor) between 1 and 100),
+  constraint extracted_messages_statements_array check (jsonb_typeof(statements) = 'array')
+);
+create index extracted_messages_user_idx on private.extracted_messages (user_id);
+comment on table private.extracted_messages is
+  'Chat messages the worker has read for stated preferences, with what it found; each message is applied once.';

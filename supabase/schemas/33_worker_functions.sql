@@ -1,0 +1,515 @@
+-- Worker: the functions the worker calls, as the service role (worker_*; granted to service_role only). Each starts
+-- with private.require_service_role(); they are security definer because the queue and the suppressions live in
+-- the private schema.
+
+-- The queue ------------------------------------------------------------------------------------------------------
+create or replace function public.worker_claim_jobs(p_worker text, p_limit integer, p_lease_seconds integer)
+returns table (job_id bigint, user_id uuid, kind text, attempts integer)
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.require_service_role();
+  if p_worker is null or char_length(p_worker) not between 1 and 255 then
+    raise exception using errcode = '22023', message = 'The worker name must be between 1 and 255 characters.';
+  end if;
+  if p_limit is null or p_limit < 1 or p_limit > 1000 then
+    raise exception using errcode = '22023', message = 'The claim limit must be between 1 and 1000.';
+  end if;
+  if p_lease_seconds is null or p_lease_seconds < 1 then
+    raise exception using errcode = '22023', message = 'The lease must be at least one second.';
+  end if;
+  return query
+  with due as (
+    select j.id
+      from private.jobs as j
+     where j.status = 'pending' and j.run_after <= now()
+     order by j.run_after, j.id
+     limit p_limit
+     for update skip locked
+  )
+  update private.jobs as j
+     set status = 'running', attempts = j.attempts + 1, locked_by = p_worker,
+         locked_until = now() + pg_catalog.make_interval(secs => p_lease_seconds), updated_at = now()
+    from due
+   where j.id = due.id
+  returning j.id, j.user_id, j.kind, j.attempts;
+end;
+$$;
+revoke all on function public.worker_claim_jobs(text, integer, integer) from public, anon, authenticated, service_role;
+grant execute on function public.worker_claim_jobs(text, integer, integer) to service_role;
+comment on function public.worker_claim_jobs(text, integer, integer) is
+  'Worker only: lease up to p_limit due jobs to p_worker for p_lease_seconds (FOR UPDATE SKIP LOCKED).';
+
+-- Done: only by the worker that holds the lease (a worker whose lease ran out and was taken over must not
+-- complete someone else's claim). Returns whether the job was still ours.
+create or replace function public.worker_complete_job(p_job_id bigint, p_worker text)
+returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.require_service_role();
+  update private.jobs as j
+     set status = 'done', locked_by = null, locked_until = null, finished_at = now(), updated_at = now()
+   where j.id = p_job_id and j.status = 'running' and j.locked_by = p_worker;
+  return found;
+end;
+$$;
+revoke all on function public.worker_complete_job(bigint, text) from public, anon, authenticated, service_role;
+grant execute on function public.worker_complete_job(bigint, text) to service_role;
+comment on function public.worker_complete_job(bigint, text) is 'Worker only: mark a job this worker holds as done.';
+
+-- Failed attempt: retry after p_base_seconds * 2^(attempts-1) (capped at an hour), or park as 'failed' with the
+-- error once p_max_attempts attempts were made. Returns the job's new status ('pending' or 'failed'), or null
+-- when this worker no longer holds the job.
+create or replace function public.worker_fail_job(
+  p_job_id bigint, p_worker text, p_error text, p_max_attempts integer, p_base_seconds numeric default 1
+)
+returns text
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_job private.jobs;
+  v_error text := left(coalesce(nullif(p_error, ''), 'unknown error'), 4000);
+begin
+  perform private.require_service_role();
+  if p_max_attempts is null or p_max_attempts < 1 then
+    raise exception using errcode = '22023', message = 'The maximum number of attempts must be at least 1.';
+  end if;
+  if p_base_seconds is null or p_base_seconds < 0 then
+    raise exception using errcode = '22023', message = 'The backoff base must not be negative.';
+  end if;
+  select * into v_job from private.jobs as j
+   where j.id = p_job_id and j.status = 'running' and j.locked_by = p_worker
+   for update;
+  if not found then
+    return null;
+  end if;
+  if v_job.attempts >= p_max_attempts then
+    update private.jobs as j
+       set status = 'failed', last_error = v_error, locked_by = null, locked_until = null,
+           finished_at = now(), updated_at = now()
+     where j.id = p_job_id;
+    return 'failed';
+  end if;
+  perform private.requeue_job(
+    p_job_id,
+    now() + pg_catalog.make_interval(secs => least(3600, p_base_seconds * 2 ^ (v_job.attempts - 1))::double precision),
+    v_error, v_job.attempts);
+  return 'pending';
+end;
+$$;
+revoke all on function public.worker_fail_job(bigint, text, text, integer, numeric)
+  from public, anon, authenticated, service_role;
+grant execute on function public.worker_fail_job(bigint, text, text, integer, numeric) to service_role;
+comment on function public.worker_fail_job(bigint, text, text, integer, numeric) is
+  'Worker only: record a failed attempt; retry with exponential backoff, or park as failed after p_max_attempts.';
+
+-- Graceful shutdown: hand back a job this worker holds but did not start or could not finish in time. The
+-- attempt does not count.
+create or replace function public.worker_release_job(p_job_id bigint, p_worker text)
+returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_attempts integer;
+begin
+  perform private.require_service_role();
+  select j.attempts into v_attempts from private.jobs as j
+   where j.id = p_job_id and j.status = 'running' and j.locked_by = p_worker
+   for update;
+  if not found then
+    return false;
+  end if;
+  perform private.requeue_job(p_job_id, now(), null, greatest(v_attempts - 1, 0));
+  return true;
+end;
+$$;
+revoke all on function public.worker_release_job(bigint, text) from public, anon, authenticated, service_role;
+grant execute on function public.worker_release_job(bigint, text) to service_role;
+comment on function public.worker_release_job(bigint, text) is
+  'Worker only: give back a job this worker holds, uncounted, for another worker to take.';
+
+-- Crash recovery: running jobs whose lease has run out (their worker died or hung) go back to pending, or are
+-- parked when they have used every attempt. Returns how many were requeued or parked.
+create or replace function public.worker_requeue_expired(p_max_attempts integer)
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_job record;
+  v_count integer := 0;
+begin
+  perform private.require_service_role();
+  for v_job in
+    select j.id, j.attempts from private.jobs as j
+     where j.status = 'running' and j.locked_until < now()
+     order by j.id
+     for update skip locked
+  loop
+    if v_job.attempts >= p_max_attempts then
+      update private.jobs as j
+         set status = 'failed', locked_by = null, locked_until = null, finished_at = now(), updated_at = now(),
+             last_error = coalesce(j.last_error || E'\n', '') || 'The lease ran out (worker lost) on the last attempt.'
+       where j.id = v_job.id;
+    else
+      perform private.requeue_job(v_job.id, now(), 'The lease ran out (worker lost).', v_job.attempts);
+    end if;
+    v_count := v_count + 1;
+  end loop;
+  return v_count;
+end;
+$$;
+revoke all on function public.worker_requeue_expired(integer) from public, anon, authenticated, service_role;
+grant execute on function public.worker_requeue_expired(integer) to service_role;
+comment on function public.worker_requeue_expired(integer) is
+  'Worker only: return jobs whose lease ran out to the queue (or park them after the last attempt).';
+
+-- Periodic jobs: true for exactly one caller per interval (the row lock on the last-run row serialises callers).
+create or replace function public.worker_try_periodic(p_name text, p_interval_seconds numeric, p_worker text)
+returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_ran boolean;
+begin
+  perform private.require_service_role();
+  if p_name is null or p_name not in ('sweep', 'expiry', 'retention') then
+    raise exception using errcode = '22023', message = 'The periodic job must be sweep, expiry or retention.';
+  end if;
+  if p_interval_seconds is null or p_interval_seconds <= 0 then
+    raise exception using errcode = '22023', message = 'The interval must be a positive number of seconds.';
+  end if;
+  insert into private.periodic_runs as r (name, last_run_at, last_run_by)
+  values (p_name, now(), p_worker)
+  on conflict (name) do update set last_run_at = now(), last_run_by = p_worker
+   where r.last_run_at <= now() - pg_catalog.make_interval(secs => p_interval_seconds::double precision)
+  returning true into v_ran;
+  return coalesce(v_ran, false);
+end;
+$$;
+revoke all on function public.worker_try_periodic(text, numeric, text) from public, anon, authenticated, service_role;
+grant execute on function public.worker_try_periodic(text, numeric, text) to service_role;
+comment on function public.worker_try_periodic(text, numeric, text) is
+  'Worker only: whether this caller should run the periodic job now (once per interval across all workers).';
+
+-- Finished jobs are kept a day for inspection, then purged; parked ('failed') jobs stay until a person acts.
+create or replace function public.worker_purge_finished(p_keep_seconds numeric default 86400)
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_count integer;
+begin
+  perform private.require_service_role();
+  delete from private.jobs as j
+   where j.status = 'done' and j.finished_at < now() - pg_catalog.make_interval(secs => p_keep_seconds::double precision);
+  get diagnostics v_count = row_count;
+  return v_count;
+end;
+$$;
+revoke all on function public.worker_purge_finished(numeric) from public, anon, authenticated, service_role;
+grant execute on function public.worker_purge_finished(numeric) to service_role;
+comment on function public.worker_purge_finished(numeric) is 'Worker only: delete done jobs older than p_keep_seconds.';
+
+-- Backfill and rebuild: enqueue a recompute for every shopper with events (or for the given ones).
+create or replace function public.worker_enqueue_all()
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.require_service_role();
+  return private.enqueue_recompute(array(select distinct ih.user_id from public.interaction_history as ih));
+end;
+$$;
+revoke all on function public.worker_enqueue_all() from public, anon, authenticated, service_role;
+grant execute on function public.worker_enqueue_all() to service_role;
+comment on function public.worker_enqueue_all() is 'Worker only: enqueue a recompute for every shopper with events (rebuild).';
+
+
+-- Derivations, expiry and retention ------------------------------------------------------------------------------
+-- Recompute one shopper's patterns, inferred preferences and insights as of p_now, writing only differences.
+-- Serialised per shopper (two workers on the same shopper wait for each other instead of racing).
+create or replace function public.worker_recompute_user(p_user_id uuid, p_now timestamptz default now())
+returns jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_patterns integer;
+  v_preferences integer;
+  v_insights integer;
+begin
+  perform private.require_service_role();
+  if p_user_id is null then
+    raise exception using errcode = '22023', message = 'The user id is required.';
+  end if;
+  if p_now is null or not pg_catalog.isfinite(p_now) then
+    raise exception using errcode = '22023', message = 'The moment to recompute at must be a finite timestamp.';
+  end if;
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('customer_memory.recompute:' || p_user_id, 0));
+
+  with d as (select * from private.derive_patterns(p_user_id, p_now)),
+  gone as (
+    delete from public.shopping_patterns as sp
+     where sp.user_id = p_user_id
+       and not exists (select 1 from d where d.pattern_type = sp.pattern_type and d.pattern_key = sp.pattern_key)
+  )
+  insert into public.shopping_patterns as sp
+    (user_id, pattern_type, pattern_key, pattern_value, confidence, occurrence_count, last_occurrence)
+  select p_user_id, d.pattern_type, d.pattern_key, d.pattern_value, d.confidence, d.occurrence_count, d.last_occurrence
+    from d
+  on conflict (user_id, pattern_type, pattern_key) do update
+     set pattern_value = excluded.pattern_value, confidence = excluded.confidence,
+         occurrence_count = excluded.occurrence_count, last_occurrence = excluded.last_occurrence
+   where (sp.pattern_value, sp.confidence, sp.occurrence_count, sp.last_occurrence)
+         is distinct from (excluded.pattern_value, excluded.confidence, excluded.occurrence_count, excluded.last_occurrence);
+  select count(*) into v_patterns from public.shopping_patterns as sp where sp.user_id = p_user_id;
+
+  -- Inferred preferences the worker owns: non-explicit favorites and brands, and inferred vegetarian.
+  with d as (select * from private.derive_preferences(p_user_id, p_now)),
+  gone as (
+    delete from public.customer_preferences as cp
+     where cp.user_id = p_user_id and cp.source <> 'explicit'
+       and (cp.preference_type in ('favorite', 'brand')
+            or (cp.preference_type = 'dietary' and cp.preference_key = 'vegetarian'))
+       and not exists (select 1 from d where d.preference_type = cp.preference_type
+                                          and d.preference_key = cp.preference_key)
+  )
+  insert into public.customer_preferences as cp
+    (user_id, preference_type, preference_key, preference_value, confidence, reason, source, times_confirmed,
+     last_confirmed_at)
+  select p_user_id, d.preference_type, d.preference_key, d.preference_value, d.confidence, d.reason, d.source,
+         d.times_confirmed, d.last_confirmed_at
+    from d
+  on conflict (user_id, preference_type, preference_key) do update
+     set preference_value = excluded.preference_value, confidence = excluded.confidence, reason = excluded.reason,
+         source = excluded.source, times_confirmed = excluded.times_confirmed,
+         last_confirmed_at = excluded.last_confirmed_at
+   where cp.source <> 'explicit'
+     and (cp.preference_value, cp.confidence, cp.reason, cp.source, cp.times_confirmed, cp.last_confirmed_at)
+         is distinct from (excluded.preference_value, excluded.confidence, excluded.reason, excluded.source,
+                           excluded.times_confirmed, excluded.last_confirmed_at);
+  select count(*) into v_preferences from public.customer_preferences as cp
+   where cp.user_id = p_user_id and cp.source <> 'explicit';
+
+  with d as (select * from private.derive_insights(p_user_id, p_now) as x where coalesce(x.expires_at > p_now, true)),
+  gone as (
+    delete from public.memory_insights as mi
+     where mi.user_id = p_user_id
+       and not exists (select 1 from d where d.insight_type = mi.insight_type and d.insight_key = mi.insight_key)
+  )
+  insert into public.memory_insights as mi
+    (user_id, insight_type, insight_key, insight_value, confidence, supporting_data, expires_at)
+  select p_user_id, d.insight_type, d.insight_key, d.insight_value, d.confidence, d.supporting_data, d.expires_at
+    from d
+  on conflict (user_id, insight_type, insight_key) do update
+     set insight_value = excluded.insight_value, confidence = excluded.confidence,
+         supporting_data = excluded.supporting_data, expires_at = excluded.expires_at
+   where (mi.insight_value, mi.confidence, mi.supporting_data, mi.expires_at)
+         is distinct from (excluded.insight_value, excluded.confidence, excluded.supporting_data, excluded.expires_at);
+  select count(*) into v_insights from public.memory_insights as mi where mi.user_id = p_user_id;
+
+  return pg_catalog.jsonb_build_object('patterns', v_patterns, 'preferences', v_preferences, 'insights', v_insights);
+end;
+$$;
+revoke all on function public.worker_recompute_user(uuid, timestamptz) from public, anon, authenticated, service_role;
+grant execute on function public.worker_recompute_user(uuid, timestamptz) to service_role;
+comment on function public.worker_recompute_user(uuid, timestamptz) is
+  'Worker only: recompute a shopper''s patterns, inferred preferences and insights from their events as of p_now.';
+
+-- Expiry: time-bound insights past expires_at are removed. Returns how many.
+create or replace function public.worker_expire_insights(p_now timestamptz default now())
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_count integer;
+begin
+  perform private.require_service_role();
+  delete from public.memory_insights as mi where mi.expires_at <= p_now;
+  get diagnostics v_count = row_count;
+  return v_count;
+end;
+$$;
+revoke all on function public.worker_expire_insights(timestamptz) from public, anon, authenticated, service_role;
+grant execute on function public.worker_expire_insights(timestamptz) to service_role;
+comment on function public.worker_expire_insights(timestamptz) is 'Worker only: delete insights whose expires_at has passed.';
+
+-- Retention: interactions older than p_months move to private.interaction_archive (still their owner's), in
+-- batches of p_batch rows so a first run on a large log does not hold locks for long. Returns how many moved.
+create or replace function public.worker_archive_interactions(
+  p_months integer, p_now timestamptz default now(), p_batch integer default 10000
+)
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_count integer;
+begin
+  perform private.require_service_role();
+  if p_months is null or p_months < 1 then
+    raise exception using errcode = '22023', message = 'The retention period must be at least one month.';
+  end if;
+  if p_batch is null or p_batch < 1 then
+    raise exception using errcode = '22023', message = 'The batch size must be at least 1.';
+  end if;
+  with old as (
+    select ih.id from public.interaction_history as ih
+     where ih.created_at < p_now - pg_catalog.make_interval(months => p_months)
+     order by ih.created_at
+     limit p_batch
+     for update skip locked
+  ),
+  moved as (
+    delete from public.interaction_history as ih using old where ih.id = old.id
+    returning ih.id, ih.user_id, ih.interaction_type, ih.interaction_key, ih.interaction_value, ih.session_id,
+              ih.message_id, ih.created_at
+  )
+  insert into private.interaction_archive
+    (id, user_id, interaction_type, interaction_key, interaction_value, session_id, message_id, created_at, archived_at)
+  select m.id, m.user_id, m.interaction_type, m.interaction_key, m.interaction_value, m.session_id, m.message_id,
+         m.created_at, p_now
+    from moved as m;
+  get diagnostics v_count = row_count;
+  return v_count;
+end;
+$$;
+revoke all on function public.worker_archive_interactions(integer, timestamptz, integer)
+  from public, anon, authenticated, service_role;
+grant execute on function public.worker_archive_interactions(integer, timestamptz, integer) to service_role;
+comment on function public.worker_archive_interactions(integer, timestamptz, integer) is
+  'Worker only: move interactions older than p_months to the archive, at most p_batch per call.';
+
+
+-- Stated preferences from chat messages --------------------------------------------------------------------------
+create or replace function public.worker_pending_messages(p_user_id uuid, p_limit integer default 50)
+returns table (interaction_id uuid, content text, created_at timestamptz)
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.require_service_role();
+  if p_limit is null or p_limit < 1 or p_limit > 1000 then
+    raise exception using errcode = '22023', message = 'The message limit must be between 1 and 1000.';
+  end if;
+  return query
+  select ih.id, ih.interaction_value ->> 'content', ih.created_at
+    from public.interaction_history as ih
+   where ih.user_id = p_user_id and ih.interaction_type = 'message' and ih.interaction_key = 'user_message'
+     and not exists (select 1 from private.extracted_messages as e where e.interaction_id = ih.id)
+   order by ih.created_at, ih.id
+   limit p_limit;
+end;
+$$;
+revoke all on function public.worker_pending_messages(uuid, integer) from public, anon, authenticated, service_role;
+grant execute on function public.worker_pending_messages(uuid, integer) to service_role;
+comment on function public.worker_pending_messages(uuid, integer) is
+  'Worker only: the shopper''s own chat messages not yet read for stated preferences, oldest first.';
+
+-- p_statements: [{"action": "remember"|"forget", "preference_type", "preference_key", "preference_value",
+-- "reason"}]. Returns how many statements were applied (0 when the message was already applied).
+create or replace function public.worker_apply_stated_preferences(
+  p_user_id uuid, p_interaction_id uuid, p_statements jsonb, p_extractor text
+)
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_statement jsonb;
+  v_index integer := 0;
+  v_type text;
+  v_key text;
+  v_value text;
+  v_reason text;
+  v_types text[] := private.preference_types();
+begin
+  perform private.require_service_role();
+  if not exists (select 1 from public.interaction_history as ih
+                  where ih.id = p_interaction_id and ih.user_id = p_user_id
+                    and ih.interaction_type = 'message' and ih.interaction_key = 'user_message') then
+    raise exception using errcode = '22023',
+      message = 'The interaction is not a message this shopper wrote; only the shopper''s own words are read.';
+  end if;
+  if p_statements is null or jsonb_typeof(p_statements) <> 'array' or jsonb_array_length(p_statements) > 20 then
+    raise exception using errcode = '22023', message = 'The statements must be an array of at most 20 objects.';
+  end if;
+  if p_extractor is null or char_length(p_extractor) not between 1 and 100 then
+    raise exception using errcode = '22023', message = 'The extractor name must be between 1 and 100 characters.';
+  end if;
+  -- Validate everything before changing anything.
+  for v_statement in select s.value from jsonb_array_elements(p_statements) as s loop
+    v_index := v_index + 1;
+    if jsonb_typeof(v_statement) <> 'object' or coalesce(v_statement ->> 'action', '') not in ('remember', 'forget') then
+      raise exception using errcode = '22023',
+        message = format('Statement %s must be an object whose action is remember or forget.', v_index);
+    end if;
+    if not coalesce(v_statement ->> 'preference_type', '') = any (v_types) then
+      raise exception using errcode = '22023',
+        message = format('Statement %s: preference_type must be %s.', v_index, private.in_words(v_types));
+    end if;
+    if char_length(pg_catalog.btrim(coalesce(v_statement ->> 'preference_key', ''))) not between 1 and 255 then
+      raise exception using errcode = '22023',
+        message = format('Statement %s: preference_key must be a non-empty text of at most 255 characters.', v_index);
+    end if;
+    if char_length(v_statement ->> 'preference_value') > 2000 or char_length(v_statement ->> 'reason') > 1000 then
+      raise exception using errcode = '22023',
+        message = format('Statement %s: preference_value is at most 2000 and reason at most 1000 characters.', v_index);
+    end if;
+  end loop;
+
+  insert into private.extracted_messages (interaction_id, user_id, extractor, statements)
+  values (p_interaction_id, p_user_id, p_extractor, p_statements)
+  on conflict (interaction_id) do nothing;
+  if not found then
+    return 0;  -- already applied (a retried job): nothing twice
+  end if;
+
+  for v_statement in select s.value from jsonb_array_elements(p_statements) as s loop
+    v_type := v_statement ->> 'preference_type';
+    v_key := pg_catalog.btrim(v_statement ->> 'preference_key');
+    v_value := v_statement ->> 'preference_value';
+    v_reason := coalesce(nullif(pg_catalog.btrim(v_statement ->> 'reason'), ''), 'You told us in a chat message');
+    if v_statement ->> 'action' = 'remember' then
+      perform private.remember_explicit(
+        p_user_id, v_type, v_key, v_value, v_reason,
+        pg_catalog.jsonb_build_object('source', 'message', 'interaction_id', p_interaction_id),
+        (select ih.message_id from public.interaction_history as ih where ih.id = p_interaction_id));
+    else
+      delete from public.customer_preferences as cp
+       where cp.user_id = p_user_id and cp.preference_type = v_type and cp.preference_key = v_key;
+      perform private.suppress_memory(p_user_id, 'preference', v_type, v_key);
+    end if;
+  end loop;
+  return jsonb_array_length(p_statements);
+end;
+$$;
+revoke all on function public.worker_apply_stated_preferences(uuid, uuid, jsonb, text)
+  from public, anon, authenticated, service_role;
+grant execute on function public.worker_apply_stated_preferences(uuid, uuid, jsonb, text) to service_role;
+comment on function public.worker_apply_stated_preferences(uuid, uuid, jsonb, text) is
+  'Worker only: apply what a shopper stated in one of their messages (remember as explicit, or forget and suppress), once.';

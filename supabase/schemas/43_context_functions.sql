@@ -1,0 +1,532 @@
+-- Memory in the prompt, explainability and the shopper's control (ARCHITECTURE.md section 6, DESIGN-DOCUMENT.md
+-- "Memory Context Injection", "Memory Explainability", "Privacy & Transparency"): memory_context, explain_memory,
+-- my_memories, forget_memory, clear_memories, export_memories; and the worker's refresh of stored documents.
+--
+-- The shopper-facing functions are security definer: they reach private tables (the stored documents,
+-- suppressions, the interaction archive) that no API role may touch. Each takes the shopper from the JWT only
+-- (private.require_shopper), never from an argument, and every statement is restricted to that user's rows.
+-- my_memories is a view with security_invoker = true, under the caller's RLS.
+
+-- Memory in the prompt -------------------------------------------------------------------------------------------
+create or replace function public.memory_context(min_confidence numeric default 0.70, query text default null)
+returns jsonb
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  v_user uuid;
+  v_document jsonb;
+begin
+  -- The hot path (every turn of the assistant) first: the stored document, one primary-key lookup by the JWT's
+  -- subject. Only an existing shopper has one (it goes with the account), so every other request, and every call
+  -- that is not for the default document, goes through the guard and the validation below.
+  if memory_context.query is null then
+    select c.document into v_document
+      from private.memory_context_cache as c
+     where c.user_id = (select auth.uid()) and c.min_confidence = memory_context.min_confidence
+       and c.valid_until > now();
+    if v_document is not null then
+      return v_document;
+    end if;
+  end if;
+
+  v_user := private.require_shopper('memory_context');
+  if memory_context.min_confidence is null or memory_context.min_confidence < 0 or memory_context.min_confidence > 1 then
+    raise exception using errcode = '22023',
+      message = 'min_confidence must be a number between 0 and 1 (default 0.70).';
+  end if;
+  if char_length(memory_context.query) > 1000 then
+    raise exception using errcode = '22023', message = 'query must be at most 1000 characters long.';
+  end if;
+  return private.compose_memory_context(v_user, memory_context.min_confidence, memory_context.query);
+end;
+$$;
+revoke all on function public.memory_context(numeric, text) from public, anon, authenticated, service_role;
+grant execute on function public.memory_context(numeric, text) to authenticated;
+comment on function public.memory_context(numeric, text) is
+  'The signed-in shopper''s memory for the assistant''s system prompt: allergies and dietary restrictions always, '
+  'then dislikes, favorites and brands at or above min_confidence, patterns of the last 90 days and unexpired insights, '
+  'ranked by relevance to query, confidence and recency, capped per section and overall. Each item carries its id, '
+  'confidence, reason, source and evidence count; omitted counts what the caps left out. generated_at is when the '
+  'document was composed: the default document is kept precomputed and is never older than the memory it shows.';
+
+
+-- Explainability -------------------------------------------------------------------------------------------------
+create or replace function public.explain_memory(memory_id uuid)
+returns jsonb
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  v_user uuid := private.require_shopper('explain_memory');
+  v_evidence_cap constant integer := 20;
+  v_pref public.customer_preferences;
+  v_pattern public.shopping_patterns;
+  v_insight public.memory_insights;
+  v_event public.interaction_history;
+  v_words text;
+  v_slug text;
+  v_category text;
+  v_evidence jsonb;
+begin
+  if explain_memory.memory_id is null then
+    raise exception using errcode = '22023',
+      message = 'memory_id is required: pass the id of one of your memories (see my_memories).';
+  end if;
+
+  -- A preference: the events that support it, newest first, capped, with the total.
+  select p.* into v_pref
+  from public.customer_preferences as p
+  where p.id = explain_memory.memory_id and p.user_id = v_user;
+  if found then
+    -- The key as words for a message search ("lactose_intolerant" -> "lactose intolerant"), regex-safe.
+    v_words := nullif(regexp_replace(lower(translate(v_pref.preference_key, '_-', '  ')), '[^a-z0-9 ]', '', 'g'), '');
+    v_words := regexp_replace(v_words, '([a-z]{3,})s$', '\1');
+    -- Brands are compared as slugs on both sides: 'Great Value', 'great-value' and 'GREAT VALUE' are one brand.
+    v_slug := trim(both '-' from regexp_replace(lower(v_pref.preference_key), '[^a-z0-9]+', '-', 'g'));
+    select jsonb_build_object(
+             'interaction_count', coalesce(max(e.total), 0),
+             'interactions', coalesce(jsonb_agg(e.item order by e.created_at desc, e.id), '[]'))
+      into v_evidence
+    from (
+      select ih.id, ih.created_at, count(*) over () as total,
+             jsonb_build_object(
+               'id', ih.id, 'interaction_type', ih.interaction_type, 'interaction_key', ih.interaction_key,
+               'created_at', ih.created_at,
+               -- A checkout behind a favorite or a brand contributes only its matching lines; behind an inferred
+               -- diet, allergy or dislike (derived from whole orders) it is summarised.
+               'detail', case when ih.interaction_type = 'checkout'
+                                   and v_pref.preference_type in ('allergy', 'dietary', 'dislike') then
+                   jsonb_build_object(
+                     'order_id', ih.interaction_value -> 'order_id',
+                     'placed_at', ih.interaction_value -> 'placed_at',
+                     'item_count', ih.interaction_value -> 'item_count')
+                 when ih.interaction_type = 'checkout' then
+                   jsonb_build_object(
+                     'order_id', ih.interaction_value -> 'order_id',
+                     'placed_at', ih.interaction_value -> 'placed_at',
+                     'items', (select coalesce(jsonb_agg(it.item), '[]') from jsonb_array_elements(
+                                 case when jsonb_typeof(ih.interaction_value -> 'items') = 'array'
+                                      then ih.interaction_value -> 'items' else '[]' end) as it(item)
+                               where it.item ->> 'sku' = v_pref.preference_key
+                                  or trim(both '-' from regexp_replace(lower(it.item ->> 'brand'), '[^a-z0-9]+', '-', 'g'))
+                                     = v_slug))
+                 else ih.interaction_value end) as item
+      from public.interaction_history as ih
+      where ih.user_id = v_user
+        and (
+          (ih.interaction_type = 'preference_stated'
+             and ih.interaction_key = v_pref.preference_type || ':' || v_pref.preference_key)
+          or (v_pref.preference_type = 'favorite' and ih.interaction_type = 'cart_add'
+                and ih.interaction_key = v_pref.preference_key)
+          or (v_pref.preference_type = 'favorite' and ih.interaction_type = 'checkout'
+                and ih.interaction_value -> 'items' @> jsonb_build_array(jsonb_build_object('sku', v_pref.preference_key)))
+          or (v_pref.preference_type = 'brand' and ih.interaction_type = 'swap'
+                and trim(both '-' from regexp_replace(lower(
+                      case when ih.interaction_key = 'accepted' then ih.interaction_value #>> '{replacement,brand}'
+                           else ih.interaction_value #>> '{original,brand}' end), '[^a-z0-9]+', '-', 'g'))
+                    = v_slug)
+          or (v_pref.preference_type = 'brand' and ih.interaction_type = 'cart_add'
+                and trim(both '-' from regexp_replace(lower(ih.interaction_value ->> 'brand'), '[^a-z0-9]+', '-', 'g'))
+                    = v_slug)
+          or (v_pref.preference_type = 'brand' and ih.interaction_type = 'checkout'
+                and jsonb_typeof(ih.interaction_value -> 'items') = 'array'
+                and exists (select from jsonb_array_elements(ih.interaction_value -> 'items') as it(item)
+                            where trim(both '-' from regexp_replace(lower(it.item ->> 'brand'), '[^a-z0-9]+', '-', 'g'))
+                                  = v_slug))
+          or (v_pref.preference_type in ('allergy', 'dietary', 'dislike') and ih.interaction_type = 'message'
+                and v_words is not null
+                and lower(ih.interaction_value ->> 'content') ~ ('\m' || v_words))
+          -- An inferred diet (vegetarian from a run of orders without meat) comes from the orders themselves.
+          or (v_pref.preference_type in ('allergy', 'dietary', 'dislike') and v_pref.source <> 'explicit'
+                and ih.interaction_type = 'checkout')
+        )
+      order by ih.created_at desc, ih.id
+      limit v_evidence_cap
+    ) as e;
+
+    return jsonb_build_object(
+      'memory', jsonb_build_object(
+        'id', v_pref.id, 'memory_kind', 'preference', 'memory_type', v_pref.preference_type,
+        'memory_key', v_pref.preference_key, 'value', v_pref.preference_value, 'confidence', v_pref.confidence,
+        'reason', v_pref.reason, 'source', v_pref.source, 'evidence_count', v_pref.times_confirmed,
+        'last_confirmed_at', v_pref.last_confirmed_at, 'created_at', v_pref.created_at,
+        'updated_at', v_pref.updated_at),
+      'evidence', v_evidence || jsonb_build_object('interactions_cap', v_evidence_cap));
+  end if;
+
+  -- A pattern: its figures, and the orders of the 90-day window it was derived from (for a category, the orders
+  -- holding it).
+  select sp.* into v_pattern
+  from public.shopping_patterns as sp
+  where sp.id = explain_memory.memory_id and sp.user_id = v_user;
+  if found then
+    v_category := case when v_pattern.pattern_type = 'category_preference'
+                       then trim(both '-' from regexp_replace(lower(v_pattern.pattern_key), '[^a-z0-9]+', '-', 'g')) end;
+    select jsonb_build_object(
+             'figures', v_pattern.pattern_value,
+             'order_count', coalesce(max(o.total), 0),
+             'orders', coalesce(jsonb_agg(o.item order by o.created_at desc, o.id), '[]'))
+      into v_evidence
+    from (
+      select ih.id, ih.created_at, count(*) over () as total,
+             jsonb_build_object(
+               'id', ih.id, 'order_id', ih.interaction_value -> 'order_id',
+               'placed_at', ih.interaction_value -> 'placed_at', 'time_zone', ih.interaction_value -> 'time_zone',
+               'item_count', ih.interaction_value -> 'item_count', 'total', ih.interaction_value -> 'total',
+               'created_at', ih.created_at) as item
+      from public.interaction_history as ih
+      -- When the order was placed (the worker's clock for patterns), else when it was logged.
+      cross join lateral (
+        select coalesce(
+          case when ih.interaction_value ->> 'placed_at'
+                    ~ '^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)$'
+               then (ih.interaction_value ->> 'placed_at')::timestamptz end,
+          ih.created_at) as placed_at
+      ) as o
+      where ih.user_id = v_user
+        and ih.interaction_type = 'checkout'
+        -- The pattern window before the pattern was last derived.
+        and o.placed_at > v_pattern.updated_at - private.pattern_recency()
+        and o.placed_at <= v_pattern.updated_at
+        and (v_category is null
+             or (jsonb_typeof(ih.interaction_value -> 'items') = 'array'
+                 and exists (select from jsonb_array_elements(ih.interaction_value -> 'items') as it(item)
+                             where trim(both '-' from regexp_replace(lower(it.item ->> 'category'), '[^a-z0-9]+', '-', 'g'))
+                                   = v_category)))
+      order by ih.created_at desc, ih.id
+      limit v_evidence_cap
+    ) as o;
+
+    return jsonb_build_object(
+      'memory', jsonb_build_object(
+        'id', v_pattern.id, 'memory_kind', 'pattern', 'memory_type', v_pattern.pattern_type,
+        'memory_key', v_pattern.pattern_key, 'confidence', v_pattern.confidence, 'source', 'pattern',
+        'evidence_count', v_pattern.occurrence_count, 'last_occurrence', v_pattern.last_occurrence,
+        'created_at', v_pattern.created_at, 'updated_at', v_pattern.updated_at),
+      'evidence', v_evidence || jsonb_build_object('orders_cap', v_evidence_cap));
+  end if;
+
+  -- An insight: its supporting data, and the interactions it names (supporting_data.interaction_ids), if any.
+  select mi.* into v_insight
+  from public.memory_insights as mi
+  where mi.id = explain_memory.memory_id and mi.user_id = v_user;
+  if found then
+    select jsonb_build_object(
+             'supporting_data', v_insight.supporting_data,
+             'interactions', coalesce(jsonb_agg(jsonb_build_object(
+                 'id', ih.id, 'interaction_type', ih.interaction_type, 'interaction_key', ih.interaction_key,
+                 'created_at', ih.created_at) order by ih.created_at desc, ih.id), '[]'))
+      into v_evidence
+    from public.interaction_history as ih
+    where ih.user_id = v_user
+      and jsonb_typeof(v_insight.supporting_data -> 'interaction_ids') = 'array'
+      and ih.id in (select ids.value::uuid
+                    from jsonb_array_elements_text(v_insight.supporting_data -> 'interaction_ids') as ids(value)
+                    where ids.value ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                    limit v_evidence_cap);
+
+    return jsonb_build_object(
+      'memory', jsonb_build_object(
+        'id', v_insight.id, 'memory_kind', 'insight', 'memory_type', v_insight.insight_type,
+        'memory_key', v_insight.insight_key, 'value', v_insight.insight_value,
+        'confidence', v_insight.confidence, 'source', 'inferred',
+        'evidence_count', (select count(*) from jsonb_object_keys(v_insight.supporting_data)),
+        'expires_at', v_insight.expires_at, 'created_at', v_insight.created_at, 'updated_at', v_insight.updated_at),
+      'evidence', v_evidence);
+  end if;
+
+  -- A single logged event is its own evidence.
+  select ih.* into v_event
+  from public.interaction_history as ih
+  where ih.id = explain_memory.memory_id and ih.user_id = v_user;
+  if found then
+    return jsonb_build_object(
+      'memory', jsonb_build_object(
+        'id', v_event.id, 'memory_kind', 'interaction', 'memory_type', v_event.interaction_type,
+        'memory_key', v_event.interaction_key, 'value', v_event.interaction_value, 'source', 'event',
+        'session_id', v_event.session_id, 'message_id', v_event.message_id, 'created_at', v_event.created_at),
+      'evidence', jsonb_build_object('interactions', '[]'::jsonb));
+  end if;
+
+  -- Unknown, or someone else's: the same answer either way (HTTP 404 through PostgREST).
+  raise exception using errcode = 'PT404', message = 'No memory with that id.',
+    hint = 'List your memories with my_memories.';
+end;
+$$;
+revoke all on function public.explain_memory(uuid) from public, anon, authenticated, service_role;
+grant execute on function public.explain_memory(uuid) to authenticated;
+comment on function public.explain_memory(uuid) is
+  'One memory of the signed-in shopper (preference, pattern, insight or logged event) with the evidence behind '
+  'it: the supporting interactions (at most 20, newest first, with the total), the pattern''s figures and the '
+  'orders of its window, or the insight''s supporting data. Unknown or someone else''s id: PT404 No memory with that id.';
+
+-- my_memories: every memory of the signed-in shopper, one row each (DESIGN-DOCUMENT.md "View
+-- Memories": GET /rest/v1/my_memories).
+--
+-- What counts as a memory: what the system believes about the shopper (preferences, patterns, insights). The raw
+-- event log (interaction_history) is not: it is the evidence, possibly thousands of rows, already readable by the
+-- shopper as its own table, and shown per memory by explain_memory. forget_memory accepts an event id as well.
+--
+-- security_invoker = true: the view runs under the caller's RLS (a view owned by postgres would bypass it), and
+-- each branch also filters on (select auth.uid()) so that a request reads one user's index range, not the table.
+create or replace view public.my_memories
+with (security_invoker = true)
+as
+  select p.id, 'preference'::text as memory_kind, p.preference_type as memory_type, p.preference_key as memory_key,
+         coalesce(p.preference_value, p.preference_key) as summary, p.confidence, p.source, p.reason,
+         p.times_confirmed as evidence_count, null::jsonb as details,
+         p.created_at, p.updated_at, null::timestamptz as expires_at
+  from public.customer_preferences as p
+  where p.user_id = (select auth.uid())
+  union all
+  select sp.id, 'pattern', sp.pattern_type, sp.pattern_key,
+         sp.pattern_type || ': ' || sp.pattern_key, sp.confidence, 'pattern',
+         format('Seen in %s orders, last on %s', sp.occurrence_count, to_char(sp.last_occurrence, 'YYYY-MM-DD')),
+         sp.occurrence_count, sp.pattern_value,
+         sp.created_at, sp.updated_at, null
+  from public.shopping_patterns as sp
+  where sp.user_id = (select auth.uid())
+  union all
+  select mi.id, 'insight', mi.insight_type, mi.insight_key,
+         mi.insight_value, mi.confidence, 'inferred', mi.insight_value,
+         (select count(*)::integer from jsonb_object_keys(mi.supporting_data)), mi.supporting_data,
+         mi.created_at, mi.updated_at, mi.expires_at
+  from public.memory_insights as mi
+  where mi.user_id = (select auth.uid());
+
+comment on view public.my_memories is
+  'Every memory of the signed-in shopper, one row each: preferences, shopping patterns and insights. The events '
+  'they came from are in interaction_history; explain_memory(id) shows them, forget_memory(id) deletes one.';
+comment on column public.my_memories.memory_kind is 'preference, pattern or insight: which table holds it.';
+comment on column public.my_memories.memory_type is 'Its type within that table (dietary, time_of_day, persona, ...).';
+comment on column public.my_memories.summary is 'What is remembered, in a few words.';
+comment on column public.my_memories.reason is 'Why it is believed.';
+comment on column public.my_memories.evidence_count is 'How much evidence supports it (times confirmed, orders, supporting facts).';
+comment on column public.my_memories.details is 'The figures behind a pattern or an insight.';
+
+-- Grants ---------------------------------------------------------------------------------------------------------
+-- Under the legacy regime a new view in public is granted to anon and authenticated by default: take it back.
+revoke all on table public.my_memories from public, anon, authenticated, service_role;
+grant select on table public.my_memories to authenticated;
+
+
+-- The shopper's control ------------------------------------------------------------------------------------------
+create or replace function public.forget_memory(memory_id uuid)
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_user uuid := private.require_shopper('forget_memory');
+  v_kind text;
+  v_type text;
+  v_key text;
+begin
+  if forget_memory.memory_id is null then
+    raise exception using errcode = '22023',
+      message = 'memory_id is required: pass the id of one of your memories (see my_memories).';
+  end if;
+
+  delete from public.customer_preferences as p
+  where p.id = forget_memory.memory_id and p.user_id = v_user
+  returning 'preference', p.preference_type, p.preference_key into v_kind, v_type, v_key;
+
+  if v_kind is null then
+    delete from public.shopping_patterns as sp
+    where sp.id = forget_memory.memory_id and sp.user_id = v_user
+    returning 'pattern', sp.pattern_type, sp.pattern_key into v_kind, v_type, v_key;
+  end if;
+
+  if v_kind is null then
+    delete from public.memory_insights as mi
+    where mi.id = forget_memory.memory_id and mi.user_id = v_user
+    returning 'insight', mi.insight_type, mi.insight_key into v_kind, v_type, v_key;
+  end if;
+
+  if v_kind is not null then
+    -- Evidence up to now never infers it again; a new explicit statement lifts this (remember_preference).
+    perform private.suppress_memory(v_user, v_kind, v_type, v_key);
+    return jsonb_build_object('forgotten', true, 'id', forget_memory.memory_id, 'memory_kind', v_kind,
+                              'memory_type', v_type, 'memory_key', v_key, 'suppressed', true);
+  end if;
+
+  -- A single logged event (live or archived): deleted; what was inferred from it is recomputed by the worker.
+  delete from public.interaction_history as ih
+  where ih.id = forget_memory.memory_id and ih.user_id = v_user
+  returning 'interaction', ih.interaction_type, ih.interaction_key into v_kind, v_type, v_key;
+  if v_kind is null then
+    delete from private.interaction_archive as ia
+    where ia.id = forget_memory.memory_id and ia.user_id = v_user
+    returning 'interaction', ia.interaction_type, ia.interaction_key into v_kind, v_type, v_key;
+  end if;
+  if v_kind is not null then
+    return jsonb_build_object('forgotten', true, 'id', forget_memory.memory_id, 'memory_kind', v_kind,
+                              'memory_type', v_type, 'memory_key', v_key, 'suppressed', false);
+  end if;
+
+  -- Unknown, or someone else's: the same answer either way (HTTP 404 through PostgREST), and nothing changed.
+  raise exception using errcode = 'PT404', message = 'No memory with that id.',
+    hint = 'List your memories with my_memories.';
+end;
+$$;
+revoke all on function public.forget_memory(uuid) from public, anon, authenticated, service_role;
+grant execute on function public.forget_memory(uuid) to authenticated;
+comment on function public.forget_memory(uuid) is
+  'Deletes one memory of the signed-in shopper wherever it lives (preference, pattern, insight, or one logged event) '
+  'and, for a memory, records that it was forgotten so that older evidence never infers it again. Unknown or '
+  'someone else''s id: PT404 No memory with that id.';
+
+-- Everything stored about the shopper, the precomputed document included: it is data about them like any other.
+create or replace function public.clear_memories()
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_user uuid := private.require_shopper('clear_memories');
+  v_preferences bigint;
+  v_patterns bigint;
+  v_insights bigint;
+  v_interactions bigint;
+  v_archived bigint;
+  v_suppressions bigint;
+  v_precomputed bigint;
+begin
+  with d as (delete from public.customer_preferences as p where p.user_id = v_user returning 1)
+  select count(*) into v_preferences from d;
+  with d as (delete from public.shopping_patterns as sp where sp.user_id = v_user returning 1)
+  select count(*) into v_patterns from d;
+  with d as (delete from public.memory_insights as mi where mi.user_id = v_user returning 1)
+  select count(*) into v_insights from d;
+  with d as (delete from public.interaction_history as ih where ih.user_id = v_user returning 1)
+  select count(*) into v_interactions from d;
+  with d as (delete from private.interaction_archive as ia where ia.user_id = v_user returning 1)
+  select count(*) into v_archived from d;
+  -- With every piece of evidence gone there is nothing left to suppress, and a suppression is itself a record
+  -- of what the shopper once had: cleared too.
+  with d as (delete from private.memory_suppressions as s where s.user_id = v_user returning 1)
+  select count(*) into v_suppressions from d;
+  -- The precomputed memory_context document is a copy of what was just deleted (the invalidations of the deletes
+  -- above run now, or they would bring its row back at commit).
+  perform private.invalidate_memory_context_now();
+  with d as (delete from private.memory_context_cache as c where c.user_id = v_user returning 1)
+  select count(*) into v_precomputed from d;
+
+  return jsonb_build_object(
+    'preferences', v_preferences, 'patterns', v_patterns, 'insights', v_insights,
+    'interactions', v_interactions, 'archived_interactions', v_archived, 'suppressions', v_suppressions,
+    'precomputed_contexts', v_precomputed);
+end;
+$$;
+revoke all on function public.clear_memories() from public, anon, authenticated, service_role;
+grant execute on function public.clear_memories() to authenticated;
+comment on function public.clear_memories() is
+  'Deletes everything stored about the signed-in shopper''s memory: preferences, patterns, insights, interactions '
+  '(live and archived), forget records and the precomputed memory_context document. Returns how many rows each held.';
+
+create or replace function public.export_memories()
+returns jsonb
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  v_user uuid := private.require_shopper('export_memories');
+begin
+  return jsonb_build_object(
+    'format', 'customer-memory-export',
+    'version', 1,
+    'exported_at', now(),
+    'user_id', v_user,
+    'preferences', (select coalesce(jsonb_agg(to_jsonb(p) order by p.created_at, p.id), '[]')
+                    from public.customer_preferences as p where p.user_id = v_user),
+    'patterns', (select coalesce(jsonb_agg(to_jsonb(sp) order by sp.created_at, sp.id), '[]')
+                 from public.shopping_patterns as sp where sp.user_id = v_user),
+    'insights', (select coalesce(jsonb_agg(to_jsonb(mi) order by mi.created_at, mi.id), '[]')
+                 from public.memory_insights as mi where mi.user_id = v_user),
+    'interactions', (select coalesce(jsonb_agg(to_jsonb(ih) order by ih.created_at, ih.id), '[]')
+                     from public.interaction_history as ih where ih.user_id = v_user),
+    'archived_interactions', (select coalesce(jsonb_agg(to_jsonb(ia) order by ia.created_at, ia.id), '[]')
+                              from private.interaction_archive as ia where ia.user_id = v_user),
+    'suppressions', (select coalesce(jsonb_agg(to_jsonb(s) order by s.forgotten_at, s.memory_kind,
+                                               s.memory_type, s.memory_key), '[]')
+                     from private.memory_suppressions as s where s.user_id = v_user),
+    'precomputed_contexts', (select coalesce(jsonb_agg(to_jsonb(c)), '[]')
+                             from private.memory_context_cache as c where c.user_id = v_user));
+end;
+$$;
+revoke all on function public.export_memories() from public, anon, authenticated, service_role;
+grant execute on function public.export_memories() to authenticated;
+comment on function public.export_memories() is
+  'Everything stored about the signed-in shopper''s memory as one versioned JSON document '
+  '(format customer-memory-export, version 1): preferences, patterns, insights, interactions, archived '
+  'interactions, forget records and the precomputed memory_context document (a copy of the memories).';
+
+-- Worker functions (service role only) ---------------------------------------------------------------------------
+create or replace function public.worker_refresh_context(p_user_id uuid)
+returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.require_service_role();
+  if p_user_id is null then
+    raise exception using errcode = '22023', message = 'The user id is required.';
+  end if;
+  return private.refresh_memory_context(p_user_id);
+end;
+$$;
+revoke all on function public.worker_refresh_context(uuid) from public, anon, authenticated, service_role;
+grant execute on function public.worker_refresh_context(uuid) to service_role;
+comment on function public.worker_refresh_context(uuid) is
+  'Worker only: compose and store a shopper''s default memory_context document (nothing is stored if their memory '
+  'changed meanwhile). Returns whether it was stored.';
+
+-- The sweep: up to p_limit documents that are missing or that time has made stale, missing ones first. It locks
+-- its rows up front and skips any another transaction holds, so it never waits for a cache row while holding
+-- others (no deadlock with a transaction whose commit invalidates several shoppers, such as expiry), and two sweeps
+-- share the work. The rows stay locked until it ends, so keep p_limit small; the worker calls it in a loop.
+-- Returns how many were stored.
+create or replace function public.worker_refresh_stale_contexts(p_limit integer default 100)
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_user uuid;
+  v_count integer := 0;
+begin
+  perform private.require_service_role();
+  if p_limit is null or p_limit < 1 or p_limit > 1000 then
+    raise exception using errcode = '22023', message = 'p_limit must be a whole number from 1 to 1000.';
+  end if;
+  for v_user in
+    select c.user_id from private.memory_context_cache as c
+     where c.valid_until is null or c.valid_until <= now()
+     order by c.valid_until nulls first
+     limit p_limit
+       for update skip locked
+  loop
+    if private.refresh_memory_context(v_user) then
+      v_count := v_count + 1;
+    end if;
+  end loop;
+  return v_count;
+end;
+$$;
+revoke all on function public.worker_refresh_stale_contexts(integer) from public, anon, authenticated, service_role;
+grant execute on function public.worker_refresh_stale_contexts(integer) to service_role;
+comment on function public.worker_refresh_stale_contexts(integer) is
+  'Worker only: compose and store up to p_limit missing or time-stale memory_context documents; returns how many.';
