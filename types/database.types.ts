@@ -15,6 +15,7 @@ export type Database = {
           created_at: string
           id: string
           last_confirmed_at: string | null
+          pending_removal: Json | null
           preference_key: string
           preference_type: string
           preference_value: string | null
@@ -29,6 +30,7 @@ export type Database = {
           created_at?: string
           id?: string
           last_confirmed_at?: string | null
+          pending_removal?: Json | null
           preference_key: string
           preference_type: string
           preference_value?: string | null
@@ -43,6 +45,7 @@ export type Database = {
           created_at?: string
           id?: string
           last_confirmed_at?: string | null
+          pending_removal?: Json | null
           preference_key?: string
           preference_type?: string
           preference_value?: string | null
@@ -178,6 +181,7 @@ export type Database = {
           memory_key: string | null
           memory_kind: string | null
           memory_type: string | null
+          pending_change: Json | null
           reason: string | null
           source: string | null
           summary: string | null
@@ -188,6 +192,7 @@ export type Database = {
     }
     Functions: {
       clear_memories: { Args: Record<PropertyKey, never>; Returns: Json }
+      confirm_pending_change: { Args: { memory_id: string }; Returns: Json }
       explain_memory: { Args: { memory_id: string }; Returns: Json }
       export_memories: { Args: Record<PropertyKey, never>; Returns: Json }
       forget_memory: { Args: { memory_id: string }; Returns: Json }
@@ -224,6 +229,7 @@ export type Database = {
         }
         Returns: string
       }
+      reject_pending_change: { Args: { memory_id: string }; Returns: Json }
       remember_preference: {
         Args: {
           preference_key: string

@@ -14,45 +14,18 @@
 
 -- Tables ---------------------------------------------------------------------------------------------------------
 alter table public.customer_preferences add column pending_removal jsonb;
-alter table public.customer_preferences add constraint customer_preferences_pending_removal_object
-  check (pending_removal is null or (jsonb_typeof(pending_removal) = 'object' and pg_column_size(pending_removal) <= 4096));
+alter table public.customer_preferences add constraint customer_preferences_pending_removal_object check (
+    pending_removal is null or (jsonb_typeof(pending_removal) = 'object' and pg_column_size(pending_removal) <= 4096));
 comment on column public.customer_preferences.pending_removal is
   'A removal the shopper asked for in a chat message and has not confirmed yet (allergies and diets only): '
   '{requested_at, interaction_id, message, extractor}. Null when none is pending.';
 
--- Views ----------------------------------------------------------------------------------------------------------
-create or replace view public.my_memories
-with (security_invoker = true)
-as
-  select p.id, 'preference'::text as memory_kind, p.preference_type as memory_type, p.preference_key as memory_key,
-         coalesce(p.preference_value, p.preference_key) as summary, p.confidence, p.source, p.reason,
-         p.times_confirmed as evidence_count, null::jsonb as details,
-         p.created_at, p.updated_at, null::timestamptz as expires_at, p.pending_removal as pending_change
-  from public.customer_preferences as p
-  where p.user_id = (select auth.uid())
-  union all
-  select sp.id, 'pattern', sp.pattern_type, sp.pattern_key,
-         sp.pattern_type || ': ' || sp.pattern_key, sp.confidence, 'pattern',
-         format('Seen in %s orders, last on %s', sp.occurrence_count, to_char(sp.last_occurrence, 'YYYY-MM-DD')),
-         sp.occurrence_count, sp.pattern_value,
-         sp.created_at, sp.updated_at, null, null
-  from public.shopping_patterns as sp
-  where sp.user_id = (select auth.uid())
-  union all
-  select mi.id, 'insight', mi.insight_type, mi.insight_key,
-         mi.insight_value, mi.confidence, 'inferred', mi.insight_value,
-         (select count(*)::integer from jsonb_object_keys(mi.supporting_data)), mi.supporting_data,
-         mi.created_at, mi.updated_at, mi.expires_at, null
-  from public.memory_insights as mi
-  where mi.user_id = (select auth.uid());
-comment on column public.my_memories.pending_change is
-  'A removal the shopper asked for in chat and has not confirmed (allergies and diets): confirm_pending_change or '
-  'reject_pending_change answers it. Null when none is pending.';
-
--- Public RPCs (service role only) --------------------------------------------------------------------------------
+-- Worker functions -----------------------------------------------------------------------------------------------
 -- p_statements: [{"action": "remember"|"forget", "preference_type", "preference_key", "preference_value",
 -- "reason", "household_member"}]. Returns how many statements were applied (0 when the message was already
--- applied).
+-- applied). The one place where what any extractor read (the rules or Claude) changes memory: chat never
+-- removes an allergy or a diet on its own; a request to forget one becomes a pending removal the shopper
+-- confirms or rejects (confirm_pending_change, reject_pending_change), and the memory stays until then.
 create or replace function public.worker_apply_stated_preferences(
   p_user_id uuid, p_interaction_id uuid, p_statements jsonb, p_extractor text
 )
@@ -71,6 +44,7 @@ declare
   v_member text;
   v_message text;
   v_message_id text;
+  v_types text[] := private.preference_types();
 begin
   perform private.require_service_role();
   select left(ih.interaction_value ->> 'content', 500), ih.message_id into v_message, v_message_id
@@ -94,9 +68,9 @@ begin
       raise exception using errcode = '22023',
         message = format('Statement %s must be an object whose action is remember or forget.', v_index);
     end if;
-    if coalesce(v_statement ->> 'preference_type', '') not in ('dietary', 'allergy', 'dislike', 'favorite', 'brand') then
+    if not coalesce(v_statement ->> 'preference_type', '') = any (v_types) then
       raise exception using errcode = '22023',
-        message = format('Statement %s: preference_type must be dietary, allergy, dislike, favorite or brand.', v_index);
+        message = format('Statement %s: preference_type must be %s.', v_index, private.in_words(v_types));
     end if;
     if char_length(pg_catalog.btrim(coalesce(v_statement ->> 'preference_key', ''))) not between 1 and 255 then
       raise exception using errcode = '22023',
@@ -160,7 +134,37 @@ comment on function public.worker_apply_stated_preferences(uuid, uuid, jsonb, te
   'dislike, favourite or brand (deleted and suppressed); for an allergy or a diet, a pending removal that the '
   'shopper confirms or rejects.';
 
+-- Views ----------------------------------------------------------------------------------------------------------
+create or replace view public.my_memories
+with (security_invoker = true)
+as
+  select p.id, 'preference'::text as memory_kind, p.preference_type as memory_type, p.preference_key as memory_key,
+         coalesce(p.preference_value, p.preference_key) as summary, p.confidence, p.source, p.reason,
+         p.times_confirmed as evidence_count, null::jsonb as details,
+         p.created_at, p.updated_at, null::timestamptz as expires_at, p.pending_removal as pending_change
+  from public.customer_preferences as p
+  where p.user_id = (select auth.uid())
+  union all
+  select sp.id, 'pattern', sp.pattern_type, sp.pattern_key,
+         sp.pattern_type || ': ' || sp.pattern_key, sp.confidence, 'pattern',
+         format('Seen in %s orders, last on %s', sp.occurrence_count, to_char(sp.last_occurrence, 'YYYY-MM-DD')),
+         sp.occurrence_count, sp.pattern_value,
+         sp.created_at, sp.updated_at, null, null
+  from public.shopping_patterns as sp
+  where sp.user_id = (select auth.uid())
+  union all
+  select mi.id, 'insight', mi.insight_type, mi.insight_key,
+         mi.insight_value, mi.confidence, 'inferred', mi.insight_value,
+         (select count(*)::integer from jsonb_object_keys(mi.supporting_data)), mi.supporting_data,
+         mi.created_at, mi.updated_at, mi.expires_at, null
+  from public.memory_insights as mi
+  where mi.user_id = (select auth.uid());
+comment on column public.my_memories.pending_change is
+  'A removal the shopper asked for in chat and has not confirmed (allergies and diets): confirm_pending_change or '
+  'reject_pending_change answers it. Null when none is pending.';
+
 -- Public RPCs (shoppers) -----------------------------------------------------------------------------------------
+-- Removals asked for in chat (allergies and diets): the shopper answers them.
 create or replace function public.confirm_pending_change(memory_id uuid)
 returns jsonb
 language plpgsql
@@ -169,10 +173,10 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_user uuid := private.require_shopper('confirm_pending_change');
+  v_user_id uuid := private.require_shopper('confirm_pending_change');
 begin
   perform 1 from public.customer_preferences as p
-   where p.id = confirm_pending_change.memory_id and p.user_id = v_user and p.pending_removal is not null
+   where p.id = confirm_pending_change.memory_id and p.user_id = v_user_id and p.pending_removal is not null
      for update;
   if not found then
     raise exception using errcode = 'PT404', message = 'No pending change with that id.',
@@ -196,12 +200,12 @@ security definer
 set search_path = ''
 as $$
 declare
-  v_user uuid := private.require_shopper('reject_pending_change');
+  v_user_id uuid := private.require_shopper('reject_pending_change');
   v_type text;
   v_key text;
 begin
   update public.customer_preferences as p set pending_removal = null
-   where p.id = reject_pending_change.memory_id and p.user_id = v_user and p.pending_removal is not null
+   where p.id = reject_pending_change.memory_id and p.user_id = v_user_id and p.pending_removal is not null
   returning p.preference_type, p.preference_key into v_type, v_key;
   if v_type is null then
     raise exception using errcode = 'PT404', message = 'No pending change with that id.',

@@ -24,6 +24,7 @@ class PublicCustomerPreferences(BaseModel):
     created_at: datetime.datetime = Field(alias="created_at")
     id: uuid.UUID = Field(alias="id")
     last_confirmed_at: Optional[datetime.datetime] = Field(alias="last_confirmed_at")
+    pending_removal: Optional[JsonValue] = Field(alias="pending_removal")
     preference_key: str = Field(alias="preference_key")
     preference_type: str = Field(alias="preference_type")
     preference_value: Optional[str] = Field(alias="preference_value")
@@ -38,6 +39,7 @@ class PublicCustomerPreferencesInsert(TypedDict):
     created_at: NotRequired[Annotated[datetime.datetime, Field(alias="created_at")]]
     id: NotRequired[Annotated[uuid.UUID, Field(alias="id")]]
     last_confirmed_at: NotRequired[Annotated[Optional[datetime.datetime], Field(alias="last_confirmed_at")]]
+    pending_removal: NotRequired[Annotated[Optional[JsonValue], Field(alias="pending_removal")]]
     preference_key: Annotated[str, Field(alias="preference_key")]
     preference_type: Annotated[str, Field(alias="preference_type")]
     preference_value: NotRequired[Annotated[Optional[str], Field(alias="preference_value")]]
@@ -52,6 +54,7 @@ class PublicCustomerPreferencesUpdate(TypedDict):
     created_at: NotRequired[Annotated[datetime.datetime, Field(alias="created_at")]]
     id: NotRequired[Annotated[uuid.UUID, Field(alias="id")]]
     last_confirmed_at: NotRequired[Annotated[Optional[datetime.datetime], Field(alias="last_confirmed_at")]]
+    pending_removal: NotRequired[Annotated[Optional[JsonValue], Field(alias="pending_removal")]]
     preference_key: NotRequired[Annotated[str, Field(alias="preference_key")]]
     preference_type: NotRequired[Annotated[str, Field(alias="preference_type")]]
     preference_value: NotRequired[Annotated[Optional[str], Field(alias="preference_value")]]
@@ -173,6 +176,7 @@ class PublicMyMemories(BaseModel):
     memory_key: Optional[str] = Field(alias="memory_key")
     memory_kind: Optional[str] = Field(alias="memory_kind")
     memory_type: Optional[str] = Field(alias="memory_type")
+    pending_change: Optional[JsonValue] = Field(alias="pending_change")
     reason: Optional[str] = Field(alias="reason")
     source: Optional[str] = Field(alias="source")
     summary: Optional[str] = Field(alias="summary")
