@@ -39,7 +39,8 @@ INTENSITY = word_set(
     "dangerous moderate"
 )
 NEGATIONS = {"not", "never", "no", "none", "nor", "neither", "without"}
-RETRACTIONS = word_set("anymore longer stopped quit outgrew outgrown outgrow gave over cured formerly ex")
+# Words that take a statement back on their own; "no longer", "gave up", "got over", "grew out" are read in _cues.
+RETRACTIONS = word_set("anymore stopped quit outgrew outgrown outgrow cured formerly")
 HEDGES = word_set(
     "maybe might may perhaps possibly probably think thinking considering consider want wanna wants wanted trying try "
     "tries plan planning hope hoping should could would if whether wonder wondering tested testing suspect unsure "
@@ -256,7 +257,7 @@ def _cues(words: list[str], start: int, stop: int) -> set[str]:
         if (
             (word == "longer" and before == "no")
             or (word == "more" and before in {"any", "no"})
-            or (word in {"anymore", "stopped", "quit", "outgrew", "outgrown", "cured", "formerly"})
+            or word in RETRACTIONS
             or (word == "gave" and after == "up")
             or (word == "over" and before == "got")
             or (word == "grew" and after == "out")
