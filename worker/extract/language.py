@@ -96,7 +96,11 @@ class Sentence:
 
 def _lower(text: str) -> str:
     # Keep one character for one: str.lower() can lengthen a few characters, and spans must line up.
-    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text.replace("\u2019", "'").replace("`", "'"))
+    text = text.replace("\u2019", "'").replace("`", "'")
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
 def tokens(message: str) -> list[tuple[str, str]]:

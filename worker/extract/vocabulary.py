@@ -15,7 +15,7 @@ Keys are bounded by construction: a key is a vocabulary entry (at most four word
 from __future__ import annotations
 
 import gzip
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 Phrase = tuple[str, ...]
@@ -166,16 +166,36 @@ def food_key(phrase: Phrase) -> str | None:
 def match_at(tokens: list[str], start: int, end: int) -> tuple[int, str, str] | None:
     """The longest vocabulary phrase starting at `start` (and ending before `end`): (its length, its kind
     ("allergen", "diet" or "food") and its canonical key); allergens win over foods of the same length."""
+    end = min(end, len(tokens))
+    if start >= end or not _may_start(tokens[start]):
+        return None
     for length in range(min(LONGEST, end - start), 0, -1):
-        phrase = tuple(tokens[start : start + length])
-        if phrase in ALLERGEN_PHRASES:
-            return length, "allergen", ALLERGEN_PHRASES[phrase]
-        if phrase in DIET_PHRASES:
-            return length, "diet", DIET_PHRASES[phrase]
-        key = food_key(phrase)
-        if key is not None:
-            return length, "food", key
+        found = _lookup(tuple(tokens[start : start + length]))
+        if found is not None:
+            return length, *found
     return None
+
+
+@lru_cache(maxsize=1 << 16)
+def _lookup(phrase: Phrase) -> tuple[str, str] | None:
+    if phrase in ALLERGEN_PHRASES:
+        return "allergen", ALLERGEN_PHRASES[phrase]
+    if phrase in DIET_PHRASES:
+        return "diet", DIET_PHRASES[phrase]
+    key = food_key(phrase)
+    return None if key is None else ("food", key)
+
+
+@lru_cache(maxsize=1 << 16)
+def _may_start(word: str) -> bool:
+    """Whether any vocabulary phrase starts with `word` (or, for one word, with its singular): most words are
+    ruled out here at the cost of one set lookup."""
+    return word in _first_words() or any(base in _first_words() for base in plural_bases(word))
+
+
+@cache
+def _first_words() -> frozenset[str]:
+    return frozenset(p[0] for p in (*foods(), *ALLERGEN_PHRASES, *DIET_PHRASES))
 
 
 def canonical_key(preference_type: str, key: str) -> str | None:
