@@ -182,3 +182,31 @@ def test_an_unreachable_postgrest_is_service_unavailable() -> None:
 
     with pytest.raises(ServiceUnavailable, match="PostgREST could not be reached"):
         MemoryClient(_adapter(refuse), Identity.shopper(SHOPPER, SHOPPER_JWT)).record_message("hello")
+
+
+def test_my_memories_is_a_get_of_the_view_with_the_shoppers_jwt_read_into_the_generated_rows() -> None:
+    sent: list[httpx.Request] = []
+    row = {
+        "id": str(uuid4()),
+        "memory_kind": "preference",
+        "memory_type": "allergy",
+        "memory_key": "peanuts",
+        "summary": "peanuts",
+        "confidence": 1.0,
+        "source": "explicit",
+        "reason": "You told us",
+        "evidence_count": 1,
+        "details": None,
+        "created_at": "2026-11-28T10:00:00+00:00",
+        "updated_at": "2026-11-28T10:00:00+00:00",
+        "expires_at": None,
+        "pending_change": None,
+    }
+    memory = MemoryClient(
+        _adapter(_recording(httpx.Response(200, json=[row]), sent)), Identity.shopper(SHOPPER, SHOPPER_JWT)
+    )
+    [memory_row] = memory.my_memories()
+    assert (memory_row.memory_key, memory_row.confidence, str(memory_row.id)) == ("peanuts", 1.0, row["id"])
+    [request] = sent
+    assert (request.method, request.url.path, request.url.params.get("select")) == ("GET", "/rest/v1/my_memories", "*")
+    assert request.headers["authorization"] == f"Bearer {SHOPPER_JWT}"

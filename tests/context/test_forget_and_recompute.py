@@ -44,7 +44,7 @@ def _recompute(conn: psycopg.Connection[Any], user_id: UUID) -> None:
 
 
 def _memories(conn: psycopg.Connection[Any], user_id: UUID) -> set[tuple[str, str, str]]:
-    return {(m["memory_kind"], m["memory_type"], m["memory_key"]) for m in calls.my_memories(conn, user_id)}
+    return {(m.memory_kind, m.memory_type, m.memory_key) for m in calls.my_memories(conn, user_id)}
 
 
 def forget_survives_recompute(conn: psycopg.Connection[Any]) -> None:
@@ -80,7 +80,7 @@ def forget_survives_recompute(conn: psycopg.Connection[Any]) -> None:
     assert ("preference", "favorite", "oat-milk") in _memories(conn, user_id)
 
     for memory in derived:
-        calls.forget_memory(conn, user_id, memory["id"])
+        calls.forget_memory(conn, user_id, memory.id)  # type: ignore[arg-type]
     assert _memories(conn, user_id) == set()
     _recompute(conn, user_id)
     assert _memories(conn, user_id) == set(), "old evidence brought forgotten memories back"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -18,6 +19,8 @@ import psycopg
 
 from tests.conftest import Database, create_user
 from tests.worker.conftest import NOW, as_service, days_ago, item, record_checkout
+from worker.client.direct_adapter import DirectAdapter
+from worker.client.seam import Identity
 from worker.config import Settings
 from worker.db.request import set_request_context, shopper_claims
 from worker.prompt import calls
@@ -43,7 +46,10 @@ def _cache(conn: psycopg.Connection[Any], user: UUID) -> dict[str, Any] | None:
 
 
 def _raw_context(conn: psycopg.Connection[Any], user: UUID, **kwargs: Any) -> dict[str, Any]:
-    return calls.client(conn, user).memory_context(**kwargs)  # type: ignore[no-any-return]
+    """The document as memory_context returns it (through the seam, as the shopper), before any model reads it."""
+    args = {name: str(value) if isinstance(value, Decimal) else value for name, value in kwargs.items()}
+    seam = DirectAdapter(lambda: nullcontext(conn))
+    return seam.call("memory_context", args, Identity.shopper(user))  # type: ignore[no-any-return]
 
 
 def _live(conn: psycopg.Connection[Any], user: UUID) -> dict[str, Any]:

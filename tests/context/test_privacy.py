@@ -78,7 +78,7 @@ def test_forget_clear_and_export_never_touch_or_reveal_another_shopper(
                 calls.forget_memory(conn, alice, memory_id)
             with pytest.raises(calls.NotFound, match=r"No memory with that id\."):
                 calls.explain_memory(conn, alice, memory_id)
-        alices_diet = next(m["id"] for m in calls.my_memories(conn, alice) if m["memory_key"] == "vegetarian")
+        alices_diet = next(m.id for m in calls.my_memories(conn, alice) if m.memory_key == "vegetarian")
         calls.forget_memory(conn, alice, alices_diet)
         cleared = calls.clear_memories(conn, alice)
 
@@ -92,7 +92,7 @@ def test_forget_clear_and_export_never_touch_or_reveal_another_shopper(
 def test_the_export_holds_exactly_the_rows_the_tables_hold(two_shoppers: tuple[Database, UUID, UUID]) -> None:
     db, alice, _ = two_shoppers
     with db.connect() as conn:
-        calls.forget_memory(conn, alice, calls.my_memories(conn, alice)[0]["id"])
+        calls.forget_memory(conn, alice, calls.my_memories(conn, alice)[0].id)  # type: ignore[arg-type]
         export = calls.export_memories(conn, alice)
         rows = snapshot(conn, alice)
     assert export.format == "customer-memory-export" and export.version == 1 and export.user_id == alice

@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import Database, create_user
 from tests.worker.conftest import NOW, as_service, preferences, record_event
 from worker.client.errors import NotFound
+from worker.client.rows import PublicMyMemories
 from worker.config import Settings
 from worker.extract.model import Statement
 from worker.prompt import calls
@@ -27,8 +28,14 @@ def _say(conn: psycopg.Connection[Any], user: UUID, db: Database, *messages: str
     run_until_idle(Settings(), db.url(), now=lambda: NOW)
 
 
-def _pending(conn: psycopg.Connection[Any], user: UUID) -> dict[tuple[str, str], dict[str, Any]]:
-    return {(r["memory_type"], r["memory_key"]): r for r in calls.my_memories(conn, user) if r["pending_change"]}
+def _pending(conn: psycopg.Connection[Any], user: UUID) -> dict[tuple[str | None, str | None], PublicMyMemories]:
+    return {(r.memory_type, r.memory_key): r for r in calls.my_memories(conn, user) if r.pending_change}
+
+
+def _change(conn: psycopg.Connection[Any], user: UUID, kind: str, key: str) -> dict[str, Any]:
+    change = _pending(conn, user)[(kind, key)].pending_change
+    assert isinstance(change, dict)
+    return change
 
 
 def _context_restrictions(conn: psycopg.Connection[Any], user: UUID) -> set[str]:
@@ -57,7 +64,7 @@ def test_a_request_to_forget_an_allergy_or_diet_waits_for_the_shopper(
         # Still there, still in the prompt, and shown to the shopper as a pending change with what they said.
         assert preferences(conn, user)[(kind, key)]["confidence"] == 1
         assert key in _context_restrictions(conn, user)
-        pending = _pending(conn, user)[(kind, key)]["pending_change"]
+        pending = _change(conn, user, kind, key)
         assert pending["message"] == retraction and pending["extractor"] == "rules"
         exported = calls.export_memories(conn, user)
         assert [p["pending_removal"]["message"] for p in exported.preferences if p["pending_removal"]] == [retraction]
@@ -81,11 +88,12 @@ def test_confirming_forgets_and_rejecting_keeps(db: Database) -> None:
         _say(conn, user, db, "I'm allergic to peanuts and I'm vegetarian")
         _say(conn, user, db, "forget that I'm allergic to peanuts", "I'm not vegetarian anymore")
         pending = _pending(conn, user)
-        peanuts, vegetarian = pending[("allergy", "peanuts")]["id"], pending[("dietary", "vegetarian")]["id"]
+        peanuts, vegetarian = pending[("allergy", "peanuts")].id, pending[("dietary", "vegetarian")].id
+        assert peanuts is not None and vegetarian is not None
 
         with pytest.raises(NotFound, match="No pending change"):
             calls.client(conn, stranger).confirm_pending_change(peanuts)  # someone else's: as unknown
-        assert calls.client(conn, user).confirm_pending_change(peanuts)["confirmed"] is True
+        assert calls.client(conn, user).confirm_pending_change(peanuts).forgotten is True
         assert calls.client(conn, user).reject_pending_change(vegetarian)["rejected"] is True
 
         prefs = preferences(conn, user)
@@ -136,7 +144,7 @@ def test_no_extractor_can_bypass_the_rule(db: Database) -> None:
                 "select public.worker_apply_stated_preferences(%s, %s, %s, 'claude')", (user, message, payload)
             )
         assert set(preferences(conn, user)) == {("allergy", "milk")}
-        assert _pending(conn, user)[("allergy", "milk")]["pending_change"]["extractor"] == "claude"
+        assert _change(conn, user, "allergy", "milk")["extractor"] == "claude"
         # A shopper cannot set a pending removal themselves (no update grant), only answer one.
         with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
             from worker.db.request import set_request_context, shopper_claims

@@ -46,6 +46,21 @@ class DirectAdapter:
             raise _translate(exc, identity) from exc
         return None if row is None else row[0]
 
+    def select(self, relation: str, equal: Mapping[str, Any], identity: Identity) -> list[dict[str, Any]]:
+        # Each row as PostgREST sends it, a JSON object (to_jsonb), so both adapters return the same values.
+        query = sql.SQL("select to_jsonb(r) from {}.{} as r").format(sql.Identifier("public"), sql.Identifier(relation))
+        if equal:
+            query += sql.SQL(" where ") + sql.SQL(" and ").join(
+                sql.SQL("r.{} = {}").format(sql.Identifier(column), sql.Placeholder()) for column in equal
+            )
+        try:
+            with self._connect() as conn, conn.transaction():
+                set_request_context(conn, identity.role, identity.claims(), method="GET", path=f"/{relation}")
+                rows = conn.cursor(row_factory=tuple_row).execute(query, list(equal.values())).fetchall()
+        except psycopg.Error as exc:
+            raise _translate(exc, identity) from exc
+        return [row[0] for row in rows]
+
 
 def _translate(exc: psycopg.Error, identity: Identity) -> MemoryApiError:
     if exc.sqlstate is None:  # no answer from the server: the connection failed or broke

@@ -10,6 +10,8 @@ from typing import Any
 from uuid import UUID
 
 from worker.client.models import CartItem, Checkout, Event, PreferenceType, SwapItem
+from worker.client.responses import ClearResult, ExplainedMemory, ForgetResult, MemoryContext, MemoryExport
+from worker.client.rows import PublicMyMemories
 from worker.client.seam import DatabaseFunctions, Identity, Role
 
 
@@ -43,6 +45,8 @@ CONTRACT: dict[str, FunctionSpec] = {
     "clear_memories": FunctionSpec((), "authenticated"),
     "export_memories": FunctionSpec((), "authenticated"),
 }
+# The views this client reads (GET /rest/v1/<view>), as the shopper, under their RLS.
+VIEWS: tuple[str, ...] = ("my_memories",)
 MAX_BATCH = 1000  # record_interactions' bound, stated in its error when exceeded
 
 
@@ -109,30 +113,39 @@ class MemoryClient:
             )
         )
 
-    # The memory in the prompt, and the shopper's control over it. These return the function's JSON document;
-    # worker.prompt.models gives it types.
-    def memory_context(self, min_confidence: Decimal | None = None, query: str | None = None) -> Any:
-        return self._call("memory_context", min_confidence=min_confidence, query=query)
+    # The memory in the prompt, and the shopper's control over it: each function's JSON document, read into its
+    # model (worker.client.responses).
+    def memory_context(self, min_confidence: Decimal | None = None, query: str | None = None) -> MemoryContext:
+        return MemoryContext.model_validate(self._call("memory_context", min_confidence=min_confidence, query=query))
 
-    def explain_memory(self, memory_id: UUID) -> Any:
-        return self._call("explain_memory", memory_id=memory_id)
+    def explain_memory(self, memory_id: UUID) -> ExplainedMemory:
+        return ExplainedMemory.model_validate(self._call("explain_memory", memory_id=memory_id))
 
-    def forget_memory(self, memory_id: UUID) -> Any:
-        return self._call("forget_memory", memory_id=memory_id)
+    def forget_memory(self, memory_id: UUID) -> ForgetResult:
+        return ForgetResult.model_validate(self._call("forget_memory", memory_id=memory_id))
 
-    def confirm_pending_change(self, memory_id: UUID) -> Any:
+    def confirm_pending_change(self, memory_id: UUID) -> ForgetResult:
         """Confirm a removal asked for in chat (an allergy or a diet): the memory is forgotten."""
-        return self._call("confirm_pending_change", memory_id=memory_id)
+        return ForgetResult.model_validate(self._call("confirm_pending_change", memory_id=memory_id))
 
-    def reject_pending_change(self, memory_id: UUID) -> Any:
+    def reject_pending_change(self, memory_id: UUID) -> dict[str, Any]:
         """Reject a removal read from chat: the memory stays."""
-        return self._call("reject_pending_change", memory_id=memory_id)
+        result: dict[str, Any] = self._call("reject_pending_change", memory_id=memory_id)
+        return result
 
-    def clear_memories(self) -> Any:
-        return self._call("clear_memories")
+    def clear_memories(self) -> ClearResult:
+        return ClearResult.model_validate(self._call("clear_memories"))
 
-    def export_memories(self) -> Any:
-        return self._call("export_memories")
+    def export_memories(self) -> MemoryExport:
+        return MemoryExport.model_validate(self._call("export_memories"))
+
+    def my_memories(self) -> list[PublicMyMemories]:
+        """Every memory of the shopper, one row each (the my_memories view: GET /rest/v1/my_memories), in a stable
+        order: by kind and type, the most confident first."""
+        rows = [PublicMyMemories.model_validate(row) for row in self._functions.select(VIEWS[0], {}, self._identity)]
+        return sorted(
+            rows, key=lambda m: (m.memory_kind or "", m.memory_type or "", -(m.confidence or 0), m.memory_key or "")
+        )
 
 
 def _json_ready(value: Any) -> Any:

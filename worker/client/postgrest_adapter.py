@@ -1,12 +1,14 @@
-"""The seam over PostgREST, through supabase-py: `client.rpc(name, params).execute()` with the caller's JWT in
+"""The seam over PostgREST, through supabase-py: `client.rpc(name, params).execute()` (and
+`client.table(name).select()` for a table or view) with the caller's JWT in
 the Authorization header (set with the client's `headers` option, which supabase-py keeps;
 supabase-platform.md section 8), and PostgREST's error bodies {code, message, details, hint} turned into the
 project's exceptions."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, cast
 
 import httpx
 from postgrest import APIError
@@ -30,14 +32,15 @@ class PostgrestAdapter:
 
     def call(self, function: str, args: Mapping[str, Any], identity: Identity) -> Any:
         client = self._client_for(self._bearer(identity))
-        try:
+        with _translating(identity):
             return client.rpc(function, dict(args)).execute().data
-        except APIError as exc:
-            raise error_from(
-                exc.code, exc.message, details=exc.details, hint=exc.hint, anonymous=identity.anonymous_caller
-            ) from exc
-        except httpx.TransportError as exc:
-            raise ServiceUnavailable(f"PostgREST could not be reached: {exc}") from exc
+
+    def select(self, relation: str, equal: Mapping[str, Any], identity: Identity) -> list[dict[str, Any]]:
+        request = self._client_for(self._bearer(identity)).table(relation).select("*")
+        for column, value in equal.items():
+            request = request.eq(column, str(value))
+        with _translating(identity):
+            return cast(list[dict[str, Any]], request.execute().data)
 
     def _bearer(self, identity: Identity) -> str:
         if identity.access_token is not None:
@@ -60,3 +63,16 @@ class PostgrestAdapter:
             )
             client = self._clients[bearer] = create_client(self._url, self._api_key, options=options)
         return client
+
+
+@contextmanager
+def _translating(identity: Identity) -> Iterator[None]:
+    """PostgREST's error bodies and an unreachable server as the project's exceptions."""
+    try:
+        yield
+    except APIError as exc:
+        raise error_from(
+            exc.code, exc.message, details=exc.details, hint=exc.hint, anonymous=identity.anonymous_caller
+        ) from exc
+    except httpx.TransportError as exc:
+        raise ServiceUnavailable(f"PostgREST could not be reached: {exc}") from exc

@@ -42,8 +42,14 @@ class Identity:
 
 
 class DatabaseFunctions(Protocol):
-    """Calls a function of the `public` schema; raises worker.client.errors.MemoryApiError subclasses."""
+    """Calls a function of the `public` schema, or reads a table or view of it, as PostgREST would; raises
+    worker.client.errors.MemoryApiError subclasses."""
 
     def call(self, function: str, args: Mapping[str, Any], identity: Identity) -> Any:
         """Call `public.<function>` with named `args` (JSON-ready values) as `identity`; return its result."""
+        ...
+
+    def select(self, relation: str, equal: Mapping[str, Any], identity: Identity) -> list[dict[str, Any]]:
+        """The rows of `public.<relation>` that `identity` may read (row-level security decides) whose columns
+        equal the values in `equal`, as JSON values: PostgREST's GET /rest/v1/<relation>?<column>=eq.<value>."""
         ...

@@ -16,6 +16,7 @@ import anthropic
 import psycopg
 
 from worker.config import Settings
+from worker.db.local import database_url
 from worker.prompt import calls
 
 
@@ -25,7 +26,7 @@ def add_user_argument(parser: argparse.ArgumentParser) -> None:
 
 @contextmanager
 def shopper_connection(args: argparse.Namespace) -> Iterator[tuple[psycopg.Connection[Any], UUID]]:
-    with calls.connect(Settings()) as conn:
+    with psycopg.connect(database_url(Settings()), autocommit=True) as conn:
         yield conn, calls.resolve_shopper(conn, args.user)
 
 

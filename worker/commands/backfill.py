@@ -42,8 +42,9 @@ def run(args: argparse.Namespace) -> int:
     logs.configure("WARNING")  # the progress line is the output; warnings and errors still show
     url = database_url(settings)
     with psycopg.connect(url, autocommit=True) as conn:
-        JobStore(conn).enqueue_all()
-        total = conn.execute("select count(*) from private.jobs where status in ('pending', 'running')").fetchone()[0]  # type: ignore[index]
+        store = JobStore(conn)
+        store.enqueue_all()
+        total = store.outstanding()
         as_of = args.as_of
         worker = Worker(settings, url, name="backfill", now=lambda: as_of, listen=False)
         thread = threading.Thread(target=worker.run, kwargs={"once": True}, name="backfill")

@@ -16,12 +16,12 @@ import argparse
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
-from psycopg import sql
 from psycopg.rows import dict_row
 
 from worker.client.direct_adapter import DirectAdapter
@@ -30,7 +30,6 @@ from worker.client.models import CartItem, Checkout, Event, SwapItem
 from worker.client.seam import Identity
 from worker.config import Settings
 from worker.db.local import ensure_local_database
-from worker.db.request import set_request_context, shopper_claims
 from worker.prompt import calls
 from worker.prompt.render import render_memory_block
 from worker.runtime.worker import BackgroundWorker
@@ -70,9 +69,7 @@ def run(args: argparse.Namespace) -> int:
 
     riley = MemoryClient(DirectAdapter.from_url(url), Identity.shopper(RILEY))
     cleared = riley.clear_memories()
-    print(
-        f"Riley starts afresh: clear_memories() removed {sum(v for v in cleared.values() if isinstance(v, int))} rows"
-    )
+    print(f"Riley starts afresh: clear_memories() removed {sum(cleared.model_dump().values())} rows")
     checkouts, cart_adds, swap = riley_events()
 
     with BackgroundWorker(settings, url) as worker, psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
@@ -119,8 +116,9 @@ def _served_how(conn: psycopg.Connection[Any], user_id: uuid.UUID) -> str:
     """Whether memory_context handed back the worker's precomputed document (same composition time) or composed
     one live."""
     served = calls.memory_context(conn, user_id).generated_at
-    row = conn.execute("select built_at from private.memory_context_cache where user_id = %s", (user_id,)).fetchone()
-    if row and row["built_at"] == served:
+    # The stored document is the shopper's data like any other: their export carries it, with when it was built.
+    stored = calls.export_memories(conn, user_id).precomputed_contexts
+    if stored and stored[0].get("built_at") and datetime.fromisoformat(stored[0]["built_at"]) == served:
         return f"the document the worker precomputed at {served:%H:%M:%S.%f} UTC, read from one row"
     return "composed live (the worker has not stored it yet)"
 
@@ -168,8 +166,8 @@ def _batches(events: list[Event]) -> Iterator[list[Event]]:
 def _memories(conn: psycopg.Connection[Any], shopper: uuid.UUID) -> dict[Memory, str]:
     """What the shopper can see of their memory (my_memories, read as them): each with a one-line summary."""
     return {
-        (row["memory_kind"], row["memory_type"], row["memory_key"]): (
-            f"{row['confidence']:.2f}  {row['reason'] or row['summary']}"
+        (str(row.memory_kind), str(row.memory_type), str(row.memory_key)): (
+            f"{row.confidence or 0:.2f}  {row.reason or row.summary}"
         )
         for row in calls.my_memories(conn, shopper)
     }
@@ -191,12 +189,9 @@ def _show_learned(now: dict[Memory, str], before: dict[Memory, str], limit: int 
 def _rows_of(conn: psycopg.Connection[Any], owner: uuid.UUID, seen_by: Iterable[uuid.UUID]) -> int:
     """How many of `owner`'s rows the others can read from the memory tables, each reading as themselves (a
     PostgREST request with their JWT: row-level security decides)."""
-    seen = 0
-    for other in seen_by:
-        with conn.transaction(force_rollback=True):
-            set_request_context(conn, "authenticated", shopper_claims(other), method="GET")
-            for table in MEMORY_TABLES:
-                query = sql.SQL("select count(*) as n from public.{} where user_id = %s").format(sql.Identifier(table))
-                row = conn.execute(query, (owner,)).fetchone()
-                seen += row["n"] if row else 0
-    return seen
+    tables = DirectAdapter(lambda: nullcontext(conn))
+    return sum(
+        len(tables.select(table, {"user_id": owner}, Identity.shopper(other)))
+        for other in seen_by
+        for table in MEMORY_TABLES
+    )

@@ -9,6 +9,7 @@ from datetime import datetime
 from types import FrameType
 
 from worker.config import Settings
+from worker.db.local import database_url
 from worker.runtime import logs
 from worker.runtime.worker import Worker
 
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         settings = settings.model_copy(update={"worker_concurrency": args.concurrency})
     logs.configure(settings.log_level)
     as_of = args.as_of
-    worker = Worker(settings, name=args.name, now=lambda: as_of)
+    worker = Worker(settings, database_url(settings), name=args.name, now=lambda: as_of)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         worker.stop()

@@ -10,16 +10,14 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import tuple_row
 
 from worker.client.direct_adapter import DirectAdapter
 from worker.client.errors import InvalidInput, MemoryApiError, NotAuthorized, NotFound
 from worker.client.memory import MemoryClient
+from worker.client.responses import ClearResult, ExplainedMemory, ForgetResult, MemoryContext, MemoryExport
+from worker.client.rows import PublicMyMemories
 from worker.client.seam import Identity
-from worker.config import Settings
-from worker.db.local import database_url
-from worker.db.request import set_request_context, shopper_claims
-from worker.prompt.models import ClearResult, ExplainedMemory, ForgetResult, MemoryContext, MemoryExport
 
 __all__ = [
     "InvalidInput",
@@ -34,10 +32,6 @@ class UnknownShopperError(NotFound):
     """No shopper with that id or email (an operator's lookup)."""
 
 
-def connect(settings: Settings) -> psycopg.Connection[Any]:
-    return psycopg.connect(database_url(settings), autocommit=True)
-
-
 def client(conn: psycopg.Connection[Any], user_id: UUID) -> MemoryClient:
     """The memory API as `user_id`, over this (open, autocommit) connection, which it leaves open."""
     return MemoryClient(DirectAdapter(lambda: nullcontext(conn)), Identity.shopper(user_id))
@@ -50,34 +44,28 @@ def memory_context(
     min_confidence: Decimal = Decimal("0.70"),
     query: str | None = None,
 ) -> MemoryContext:
-    raw = client(conn, user_id).memory_context(min_confidence=min_confidence, query=query)
-    return MemoryContext.model_validate(raw)
+    return client(conn, user_id).memory_context(min_confidence=min_confidence, query=query)
 
 
 def explain_memory(conn: psycopg.Connection[Any], user_id: UUID, memory_id: UUID) -> ExplainedMemory:
-    return ExplainedMemory.model_validate(client(conn, user_id).explain_memory(memory_id))
+    return client(conn, user_id).explain_memory(memory_id)
 
 
 def forget_memory(conn: psycopg.Connection[Any], user_id: UUID, memory_id: UUID) -> ForgetResult:
-    return ForgetResult.model_validate(client(conn, user_id).forget_memory(memory_id))
+    return client(conn, user_id).forget_memory(memory_id)
 
 
 def clear_memories(conn: psycopg.Connection[Any], user_id: UUID) -> ClearResult:
-    return ClearResult.model_validate(client(conn, user_id).clear_memories())
+    return client(conn, user_id).clear_memories()
 
 
 def export_memories(conn: psycopg.Connection[Any], user_id: UUID) -> MemoryExport:
-    return MemoryExport.model_validate(client(conn, user_id).export_memories())
+    return client(conn, user_id).export_memories()
 
 
-def my_memories(conn: psycopg.Connection[Any], user_id: UUID) -> list[dict[str, Any]]:
+def my_memories(conn: psycopg.Connection[Any], user_id: UUID) -> list[PublicMyMemories]:
     """The my_memories view, read as the shopper (PostgREST's GET /rest/v1/my_memories)."""
-    with conn.transaction():
-        set_request_context(conn, "authenticated", shopper_claims(user_id), method="GET", path="/my_memories")
-        cursor = conn.cursor(row_factory=dict_row)
-        return cursor.execute(
-            "select * from public.my_memories order by memory_kind, memory_type, confidence desc, memory_key"
-        ).fetchall()
+    return client(conn, user_id).my_memories()
 
 
 def resolve_shopper(conn: psycopg.Connection[Any], who: str) -> UUID:
@@ -86,8 +74,9 @@ def resolve_shopper(conn: psycopg.Connection[Any], who: str) -> UUID:
         user_id: UUID | None = UUID(who)
     except ValueError:
         user_id = None
-    row = conn.execute("select id from auth.users where id = %s or lower(email) = lower(%s)", (user_id, who)).fetchone()
+    query = "select id from auth.users where id = %s or lower(email) = lower(%s)"
+    row = conn.cursor(row_factory=tuple_row).execute(query, (user_id, who)).fetchone()
     if row is None:
         raise UnknownShopperError(f"No shopper with the id or email {who!r}.")
-    found = row[0] if isinstance(row, tuple) else next(iter(row.values()))
-    return found if isinstance(found, UUID) else UUID(str(found))
+    found: UUID = row[0]
+    return found

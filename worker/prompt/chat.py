@@ -9,7 +9,7 @@ from typing import Any
 
 import anthropic
 
-from worker.prompt.models import MemoryContext
+from worker.client.responses import MemoryContext
 from worker.prompt.render import RenderedMemory, render_memory_block
 from worker.prompt.tokens import estimate_tokens
 

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from worker.prompt.models import MemoryItem, Section
+from worker.client.responses import MemoryItem, Section
 from worker.prompt.render import RenderedMemory
 
 MEMORY_PATH = "/memories/{id}"

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from worker.prompt.models import MemoryContext, MemoryItem, Section
+from worker.client.responses import MemoryContext, MemoryItem, Section
 
 HEADER = "## CUSTOMER MEMORY"
 # The design document's headings, in its order; sections it does not show go where they read naturally.

@@ -1,6 +1,7 @@
 """Every query the worker sends, in one place. Each call is one transaction in which the connection acts as
 `service_role` exactly as a PostgREST request would (worker.db.request), so the worker_* grants are exercised as on
-Supabase even though the worker connects as `postgres`."""
+Supabase even though the worker connects as `postgres`. Rows come back as tuples whatever the connection's row
+factory: the store reads them through its own cursors."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
+from psycopg.rows import TupleRow, tuple_row
 
 from worker.db.request import set_request_context
 
@@ -29,23 +31,23 @@ class JobStore:
         self.conn = conn
 
     @contextmanager
-    def _as_service(self) -> Iterator[psycopg.Connection[Any]]:
+    def _as_service(self) -> Iterator[psycopg.Cursor[TupleRow]]:
         with self.conn.transaction():
             set_request_context(self.conn, "service_role", path="/worker")
-            yield self.conn
+            yield self.conn.cursor(row_factory=tuple_row)
 
     def _scalar(self, query: str, params: tuple[Any, ...]) -> Any:
-        with self._as_service() as conn:
-            return _first(conn.execute(query, params))
+        with self._as_service() as cursor:
+            return _first(cursor.execute(query, params))
 
     # -- the queue ------------------------------------------------------------------------------------------------
     def claim(self, worker: str, limit: int, lease_seconds: int) -> list[Job]:
-        with self._as_service() as conn:
-            rows = conn.execute(
+        with self._as_service() as cursor:
+            rows = cursor.execute(
                 "select job_id, user_id, kind, attempts from public.worker_claim_jobs(%s, %s, %s)",
                 (worker, limit, lease_seconds),
             ).fetchall()
-        return [Job(*(row.values() if isinstance(row, dict) else row)) for row in rows]
+        return [Job(*row) for row in rows]
 
     def complete(self, job: Job, worker: str) -> bool:
         return bool(self._scalar("select public.worker_complete_job(%s, %s)", (job.id, worker)))
@@ -76,7 +78,14 @@ class JobStore:
     def outstanding(self) -> int:
         """Jobs pending or running (the worker's own view, as postgres: private is not the service role's)."""
         query = "select count(*) from private.jobs where status in ('pending', 'running')"
-        return int(_first(self.conn.execute(query)))
+        return int(_first(self.conn.cursor(row_factory=tuple_row).execute(query)))
+
+    def busy(self) -> int:
+        """Jobs due now or running: 0 when the queue has nothing left to do (the worker's own view, as above)."""
+        query = (
+            "select count(*) from private.jobs where (status = 'pending' and run_after <= now()) or status = 'running'"
+        )
+        return int(_first(self.conn.cursor(row_factory=tuple_row).execute(query)))
 
     # -- the work -------------------------------------------------------------------------------------------------
     def recompute(self, user_id: UUID, now: datetime | None = None) -> dict[str, int]:
@@ -88,12 +97,12 @@ class JobStore:
         """Recompute, store the shopper's precomputed memory_context document and mark the job done in one
         transaction: a worker killed in between leaves no trace but the lease, which runs out and hands the job to
         another worker (the recompute is idempotent)."""
-        with self._as_service() as conn:
+        with self._as_service() as cursor:
             summary = _first(
-                conn.execute("select public.worker_recompute_user(%s, coalesce(%s, now()))", (job.user_id, now))
+                cursor.execute("select public.worker_recompute_user(%s, coalesce(%s, now()))", (job.user_id, now))
             )
-            conn.execute("select public.worker_refresh_context(%s)", (job.user_id,))
-            ours = _first(conn.execute("select public.worker_complete_job(%s, %s)", (job.id, worker)))
+            cursor.execute("select public.worker_refresh_context(%s)", (job.user_id,))
+            ours = _first(cursor.execute("select public.worker_complete_job(%s, %s)", (job.id, worker)))
         return summary, bool(ours)
 
     def refresh_stale_contexts(self, limit: int = 100) -> int:
@@ -109,7 +118,7 @@ class JobStore:
         )
 
 
-def _first(cursor: psycopg.Cursor[Any]) -> Any:
-    """The first column of the first row (None without a row), whatever the connection's row factory."""
+def _first(cursor: psycopg.Cursor[TupleRow]) -> Any:
+    """The first column of the first row (None without a row)."""
     row = cursor.fetchone()
-    return None if row is None else (row[0] if isinstance(row, tuple) else next(iter(row.values())))
+    return None if row is None else row[0]

@@ -29,7 +29,6 @@ from apscheduler.schedulers.background import BackgroundScheduler  # type: ignor
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from worker.config import Settings
-from worker.db import local
 from worker.extract.apply import apply_pending_messages, extractor_for
 from worker.extract.model import Extractor
 from worker.runtime.store import Job, JobStore
@@ -66,7 +65,12 @@ class Worker:
         extractor: Extractor | None = None,
     ) -> None:
         self.settings = settings
-        self.url = database_url or local.database_url(settings)
+        # Never the embedded default: starting a cluster is the local tooling's business (worker.db.local), which
+        # the `worker` command uses to find one; a library Worker without a URL is a mistake, said at once.
+        url = database_url or settings.database_url
+        if not url:
+            raise ValueError("The worker needs a database URL: pass database_url or set DATABASE_URL.")
+        self.url = url
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.now = now or (lambda: None)
         self.listen = listen
@@ -377,12 +381,9 @@ class BackgroundWorker:
         """Wait until no job is pending (due now) or running; False on timeout."""
         deadline = time.monotonic() + timeout
         with psycopg.connect(self.worker.url, autocommit=True) as conn:
+            store = JobStore(conn)
             while time.monotonic() < deadline:
-                row = conn.execute(
-                    "select count(*) from private.jobs where (status = 'pending' and run_after <= now())"
-                    " or status = 'running'"
-                ).fetchone()
-                if row is not None and row[0] == 0:
+                if store.busy() == 0:
                     return True
                 time.sleep(0.05)
         return False

@@ -1,6 +1,7 @@
-"""Pydantic models of what the memory SQL functions return (memory_context, explain_memory, forget_memory,
-clear_memories, export_memories). Unknown keys are kept out of the models but tolerated, so the SQL side may add
-fields without breaking readers."""
+"""Pydantic models of what the memory API's functions return (memory_context, explain_memory, forget_memory,
+clear_memories, export_memories): MemoryClient returns these. The requests are in worker.client.models beside
+this module. Unknown keys are kept out of the models but tolerated, so the SQL side may add fields without
+breaking readers."""
 
 from __future__ import annotations
 
