@@ -6,7 +6,8 @@
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
-# The Node tools of package.json (Supabase's type generator, TypeScript), exactly as package-lock.json pins them.
+# The Node tools of package.json (the Supabase CLI, Supabase's type generator, TypeScript), exactly as
+# package-lock.json pins them.
 NODE_INSTALLED := node_modules/.installed
 PG15_BIN := /usr/lib/postgresql/15/bin
 
@@ -25,6 +26,7 @@ lint: $(INSTALLED)
 test-embedded: $(INSTALLED) $(NODE_INSTALLED)
 	CMS_REQUIRE_NODE=1 $(BIN)/pytest
 
+# Also Supabase's own tools: the CLI's db reset, advisors and lint, and the pgTAP suite on the seeded database.
 test-pg15: $(INSTALLED) $(NODE_INSTALLED)
 	scripts/install-postgres-15
 	CMS_PG_BIN=$(PG15_BIN) CMS_REQUIRE_PGTAP=1 CMS_REQUIRE_NODE=1 $(BIN)/pytest

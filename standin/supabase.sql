@@ -70,9 +70,10 @@ $db$;
 grant usage, create on schema public to postgres;
 grant usage on schema public to anon, authenticated, service_role;
 
-create schema if not exists extensions;
+-- The image's init scripts run as postgres, so postgres owns `extensions` (its extensions are supabase_admin's).
+create schema if not exists extensions authorization postgres;
+alter schema extensions owner to postgres;
 grant usage on schema extensions to postgres, anon, authenticated, service_role;
-grant all on schema extensions to postgres;
 -- The image installs these into `extensions`; plain builds may lack some contrib modules, so only where present.
 do $ext$
 declare
@@ -107,9 +108,14 @@ begin
 end
 $regime$;
 
--- 5. The auth schema as GoTrue leaves it: auth.users (the columns GoTrue's migrations add up to 2024) and the
---    claim helpers in their current definition (20220224000811, 20220531120530).
-create schema if not exists auth authorization supabase_auth_admin;
+-- 5. The auth schema as GoTrue leaves it: auth.users and auth.identities (the columns GoTrue's migrations add up to
+--    2024) and the claim helpers in their current definition (20220224000811, 20220531120530). The image creates
+--    the schema as supabase_admin (init-scripts/00000000000001-auth-schema.sql) and hands GoTrue's role the
+--    tables, not the schema: `supabase db reset --db-url` skips schemas owned by supabase_admin and would try to
+--    drop any other. postgres may use the schema but not create in it (20250421084701).
+create schema if not exists auth authorization supabase_admin;
+alter schema auth owner to supabase_admin;
+grant all on schema auth to supabase_auth_admin;
 grant usage on schema auth to anon, authenticated, service_role, postgres;
 
 create table if not exists auth.users (
@@ -158,6 +164,29 @@ alter table auth.users owner to supabase_auth_admin;
 alter table auth.users enable row level security;
 grant all on table auth.users to postgres;
 grant select on table auth.users to postgres with grant option;
+
+-- One row per way a user signs in (20210909172000, 20221215195800 email, 20231117164230 id and provider_id). GoTrue
+-- signs a user in by email only through their `email` identity, so a user without one cannot sign in.
+create table if not exists auth.identities (
+  provider_id text not null,
+  user_id uuid not null,
+  identity_data jsonb not null,
+  provider text not null,
+  last_sign_in_at timestamptz,
+  created_at timestamptz,
+  updated_at timestamptz,
+  email text generated always as (lower(identity_data ->> 'email')) stored,
+  id uuid not null default gen_random_uuid(),
+  constraint identities_pkey primary key (id),
+  constraint identities_provider_id_provider_unique unique (provider_id, provider),
+  constraint identities_user_id_fkey foreign key (user_id) references auth.users (id) on delete cascade
+);
+create index if not exists identities_user_id_idx on auth.identities (user_id);
+create index if not exists identities_email_idx on auth.identities (email text_pattern_ops);
+alter table auth.identities owner to supabase_auth_admin;
+alter table auth.identities enable row level security;
+grant all on table auth.identities to postgres;
+grant select on table auth.identities to postgres with grant option;
 
 create or replace function auth.uid() returns uuid
 language sql stable

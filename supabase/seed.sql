@@ -6,20 +6,57 @@
 -- Idempotent (on conflict with each table's natural key, do update) and loads both on Supabase
 -- (`supabase db reset`) and on the stand-in, as postgres. Times are relative to now() so patterns stay "recent"
 -- and insights unexpired.
+--
+-- The three can sign in on a real `supabase start` with their email and the demo password `grocery-demo-2026`:
+-- each auth.users row is what GoTrue writes for a confirmed email sign-up (every token column GoTrue reads as a
+-- string holds '' rather than NULL, which GoTrue cannot scan: supabase/auth#1940), with the password
+-- bcrypt-hashed at GoTrue's cost (10), and an `email` identity in auth.identities, without which GoTrue finds no
+-- way for the user to sign in.
 
-insert into auth.users (instance_id, id, aud, role, email, raw_app_meta_data, raw_user_meta_data,
-                        email_confirmed_at, created_at, updated_at)
-values
-  ('00000000-0000-0000-0000-000000000000', 'd0000000-0000-4000-8000-000000000123', 'authenticated',
-   'authenticated', 'dana@demo.customer-memory.dev', '{"provider": "email", "providers": ["email"]}',
-   '{"display_name": "Dana", "time_zone": "America/Chicago"}', now(), now() - interval '200 days', now()),
-  ('00000000-0000-0000-0000-000000000000', 'd0000000-0000-4000-8000-000000000456', 'authenticated',
-   'authenticated', 'sam@demo.customer-memory.dev', '{"provider": "email", "providers": ["email"]}',
-   '{"display_name": "Sam", "time_zone": "Europe/London"}', now(), now() - interval '30 days', now()),
-  ('00000000-0000-0000-0000-000000000000', 'd0000000-0000-4000-8000-000000000789', 'authenticated',
-   'authenticated', 'riley@demo.customer-memory.dev', '{"provider": "email", "providers": ["email"]}',
-   '{"display_name": "Riley", "time_zone": "America/New_York"}', now(), now() - interval '120 days', now())
-on conflict (id) do update set email = excluded.email, raw_user_meta_data = excluded.raw_user_meta_data;
+-- The demo password's bcrypt hash: pgcrypto's crypt() where the server has it (in `extensions`, as on Supabase);
+-- a server built without pgcrypto (the embedded PostgreSQL 18) gets the same password hashed ahead of time.
+do $$
+begin
+  if to_regprocedure('extensions.crypt(text, text)') is not null then
+    execute 'select set_config(''seed.password_hash'','
+            ' extensions.crypt(''grocery-demo-2026'', extensions.gen_salt(''bf'', 10)), true)';
+  else
+    perform set_config('seed.password_hash', '$2a$10$GQ3RDcEiXn1ce1xUn6XGR.7nxLtHM5b3AhTyjgGdF.vwHzmr.K1Ka', true);
+  end if;
+end
+$$;
+
+insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
+                        confirmation_token, recovery_token, email_change_token_new, email_change,
+                        email_change_token_current, phone_change, phone_change_token, reauthentication_token,
+                        raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
+select '00000000-0000-0000-0000-000000000000', shopper.id, 'authenticated', 'authenticated', shopper.email,
+       current_setting('seed.password_hash'), now(), '', '', '', '', '', '', '', '',
+       '{"provider": "email", "providers": ["email"]}', shopper.metadata, now() - shopper.age, now()
+  from (values
+    ('d0000000-0000-4000-8000-000000000123'::uuid, 'dana@demo.customer-memory.dev',
+     '{"display_name": "Dana", "time_zone": "America/Chicago"}'::jsonb, interval '200 days'),
+    ('d0000000-0000-4000-8000-000000000456', 'sam@demo.customer-memory.dev',
+     '{"display_name": "Sam", "time_zone": "Europe/London"}', interval '30 days'),
+    ('d0000000-0000-4000-8000-000000000789', 'riley@demo.customer-memory.dev',
+     '{"display_name": "Riley", "time_zone": "America/New_York"}', interval '120 days')
+  ) as shopper (id, email, metadata, age)
+on conflict (id) do update set
+  email = excluded.email, encrypted_password = excluded.encrypted_password,
+  email_confirmed_at = coalesce(auth.users.email_confirmed_at, excluded.email_confirmed_at),
+  confirmation_token = '', recovery_token = '', email_change_token_new = '', email_change = '',
+  email_change_token_current = '', phone_change = '', phone_change_token = '', reauthentication_token = '',
+  raw_app_meta_data = excluded.raw_app_meta_data, raw_user_meta_data = excluded.raw_user_meta_data;
+
+-- GoTrue's `email` identity: provider_id is the user's id, identity_data what GoTrue records at sign-up.
+insert into auth.identities (provider_id, user_id, identity_data, provider, created_at, updated_at)
+select u.id::text, u.id,
+       jsonb_build_object('sub', u.id::text, 'email', u.email, 'email_verified', true, 'phone_verified', false),
+       'email', u.created_at, now()
+  from auth.users as u
+ where u.id in ('d0000000-0000-4000-8000-000000000123', 'd0000000-0000-4000-8000-000000000456',
+                'd0000000-0000-4000-8000-000000000789')
+on conflict (provider_id, provider) do update set identity_data = excluded.identity_data, updated_at = now();
 
 insert into public.customer_preferences
   (id, user_id, preference_type, preference_key, preference_value, confidence, reason, source,

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+
+import pytest
 
 from tests.conftest import Database, acting_as
 from worker.db import schema
+from worker.db.schema import SEED_FILE
 
 DANA = uuid.UUID("d0000000-0000-4000-8000-000000000123")
 SAM = uuid.UUID("d0000000-0000-4000-8000-000000000456")
@@ -73,3 +77,56 @@ def test_each_demo_shopper_sees_only_their_own(db: Database) -> None:
                 for table in TABLES:
                     owners = conn.execute(f"select distinct user_id from public.{table}").fetchall()
                     assert owners == [{"user_id": shopper}], table
+
+
+# The auth.users columns GoTrue reads into Go strings: a NULL in any of them fails every sign-in (supabase/auth#1940).
+GOTRUE_STRING_COLUMNS = (
+    "confirmation_token",
+    "recovery_token",
+    "email_change_token_new",
+    "email_change",
+    "email_change_token_current",
+    "phone_change",
+    "phone_change_token",
+    "reauthentication_token",
+)
+DEMO_PASSWORD = "grocery-demo-2026"  # the README's demo password
+SHOPPERS = 3
+
+
+def test_demo_shoppers_have_gotrue_valid_rows_and_an_email_identity(db: Database) -> None:
+    """GoTrue cannot run here, so this checks what it needs of the rows it reads at sign-in: no NULL in the columns
+    it scans as strings, a confirmed email, a bcrypt hash at its cost, and an `email` identity for the user."""
+    with db.connect() as conn:
+        schema.apply_seed(conn)
+        schema.apply_seed(conn)  # idempotent here too
+        users = conn.execute(
+            "select u.*, i.provider_id, i.identity_data, i.email as identity_email from auth.users as u"
+            " left join auth.identities as i on i.user_id = u.id and i.provider = 'email'"
+            " where u.email like '%@demo.customer-memory.dev' order by u.email"
+        ).fetchall()
+    assert len(users) == SHOPPERS
+    for user in users:
+        assert {column: user[column] for column in GOTRUE_STRING_COLUMNS} == dict.fromkeys(GOTRUE_STRING_COLUMNS, "")
+        assert user["email_confirmed_at"] is not None and user["aud"] == "authenticated"
+        assert user["encrypted_password"].startswith("$2a$10$")
+        assert user["provider_id"] == str(user["id"]) and user["identity_email"] == user["email"]
+        assert user["identity_data"]["sub"] == str(user["id"]) and user["identity_data"]["email_verified"] is True
+
+
+def test_the_demo_password_is_what_the_seed_stores(db: Database) -> None:
+    """Checked with pgcrypto's crypt(), as GoTrue's bcrypt compare would: the hash computed at seed time, and the
+    one stored for servers without pgcrypto. Needs pgcrypto (PostgreSQL 15 run; the embedded 18 lacks it)."""
+    fallback = re.search(r"'(\$2a\$10\$[./A-Za-z0-9]{53})'", SEED_FILE.read_text())
+    assert fallback is not None
+    with db.connect() as conn:
+        if conn.execute("select to_regprocedure('extensions.crypt(text, text)') as f").fetchone() == {"f": None}:
+            pytest.skip("this server has no pgcrypto")
+        schema.apply_seed(conn)
+        rows = conn.execute(
+            "select extensions.crypt(%(password)s, encrypted_password) = encrypted_password as matches"
+            " from auth.users where email like '%%@demo.customer-memory.dev'"
+            " union all select extensions.crypt(%(password)s, %(fallback)s) = %(fallback)s",
+            {"password": DEMO_PASSWORD, "fallback": fallback.group(1)},
+        ).fetchall()
+    assert rows == [{"matches": True}] * (SHOPPERS + 1)

@@ -138,3 +138,53 @@ def test_grant_regimes_differ_only_in_default_privileges(db_each_regime: Databas
         ).fetchone()
     opened = db_each_regime.regime == "legacy"
     assert row == {"anon_reads": opened, "shopper_deletes": opened}
+
+
+def test_schemas_are_owned_as_on_supabase(db: Database) -> None:
+    """The image creates `auth` as supabase_admin (GoTrue's role owns its tables, not the schema) and `extensions`
+    as postgres. `supabase db reset --db-url` leaves schemas owned by supabase_admin alone and drops the others
+    it does not know, so an `auth` owned by anyone else breaks the reset (as it did here)."""
+    with db.connect() as conn:
+        rows = conn.execute(
+            "select nspname, pg_get_userbyid(nspowner) as owner from pg_namespace"
+            " where nspname in ('auth', 'extensions') order by 1"
+        ).fetchall()
+        tables = conn.execute(
+            "select distinct pg_get_userbyid(relowner) as owner from pg_class"
+            " where relnamespace = 'auth'::regnamespace and relkind = 'r'"
+        ).fetchall()
+        postgres_creates_in_auth = conn.execute(
+            "select has_schema_privilege('postgres', 'auth', 'create') as c"
+        ).fetchone()
+    assert {row["nspname"]: row["owner"] for row in rows} == {"auth": "supabase_admin", "extensions": "postgres"}
+    assert tables == [{"owner": "supabase_auth_admin"}]
+    assert postgres_creates_in_auth == {"c": False}
+
+
+def test_auth_identities_has_gotrues_columns(db: Database) -> None:
+    """auth.identities as GoTrue's migrations leave it (20210909172000, 20221215195800, 20231117164230)."""
+    with db.connect() as conn:
+        columns = conn.execute(
+            "select column_name, data_type, is_nullable, is_generated from information_schema.columns"
+            " where table_schema = 'auth' and table_name = 'identities' order by ordinal_position"
+        ).fetchall()
+        keys = conn.execute(
+            "select conname, contype from pg_constraint where conrelid = 'auth.identities'::regclass"
+            " and contype in ('p', 'u', 'f') order by 1"
+        ).fetchall()
+    assert [(c["column_name"], c["data_type"], c["is_nullable"], c["is_generated"]) for c in columns] == [
+        ("provider_id", "text", "NO", "NEVER"),
+        ("user_id", "uuid", "NO", "NEVER"),
+        ("identity_data", "jsonb", "NO", "NEVER"),
+        ("provider", "text", "NO", "NEVER"),
+        ("last_sign_in_at", "timestamp with time zone", "YES", "NEVER"),
+        ("created_at", "timestamp with time zone", "YES", "NEVER"),
+        ("updated_at", "timestamp with time zone", "YES", "NEVER"),
+        ("email", "text", "YES", "ALWAYS"),
+        ("id", "uuid", "NO", "NEVER"),
+    ]
+    assert [(k["conname"], k["contype"]) for k in keys] == [
+        ("identities_pkey", "p"),
+        ("identities_provider_id_provider_unique", "u"),
+        ("identities_user_id_fkey", "f"),
+    ]

@@ -35,6 +35,8 @@ create unique index jobs_pending_dedup_idx on private.jobs (user_id, kind) where
 create index jobs_due_idx on private.jobs (run_after, id) where status = 'pending';
 create index jobs_lease_idx on private.jobs (locked_until) where status = 'running';
 create index jobs_finished_idx on private.jobs (finished_at) where status = 'done';
+-- The cascade from auth.users finds a shopper's jobs of any status through this one: a partial index cannot serve it.
+create index jobs_user_idx on private.jobs (user_id);
 
 comment on table private.jobs is
   'Work for the worker: one recompute per shopper with new or deleted evidence; pending, running (leased), done or failed (parked).';

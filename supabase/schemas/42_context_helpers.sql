@@ -53,7 +53,7 @@ stable
 set search_path = ''
 as $$
 declare
-  v_terms text[] := '{}';
+  v_terms text[] := '{}'::text[];
   v_pattern text;
   v_substrings text[];
   v_result jsonb;

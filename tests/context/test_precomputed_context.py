@@ -1,6 +1,7 @@
-"""The precomputed memory_context document (migration 20261124090000): the worker stores it, memory_context hands
-it back, every change to the shopper's memory drops it in the same transaction, a refresh that races a write
-stores nothing stale, and time makes it stale when a pattern or an insight would leave the document.
+"""The precomputed memory_context document (supabase/schemas/4x_context_*.sql): the worker stores it,
+memory_context hands it back, every change to the shopper's memory drops it in the same transaction, a refresh
+that races a write stores nothing stale, and time makes it stale when a pattern or an insight would leave the
+document.
 
 All through the real functions: the API as the shopper, worker_* as the service role, the Worker itself."""
 

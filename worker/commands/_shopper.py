@@ -16,6 +16,7 @@ import anthropic
 import psycopg
 
 from worker.config import Settings
+from worker.db.accounts import find_shopper
 from worker.db.local import database_url
 from worker.prompt import calls
 
@@ -27,7 +28,7 @@ def add_user_argument(parser: argparse.ArgumentParser) -> None:
 @contextmanager
 def shopper_connection(args: argparse.Namespace) -> Iterator[tuple[psycopg.Connection[Any], UUID]]:
     with psycopg.connect(database_url(Settings()), autocommit=True) as conn:
-        yield conn, calls.resolve_shopper(conn, args.user)
+        yield conn, find_shopper(conn, args.user)
 
 
 Handler = Callable[[argparse.Namespace], int]

@@ -36,7 +36,8 @@ def ensure_local_database(settings: Settings, *, seed: bool = True) -> LocalData
     running = cluster.ensure_running()
     rebuilt = _rebuild_if_history_diverged(running)
     with psycopg.connect(running.url(SUPERUSER, DATABASE)) as superuser:
-        has_standin = superuser.execute("select to_regclass('auth.users') is not null").fetchone() == (True,)
+        # The stand-in is idempotent: a database built before its newest object (auth.identities) gets it again.
+        has_standin = superuser.execute("select to_regclass('auth.identities') is not null").fetchone() == (True,)
         if not has_standin:
             schema.apply_standin(superuser, settings.grant_regime)
     with psycopg.connect(running.url("postgres", DATABASE)) as as_postgres:

@@ -10,7 +10,6 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg.rows import tuple_row
 
 from worker.client.direct_adapter import DirectAdapter
 from worker.client.errors import InvalidInput, MemoryApiError, NotAuthorized, NotFound
@@ -24,12 +23,7 @@ __all__ = [
     "MemoryApiError",
     "NotAuthorized",
     "NotFound",
-    "UnknownShopperError",
 ]
-
-
-class UnknownShopperError(NotFound):
-    """No shopper with that id or email (an operator's lookup)."""
 
 
 def client(conn: psycopg.Connection[Any], user_id: UUID) -> MemoryClient:
@@ -66,17 +60,3 @@ def export_memories(conn: psycopg.Connection[Any], user_id: UUID) -> MemoryExpor
 def my_memories(conn: psycopg.Connection[Any], user_id: UUID) -> list[PublicMyMemories]:
     """The my_memories view, read as the shopper (PostgREST's GET /rest/v1/my_memories)."""
     return client(conn, user_id).my_memories()
-
-
-def resolve_shopper(conn: psycopg.Connection[Any], who: str) -> UUID:
-    """An operator names a shopper by id or email; the lookup runs as the operator (postgres), not as a shopper."""
-    try:
-        user_id: UUID | None = UUID(who)
-    except ValueError:
-        user_id = None
-    query = "select id from auth.users where id = %s or lower(email) = lower(%s)"
-    row = conn.cursor(row_factory=tuple_row).execute(query, (user_id, who)).fetchone()
-    if row is None:
-        raise UnknownShopperError(f"No shopper with the id or email {who!r}.")
-    found: UUID = row[0]
-    return found

@@ -117,6 +117,23 @@ class JobStore:
             self._scalar("select public.worker_archive_interactions(%s, coalesce(%s, now()), %s)", (months, now, batch))
         )
 
+    # -- stated preferences ---------------------------------------------------------------------------------------
+    def pending_messages(self, user_id: UUID, limit: int) -> list[tuple[UUID, str | None]]:
+        """The shopper's own chat messages not yet read, oldest first: (interaction id, content)."""
+        with self._as_service() as cursor:
+            query = "select interaction_id, content from public.worker_pending_messages(%s, %s)"
+            return [(row[0], row[1]) for row in cursor.execute(query, (user_id, limit)).fetchall()]
+
+    def apply_stated_preferences(self, user_id: UUID, interaction_id: UUID, statements: str, extractor: str) -> int:
+        """Apply what one message states (`statements`: a JSON array), once; returns how many were applied."""
+        return int(
+            self._scalar(
+                "select public.worker_apply_stated_preferences(%s, %s, %s::jsonb, %s)",
+                (user_id, interaction_id, statements, extractor),
+            )
+            or 0
+        )
+
 
 def _first(cursor: psycopg.Cursor[TupleRow]) -> Any:
     """The first column of the first row (None without a row)."""

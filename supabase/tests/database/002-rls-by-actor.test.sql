@@ -63,8 +63,12 @@ select lives_ok(
   $$insert into public.memory_insights (user_id, insight_type, insight_key, insight_value, confidence)
     values (tests.get_supabase_uid('stranger'), 'goal', 'meal_prep', 'Large orders on Sundays', 0.80)$$,
   'the service role writes insights');
-select results_eq('select count(*)::int from public.memory_insights', array[2], 'the service role sees every shopper');
-select lives_ok($$update public.shopping_patterns set confidence = 0.70$$, 'the service role updates patterns');
+select results_eq(
+  $$select count(*)::int from public.memory_insights
+     where user_id in (tests.get_supabase_uid('owner'), tests.get_supabase_uid('stranger'))$$,
+  array[2], 'the service role sees every shopper');
+select lives_ok($$update public.shopping_patterns set confidence = 0.70 where user_id = tests.get_supabase_uid('owner')$$,
+  'the service role updates patterns');
 select tests.clear_authentication();
 select results_eq(
   $$select confidence from public.shopping_patterns where user_id = tests.get_supabase_uid('owner')$$,

@@ -45,8 +45,10 @@ select throws_ok(
   '23503', null, 'a memory of a user who does not exist is refused');
 
 select tests.clear_authentication();
-select is((select count(*)::int from public.customer_preferences), 0, 'nothing was written by the refused inserts');
-select is((select count(*)::int from public.interaction_history), 0, 'no interaction was written either');
+select is((select count(*)::int from public.customer_preferences where user_id = tests.get_supabase_uid('shopper')), 0,
+  'nothing was written by the refused inserts');
+select is((select count(*)::int from public.interaction_history where user_id = tests.get_supabase_uid('shopper')), 0,
+  'no interaction was written either');
 
 select * from finish();
 rollback;

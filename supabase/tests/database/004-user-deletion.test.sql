@@ -18,26 +18,40 @@ select gen_random_uuid(), tests.get_supabase_uid(who), 'search' from unnest(arra
 select private.suppress_memory(tests.get_supabase_uid(who), 'preference', 'dislike', 'avocado')
   from unnest(array['leaving', 'staying']) as who;
 
-create temporary table staying as select tests.get_supabase_uid('staying') as id;
-delete from auth.users where id = tests.get_supabase_uid('leaving');
+-- Everything the two test users own, and everyone else's rows (the seed's shoppers, say), before the delete.
+create temporary table ids as
+select tests.get_supabase_uid('leaving') as leaving, tests.get_supabase_uid('staying') as staying;
+create temporary view memory_rows as
+select 'preferences' as store, user_id from public.customer_preferences
+union all select 'patterns', user_id from public.shopping_patterns
+union all select 'interactions', user_id from public.interaction_history
+union all select 'insights', user_id from public.memory_insights
+union all select 'archive', user_id from private.interaction_archive
+union all select 'suppressions', user_id from private.memory_suppressions;
+create temporary table others_before as
+select count(*) as n from memory_rows where user_id not in (select leaving from ids union all select staying from ids);
 
-select results_eq('select count(*)::int from public.customer_preferences where user_id <> (select id from staying)',
+delete from auth.users where id = (select leaving from ids);
+
+select results_eq($$select count(*)::int from memory_rows where store = 'preferences' and user_id = (select leaving from ids)$$,
   array[0], 'the leaver''s preferences are gone');
-select results_eq('select count(*)::int from public.shopping_patterns where user_id <> (select id from staying)',
+select results_eq($$select count(*)::int from memory_rows where store = 'patterns' and user_id = (select leaving from ids)$$,
   array[0], 'the leaver''s patterns are gone');
-select results_eq('select count(*)::int from public.interaction_history where user_id <> (select id from staying)',
+select results_eq($$select count(*)::int from memory_rows where store = 'interactions' and user_id = (select leaving from ids)$$,
   array[0], 'the leaver''s interactions are gone');
-select results_eq('select count(*)::int from public.memory_insights where user_id <> (select id from staying)',
+select results_eq($$select count(*)::int from memory_rows where store = 'insights' and user_id = (select leaving from ids)$$,
   array[0], 'the leaver''s insights are gone');
-select results_eq('select count(*)::int from private.interaction_archive where user_id <> (select id from staying)',
+select results_eq($$select count(*)::int from memory_rows where store = 'archive' and user_id = (select leaving from ids)$$,
   array[0], 'the leaver''s archived interactions are gone');
-select results_eq('select count(*)::int from private.memory_suppressions where user_id <> (select id from staying)',
+select results_eq($$select count(*)::int from memory_rows where store = 'suppressions' and user_id = (select leaving from ids)$$,
   array[0], 'the leaver''s suppressions are gone');
 select results_eq(
-  $$select (select count(*) from public.customer_preferences) + (select count(*) from public.shopping_patterns)
-         + (select count(*) from public.interaction_history) + (select count(*) from public.memory_insights)
-         + (select count(*) from private.interaction_archive) + (select count(*) from private.memory_suppressions)$$,
-  array[6::bigint], 'the one who stays keeps one row in each of the six tables');
+  $$select (select count(distinct store) from memory_rows where user_id = (select staying from ids)),
+           (select count(*) from memory_rows where user_id = (select staying from ids)),
+           (select count(*) from memory_rows where user_id <> all (select leaving from ids union all select staying from ids))
+             = (select n from others_before)$$,
+  $$values (6::bigint, 6::bigint, true)$$,
+  'the one who stays keeps one row in each of the six tables, and nobody else loses a row');
 
 select * from finish();
 rollback;

@@ -4,6 +4,11 @@
 begin;
 select plan(21);
 
+-- Other shoppers' documents (the seed's, say) are refreshed first, so the sweep below counts only this test's.
+select tests.authenticate_as_service_role();
+select public.worker_refresh_stale_contexts(1000);
+select tests.clear_authentication();
+
 select tests.create_supabase_user('alice');
 select tests.create_supabase_user('bob');
 insert into public.customer_preferences (user_id, preference_type, preference_key, confidence, reason, source)

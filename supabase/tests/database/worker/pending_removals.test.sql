@@ -35,7 +35,8 @@ select is((select count(*)::integer from public.customer_preferences
 
 select tests.authenticate_as('quinn');
 select throws_ok(format('select public.confirm_pending_change(%L)',
-  (select id from public.customer_preferences where preference_key = 'peanuts')), 'PT404',
+  (select id from public.customer_preferences
+    where user_id = tests.get_supabase_uid('pat') and preference_key = 'peanuts')), 'PT404',
   'No pending change with that id.', 'another shopper cannot confirm it');
 select tests.clear_authentication();
 

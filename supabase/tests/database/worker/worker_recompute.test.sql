@@ -16,15 +16,18 @@ select tests.authenticate_as_service_role();
 select public.worker_recompute_user(tests.get_supabase_uid('alice'), '2026-11-21 06:00:00+00');
 select tests.clear_authentication();
 select results_eq(
-  $$ select pattern_key, pattern_value, confidence from public.shopping_patterns where pattern_type = 'time_of_day' $$,
+  $$ select pattern_key, pattern_value, confidence from public.shopping_patterns
+      where user_id = tests.get_supabase_uid('alice') and pattern_type = 'time_of_day' $$,
   $$ values ('evening', '{"range": "17:00-21:00", "orders": 4}'::jsonb, 0.67::numeric(3,2)) $$,
   '18:30 in Chicago is evening (00:30 UTC would be night), with confidence 4 / (4 + 2)');
 select results_eq(
-  $$ select pattern_key, pattern_value from public.shopping_patterns where pattern_type = 'frequency' $$,
+  $$ select pattern_key, pattern_value from public.shopping_patterns
+      where user_id = tests.get_supabase_uid('alice') and pattern_type = 'frequency' $$,
   $$ values ('weekly', '{"avg_days": 7.0, "orders": 4}'::jsonb) $$,
   'four orders a week apart are weekly');
 select results_eq(
-  $$ select preference_key, confidence, source from public.customer_preferences where preference_type = 'favorite' $$,
+  $$ select preference_key, confidence, source from public.customer_preferences
+      where user_id = tests.get_supabase_uid('alice') and preference_type = 'favorite' $$,
   $$ values ('milk', 0.70::numeric(3,2), 'pattern') $$,
   'bought in 4 orders: a favourite from purchases at 0.50 + 4 x 0.05');
 
@@ -33,12 +36,14 @@ select is(public.worker_recompute_user(tests.get_supabase_uid('alice'), '2026-11
   '{"patterns": 5, "preferences": 2, "insights": 1}'::jsonb, 'a second recompute gives the same result');
 select tests.clear_authentication();
 
-delete from public.interaction_history;
+delete from public.interaction_history where user_id = tests.get_supabase_uid('alice');
 select tests.authenticate_as_service_role();
 select public.worker_recompute_user(tests.get_supabase_uid('alice'), '2026-11-21 06:00:00+00');
 select tests.clear_authentication();
-select is((select count(*)::integer from public.shopping_patterns), 0, 'with the evidence gone, the patterns go');
-select is((select count(*)::integer from public.customer_preferences), 0, 'and so do the inferred preferences');
+select is((select count(*)::integer from public.shopping_patterns where user_id = tests.get_supabase_uid('alice')), 0,
+  'with the evidence gone, the patterns go');
+select is((select count(*)::integer from public.customer_preferences where user_id = tests.get_supabase_uid('alice')), 0,
+  'and so do the inferred preferences');
 
 select * from finish();
 rollback;

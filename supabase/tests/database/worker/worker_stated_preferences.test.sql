@@ -19,18 +19,22 @@ select is(public.worker_apply_stated_preferences(tests.get_supabase_uid('alice')
   'a message is applied once');
 select tests.clear_authentication();
 select results_eq(
-  $$ select confidence, source, times_confirmed from public.customer_preferences where preference_key = 'peanuts' $$,
+  $$ select confidence, source, times_confirmed from public.customer_preferences
+      where user_id = tests.get_supabase_uid('alice') and preference_key = 'peanuts' $$,
   $$ values (1.00::numeric(3,2), 'explicit', 1) $$, 'a stated allergy is explicit');
-select is((select interaction_value ->> 'source' from public.interaction_history where interaction_type = 'preference_stated'),
+select is((select interaction_value ->> 'source' from public.interaction_history
+   where user_id = tests.get_supabase_uid('alice') and interaction_type = 'preference_stated'),
   'message', 'with a preference_stated event as its evidence');
 
 select tests.authenticate_as_service_role();
 select public.worker_apply_stated_preferences(tests.get_supabase_uid('alice'), '00000000-0000-4000-8000-00000000000b',
   '[{"action": "forget", "preference_type": "allergy", "preference_key": "peanuts"}]', 'rules');
 select tests.clear_authentication();
-select is((select count(*)::integer from public.customer_preferences where pending_removal is not null), 1,
+select is((select count(*)::integer from public.customer_preferences
+            where user_id = tests.get_supabase_uid('alice') and pending_removal is not null), 1,
   'forgetting an allergy in chat leaves it, pending the shopper''s confirmation');
-select is((select count(*)::integer from private.memory_suppressions where memory_key = 'peanuts'), 0,
+select is((select count(*)::integer from private.memory_suppressions
+   where user_id = tests.get_supabase_uid('alice') and memory_key = 'peanuts'), 0,
   'and suppresses nothing');
 
 select * from finish();
