@@ -21,9 +21,9 @@ def test_the_demo_teaches_riley_and_leaves_the_design_documents_example_alone(
     monkeypatch.setenv("CMS_DATA_DIR", str(tmp_path / "postgres"))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     try:
-        assert cli.main(["demo"]) == 0
+        assert cli.main(["demo"]) == 0  # not in a terminal: it says how to serve the page, and ends
         first = capsys.readouterr().out
-        assert cli.main(["demo"]) == 0
+        assert cli.main(["demo", "--no-serve"]) == 0
         second = capsys.readouterr().out
     finally:
         settings = Settings()
@@ -48,6 +48,7 @@ def test_the_demo_teaches_riley_and_leaves_the_design_documents_example_alone(
         assert "Riley's default block (no query): the document the worker precomputed at" in run
         assert "Rows of Riley's that Dana and Sam can see: 0" in run
         assert "Rows of Dana's that Riley and Sam can see: 0" in run
+        assert "See the shoppers' memory pages in a browser: `.venv/bin/customer-memory serve`" in run
 
 
 def test_a_local_database_built_from_older_migrations_is_rebuilt(

@@ -19,9 +19,15 @@ class Settings(BaseSettings):
     supabase_url: str | None = Field(default=None, validation_alias="SUPABASE_URL")
     supabase_anon_key: SecretStr | None = Field(default=None, validation_alias="SUPABASE_ANON_KEY")
     supabase_service_role_key: SecretStr | None = Field(default=None, validation_alias="SUPABASE_SERVICE_ROLE_KEY")
+    # The project's legacy JWT secret (HS256). Unset: `serve` verifies access tokens with the project's JWKS only.
+    supabase_jwt_secret: SecretStr | None = Field(default=None, validation_alias="SUPABASE_JWT_SECRET")
 
     # Direct connection, as `postgres` (Supabase: the session pooler or direct URL). Unset: the embedded default.
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+
+    # `serve` without SUPABASE_URL: the database it reads memories from, as a role with no privileges of its own
+    # (like PostgREST's authenticator). Unset: the embedded default, as `authenticator`.
+    serve_database_url: str | None = Field(default=None, validation_alias="CMS_SERVE_DATABASE_URL")
 
     # The embedded default: where the local cluster lives and which server binaries run it.
     data_dir: Path = Field(default=PROJECT_DIR / ".local" / "postgres", validation_alias="CMS_DATA_DIR")
@@ -38,5 +44,9 @@ class Settings(BaseSettings):
     job_lease_seconds: int = Field(default=60, ge=5, validation_alias="CMS_JOB_LEASE_SECONDS")
     job_max_attempts: int = Field(default=5, ge=1, validation_alias="CMS_JOB_MAX_ATTEMPTS")
     shutdown_timeout_seconds: float = Field(default=20.0, gt=0, validation_alias="CMS_SHUTDOWN_TIMEOUT_SECONDS")
+    # A message the extractor has not read in this time is recorded as unreadable and skipped.
+    extract_timeout_seconds: float = Field(default=10.0, gt=0, validation_alias="CMS_EXTRACT_TIMEOUT_SECONDS")
+    # `worker --once` gives up (exit status 2) when the database stays unreachable this long.
+    database_wait_seconds: float = Field(default=30.0, gt=0, validation_alias="CMS_DATABASE_WAIT_SECONDS")
     retention_months: int = Field(default=12, ge=1, validation_alias="CMS_RETENTION_MONTHS")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", validation_alias="CMS_LOG_LEVEL")

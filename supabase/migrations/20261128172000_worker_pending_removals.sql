@@ -3,8 +3,8 @@
 -- An extractor (the rules or Claude) may read "forget that I'm allergic to peanuts" or "I'm not vegetarian
 -- anymore" out of a message; it may also misread one. Whatever it returns, worker_apply_stated_preferences is the
 -- one place that applies it, and there a request to forget an allergy or a dietary restriction does not delete
--- it: it marks the preference with a pending removal that the shopper sees (my_memories.pending_change, the
--- export) and confirms (confirm_pending_change: forgotten as forget_memory forgets) or rejects
+-- it: it marks the preference with a pending removal that the shopper sees (my_memories.pending_change, added
+-- by 20261128180000 after the view's last_confirmed_at; the export) and confirms (confirm_pending_change: forgotten as forget_memory forgets) or rejects
 -- (reject_pending_change: kept). Until then the memory stays, in memory_context and the prompt. Saying it again
 -- ("I am allergic to peanuts") answers the question too: the pending removal is dropped. Other preferences
 -- (dislikes, favourites, brands) are removed on a request to forget, as before.
@@ -133,35 +133,6 @@ comment on function public.worker_apply_stated_preferences(uuid, uuid, jsonb, te
   'Worker only: apply what a shopper stated in one of their messages, once: remember as explicit; forget a '
   'dislike, favourite or brand (deleted and suppressed); for an allergy or a diet, a pending removal that the '
   'shopper confirms or rejects.';
-
--- Views ----------------------------------------------------------------------------------------------------------
-create or replace view public.my_memories
-with (security_invoker = true)
-as
-  select p.id, 'preference'::text as memory_kind, p.preference_type as memory_type, p.preference_key as memory_key,
-         coalesce(p.preference_value, p.preference_key) as summary, p.confidence, p.source, p.reason,
-         p.times_confirmed as evidence_count, null::jsonb as details,
-         p.created_at, p.updated_at, null::timestamptz as expires_at, p.pending_removal as pending_change
-  from public.customer_preferences as p
-  where p.user_id = (select auth.uid())
-  union all
-  select sp.id, 'pattern', sp.pattern_type, sp.pattern_key,
-         sp.pattern_type || ': ' || sp.pattern_key, sp.confidence, 'pattern',
-         format('Seen in %s orders, last on %s', sp.occurrence_count, to_char(sp.last_occurrence, 'YYYY-MM-DD')),
-         sp.occurrence_count, sp.pattern_value,
-         sp.created_at, sp.updated_at, null, null
-  from public.shopping_patterns as sp
-  where sp.user_id = (select auth.uid())
-  union all
-  select mi.id, 'insight', mi.insight_type, mi.insight_key,
-         mi.insight_value, mi.confidence, 'inferred', mi.insight_value,
-         (select count(*)::integer from jsonb_object_keys(mi.supporting_data)), mi.supporting_data,
-         mi.created_at, mi.updated_at, mi.expires_at, null
-  from public.memory_insights as mi
-  where mi.user_id = (select auth.uid());
-comment on column public.my_memories.pending_change is
-  'A removal the shopper asked for in chat and has not confirmed (allergies and diets): confirm_pending_change or '
-  'reject_pending_change answers it. Null when none is pending.';
 
 -- Public RPCs (shoppers) -----------------------------------------------------------------------------------------
 -- Removals asked for in chat (allergies and diets): the shopper answers them.

@@ -1,8 +1,9 @@
 """The chat path and the operator commands, on a real database.
 
 The Anthropic API cannot be reached from here, so Claude's side of the chat is a recorded Messages API stream
-(recordings/*.sse, server-sent events in the API's streaming format) served by an httpx mock transport handed to
-the real anthropic client; everything else (the database, memory_context, the prompt, the explanation) is real."""
+(worker/prompt/recordings/*.sse, server-sent events in the API's streaming format) served by an httpx mock
+transport handed to the real anthropic client; everything else (the database, memory_context, the prompt, the
+explanation) is real."""
 
 from __future__ import annotations
 
@@ -21,9 +22,9 @@ from tests.context.example_shopper import EMAIL, load_example_shopper
 from worker import cli
 from worker.commands.chat import chat_turn
 from worker.prompt import calls
+from worker.prompt.recorded import RECORDINGS
 from worker.prompt.render import render_memory_block
 
-RECORDINGS = Path(__file__).parent / "recordings"
 # The HTTP library the installed anthropic package is built on (httpx, or its successor httpx2).
 httpx: Any = getattr(anthropic._base_client, "httpx2", None) or anthropic._base_client.httpx
 

@@ -173,6 +173,7 @@ class PublicMyMemories(BaseModel):
     evidence_count: Optional[int] = Field(alias="evidence_count")
     expires_at: Optional[datetime.datetime] = Field(alias="expires_at")
     id: Optional[uuid.UUID] = Field(alias="id")
+    last_confirmed_at: Optional[datetime.datetime] = Field(alias="last_confirmed_at")
     memory_key: Optional[str] = Field(alias="memory_key")
     memory_kind: Optional[str] = Field(alias="memory_kind")
     memory_type: Optional[str] = Field(alias="memory_type")
