@@ -13,6 +13,7 @@ export type Database = {
         Row: {
           confidence: number
           created_at: string
+          evidence: Json | null
           id: string
           last_confirmed_at: string | null
           pending_removal: Json | null
@@ -28,6 +29,7 @@ export type Database = {
         Insert: {
           confidence?: number
           created_at?: string
+          evidence?: Json | null
           id?: string
           last_confirmed_at?: string | null
           pending_removal?: Json | null
@@ -43,6 +45,7 @@ export type Database = {
         Update: {
           confidence?: number
           created_at?: string
+          evidence?: Json | null
           id?: string
           last_confirmed_at?: string | null
           pending_removal?: Json | null
@@ -306,6 +309,10 @@ export type Database = {
       worker_recompute_user: {
         Args: { p_now?: string; p_user_id: string }
         Returns: Json
+      }
+      worker_refresh_brand_catalog: {
+        Args: Record<PropertyKey, never>
+        Returns: number
       }
       worker_refresh_context: { Args: { p_user_id: string }; Returns: boolean }
       worker_refresh_stale_contexts: {

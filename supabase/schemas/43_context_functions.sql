@@ -82,8 +82,47 @@ begin
   select p.* into v_pref
   from public.customer_preferences as p
   where p.id = explain_memory.memory_id and p.user_id = v_user;
+  if found and v_pref.evidence is not null then
+    -- An inferred preference: the evidence record the worker wrote it with (its rule, figures and interactions),
+    -- never re-derived here with rules of its own.
+    select jsonb_build_object(
+             'record', v_pref.evidence - 'interaction_ids',
+             'interaction_count', jsonb_array_length(coalesce(v_pref.evidence -> 'interaction_ids', '[]')),
+             'interactions', coalesce(jsonb_agg(jsonb_build_object(
+                 'id', ih.id, 'interaction_type', ih.interaction_type, 'interaction_key', ih.interaction_key,
+                 'created_at', ih.created_at,
+                 'detail', case when ih.interaction_type = 'checkout' then
+                     jsonb_build_object(
+                       'order_id', ih.interaction_value -> 'order_id',
+                       'placed_at', ih.interaction_value -> 'placed_at',
+                       'item_count', ih.interaction_value -> 'item_count',
+                       'items', (select coalesce(jsonb_agg(it.item), '[]') from jsonb_array_elements(
+                                   case when jsonb_typeof(ih.interaction_value -> 'items') = 'array'
+                                        then ih.interaction_value -> 'items' else '[]' end) as it(item)
+                                 where v_pref.preference_type in ('favorite', 'brand')
+                                   and (it.item ->> 'sku' = v_pref.preference_key
+                                        or nullif(left(btrim(it.item ->> 'brand'), 255), '') = v_pref.preference_key)))
+                   else ih.interaction_value end)
+               order by ih.created_at desc, ih.id), '[]'))
+      into v_evidence
+    from public.interaction_history as ih
+    where ih.user_id = v_user
+      and ih.id in (select ids.value::uuid
+                    from jsonb_array_elements_text(coalesce(v_pref.evidence -> 'interaction_ids', '[]')) as ids(value)
+                    where ids.value ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                    limit v_evidence_cap);
+
+    return jsonb_build_object(
+      'memory', jsonb_build_object(
+        'id', v_pref.id, 'memory_kind', 'preference', 'memory_type', v_pref.preference_type,
+        'memory_key', v_pref.preference_key, 'value', v_pref.preference_value, 'confidence', v_pref.confidence,
+        'reason', v_pref.reason, 'source', v_pref.source, 'evidence_count', v_pref.times_confirmed,
+        'last_confirmed_at', v_pref.last_confirmed_at, 'created_at', v_pref.created_at,
+        'updated_at', v_pref.updated_at),
+      'evidence', v_evidence || jsonb_build_object('interactions_cap', v_evidence_cap));
+  end if;
   if found then
-    -- The key as words for a message search ("lactose_intolerant" -> "lactose intolerant"), regex-safe.
+    -- What the shopper said: the statements behind it. The key as words for a message search ("lactose_intolerant" -> "lactose intolerant"), regex-safe.
     v_words := nullif(regexp_replace(lower(translate(v_pref.preference_key, '_-', '  ')), '[^a-z0-9 ]', '', 'g'), '');
     v_words := regexp_replace(v_words, '([a-z]{3,})s$', '\1');
     -- Brands are compared as slugs on both sides: 'Great Value', 'great-value' and 'GREAT VALUE' are one brand.

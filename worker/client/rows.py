@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field, JsonValue
 class PublicCustomerPreferences(BaseModel):
     confidence: float = Field(alias="confidence")
     created_at: datetime.datetime = Field(alias="created_at")
+    evidence: Optional[JsonValue] = Field(alias="evidence")
     id: uuid.UUID = Field(alias="id")
     last_confirmed_at: Optional[datetime.datetime] = Field(alias="last_confirmed_at")
     pending_removal: Optional[JsonValue] = Field(alias="pending_removal")
@@ -37,6 +38,7 @@ class PublicCustomerPreferences(BaseModel):
 class PublicCustomerPreferencesInsert(TypedDict):
     confidence: NotRequired[Annotated[float, Field(alias="confidence")]]
     created_at: NotRequired[Annotated[datetime.datetime, Field(alias="created_at")]]
+    evidence: NotRequired[Annotated[Optional[JsonValue], Field(alias="evidence")]]
     id: NotRequired[Annotated[uuid.UUID, Field(alias="id")]]
     last_confirmed_at: NotRequired[Annotated[Optional[datetime.datetime], Field(alias="last_confirmed_at")]]
     pending_removal: NotRequired[Annotated[Optional[JsonValue], Field(alias="pending_removal")]]
@@ -52,6 +54,7 @@ class PublicCustomerPreferencesInsert(TypedDict):
 class PublicCustomerPreferencesUpdate(TypedDict):
     confidence: NotRequired[Annotated[float, Field(alias="confidence")]]
     created_at: NotRequired[Annotated[datetime.datetime, Field(alias="created_at")]]
+    evidence: NotRequired[Annotated[Optional[JsonValue], Field(alias="evidence")]]
     id: NotRequired[Annotated[uuid.UUID, Field(alias="id")]]
     last_confirmed_at: NotRequired[Annotated[Optional[datetime.datetime], Field(alias="last_confirmed_at")]]
     pending_removal: NotRequired[Annotated[Optional[JsonValue], Field(alias="pending_removal")]]

@@ -161,7 +161,12 @@ def riley_events() -> tuple[list[Checkout], list[Event], tuple[SwapItem, SwapIte
         )
         for b in recent
     ]
-    cart_adds = [Event.cart_add(CartItem.model_validate(item)) for c in checkouts for item in c.payload()["items"]]
+    # Each line was added to the cart when its order was placed (the worker counts an add on its day).
+    cart_adds = [
+        Event.cart_add(CartItem.model_validate(item | {"added_at": c.placed_at}))
+        for c in checkouts
+        for item in c.payload()["items"]
+    ]
     return checkouts, cart_adds, _swap(checkouts)
 
 
