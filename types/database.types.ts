@@ -190,6 +190,10 @@ export type Database = {
       clear_memories: { Args: Record<PropertyKey, never>; Returns: Json }
       explain_memory: { Args: { memory_id: string }; Returns: Json }
       export_memories: { Args: Record<PropertyKey, never>; Returns: Json }
+      export_memories_page: {
+        Args: { after?: string; max_rows?: number }
+        Returns: Json
+      }
       forget_memory: { Args: { memory_id: string }; Returns: Json }
       memory_context: {
         Args: { min_confidence?: number; query?: string }
@@ -247,7 +251,12 @@ export type Database = {
         Returns: number
       }
       worker_claim_jobs: {
-        Args: { p_lease_seconds: number; p_limit: number; p_worker: string }
+        Args: {
+          p_lease_seconds: number
+          p_limit: number
+          p_worker: string
+          p_worker_pid?: number
+        }
         Returns: {
           attempts: number
           job_id: number
@@ -261,6 +270,10 @@ export type Database = {
       }
       worker_enqueue_all: { Args: Record<PropertyKey, never>; Returns: number }
       worker_expire_insights: { Args: { p_now?: string }; Returns: number }
+      worker_extend_leases: {
+        Args: { p_job_ids: number[]; p_lease_seconds: number; p_worker: string }
+        Returns: number
+      }
       worker_fail_job: {
         Args: {
           p_base_seconds?: number
@@ -299,6 +312,15 @@ export type Database = {
       worker_requeue_expired: {
         Args: { p_max_attempts: number }
         Returns: number
+      }
+      worker_skip_message: {
+        Args: {
+          p_extractor: string
+          p_interaction_id: string
+          p_problem: string
+          p_user_id: string
+        }
+        Returns: boolean
       }
       worker_try_periodic: {
         Args: { p_interval_seconds: number; p_name: string; p_worker: string }

@@ -38,5 +38,9 @@ class Settings(BaseSettings):
     job_lease_seconds: int = Field(default=60, ge=5, validation_alias="CMS_JOB_LEASE_SECONDS")
     job_max_attempts: int = Field(default=5, ge=1, validation_alias="CMS_JOB_MAX_ATTEMPTS")
     shutdown_timeout_seconds: float = Field(default=20.0, gt=0, validation_alias="CMS_SHUTDOWN_TIMEOUT_SECONDS")
+    # A message the extractor has not read in this time is recorded as unreadable and skipped.
+    extract_timeout_seconds: float = Field(default=10.0, gt=0, validation_alias="CMS_EXTRACT_TIMEOUT_SECONDS")
+    # `worker --once` gives up (exit status 2) when the database stays unreachable this long.
+    database_wait_seconds: float = Field(default=30.0, gt=0, validation_alias="CMS_DATABASE_WAIT_SECONDS")
     retention_months: int = Field(default=12, ge=1, validation_alias="CMS_RETENTION_MONTHS")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", validation_alias="CMS_LOG_LEVEL")

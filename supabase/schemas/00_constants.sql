@@ -102,3 +102,22 @@ end;
 $$;
 revoke all on function private.set_updated_at() from public, anon, authenticated, service_role;
 comment on function private.set_updated_at() is 'Trigger: sets updated_at to the transaction time on every real change of a row.';
+
+-- The per-shopper limits, in one place (README "Limits").
+create or replace function private.volume_limit(p_name text)
+returns bigint
+language sql
+immutable
+set search_path = ''
+as $$
+  select case p_name
+           when 'events' then 100000
+           when 'event_bytes' then 67108864
+           when 'stated_preferences' then 500
+           when 'export_document_bytes' then 134217728
+         end::bigint;
+$$;
+revoke all on function private.volume_limit(text) from public, anon, authenticated, service_role;
+comment on function private.volume_limit(text) is
+  'Per-shopper limits: events (100,000) and event_bytes (64 MiB) in the live log, stated_preferences (500), '
+  'export_document_bytes (128 MiB: past it, export_memories_page).';

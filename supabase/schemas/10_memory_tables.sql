@@ -178,3 +178,14 @@ create trigger memory_insights_set_updated_at
   before update on public.memory_insights
   for each row when (old.* is distinct from new.*)
   execute function private.set_updated_at();
+
+-- private.shopper_volume: how much each shopper holds, for the per-shopper limits (private.volume_limit) ------------
+create table private.shopper_volume (
+  user_id uuid primary key references auth.users (id) on delete cascade,
+  events bigint not null default 0,
+  event_bytes bigint not null default 0,
+  constraint shopper_volume_events_nonnegative check (events >= 0),
+  constraint shopper_volume_event_bytes_nonnegative check (event_bytes >= 0)
+);
+comment on table private.shopper_volume is
+  'How many events (and bytes of event values) each shopper holds in the live log, kept by triggers, for the limits.';

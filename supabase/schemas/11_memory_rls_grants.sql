@@ -26,6 +26,7 @@ grant select, insert, update, delete on table public.memory_insights to service_
 
 revoke all on table private.interaction_archive from public, anon, authenticated, service_role;
 revoke all on table private.memory_suppressions from public, anon, authenticated, service_role;
+revoke all on table private.shopper_volume from public, anon, authenticated, service_role;
 
 -- RLS and policies -----------------------------------------------------------------------------------------------
 alter table public.customer_preferences enable row level security;
@@ -70,3 +71,4 @@ create policy "Shoppers can delete their own insights"
 
 alter table private.interaction_archive enable row level security;
 alter table private.memory_suppressions enable row level security;
+alter table private.shopper_volume enable row level security;

@@ -168,3 +168,62 @@ begin
 end;
 $$;
 revoke all on function private.raise_invalid(text) from public, anon, authenticated, service_role;
+
+-- The per-shopper volume ---------------------------------------------------------------------------------------
+-- Keeps shopper_volume in step with the live log, and refuses a statement that takes a shopper past a limit (the
+-- whole statement fails, so nothing is written). Fires after the enqueue triggers (names sort after them), so that
+-- every writer takes the job row before the volume row: no deadlock between a shopper's call and a bulk delete.
+create or replace function private.interaction_history_count()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_over record;
+begin
+  if tg_op = 'DELETE' then
+    update private.shopper_volume as v
+       set events = greatest(v.events - d.events, 0), event_bytes = greatest(v.event_bytes - d.bytes, 0)
+      from (select c.user_id, count(*) as events,
+                   coalesce(sum(pg_catalog.pg_column_size(c.interaction_value)), 0) as bytes
+              from changed_rows as c
+             group by c.user_id) as d
+     where v.user_id = d.user_id;
+    return null;
+  end if;
+  with upserted as (
+    insert into private.shopper_volume as v (user_id, events, event_bytes)
+    select c.user_id, count(*), coalesce(sum(pg_catalog.pg_column_size(c.interaction_value)), 0)
+      from changed_rows as c
+     group by c.user_id
+     order by c.user_id
+    on conflict (user_id) do update
+      set events = v.events + excluded.events, event_bytes = v.event_bytes + excluded.event_bytes
+    returning v.events, v.event_bytes
+  )
+  select u.events, u.event_bytes into v_over
+    from upserted as u
+   where u.events > private.volume_limit('events') or u.event_bytes > private.volume_limit('event_bytes')
+   limit 1;
+  if found then
+    raise exception using errcode = '22023',
+      message = format('This shopper''s history is full: it holds at most %s events and %s MiB of event values '
+                       '(this would make %s events and %s bytes); nothing was recorded.',
+                       private.volume_limit('events'), private.volume_limit('event_bytes') / 1048576,
+                       v_over.events, v_over.event_bytes);
+  end if;
+  return null;
+end;
+$$;
+revoke all on function private.interaction_history_count() from public, anon, authenticated, service_role;
+
+create trigger interaction_history_volume_inserted
+  after insert on public.interaction_history
+  referencing new table as changed_rows
+  for each statement execute function private.interaction_history_count();
+
+create trigger interaction_history_volume_deleted
+  after delete on public.interaction_history
+  referencing old table as changed_rows
+  for each statement execute function private.interaction_history_count();

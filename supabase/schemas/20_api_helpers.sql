@@ -168,6 +168,29 @@ end;
 $$;
 revoke all on function private.event_problem(jsonb, integer) from public, anon, authenticated, service_role;
 
+-- The shopper's profile time zone (auth.users.raw_user_meta_data.time_zone, as GoTrue stores the sign-up
+-- metadata), when it is a valid IANA name; otherwise null. record_checkout uses it when a checkout names none.
+create or replace function private.profile_time_zone(p_user_id uuid)
+returns text
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_zone text;
+begin
+  select u.raw_user_meta_data ->> 'time_zone' into v_zone from auth.users as u where u.id = p_user_id;
+  if v_zone is null or v_zone !~ '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$' then
+    return null;
+  end if;
+  perform now() at time zone v_zone;
+  return v_zone;
+exception when invalid_parameter_value then
+  return null;
+end;
+$$;
+revoke all on function private.profile_time_zone(uuid) from public, anon, authenticated, service_role;
+
 -- A checkout: {"order_id", "placed_at" (ISO-8601 with an offset), "time_zone" (IANA), "items": [item, ...],
 -- optionally "item_count" and "total", which must then agree with the items}. Returns NULL or the problem.
 create or replace function private.checkout_problem(p_checkout jsonb)
@@ -351,7 +374,21 @@ set search_path = ''
 as $$
 declare
   v_id uuid;
+  v_stated bigint;
 begin
+  if not exists (select from public.customer_preferences as cp
+                  where cp.user_id = p_user_id and cp.preference_type = p_type and cp.preference_key = p_key
+                    and cp.source = 'explicit') then
+    perform private.lock_memory(p_user_id, 'stated-preferences');
+    select count(*) into v_stated from public.customer_preferences as cp
+     where cp.user_id = p_user_id and cp.source = 'explicit';
+    if v_stated >= private.volume_limit('stated_preferences') then
+      raise exception using errcode = '22023',
+        message = format('This shopper has stated %s preferences, the most kept; forget one before adding another.',
+                         v_stated);
+    end if;
+  end if;
+
   insert into public.customer_preferences as cp
     (user_id, preference_type, preference_key, preference_value, confidence, reason, source, times_confirmed,
      last_confirmed_at)

@@ -122,33 +122,55 @@ set search_path = ''
 as $$
 declare
   v_user_id uuid := private.require_shopper('record_checkout');
-  v_problem text := private.checkout_problem(record_checkout.checkout);
+  v_max_total constant numeric := 1000000;
+  v_max_bytes constant integer := 262144;  -- interaction_history_interaction_value_size
+  v_checkout jsonb := record_checkout.checkout;
+  v_zone text;
   v_order_id text;
   v_item_count integer;
-  v_total numeric;
+  v_items_total numeric;
+  v_total jsonb;
   v_value jsonb;
   v_existing record;
 begin
-  perform private.raise_invalid(v_problem);
-  v_order_id := record_checkout.checkout ->> 'order_id';
-  select sum((i.item ->> 'quantity')::integer), round(sum((i.item ->> 'price')::numeric * (i.item ->> 'quantity')::integer), 2)
-    into v_item_count, v_total
-    from jsonb_array_elements(record_checkout.checkout -> 'items') as i(item);
-  if nullif(record_checkout.checkout -> 'item_count', 'null'::jsonb) is not null
-     and (record_checkout.checkout -> 'item_count') is distinct from to_jsonb(v_item_count) then
+  -- No time zone in the checkout: the one in the shopper's profile, if any.
+  if jsonb_typeof(v_checkout) = 'object' and nullif(v_checkout -> 'time_zone', 'null'::jsonb) is null then
+    v_zone := private.profile_time_zone(v_user_id);
+    if v_zone is not null then
+      v_checkout := v_checkout || jsonb_build_object('time_zone', v_zone);
+    end if;
+  end if;
+  perform private.raise_invalid(private.checkout_problem(v_checkout));
+  v_order_id := v_checkout ->> 'order_id';
+  -- Quantities are whole numbers (checked), possibly written 2.0: read them as numeric.
+  select sum((i.item ->> 'quantity')::numeric)::integer,
+         round(sum((i.item ->> 'price')::numeric * (i.item ->> 'quantity')::numeric), 2)
+    into v_item_count, v_items_total
+    from jsonb_array_elements(v_checkout -> 'items') as i(item);
+  if nullif(v_checkout -> 'item_count', 'null'::jsonb) is not null
+     and (jsonb_typeof(v_checkout -> 'item_count') <> 'number'
+          or (v_checkout ->> 'item_count')::numeric <> v_item_count) then
     raise exception using errcode = '22023',
       message = format('checkout.item_count is %s, but the items add up to %s.',
-                       private.json_excerpt(record_checkout.checkout -> 'item_count'), v_item_count);
+                       private.json_excerpt(v_checkout -> 'item_count'), v_item_count);
   end if;
-  if nullif(record_checkout.checkout -> 'total', 'null'::jsonb) is not null
-     and (jsonb_typeof(record_checkout.checkout -> 'total') <> 'number'
-          or round((record_checkout.checkout ->> 'total')::numeric, 2) <> v_total) then
+  -- The total paid may differ from the items (tax, fees, coupons): only its sanity is checked.
+  v_total := nullif(v_checkout -> 'total', 'null'::jsonb);
+  if v_total is not null and (jsonb_typeof(v_total) <> 'number' or (v_total #>> '{}')::numeric < 0
+                              or (v_total #>> '{}')::numeric > v_max_total) then
     raise exception using errcode = '22023',
-      message = format('checkout.total is %s, but the items add up to %s.',
-                       private.json_excerpt(record_checkout.checkout -> 'total'), v_total);
+      message = format('checkout.total must be the amount paid, a number from 0 to %s, not %s.', v_max_total,
+                       private.json_excerpt(v_total));
   end if;
-  v_value := record_checkout.checkout
-             || jsonb_build_object('item_count', v_item_count, 'total', v_total);
+  v_value := v_checkout || jsonb_build_object(
+    'item_count', v_item_count,
+    'items_total', v_items_total,
+    'total', coalesce(round((v_total #>> '{}')::numeric, 2), v_items_total));
+  if pg_catalog.pg_column_size(v_value) > v_max_bytes then
+    raise exception using errcode = '22023',
+      message = format('checkout takes %s bytes, but an order is stored in at most %s (256 KiB); shorten its names '
+                       'and tags or send fewer items.', pg_catalog.pg_column_size(v_value), v_max_bytes);
+  end if;
 
   -- An order is recorded once: a retry of the same checkout returns the first event, a different one conflicts.
   perform private.lock_memory(v_user_id, 'checkout:' || v_order_id);
@@ -168,11 +190,12 @@ begin
     'interaction_type', 'checkout', 'interaction_key', v_order_id, 'interaction_value', v_value))))[1];
 end;
 $$;
-revoke all on function public.record_checkout(jsonb) from public, anon, authenticated, service_role;
+revoke execute on function public.record_checkout(jsonb) from public, anon, authenticated, service_role;
 grant execute on function public.record_checkout(jsonb) to authenticated;
 comment on function public.record_checkout(jsonb) is
-  'Log the signed-in shopper''s order ({order_id, placed_at, time_zone, items: [{sku, name, category, brand, price, '
-  'quantity, tags}]}) with its item_count and total, once per order_id; the worker derives patterns from it.';
+  'Log the signed-in shopper''s order ({order_id, placed_at, time_zone (default: the profile''s), items: [{sku, '
+  'name, category, brand, price, quantity, tags}], total (paid: tax, fees and coupons included)}) with its '
+  'item_count and items_total, once per order_id; the worker derives patterns from it.';
 
 create or replace function public.record_swap(
   original jsonb, replacement jsonb, accepted boolean, reason text default null

@@ -22,6 +22,7 @@ create table private.jobs (
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   finished_at timestamptz,
+  locked_pid integer,
   constraint jobs_kind_check check (kind in ('recompute')),
   constraint jobs_status_check check (status in ('pending', 'running', 'done', 'failed')),
   constraint jobs_attempts_nonnegative check (attempts >= 0),
@@ -40,6 +41,8 @@ create index jobs_user_idx on private.jobs (user_id);
 
 comment on table private.jobs is
   'Work for the worker: one recompute per shopper with new or deleted evidence; pending, running (leased), done or failed (parked).';
+comment on column private.jobs.locked_pid is
+  'The backend pid of the connection the leasing worker keeps open while it lives; gone means the worker is gone.';
 
 create table private.periodic_runs (
   name text primary key,
@@ -57,9 +60,16 @@ create table private.extracted_messages (
   extractor text not null,
   statements jsonb not null,
   extracted_at timestamptz not null default now(),
+  outcome text not null default 'applied',
+  problem text,
   constraint extracted_messages_extractor_length check (char_length(extractor) between 1 and 100),
-  constraint extracted_messages_statements_array check (jsonb_typeof(statements) = 'array')
+  constraint extracted_messages_statements_array check (jsonb_typeof(statements) = 'array'),
+  constraint extracted_messages_outcome_check check (outcome in ('applied', 'unreadable')),
+  constraint extracted_messages_problem_length check (char_length(problem) <= 1000),
+  constraint extracted_messages_unreadable_has_problem check (outcome = 'applied' or problem is not null)
 );
 create index extracted_messages_user_idx on private.extracted_messages (user_id);
 comment on table private.extracted_messages is
   'Chat messages the worker has read for stated preferences, with what it found; each message is applied once.';
+comment on column private.extracted_messages.outcome is
+  'applied: its statements were applied; unreadable: the extractor could not read it (see problem), nothing stored.';

@@ -28,12 +28,14 @@ as $$
 declare
   v_count integer;
 begin
+  -- DO UPDATE, not DO NOTHING: the row lock it takes keeps a worker from claiming the pending job until this
+  -- transaction ends, so the recompute always sees this transaction's events (users in id order: no deadlock).
   insert into private.jobs (user_id, kind)
   select u.id, 'recompute'
     from auth.users as u
    where u.id = any (p_user_ids)
    order by u.id
-  on conflict (user_id, kind) where status = 'pending' do nothing;
+  on conflict (user_id, kind) where status = 'pending' do update set updated_at = excluded.updated_at;
   get diagnostics v_count = row_count;
   if v_count > 0 then
     perform pg_catalog.pg_notify('customer_memory_jobs', 'recompute');
@@ -88,7 +90,10 @@ security definer
 set search_path = ''
 as $$
 begin
-  perform private.enqueue_recompute(array(select distinct c.user_id from changed_rows as c));
+  -- What the worker stores while applying a message (source 'message') belongs to the job already running.
+  perform private.enqueue_recompute(array(
+    select distinct c.user_id from changed_rows as c
+     where not (c.interaction_type = 'preference_stated' and c.interaction_value ->> 'source' = 'message')));
   return null;
 end;
 $$;

@@ -3,7 +3,9 @@
 -- the private schema.
 
 -- The queue ------------------------------------------------------------------------------------------------------
-create or replace function public.worker_claim_jobs(p_worker text, p_limit integer, p_lease_seconds integer)
+create or replace function public.worker_claim_jobs(
+  p_worker text, p_limit integer, p_lease_seconds integer, p_worker_pid integer default null
+)
 returns table (job_id bigint, user_id uuid, kind text, attempts integer)
 language plpgsql
 security definer
@@ -30,17 +32,45 @@ begin
      for update skip locked
   )
   update private.jobs as j
-     set status = 'running', attempts = j.attempts + 1, locked_by = p_worker,
+     set status = 'running', attempts = j.attempts + 1, locked_by = p_worker, locked_pid = p_worker_pid,
          locked_until = now() + pg_catalog.make_interval(secs => p_lease_seconds), updated_at = now()
     from due
    where j.id = due.id
   returning j.id, j.user_id, j.kind, j.attempts;
 end;
 $$;
-revoke all on function public.worker_claim_jobs(text, integer, integer) from public, anon, authenticated, service_role;
-grant execute on function public.worker_claim_jobs(text, integer, integer) to service_role;
-comment on function public.worker_claim_jobs(text, integer, integer) is
-  'Worker only: lease up to p_limit due jobs to p_worker for p_lease_seconds (FOR UPDATE SKIP LOCKED).';
+revoke all on function public.worker_claim_jobs(text, integer, integer, integer)
+  from public, anon, authenticated, service_role;
+grant execute on function public.worker_claim_jobs(text, integer, integer, integer) to service_role;
+comment on function public.worker_claim_jobs(text, integer, integer, integer) is
+  'Worker only: lease up to p_limit due jobs to p_worker for p_lease_seconds (FOR UPDATE SKIP LOCKED); '
+  'p_worker_pid names the backend of the connection the worker keeps open, so a killed worker''s jobs are reclaimed.';
+
+-- The heartbeat: a worker extends the leases of the jobs it is still running. Returns how many it still holds.
+create or replace function public.worker_extend_leases(p_job_ids bigint[], p_worker text, p_lease_seconds integer)
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_count integer;
+begin
+  perform private.require_service_role();
+  if p_lease_seconds is null or p_lease_seconds < 1 then
+    raise exception using errcode = '22023', message = 'The lease must be at least one second.';
+  end if;
+  update private.jobs as j
+     set locked_until = now() + pg_catalog.make_interval(secs => p_lease_seconds), updated_at = now()
+   where j.id = any (p_job_ids) and j.status = 'running' and j.locked_by = p_worker;
+  get diagnostics v_count = row_count;
+  return v_count;
+end;
+$$;
+revoke all on function public.worker_extend_leases(bigint[], text, integer) from public, anon, authenticated, service_role;
+grant execute on function public.worker_extend_leases(bigint[], text, integer) to service_role;
+comment on function public.worker_extend_leases(bigint[], text, integer) is
+  'Worker only: renew the leases of the jobs p_worker is still running (its heartbeat); returns how many it holds.';
 
 -- Done: only by the worker that holds the lease (a worker whose lease ran out and was taken over must not
 -- complete someone else's claim). Returns whether the job was still ours.
@@ -152,17 +182,22 @@ begin
   perform private.require_service_role();
   for v_job in
     select j.id, j.attempts from private.jobs as j
-     where j.status = 'running' and j.locked_until < now()
+     where j.status = 'running'
+       and (j.locked_until < now()
+            or (j.locked_pid is not null
+                and not exists (select from pg_catalog.pg_stat_activity as a where a.pid = j.locked_pid)))
      order by j.id
      for update skip locked
   loop
     if v_job.attempts >= p_max_attempts then
       update private.jobs as j
-         set status = 'failed', locked_by = null, locked_until = null, finished_at = now(), updated_at = now(),
-             last_error = coalesce(j.last_error || E'\n', '') || 'The lease ran out (worker lost) on the last attempt.'
+         set status = 'failed', locked_by = null, locked_until = null, locked_pid = null, finished_at = now(),
+             updated_at = now(),
+             last_error = coalesce(j.last_error || E'\n', '') || 'The lease ran out or its worker was lost on the last attempt.'
        where j.id = v_job.id;
     else
-      perform private.requeue_job(v_job.id, now(), 'The lease ran out (worker lost).', v_job.attempts);
+      perform private.requeue_job(v_job.id, now(), 'The lease ran out or its worker was lost (killed).',
+                                  v_job.attempts);
     end if;
     v_count := v_count + 1;
   end loop;
@@ -172,7 +207,7 @@ $$;
 revoke all on function public.worker_requeue_expired(integer) from public, anon, authenticated, service_role;
 grant execute on function public.worker_requeue_expired(integer) to service_role;
 comment on function public.worker_requeue_expired(integer) is
-  'Worker only: return jobs whose lease ran out to the queue (or park them after the last attempt).';
+  'Worker only: return jobs whose lease ran out or whose worker is gone to the queue (or park them after the last attempt).';
 
 -- Periodic jobs: true for exactly one caller per interval (the row lock on the last-run row serialises callers).
 create or replace function public.worker_try_periodic(p_name text, p_interval_seconds numeric, p_worker text)
@@ -232,9 +267,21 @@ language plpgsql
 security definer
 set search_path = ''
 as $$
+declare
+  v_count integer;
 begin
   perform private.require_service_role();
-  return private.enqueue_recompute(array(select distinct ih.user_id from public.interaction_history as ih));
+  insert into private.jobs (user_id, kind)
+  select u.id, 'recompute'
+    from auth.users as u
+   where exists (select from public.interaction_history as ih where ih.user_id = u.id)
+   order by u.id
+  on conflict (user_id, kind) where status = 'pending' do nothing;
+  get diagnostics v_count = row_count;
+  if v_count > 0 then
+    perform pg_catalog.pg_notify('customer_memory_jobs', 'recompute');
+  end if;
+  return v_count;
 end;
 $$;
 revoke all on function public.worker_enqueue_all() from public, anon, authenticated, service_role;
@@ -513,3 +560,36 @@ revoke all on function public.worker_apply_stated_preferences(uuid, uuid, jsonb,
 grant execute on function public.worker_apply_stated_preferences(uuid, uuid, jsonb, text) to service_role;
 comment on function public.worker_apply_stated_preferences(uuid, uuid, jsonb, text) is
   'Worker only: apply what a shopper stated in one of their messages (remember as explicit, or forget and suppress), once.';
+
+-- A message the extractor could not read (its output failed validation, it raised, it timed out): recorded with
+-- why, nothing applied, and never offered again. Returns false when the message was already read.
+create or replace function public.worker_skip_message(
+  p_user_id uuid, p_interaction_id uuid, p_extractor text, p_problem text
+)
+returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.require_service_role();
+  if not exists (select 1 from public.interaction_history as ih
+                  where ih.id = p_interaction_id and ih.user_id = p_user_id
+                    and ih.interaction_type = 'message' and ih.interaction_key = 'user_message') then
+    raise exception using errcode = '22023',
+      message = 'The interaction is not a message this shopper wrote; only the shopper''s own words are read.';
+  end if;
+  if p_extractor is null or char_length(p_extractor) not between 1 and 100 then
+    raise exception using errcode = '22023', message = 'The extractor name must be between 1 and 100 characters.';
+  end if;
+  insert into private.extracted_messages (interaction_id, user_id, extractor, statements, outcome, problem)
+  values (p_interaction_id, p_user_id, p_extractor, '[]', 'unreadable',
+          left(coalesce(nullif(btrim(p_problem), ''), 'The extractor could not read this message.'), 1000))
+  on conflict (interaction_id) do nothing;
+  return found;
+end;
+$$;
+revoke all on function public.worker_skip_message(uuid, uuid, text, text) from public, anon, authenticated, service_role;
+grant execute on function public.worker_skip_message(uuid, uuid, text, text) to service_role;
+comment on function public.worker_skip_message(uuid, uuid, text, text) is
+  'Worker only: record a message the extractor could not read as unreadable (with why), so it is skipped, once.';

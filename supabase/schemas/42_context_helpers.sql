@@ -41,6 +41,17 @@ as $$
 $$;
 revoke all on function private.memory_query_terms(text) from public, anon, authenticated, service_role;
 
+-- A text for the memory_context document: at most 300 characters (a longer one ends with an ellipsis).
+create or replace function private.clip_text(p_text text)
+returns text
+language sql
+immutable
+set search_path = ''
+as $$
+  select case when char_length(p_text) > 300 then left(p_text, 299) || '…' else p_text end;
+$$;
+revoke all on function private.clip_text(text) from public, anon, authenticated, service_role;
+
 -- The memory_context document of one shopper (callers check who is asking). One pass: the candidates (one index
 -- range per table), ranked within their section in one sort, cut to the section caps, then to 16 non-safety items
 -- overall; JSON is built only for the items kept. Allergies and dietary restrictions are always in (safety first);
@@ -115,10 +126,11 @@ begin
                                 c.evidence_count desc nulls last, c.id)
   ),
   within_caps as (
-    -- The size budget, first per section: 5 dislikes, 5 favorites, 4 brands, 4 patterns, 5 insights.
+    -- The size budget, first per section: 25 allergies, 10 dietary restrictions, 5 dislikes, 5 favorites,
+    -- 4 brands, 4 patterns, 5 insights.
     select r.*
     from ranked as r
-    where r.section_no <= 2 or r.section_rank <= (array[0, 0, 5, 5, 4, 4, 5])[r.section_no]
+    where r.section_rank <= (array[25, 10, 5, 5, 4, 4, 5])[r.section_no]
   ),
   chosen as (
     -- ... then overall: at most 16 non-safety items, the most relevant, confident and recent.
@@ -133,12 +145,13 @@ begin
   sections as (
     select c.section_no, max(c.section_total) - count(*) as left_out,
            jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
-             'id', c.id, 'type', c.memory_type, 'key', c.memory_key, 'value', c.memory_value,
+             'id', c.id, 'type', c.memory_type, 'key', c.memory_key, 'value', private.clip_text(c.memory_value),
              'confidence', c.confidence,
              -- A pattern's or an insight's reason is its figures, in words: "orders: 24, range: 18:00-21:00".
-             'reason', coalesce(c.reason, (select string_agg(f.key || ': ' || f.value, ', ' order by f.key)
-                                             from jsonb_each_text(c.figures) as f
-                                            where jsonb_typeof(c.figures -> f.key) not in ('object', 'array'))),
+             'reason', private.clip_text(coalesce(c.reason,
+                            (select string_agg(f.key || ': ' || f.value, ', ' order by f.key)
+                               from jsonb_each_text(c.figures) as f
+                              where jsonb_typeof(c.figures -> f.key) not in ('object', 'array')))),
              'source', c.source,
              'evidence_count', coalesce(c.evidence_count,
                                         (select count(*)::integer from jsonb_object_keys(c.figures))),

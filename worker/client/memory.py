@@ -42,6 +42,7 @@ CONTRACT: dict[str, FunctionSpec] = {
     "forget_memory": FunctionSpec(("memory_id",), "authenticated"),
     "clear_memories": FunctionSpec((), "authenticated"),
     "export_memories": FunctionSpec((), "authenticated"),
+    "export_memories_page": FunctionSpec(("after", "max_rows"), "authenticated"),
 }
 # The views this client reads (GET /rest/v1/<view>), as the shopper, under their RLS.
 VIEWS: tuple[str, ...] = ("my_memories",)
@@ -135,6 +136,10 @@ class MemoryClient:
         return sorted(
             rows, key=lambda m: (m.memory_kind or "", m.memory_type or "", -(m.confidence or 0), m.memory_key or "")
         )
+
+    def export_memories_page(self, after: str | None = None, max_rows: int | None = None) -> Any:
+        """One page of the export ({section, rows, next}); pass `next` back as `after` until it is None."""
+        return self._call("export_memories_page", after=after, max_rows=max_rows)
 
 
 def _json_ready(value: Any) -> Any:

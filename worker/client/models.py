@@ -68,16 +68,21 @@ class SwapItem(CartItem):
 
 
 class Checkout(_Payload):
-    """An order: CONTRACTS.md's checkout shape (item_count and total are computed by the database)."""
+    """An order: CONTRACTS.md's checkout shape. item_count and items_total are computed by the database; total is
+    what the shopper paid (tax, fees and coupons included), the items' sum when left out; without time_zone the
+    shopper's profile time zone applies."""
 
     order_id: Annotated[str, Field(min_length=1, max_length=255, pattern=r"\S")]
     placed_at: AwareDatetime
-    time_zone: str
+    time_zone: str | None = None
     items: Annotated[list[CheckoutItem], Field(min_length=1, max_length=500)]
+    total: Annotated[float, Field(ge=0, le=1_000_000)] | None = None
 
     @field_validator("time_zone")
     @classmethod
-    def _known_time_zone(cls, value: str) -> str:
+    def _known_time_zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:

@@ -4,6 +4,8 @@ log (after a rule changed, a bug was fixed, or a data set was loaded), through t
 from __future__ import annotations
 
 import argparse
+import os
+import socket
 import sys
 import threading
 import time
@@ -13,7 +15,7 @@ import psycopg
 
 from worker.commands.worker import concurrency
 from worker.config import Settings
-from worker.db.local import database_url
+from worker.db.local import database_url, locate
 from worker.runtime import logs
 from worker.runtime.store import JobStore
 from worker.runtime.worker import Worker
@@ -46,7 +48,9 @@ def run(args: argparse.Namespace) -> int:
         store.enqueue_all()
         total = store.outstanding()
         as_of = args.as_of
-        worker = Worker(settings, url, name="backfill", now=lambda: as_of, listen=False)
+        # A name of its own: a second backfill never completes this one's jobs, and a killed one's are reclaimed.
+        name = f"backfill:{socket.gethostname()}:{os.getpid()}"
+        worker = Worker(settings, url, name=name, now=lambda: as_of, listen=False, relocate=locate(settings))
         thread = threading.Thread(target=worker.run, kwargs={"once": True}, name="backfill")
         started = time.monotonic()
         thread.start()
@@ -65,4 +69,6 @@ def run(args: argparse.Namespace) -> int:
         ("\n" if tty else "") + f"recomputed {worker.stats.done} shoppers in {elapsed:.1f} s"
         f" ({worker.stats.failed} failed attempts)\n"
     )
+    if worker.stats.unreachable:
+        return 2
     return 0 if worker.stats.failed == 0 else 1

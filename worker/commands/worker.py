@@ -1,5 +1,5 @@
 """`customer-memory worker`: run the worker until SIGTERM (or Ctrl-C), or with `--once` process everything due
-and exit (for cron and for tests)."""
+and exit (for cron and for tests): status 0, 1 when a job failed, 2 when the database stayed unreachable."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import datetime
 from types import FrameType
 
 from worker.config import Settings
-from worker.db.local import database_url
+from worker.db.local import database_url, locate
 from worker.runtime import logs
 from worker.runtime.worker import Worker
 
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         settings = settings.model_copy(update={"worker_concurrency": args.concurrency})
     logs.configure(settings.log_level)
     as_of = args.as_of
-    worker = Worker(settings, database_url(settings), name=args.name, now=lambda: as_of)
+    worker = Worker(settings, database_url(settings), name=args.name, now=lambda: as_of, relocate=locate(settings))
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         worker.stop()
@@ -49,4 +49,6 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     stats = worker.run(once=args.once)
+    if stats.unreachable:
+        return 2  # --once could not reach the database for CMS_DATABASE_WAIT_SECONDS
     return 0 if stats.failed == 0 or not args.once else 1

@@ -8,6 +8,7 @@ data only; a deployed database would get a new migration instead."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import psycopg
@@ -63,3 +64,17 @@ def database_url(settings: Settings) -> str:
     if settings.database_url:
         return settings.database_url
     return ensure_local_database(settings, seed=False).url()
+
+
+def locate(settings: Settings) -> Callable[[], str | None] | None:
+    """For a process that outlives a restart of the embedded default: where its cluster listens now (a cluster
+    started again listens on a new port), or None while it is stopped. None with DATABASE_URL, which never moves."""
+    if settings.database_url:
+        return None
+    cluster = LocalPostgres(settings.data_dir, settings.pg_bin)
+
+    def current() -> str | None:
+        running = cluster.status()
+        return running.url("postgres", DATABASE) if running else None
+
+    return current

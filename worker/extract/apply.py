@@ -1,18 +1,26 @@
 """Read a shopper's new messages and apply what they state, one message per transaction (so a crash in the
-middle re-reads only the messages not yet applied, and each is applied once)."""
+middle re-reads only the messages not yet applied, and each is applied once). A message the extractor cannot read
+(worker.extract.boundary) is recorded as unreadable and skipped: it never blocks the shopper's later messages."""
 
 from __future__ import annotations
 
 import json
+import logging
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 import psycopg
 
 from worker.config import Settings
-from worker.db.request import set_request_context
+from worker.extract.boundary import ContainedExtractor, unreadable
 from worker.extract.model import Extractor
 from worker.extract.rules import RuleExtractor
+
+log = logging.getLogger("worker.extract")
+
+# Messages fetched at a time (each is then read and marked read, so the next batch starts after it).
+BATCH = 100
 
 
 def extractor_for(settings: Settings) -> Extractor:
@@ -24,23 +32,36 @@ def extractor_for(settings: Settings) -> Extractor:
     return RuleExtractor()
 
 
-def apply_pending_messages(conn: psycopg.Connection[Any], user_id: UUID, extractor: Extractor) -> int:
-    """Extract and apply every message of `user_id` not yet read; returns how many statements were applied."""
-    with conn.transaction():
-        set_request_context(conn, "service_role", path="/worker")
-        pending = conn.execute(
-            "select interaction_id, content from public.worker_pending_messages(%s, 1000)", (user_id,)
-        ).fetchall()
-    applied = 0
-    for row in pending:
-        interaction_id, content = (row["interaction_id"], row["content"]) if isinstance(row, dict) else row
-        statements, source = extractor.extract(content or "")
-        payload = json.dumps([s.model_dump(mode="json") for s in statements])
-        with conn.transaction():
-            set_request_context(conn, "service_role", path="/worker")
-            result = conn.execute(
-                "select public.worker_apply_stated_preferences(%s, %s, %s::jsonb, %s)",
-                (user_id, interaction_id, payload, source[:100]),
-            ).fetchone()
-        applied += int((next(iter(result.values())) if isinstance(result, dict) else result[0]) or 0) if result else 0
+@dataclass
+class Applied:
+    statements: int = 0
+    messages: int = 0
+    unreadable: int = 0
+
+
+def apply_pending_messages(conn: psycopg.Connection[Any], user_id: UUID, extractor: ContainedExtractor) -> Applied:
+    """Extract and apply every message of `user_id` not yet read."""
+    from worker.runtime.store import JobStore  # here: worker.runtime imports the worker, which imports this module
+
+    store = JobStore(conn)
+    applied = Applied()
+    while pending := store.pending_messages(user_id, BATCH):
+        for interaction_id, content in pending:
+            reading = extractor.read(content or "")
+            if reading.readable:
+                try:
+                    payload = json.dumps([s.model_dump(mode="json") for s in reading.statements])
+                    applied.statements += store.apply_stated_preferences(
+                        user_id, interaction_id, payload, reading.source
+                    )
+                    applied.messages += 1
+                    continue
+                except psycopg.errors.InvalidParameterValue as error:  # 22023: the database refused the statements
+                    reading = unreadable(reading.source, f"The database refused the statements: {error}")
+            store.skip_message(user_id, interaction_id, reading.source, reading.problem or "")
+            applied.unreadable += 1
+            log.warning(
+                "message unreadable; skipped",
+                extra={"user_id": str(user_id), "interaction_id": str(interaction_id), "problem": reading.problem},
+            )
     return applied

@@ -41,13 +41,16 @@ class JobStore:
             return _first(cursor.execute(query, params))
 
     # -- the queue ------------------------------------------------------------------------------------------------
-    def claim(self, worker: str, limit: int, lease_seconds: int) -> list[Job]:
+    def claim(self, worker: str, limit: int, lease_seconds: int, worker_pid: int | None = None) -> list[Job]:
         with self._as_service() as cursor:
             rows = cursor.execute(
-                "select job_id, user_id, kind, attempts from public.worker_claim_jobs(%s, %s, %s)",
-                (worker, limit, lease_seconds),
+                "select job_id, user_id, kind, attempts from public.worker_claim_jobs(%s, %s, %s, %s)",
+                (worker, limit, lease_seconds, worker_pid),
             ).fetchall()
         return [Job(*row) for row in rows]
+
+    def extend_leases(self, job_ids: list[int], worker: str, lease_seconds: int) -> int:
+        return int(self._scalar("select public.worker_extend_leases(%s, %s, %s)", (job_ids, worker, lease_seconds)))
 
     def complete(self, job: Job, worker: str) -> bool:
         return bool(self._scalar("select public.worker_complete_job(%s, %s)", (job.id, worker)))
@@ -132,6 +135,14 @@ class JobStore:
                 (user_id, interaction_id, statements, extractor),
             )
             or 0
+        )
+
+    def skip_message(self, user_id: UUID, interaction_id: UUID, extractor: str, problem: str) -> bool:
+        """Record a message the extractor could not read as unreadable, with why; false when already read."""
+        return bool(
+            self._scalar(
+                "select public.worker_skip_message(%s, %s, %s, %s)", (user_id, interaction_id, extractor, problem)
+            )
         )
 
 

@@ -5,8 +5,14 @@ listener, the optional Realtime subscription, the APScheduler sweep) and are sto
 (NOTIFY, Realtime, the end of a job) makes the loop claim at once; the sweep, every `sweep_interval_seconds`,
 requeues expired leases, runs the periodic jobs and wakes the loop, so correctness never depends on a wake-up.
 On stop, the loop claims nothing more, waits `shutdown_timeout_seconds` for the jobs in flight, then cancels
-their queries and hands them back to the queue (uncounted). A worker killed outright holds nothing but leases,
-which run out; its transactions roll back.
+their queries and hands them back to the queue (uncounted). A worker killed outright holds nothing but leases;
+its transactions roll back, and its jobs are reclaimed at the next sweep because the connection it kept open for
+its whole life (its presence, whose backend pid each lease records) is gone.
+
+While a job runs, a heartbeat renews its lease every third of the lease, so a long job is never taken over and run
+twice. When the database cannot be reached the loop retries with backoff, and on the embedded default it looks
+up the cluster's address again each time (a restarted cluster listens on a new port); `--once` gives up after
+`database_wait_seconds` and reports it.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from worker.config import Settings
 from worker.extract.apply import apply_pending_messages, extractor_for
+from worker.extract.boundary import ContainedExtractor
 from worker.extract.model import Extractor
 from worker.runtime.store import Job, JobStore
 
@@ -48,6 +55,7 @@ class RunStats:
     done: int = 0
     failed: int = 0
     released: int = 0
+    unreachable: bool = False  # --once gave up: the database could not be reached for database_wait_seconds
     periodic: dict[str, int] = field(default_factory=dict)
 
 
@@ -63,6 +71,7 @@ class Worker:
         realtime: bool | None = None,
         backoff_base_seconds: float = 1.0,
         extractor: Extractor | None = None,
+        relocate: Callable[[], str | None] | None = None,
     ) -> None:
         self.settings = settings
         # Never the embedded default: starting a cluster is the local tooling's business (worker.db.local), which
@@ -71,6 +80,8 @@ class Worker:
         if not url:
             raise ValueError("The worker needs a database URL: pass database_url or set DATABASE_URL.")
         self.url = url
+        # On the embedded default, where the cluster listens now (a restarted one listens on a new port).
+        self._relocate = relocate
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.now = now or (lambda: None)
         self.listen = listen
@@ -78,11 +89,16 @@ class Worker:
             realtime if realtime is not None else bool(settings.supabase_url and settings.supabase_service_role_key)
         )
         self.backoff_base_seconds = backoff_base_seconds
-        self.extractor = extractor or extractor_for(settings)
+        self.extractor = ContainedExtractor(extractor or extractor_for(settings), settings.extract_timeout_seconds)
         self.stats = RunStats()
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._running_conns: dict[int, psycopg.Connection[Any]] = {}
+        self._running_jobs: dict[int, Job] = {}
+        self._presence: psycopg.Connection[Any] | None = None
+        self._presence_lock = threading.Lock()
+        # How long a claim or a sweep waits for a connection (never longer than --once waits for the database).
+        self._connect_wait = min(5.0, settings.database_wait_seconds)
         self._releasing = threading.Event()
         self._lock = threading.Lock()
         self._side: list[threading.Thread] = []
@@ -103,18 +119,9 @@ class Worker:
     # -- the loop -------------------------------------------------------------------------------------------------
     def run(self, *, once: bool = False) -> RunStats:
         concurrency = self.settings.worker_concurrency
-        pool = ConnectionPool(
-            self.url,
-            min_size=1,
-            max_size=concurrency + 2,
-            kwargs={"autocommit": True},
-            check=ConnectionPool.check_connection,
-            open=False,
-            name=f"worker-{self.name}",
-        )
-        pool.open(wait=False)
-        self._pool = pool
+        self._pool = self._open_pool()
         log.info("worker started", extra={"worker": self.name, "concurrency": concurrency, "once": once})
+        self._start_side("heartbeat", self._heartbeat_loop)
         scheduler: BackgroundScheduler | None = None
         if not once:
             if self.listen:
@@ -135,6 +142,7 @@ class Worker:
         executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="job")
         inflight: dict[Future[None], Job] = {}
         failures = 0
+        unreachable_since: float | None = None
         try:
             self._sweep(force=once)
             while not self._stop.is_set():
@@ -144,16 +152,29 @@ class Worker:
                 jobs: list[Job] = []
                 if free > 0:
                     try:
-                        with pool.connection(timeout=5) as conn:
-                            jobs = JobStore(conn).claim(self.name, free, self.settings.job_lease_seconds)
-                        failures = 0
+                        with self._pool.connection(timeout=self._connect_wait) as conn:
+                            jobs = JobStore(conn).claim(
+                                self.name, free, self.settings.job_lease_seconds, self._presence_pid()
+                            )
+                        failures, unreachable_since = 0, None
                     except _RETRYABLE as error:
                         failures += 1
+                        unreachable_since = unreachable_since or time.monotonic()
+                        if once and time.monotonic() - unreachable_since >= self.settings.database_wait_seconds:
+                            self.stats.unreachable = True
+                            log.error(
+                                "cannot reach the database; giving up",
+                                extra={"worker": self.name, "error": str(error)},
+                            )
+                            break
                         delay = min(30.0, 0.5 * 2 ** min(failures, 6))
+                        if once:
+                            delay = min(delay, self.settings.database_wait_seconds / 4)
                         log.warning(
                             "cannot reach the database; retrying",
                             extra={"worker": self.name, "error": str(error), "retry_in": delay},
                         )
+                        self._relocated()
                         self._wake.wait(delay)
                         self._wake.clear()
                         continue
@@ -178,7 +199,11 @@ class Worker:
             self._shutdown(executor, inflight)
             for thread in self._side:
                 thread.join(timeout=2)
-            pool.close(timeout=2)
+            self._pool.close(timeout=2)
+            if self._presence is not None:
+                with contextlib.suppress(Exception):
+                    self._presence.close()
+            self.extractor.close()
             log.info("worker stopped", extra={"worker": self.name, **vars(self.stats)})
         return self.stats
 
@@ -214,6 +239,7 @@ class Worker:
             with self._pool.connection(timeout=10) as conn:
                 with self._lock:
                     self._running_conns[job.id] = conn
+                    self._running_jobs[job.id] = job
                 try:
                     store = JobStore(conn)
                     self.before_job(job, store)
@@ -221,6 +247,7 @@ class Worker:
                 finally:
                     with self._lock:
                         self._running_conns.pop(job.id, None)
+                        self._running_jobs.pop(job.id, None)
             self.stats.done += 1
             log.info(
                 "job done",
@@ -241,10 +268,10 @@ class Worker:
     def before_job(self, job: Job, store: JobStore) -> None:
         """Before the recompute: apply what the shopper stated in messages not yet read."""
         applied = apply_pending_messages(store.conn, job.user_id, self.extractor)
-        if applied:
+        if applied.messages or applied.unreadable:
             log.info(
-                "stated preferences applied",
-                extra={"worker": self.name, "job": job.id, "user_id": str(job.user_id), "statements": applied},
+                "messages read",
+                extra={"worker": self.name, "job": job.id, "user_id": str(job.user_id), **vars(applied)},
             )
 
     def _after_failure(self, job: Job, error: BaseException) -> None:
@@ -282,6 +309,67 @@ class Worker:
                 extra={"worker": self.name, "job": job.id, "error": str(error), "then": str(second)},
             )
 
+    # -- connections ----------------------------------------------------------------------------------------------
+    def _open_pool(self) -> ConnectionPool:
+        pool = ConnectionPool(
+            self.url,
+            min_size=1,
+            max_size=self.settings.worker_concurrency + 3,
+            kwargs={"autocommit": True, "connect_timeout": 5},
+            check=ConnectionPool.check_connection,
+            open=False,
+            name=f"worker-{self.name}",
+        )
+        pool.open(wait=False)
+        return pool
+
+    def _relocated(self) -> bool:
+        """On the embedded default, follow the cluster to its new address (after `db stop` and a new start)."""
+        if self._relocate is None:
+            return False
+        try:
+            url = self._relocate()
+        except Exception:
+            return False
+        if url is None or url == self.url:
+            return False
+        log.warning("the database moved; reconnecting", extra={"worker": self.name, "url": url})
+        old, self.url = self._pool, url
+        self._pool = self._open_pool()
+        old.close(timeout=0)
+        return True
+
+    def _presence_pid(self) -> int | None:
+        """The backend pid of the connection this worker keeps open while it lives (reopened after a restart);
+        the leases it takes record it, so that a killed worker's jobs are reclaimed at once."""
+        with self._presence_lock:
+            try:
+                if self._presence is None or self._presence.closed:
+                    self._presence = psycopg.connect(self.url, autocommit=True, connect_timeout=5)
+                self._presence.execute("select 1")
+            except psycopg.Error:
+                if self._presence is not None:
+                    with contextlib.suppress(Exception):
+                        self._presence.close()
+                self._presence = None
+                raise
+            return self._presence.info.backend_pid
+
+    def _heartbeat_loop(self) -> None:
+        """Renew the leases of the jobs in flight every third of the lease."""
+        interval = self.settings.job_lease_seconds / 3
+        while not self._stop.wait(interval):
+            with self._lock:
+                running = [job.id for job in self._running_jobs.values()]
+            if not running:
+                continue
+            try:
+                with self._pool.connection(timeout=interval) as conn:
+                    held = JobStore(conn).extend_leases(running, self.name, self.settings.job_lease_seconds)
+                log.debug("heartbeat", extra={"worker": self.name, "jobs": len(running), "held": held})
+            except _RETRYABLE as error:
+                log.warning("heartbeat could not reach the database", extra={"worker": self.name, "error": str(error)})
+
     # -- side tasks -----------------------------------------------------------------------------------------------
     def _start_side(self, name: str, target: Callable[[], None]) -> None:
         def guarded() -> None:
@@ -291,13 +379,14 @@ class Worker:
                 except Exception as error:
                     log.warning("side task failed; restarting", extra={"task": name, "error": str(error)})
                     self._stop.wait(1.0)
+                    self._relocated()
 
         thread = threading.Thread(target=guarded, name=f"{name}-{self.name}", daemon=True)
         thread.start()
         self._side.append(thread)
 
     def _listen_loop(self) -> None:
-        with psycopg.connect(self.url, autocommit=True) as conn:
+        with psycopg.connect(self.url, autocommit=True, connect_timeout=5) as conn:
             conn.execute(f"listen {NOTIFY_CHANNEL}")
             log.info("listening", extra={"worker": self.name, "channel": NOTIFY_CHANNEL})
             # A notification may have been missed while (re)connecting: look once.
@@ -314,7 +403,7 @@ class Worker:
     def _sweep(self, force: bool = False) -> None:
         """Requeue expired leases, run the periodic jobs that are due (once across all workers), wake the loop."""
         try:
-            with self._pool.connection(timeout=5) as conn:
+            with self._pool.connection(timeout=self._connect_wait) as conn:
                 store = JobStore(conn)
                 if store.try_periodic("sweep", max(1.0, self.settings.sweep_interval_seconds / 2), self.name) or force:
                     requeued = store.requeue_expired(self.settings.job_max_attempts)
