@@ -1,6 +1,7 @@
 # The two commands of the README, and what they need. Each installs what it needs on first use.
 #   make run    the main job on the embedded default (local PostgreSQL 18 in .local/postgres)
-#   make test   every test: lint (ruff, mypy --strict), pytest on embedded PostgreSQL 18, pytest + pgTAP on Debian's PostgreSQL 15
+#   make test   every test: lint (ruff, mypy --strict), pytest on embedded PostgreSQL 18 (with the memory page in
+#               Debian's headless Chromium), pytest + pgTAP on Debian's PostgreSQL 15
 #   make types  regenerate the committed types (TypeScript, pydantic rows) from the migrations with Supabase's generator
 
 VENV := .venv
@@ -24,7 +25,8 @@ lint: $(INSTALLED)
 	$(BIN)/mypy
 
 test-embedded: $(INSTALLED) $(NODE_INSTALLED)
-	CMS_REQUIRE_NODE=1 $(BIN)/pytest
+	scripts/install-chromium
+	CMS_REQUIRE_NODE=1 CMS_REQUIRE_BROWSER=1 $(BIN)/pytest
 
 # Also Supabase's own tools: the CLI's db reset, advisors and lint, and the pgTAP suite on the seeded database.
 test-pg15: $(INSTALLED) $(NODE_INSTALLED)

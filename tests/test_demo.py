@@ -21,9 +21,9 @@ def test_the_demo_teaches_riley_and_leaves_the_design_documents_example_alone(
     monkeypatch.setenv("CMS_DATA_DIR", str(tmp_path / "postgres"))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     try:
-        assert cli.main(["demo"]) == 0
+        assert cli.main(["demo"]) == 0  # not in a terminal: it says how to serve the page, and ends
         first = capsys.readouterr().out
-        assert cli.main(["demo"]) == 0
+        assert cli.main(["demo", "--no-serve"]) == 0
         second = capsys.readouterr().out
     finally:
         settings = Settings()
@@ -36,18 +36,22 @@ def test_the_demo_teaches_riley_and_leaves_the_design_documents_example_alone(
         # Learned from the events, step by step, by the worker running in the background.
         assert "+ preference favorite" in run
         riley = run.split("Riley's memory in the assistant's prompt")[1].split("Dana, the design document's")[0]
-        assert "- frequency: weekly (every 5.9 days, 15 orders)" in riley
-        assert "- category_preference: fluid milk products" in riley, "milk first for a milk question"
+        favorites = riley.split("Favorite Items:\n")[1].splitlines()
+        assert "Milk" in favorites[0] and "of your 15 shopping days in the last 90 days" in favorites[0], (
+            "milk first for a milk question, as a share of Riley's shopping days"
+        )
         assert "+ preference allergy             peanuts" in run
-        assert "Accepted savings swap" in run
+        assert "Riley: a savings swap, accepted" in run
         # The seed's example shopper renders as the design document's example.
         dana = run.split("Dana, the design document's example shopper")[1]
-        assert "- vegetarian: Never orders meat products (confidence: 0.95)" in dana
+        assert "- vegetarian: Never orders meat products (confidence: 0.95)" in dana  # as a habit
+        assert "Dietary Restrictions:" not in dana
         assert "- milk-whole-gal (purchased 15 times)" in dana
-        assert "- context: Basket size and quantities suggest family" in dana
+        assert "- persona: Consistently chooses store brands" in dana
         assert "Riley's default block (no query): the document the worker precomputed at" in run
         assert "Rows of Riley's that Dana and Sam can see: 0" in run
         assert "Rows of Dana's that Riley and Sam can see: 0" in run
+        assert "See the shoppers' memory pages in a browser: `.venv/bin/customer-memory serve`" in run
 
 
 def test_a_local_database_built_from_older_migrations_is_rebuilt(

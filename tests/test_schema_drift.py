@@ -59,9 +59,9 @@ def test_migrations_and_schema_files_build_the_same_database(
 PLANTS = [
     (
         "12_memory_helpers.sql",
-        "least(0.95, 0.50 + adds * 0.05)",
-        "least(0.95, 0.55 + adds * 0.05)",
-        "function private.cart_add_favorite_confidence(adds integer): differs",
+        "select m.min_probability from private.claim_model(p_claim) as m;",
+        "select m.min_probability + 0.01 from private.claim_model(p_claim) as m;",
+        "function private.claim_floor(p_claim text): differs",
     ),
     (
         "12_memory_helpers.sql",

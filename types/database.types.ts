@@ -13,6 +13,7 @@ export type Database = {
         Row: {
           confidence: number
           created_at: string
+          evidence: Json | null
           id: string
           last_confirmed_at: string | null
           preference_key: string
@@ -27,6 +28,7 @@ export type Database = {
         Insert: {
           confidence?: number
           created_at?: string
+          evidence?: Json | null
           id?: string
           last_confirmed_at?: string | null
           preference_key: string
@@ -41,6 +43,7 @@ export type Database = {
         Update: {
           confidence?: number
           created_at?: string
+          evidence?: Json | null
           id?: string
           last_confirmed_at?: string | null
           preference_key?: string
@@ -175,6 +178,7 @@ export type Database = {
           evidence_count: number | null
           expires_at: string | null
           id: string | null
+          last_confirmed_at: string | null
           memory_key: string | null
           memory_kind: string | null
           memory_type: string | null
@@ -299,6 +303,10 @@ export type Database = {
       worker_recompute_user: {
         Args: { p_now?: string; p_user_id: string }
         Returns: Json
+      }
+      worker_refresh_brand_catalog: {
+        Args: Record<PropertyKey, never>
+        Returns: number
       }
       worker_refresh_context: { Args: { p_user_id: string }; Returns: boolean }
       worker_refresh_stale_contexts: {

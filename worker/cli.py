@@ -10,9 +10,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from worker.commands import backfill, chat, context, db, demo, explain, export, forget, worker
+from worker.commands import backfill, chat, context, db, demo, explain, export, forget, serve, worker
 
-COMMANDS = [demo, db, chat, context, explain, export, forget, worker, backfill]
+COMMANDS = [demo, serve, db, chat, context, explain, export, forget, worker, backfill]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,9 +19,15 @@ class Settings(BaseSettings):
     supabase_url: str | None = Field(default=None, validation_alias="SUPABASE_URL")
     supabase_anon_key: SecretStr | None = Field(default=None, validation_alias="SUPABASE_ANON_KEY")
     supabase_service_role_key: SecretStr | None = Field(default=None, validation_alias="SUPABASE_SERVICE_ROLE_KEY")
+    # The project's legacy JWT secret (HS256). Unset: `serve` verifies access tokens with the project's JWKS only.
+    supabase_jwt_secret: SecretStr | None = Field(default=None, validation_alias="SUPABASE_JWT_SECRET")
 
     # Direct connection, as `postgres` (Supabase: the session pooler or direct URL). Unset: the embedded default.
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+
+    # `serve` without SUPABASE_URL: the database it reads memories from, as a role with no privileges of its own
+    # (like PostgREST's authenticator). Unset: the embedded default, as `authenticator`.
+    serve_database_url: str | None = Field(default=None, validation_alias="CMS_SERVE_DATABASE_URL")
 
     # The embedded default: where the local cluster lives and which server binaries run it.
     data_dir: Path = Field(default=PROJECT_DIR / ".local" / "postgres", validation_alias="CMS_DATA_DIR")

@@ -24,7 +24,9 @@ create table public.customer_preferences (
   constraint customer_preferences_preference_key_length check (char_length(preference_key) between 1 and 255),
   constraint customer_preferences_preference_value_length check (char_length(preference_value) <= 2000),
   constraint customer_preferences_reason_length check (char_length(reason) <= 1000),
-  constraint customer_preferences_times_confirmed_nonnegative check (times_confirmed >= 0)
+  constraint customer_preferences_times_confirmed_nonnegative check (times_confirmed >= 0),
+  evidence jsonb,
+  constraint customer_preferences_evidence_size check (evidence is null or pg_catalog.pg_column_size(evidence) <= 16384)
 );
 -- The unique key's index leads with (user_id, preference_type), so it serves both lookups the design document
 -- indexes separately (by user, by user and type); two more indexes would only slow every upsert.
@@ -37,6 +39,9 @@ comment on column public.customer_preferences.confidence is '0.00 to 1.00; 1.00 
 comment on column public.customer_preferences.reason is 'Why the system believes it, in words a shopper can read.';
 comment on column public.customer_preferences.source is 'explicit (the shopper said it), inferred (from events) or pattern (from purchase statistics).';
 comment on column public.customer_preferences.times_confirmed is 'How many pieces of evidence support it.';
+comment on column public.customer_preferences.evidence is
+  'For an inferred preference, the evidence it was derived from: the rule, its figures and the ids of the '
+  'interactions behind it (at most 20, newest first). explain_memory shows it.';
 
 -- shopping_patterns: when and how a shopper shops (DESIGN-DOCUMENT.md table 2) -----------------------------------
 -- A projection of interaction_history written by the worker only: shoppers read and delete, never write.
@@ -90,11 +95,6 @@ create table public.interaction_history (
 create index interaction_history_user_created_idx on public.interaction_history (user_id, created_at desc);
 create index interaction_history_user_type_idx on public.interaction_history (user_id, interaction_type);
 create index interaction_history_session_idx on public.interaction_history (session_id) where session_id is not null;
--- The favourite rule counts a shopper's cart adds of one SKU on every add; this keeps that an index-only range
--- scan whatever the shopper's history, and costs nothing for the other event types.
-create index interaction_history_cart_add_idx
-  on public.interaction_history (user_id, interaction_key, created_at)
-  where interaction_type = 'cart_add';
 
 comment on table public.interaction_history is
   'Append-only log of what a shopper did (cart adds, checkouts, swaps, messages); every memory is derived from it.';

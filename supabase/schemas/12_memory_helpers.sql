@@ -99,45 +99,72 @@ as $$
 $$;
 revoke all on function private.evidence_since(uuid, text, text, text) from public, anon, authenticated, service_role;
 
--- The confidence rules (ARCHITECTURE.md section 4), one definition for the API and the worker --------------------
--- A SKU added to the cart more than 5 times (since any suppression) is a favourite with this confidence;
--- NULL when it is not a favourite yet.
-create or replace function private.cart_add_favorite_confidence(adds integer)
-returns numeric
+-- The confidence rules: confidence is a probability, calibrated per claim type on the training months ---------
+-- logit p = b0 + b1 x1 + b2 x2 + b3 x3, fitted by benchmarks/calibrate.py on Complete Journey's training months
+-- (learn to 2017-07-01, validate on Jul-Sep; the holdout Oct-Dec is never used). min_probability is the floor
+-- below which the claim is not stored. A type absent here is not derived.
+create or replace function private.claim_model(p_claim text)
+returns table (b0 numeric, b1 numeric, b2 numeric, b3 numeric, min_probability numeric)
 language sql
 immutable
 set search_path = ''
 as $$
-  select case when adds > 5 then least(0.95, 0.50 + adds * 0.05)::numeric(3, 2) end;
+  select m.b0, m.b1, m.b2, m.b3, m.min_probability
+    from (values
+      -- claim,               b0,     b1,     b2,     b3,   floor    x1, x2, x3; fit: candidates, validated -> kept, validated
+      ('favorite',           -2.383,  0.225,  1.821, -0.482, 0.86),  -- ln(1+days bought in 90 d), ln(1+days bought ever), months since last; 10350, 0.547 -> 996, 0.904
+      ('brand',              -3.450,  0.601,  2.876, -0.212, 0.79)   -- ln(1+days chosen), share of its categories' days, months since last; 15445, 0.294 -> 154, 0.909
+      -- Not derived, because on the benchmark's holdout they did not beat the naive baseline (benchmarks/RESULTS.md):
+      -- dietary:vegetarian (-0.523, 0.269, 0, 0, floor 0.64: 32 candidates validate 0.469; on the holdout 0 of 2),
+      -- pattern:time_of_day (-1.859, -0.072, 0.609, 2.812, 0.92), pattern:frequency (-0.922, 0.917, -1.493, -0.332,
+      -- 0.74) and pattern:basket_size (-0.489, 1.082, 0.097, 0, 0.69), each the same bucket as plain counting on the
+      -- same shoppers (difference 0); day_of_week (524 candidates validate 0.279) and category_preference (6645,
+      -- 0.114) reach 0.90 at no floor.
+    ) as m (claim, b0, b1, b2, b3, min_probability)
+   where m.claim = p_claim;
 $$;
-revoke all on function private.cart_add_favorite_confidence(integer) from public, anon, authenticated, service_role;
-comment on function private.cart_add_favorite_confidence(integer) is
-  'Favourite confidence from cart adds: min(0.95, 0.5 + adds * 0.05) when adds > 5, otherwise NULL (not a favourite).';
+revoke all on function private.claim_model(text) from public, anon, authenticated, service_role;
 
--- Favourite confidence from purchases: the cart-add formula of the API (private.cart_add_favorite_confidence,
--- min(0.95, 0.5 + n * 0.05)) with a lower threshold, 3 orders, because a purchase is stronger evidence than an
--- add; NULL below it.
-create or replace function private.purchase_favorite_confidence(p_orders integer)
+-- The calibrated probability of a claim with evidence (x1, x2, x3), capped at 0.95 (inferred); NULL for a type
+-- that is not derived.
+create or replace function private.claim_probability(
+  p_claim text, p_x1 double precision, p_x2 double precision, p_x3 double precision
+)
 returns numeric
 language sql
 immutable
 set search_path = ''
 as $$
-  select case when p_orders >= 3 then least(0.95, 0.50 + p_orders * 0.05)::numeric(3, 2) end;
+  select least(0.95, round((1 / (1 + pg_catalog.exp(-greatest(-30, least(30,
+           m.b0::float8 + m.b1::float8 * coalesce(p_x1, 0) + m.b2::float8 * coalesce(p_x2, 0)
+           + m.b3::float8 * coalesce(p_x3, 0))))))::numeric, 2))
+    from private.claim_model(p_claim) as m;
 $$;
-revoke all on function private.purchase_favorite_confidence(integer) from public, anon, authenticated, service_role;
+revoke all on function private.claim_probability(text, double precision, double precision, double precision) from public, anon, authenticated, service_role;
 
--- A brand's confidence after one more swap: accepted (as the replacement) +0.10, rejected (as the original)
--- +0.15, from 0.50 for a brand with no row yet, capped at 0.95 because it is inferred.
-create or replace function private.swap_brand_confidence(p_current numeric, p_accepted boolean)
+-- Below this probability a claim of the type is not stored (when unsure, store less).
+create or replace function private.claim_floor(p_claim text)
 returns numeric
 language sql
 immutable
 set search_path = ''
 as $$
-  select least(0.95, coalesce(p_current, 0.50) + case when p_accepted then 0.10 else 0.15 end)::numeric(3, 2);
+  select m.min_probability from private.claim_model(p_claim) as m;
 $$;
-revoke all on function private.swap_brand_confidence(numeric, boolean) from public, anon, authenticated, service_role;
+revoke all on function private.claim_floor(text) from public, anon, authenticated, service_role;
+
+-- Whether an inferred diet may be presented as a dietary restriction: only when the benchmark measured its
+-- precision at 0.95 or more. None has (vegetarian from purchases: see benchmarks/RESULTS.md), so an inferred
+-- diet is a habit ("usually buys no meat"), never a restriction.
+create or replace function private.inferred_diet_is_restriction(p_key text)
+returns boolean
+language sql
+immutable
+set search_path = ''
+as $$
+  select false;
+$$;
+revoke all on function private.inferred_diet_is_restriction(text) from public, anon, authenticated, service_role;
 
 -- Validation -----------------------------------------------------------------------------------------------------
 -- A JSON value for an error message: short enough to read, quoted as JSON.

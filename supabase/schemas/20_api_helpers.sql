@@ -295,16 +295,11 @@ set search_path = ''
 as $$
 declare
   v_ids uuid[];
-  v_has_cart_adds boolean := p_events @? '$[*] ? (@.interaction_type == "cart_add")';
-  v_has_suppressions boolean;
 begin
-  if v_has_cart_adds then
-    perform private.lock_memory(p_user_id, 'favorite-from-cart-adds');
-  end if;
-
+  -- Append only: what the events mean is derived by the worker (private.derive_preferences), in one place.
   with new_events as (
     select pg_catalog.gen_random_uuid() as id, e.ord, e.event
-      from jsonb_array_elements(p_events) with ordinality as e(event, ord)
+      from pg_catalog.jsonb_array_elements(p_events) with ordinality as e(event, ord)
   ), inserted as (
     insert into public.interaction_history
       (id, user_id, interaction_type, interaction_key, interaction_value, session_id, message_id)
@@ -316,45 +311,7 @@ begin
            n.event ->> 'message_id'
       from new_events as n
   )
-  select array_agg(n.id order by n.ord) into v_ids from new_events as n;
-
-  if v_has_cart_adds then
-    -- Most shoppers never forgot a favourite: then no SKU needs its own evidence_since lookup.
-    v_has_suppressions := exists (select from private.memory_suppressions as ms
-                                   where ms.user_id = p_user_id and ms.memory_kind = 'preference'
-                                     and ms.memory_type = 'favorite');
-    -- Run as a one-off plan (EXECUTE), planned for this shopper and these SKUs: a cached generic plan may count
-    -- through interaction_history_user_type_idx, scanning every cart add of the shopper for every SKU.
-    execute $favorites$
-      insert into public.customer_preferences as cp
-        (user_id, preference_type, preference_key, confidence, reason, source, times_confirmed, last_confirmed_at)
-      select $1, 'favorite', c.sku, private.cart_add_favorite_confidence(c.adds),
-             format('Added to cart %s times', c.adds), 'inferred', c.adds, now()
-        from (
-          select s.sku,
-                 (select count(*)::integer from public.interaction_history as ih
-                   where ih.user_id = $1 and ih.interaction_type = 'cart_add' and ih.interaction_key = s.sku
-                     and ih.created_at > s.since) as adds
-            from (select d.sku,
-                         case when $3
-                              then private.evidence_since($1, 'preference', 'favorite', d.sku)
-                              else '-infinity'::timestamptz end as since
-                    from (select distinct e.event -> 'interaction_value' ->> 'sku' as sku
-                            from jsonb_array_elements($2) as e(event)
-                           where e.event ->> 'interaction_type' = 'cart_add') as d
-                  -- A fence: each SKU's evidence_since is computed once, and the count becomes an index-only range
-                  -- scan of interaction_history_cart_add_idx (pulled up, the call would be a filter on every row).
-                  offset 0) as s
-          offset 0  -- and each SKU is counted once, not once for the filter and once for the row
-        ) as c
-       where private.cart_add_favorite_confidence(c.adds) is not null
-      on conflict on constraint customer_preferences_user_type_key_key do update
-        set confidence = excluded.confidence, reason = excluded.reason, source = excluded.source,
-            times_confirmed = excluded.times_confirmed, last_confirmed_at = excluded.last_confirmed_at
-        -- Ours to recount; a purchase pattern only when the cart adds are stronger evidence; never what was said.
-        where cp.source = 'inferred' or (cp.source = 'pattern' and excluded.confidence > cp.confidence);
-    $favorites$ using p_user_id, p_events, v_has_suppressions;
-  end if;
+  select pg_catalog.array_agg(n.id order by n.ord) into v_ids from new_events as n;
   return v_ids;
 end;
 $$;

@@ -110,8 +110,8 @@ $$;
 revoke all on function public.record_cart_add(jsonb, uuid) from public, anon, authenticated, service_role;
 grant execute on function public.record_cart_add(jsonb, uuid) to authenticated;
 comment on function public.record_cart_add(jsonb, uuid) is
-  'Log that the signed-in shopper added an item ({sku, name, category, brand, price, quantity}) to the cart; after '
-  'more than 5 adds of a SKU it is a favorite with confidence min(0.95, 0.5 + adds * 0.05). Returns the event id.';
+  'Log that the signed-in shopper added an item ({sku, name, category, brand, price, quantity, added_at}) to the '
+  'cart; the worker counts it (on its day, with the orders) towards favorites. Returns the event id.';
 
 create or replace function public.record_checkout(checkout jsonb)
 returns uuid
@@ -210,8 +210,6 @@ declare
   v_user_id uuid := private.require_shopper('record_swap');
   v_problem text := coalesce(private.item_problem(record_swap.original, 'original', false),
                              private.item_problem(record_swap.replacement, 'replacement', false));
-  v_brand text;
-  v_id uuid;
 begin
   if v_problem is null and nullif(record_swap.original ->> 'brand', '') is null then
     v_problem := 'original.brand is required: a swap teaches which brand the shopper prefers.';
@@ -224,36 +222,24 @@ begin
   end if;
   perform private.raise_invalid(v_problem);
 
-  v_id := (private.insert_events(v_user_id, jsonb_build_array(jsonb_build_object(
+  -- The swap is a choice between two brands on offer; the worker counts it with the shopper's other choices.
+  return (private.insert_events(v_user_id, jsonb_build_array(jsonb_build_object(
     'interaction_type', 'swap',
     'interaction_key', case when record_swap.accepted then 'accepted' else 'rejected' end,
     'interaction_value', jsonb_build_object(
       'original', record_swap.original, 'replacement', record_swap.replacement,
       'accepted', record_swap.accepted, 'reason', nullif(btrim(record_swap.reason), ''))))))[1];
-
-  -- Accepted: the shopper is happy with the replacement's brand; rejected: loyal to the original's.
-  v_brand := case when record_swap.accepted then record_swap.replacement ->> 'brand'
-                  else record_swap.original ->> 'brand' end;
-  insert into public.customer_preferences as cp
-    (user_id, preference_type, preference_key, confidence, reason, source, times_confirmed, last_confirmed_at)
-  values (v_user_id, 'brand', v_brand, private.swap_brand_confidence(null, record_swap.accepted),
-          case when record_swap.accepted then 'Accepted savings swap' else 'Rejected swap - brand loyalty' end,
-          'inferred', 1, now())
-  on conflict on constraint customer_preferences_user_type_key_key do update
-    -- The increment applies to the row as it is now (ON CONFLICT re-reads it under a row lock): never lost.
-    set confidence = private.swap_brand_confidence(cp.confidence, record_swap.accepted),
-        reason = excluded.reason,
-        times_confirmed = cp.times_confirmed + 1,
-        last_confirmed_at = excluded.last_confirmed_at
-    where cp.source <> 'explicit';
-  return v_id;
 end;
 $$;
 revoke all on function public.record_swap(jsonb, jsonb, boolean, text) from public, anon, authenticated, service_role;
 grant execute on function public.record_swap(jsonb, jsonb, boolean, text) to authenticated;
 comment on function public.record_swap(jsonb, jsonb, boolean, text) is
-  'Log a savings swap the signed-in shopper accepted or rejected; accepted raises the replacement''s brand by 0.10, '
-  'rejected the original''s by 0.15 (from 0.50, at most 0.95; a stated brand is left alone). Returns the event id.';
+  'Log a savings swap the signed-in shopper accepted or rejected: a choice of the replacement''s or the original''s '
+  'brand where the other was on offer, which the worker counts towards brand preferences. Returns the event id.';
+
+comment on function public.record_cart_add(jsonb, uuid) is
+  'Log that the signed-in shopper added an item ({sku, name, category, brand, price, quantity, added_at}) to the '
+  'cart; the worker counts it (on its day, with the orders) towards favorites. Returns the event id.';
 
 create or replace function public.record_message(content text, session_id uuid default null, message_id text default null)
 returns uuid

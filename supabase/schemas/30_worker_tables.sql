@@ -73,3 +73,16 @@ comment on table private.extracted_messages is
   'Chat messages the worker has read for stated preferences, with what it found; each message is applied once.';
 comment on column private.extracted_messages.outcome is
   'applied: its statements were applied; unreadable: the extractor could not read it (see problem), nothing stored.';
+
+-- Which brands are on offer in a category: a brand preference means choosing a brand where others were on offer
+-- in the same category. Counted over every shopper's orders by the worker (no shopper is named here).
+create table private.category_brands (
+  category text primary key,
+  brands integer not null,
+  refreshed_at timestamptz not null default now(),
+  constraint category_brands_category_length check (char_length(category) between 1 and 255),
+  constraint category_brands_brands_positive check (brands >= 1)
+);
+comment on table private.category_brands is
+  'How many brands shoppers bought in each category (all shoppers, no ids): a brand is a choice only where there '
+  'were others. Refreshed by worker_refresh_brand_catalog.';

@@ -341,18 +341,19 @@ begin
   )
   insert into public.customer_preferences as cp
     (user_id, preference_type, preference_key, preference_value, confidence, reason, source, times_confirmed,
-     last_confirmed_at)
+     last_confirmed_at, evidence)
   select p_user_id, d.preference_type, d.preference_key, d.preference_value, d.confidence, d.reason, d.source,
-         d.times_confirmed, d.last_confirmed_at
+         d.times_confirmed, d.last_confirmed_at, d.evidence
     from d
   on conflict (user_id, preference_type, preference_key) do update
      set preference_value = excluded.preference_value, confidence = excluded.confidence, reason = excluded.reason,
          source = excluded.source, times_confirmed = excluded.times_confirmed,
-         last_confirmed_at = excluded.last_confirmed_at
+         last_confirmed_at = excluded.last_confirmed_at, evidence = excluded.evidence
    where cp.source <> 'explicit'
-     and (cp.preference_value, cp.confidence, cp.reason, cp.source, cp.times_confirmed, cp.last_confirmed_at)
+     and (cp.preference_value, cp.confidence, cp.reason, cp.source, cp.times_confirmed, cp.last_confirmed_at,
+          cp.evidence)
          is distinct from (excluded.preference_value, excluded.confidence, excluded.reason, excluded.source,
-                           excluded.times_confirmed, excluded.last_confirmed_at);
+                           excluded.times_confirmed, excluded.last_confirmed_at, excluded.evidence);
   select count(*) into v_preferences from public.customer_preferences as cp
    where cp.user_id = p_user_id and cp.source <> 'explicit';
 
@@ -593,3 +594,34 @@ revoke all on function public.worker_skip_message(uuid, uuid, text, text) from p
 grant execute on function public.worker_skip_message(uuid, uuid, text, text) to service_role;
 comment on function public.worker_skip_message(uuid, uuid, text, text) is
   'Worker only: record a message the extractor could not read as unreadable (with why), so it is skipped, once.';
+
+-- Recount how many brands are on offer in each category, over every shopper's orders (no shopper kept).
+create or replace function public.worker_refresh_brand_catalog()
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_count integer;
+begin
+  perform private.require_service_role();
+  delete from private.category_brands where true;
+  insert into private.category_brands (category, brands)
+  select l.category, count(distinct l.brand)::integer
+    from (select pg_catalog.lower(pg_catalog.btrim(i ->> 'category')) as category, private.brand_key(i ->> 'brand') as brand
+            from public.interaction_history as ih
+            cross join lateral pg_catalog.jsonb_array_elements(
+              case when pg_catalog.jsonb_typeof(ih.interaction_value -> 'items') = 'array'
+                   then ih.interaction_value -> 'items' else '[]'::jsonb end) as i
+           where ih.interaction_type = 'checkout') as l
+   where l.category <> '' and l.brand is not null and char_length(l.category) <= 255
+   group by l.category;
+  get diagnostics v_count = row_count;
+  return v_count;
+end;
+$$;
+revoke all on function public.worker_refresh_brand_catalog() from public, anon, authenticated, service_role;
+grant execute on function public.worker_refresh_brand_catalog() to service_role;
+comment on function public.worker_refresh_brand_catalog() is
+  'Worker only: recount how many brands are on offer in each category (over every shopper''s orders, no ids kept).';

@@ -79,10 +79,13 @@ begin
   end if;
 
   with candidates as (
-    -- section_no: 1 allergies, 2 dietary, 3 dislikes, 4 favorites, 5 brands, 6 patterns, 7 insights;
-    -- words: what a query is matched against (only with a query).
-    select case p.preference_type when 'allergy' then 1 when 'dietary' then 2 when 'dislike' then 3
-                                  when 'favorite' then 4 else 5 end as section_no,
+    -- section_no: 1 allergies, 2 dietary, 3 dislikes, 4 favorites, 5 brands, 6 patterns, 7 insights, 8 habits;
+    -- words: what a query is matched against (only with a query). A diet is a restriction only when the shopper
+    -- said it, or when its inference has measured precision >= 0.95; otherwise it is a habit, under the floor.
+    select case when p.preference_type = 'dietary' and p.source <> 'explicit'
+                     and not private.inferred_diet_is_restriction(p.preference_key) then 8
+                else case p.preference_type when 'allergy' then 1 when 'dietary' then 2 when 'dislike' then 3
+                                            when 'favorite' then 4 else 5 end end as section_no,
            p.id, p.preference_type as memory_type, p.preference_key as memory_key,
            p.preference_value as memory_value, p.confidence, p.reason, p.source,
            p.times_confirmed as evidence_count, coalesce(p.last_confirmed_at, p.updated_at) as seen_at,
@@ -91,7 +94,10 @@ begin
                 then lower(concat_ws(' ', p.preference_key, p.preference_value, p.reason)) end as words
     from public.customer_preferences as p
     where p.user_id = p_user_id
-      and (p.preference_type in ('allergy', 'dietary') or p.confidence >= p_min_confidence)
+      and ((p.preference_type = 'allergy' or (p.preference_type = 'dietary'
+                                              and (p.source = 'explicit'
+                                                   or private.inferred_diet_is_restriction(p.preference_key))))
+           or p.confidence >= p_min_confidence)
     union all
     select 6, sp.id, sp.pattern_type, sp.pattern_key, null, sp.confidence, null, 'pattern',
            sp.occurrence_count, sp.last_occurrence, sp.updated_at, sp.pattern_value, null,
@@ -127,10 +133,10 @@ begin
   ),
   within_caps as (
     -- The size budget, first per section: 25 allergies, 10 dietary restrictions, 5 dislikes, 5 favorites,
-    -- 4 brands, 4 patterns, 5 insights.
+    -- 4 brands, 4 patterns, 5 insights, 3 habits.
     select r.*
     from ranked as r
-    where r.section_rank <= (array[25, 10, 5, 5, 4, 4, 5])[r.section_no]
+    where r.section_rank <= (array[25, 10, 5, 5, 4, 4, 5, 3])[r.section_no]
   ),
   chosen as (
     -- ... then overall: at most 16 non-safety items, the most relevant, confident and recent.
@@ -169,7 +175,8 @@ begin
     group by r.section_no
   ),
   named as (
-    select (array['allergies', 'dietary', 'dislikes', 'favorites', 'brands', 'patterns', 'insights'])[s.section_no]
+    select (array['allergies', 'dietary', 'dislikes', 'favorites', 'brands', 'patterns', 'insights',
+                  'habits'])[s.section_no]
              as section, s.items, s.left_out
     from (select s.section_no, s.items, s.left_out from sections as s
           union all
@@ -180,7 +187,7 @@ begin
       'generated_at', now(), 'min_confidence', p_min_confidence, 'query', p_query,
       'query_terms', to_jsonb(v_terms),
       'allergies', '[]'::jsonb, 'dietary', '[]'::jsonb, 'dislikes', '[]'::jsonb, 'favorites', '[]'::jsonb,
-      'brands', '[]'::jsonb, 'patterns', '[]'::jsonb, 'insights', '[]'::jsonb)
+      'brands', '[]'::jsonb, 'patterns', '[]'::jsonb, 'insights', '[]'::jsonb, 'habits', '[]'::jsonb)
     || coalesce(jsonb_object_agg(n.section, n.items) filter (where n.items is not null), '{}')
     || jsonb_build_object('omitted',
                           coalesce(jsonb_object_agg(n.section, n.left_out) filter (where n.left_out > 0), '{}'))

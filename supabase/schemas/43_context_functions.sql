@@ -82,8 +82,47 @@ begin
   select p.* into v_pref
   from public.customer_preferences as p
   where p.id = explain_memory.memory_id and p.user_id = v_user;
+  if found and v_pref.evidence is not null then
+    -- An inferred preference: the evidence record the worker wrote it with (its rule, figures and interactions),
+    -- never re-derived here with rules of its own.
+    select jsonb_build_object(
+             'record', v_pref.evidence - 'interaction_ids',
+             'interaction_count', jsonb_array_length(coalesce(v_pref.evidence -> 'interaction_ids', '[]')),
+             'interactions', coalesce(jsonb_agg(jsonb_build_object(
+                 'id', ih.id, 'interaction_type', ih.interaction_type, 'interaction_key', ih.interaction_key,
+                 'created_at', ih.created_at,
+                 'detail', case when ih.interaction_type = 'checkout' then
+                     jsonb_build_object(
+                       'order_id', ih.interaction_value -> 'order_id',
+                       'placed_at', ih.interaction_value -> 'placed_at',
+                       'item_count', ih.interaction_value -> 'item_count',
+                       'items', (select coalesce(jsonb_agg(it.item), '[]') from jsonb_array_elements(
+                                   case when jsonb_typeof(ih.interaction_value -> 'items') = 'array'
+                                        then ih.interaction_value -> 'items' else '[]' end) as it(item)
+                                 where v_pref.preference_type in ('favorite', 'brand')
+                                   and (it.item ->> 'sku' = v_pref.preference_key
+                                        or nullif(left(btrim(it.item ->> 'brand'), 255), '') = v_pref.preference_key)))
+                   else ih.interaction_value end)
+               order by ih.created_at desc, ih.id), '[]'))
+      into v_evidence
+    from public.interaction_history as ih
+    where ih.user_id = v_user
+      and ih.id in (select ids.value::uuid
+                    from jsonb_array_elements_text(coalesce(v_pref.evidence -> 'interaction_ids', '[]')) as ids(value)
+                    where ids.value ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                    limit v_evidence_cap);
+
+    return jsonb_build_object(
+      'memory', jsonb_build_object(
+        'id', v_pref.id, 'memory_kind', 'preference', 'memory_type', v_pref.preference_type,
+        'memory_key', v_pref.preference_key, 'value', v_pref.preference_value, 'confidence', v_pref.confidence,
+        'reason', v_pref.reason, 'source', v_pref.source, 'evidence_count', v_pref.times_confirmed,
+        'last_confirmed_at', v_pref.last_confirmed_at, 'created_at', v_pref.created_at,
+        'updated_at', v_pref.updated_at),
+      'evidence', v_evidence || jsonb_build_object('interactions_cap', v_evidence_cap));
+  end if;
   if found then
-    -- The key as words for a message search ("lactose_intolerant" -> "lactose intolerant"), regex-safe.
+    -- What the shopper said: the statements behind it. The key as words for a message search ("lactose_intolerant" -> "lactose intolerant"), regex-safe.
     v_words := nullif(regexp_replace(lower(translate(v_pref.preference_key, '_-', '  ')), '[^a-z0-9 ]', '', 'g'), '');
     v_words := regexp_replace(v_words, '([a-z]{3,})s$', '\1');
     -- Brands are compared as slugs on both sides: 'Great Value', 'great-value' and 'GREAT VALUE' are one brand.
@@ -280,7 +319,8 @@ as
   select p.id, 'preference'::text as memory_kind, p.preference_type as memory_type, p.preference_key as memory_key,
          coalesce(p.preference_value, p.preference_key) as summary, p.confidence, p.source, p.reason,
          p.times_confirmed as evidence_count, null::jsonb as details,
-         p.created_at, p.updated_at, null::timestamptz as expires_at
+         p.created_at, p.updated_at, null::timestamptz as expires_at,
+         coalesce(p.last_confirmed_at, p.updated_at) as last_confirmed_at
   from public.customer_preferences as p
   where p.user_id = (select auth.uid())
   union all
@@ -288,14 +328,16 @@ as
          sp.pattern_type || ': ' || sp.pattern_key, sp.confidence, 'pattern',
          format('Seen in %s orders, last on %s', sp.occurrence_count, to_char(sp.last_occurrence, 'YYYY-MM-DD')),
          sp.occurrence_count, sp.pattern_value,
-         sp.created_at, sp.updated_at, null
+         sp.created_at, sp.updated_at, null,
+         sp.last_occurrence
   from public.shopping_patterns as sp
   where sp.user_id = (select auth.uid())
   union all
   select mi.id, 'insight', mi.insight_type, mi.insight_key,
          mi.insight_value, mi.confidence, 'inferred', mi.insight_value,
          (select count(*)::integer from jsonb_object_keys(mi.supporting_data)), mi.supporting_data,
-         mi.created_at, mi.updated_at, mi.expires_at
+         mi.created_at, mi.updated_at, mi.expires_at,
+         mi.updated_at
   from public.memory_insights as mi
   where mi.user_id = (select auth.uid());
 
@@ -308,6 +350,9 @@ comment on column public.my_memories.summary is 'What is remembered, in a few wo
 comment on column public.my_memories.reason is 'Why it is believed.';
 comment on column public.my_memories.evidence_count is 'How much evidence supports it (times confirmed, orders, supporting facts).';
 comment on column public.my_memories.details is 'The figures behind a pattern or an insight.';
+comment on column public.my_memories.last_confirmed_at is
+  'When it was last confirmed: the latest evidence for a preference, the latest order showing a pattern, the last '
+  'derivation of an insight.';
 
 -- Grants ---------------------------------------------------------------------------------------------------------
 -- Under the legacy regime a new view in public is granted to anon and authenticated by default: take it back.

@@ -30,6 +30,22 @@ def test_function_exists_with_the_clients_argument_names_and_grants(db_each_regi
     assert {role: row[role] for role in API_ROLES} == {role: role == spec.role for role in API_ROLES}
 
 
+@pytest.mark.parametrize("view", sorted(VIEWS))
+def test_view_runs_as_the_caller_and_only_shoppers_may_read_it(db_each_regime: Database, view: str) -> None:
+    with db_each_regime.connect() as conn:
+        row = conn.execute(
+            "select coalesce('security_invoker=true' = any(c.reloptions), false) as invoker,"
+            " has_table_privilege('anon', c.oid, 'select') as anon,"
+            " has_table_privilege('authenticated', c.oid, 'select') as authenticated,"
+            " has_table_privilege('service_role', c.oid, 'select') as service_role"
+            " from pg_class c where c.relnamespace = 'public'::regnamespace and c.relname = %s and c.relkind = 'v'",
+            (view,),
+        ).fetchone()
+    assert row is not None, f"public.{view} must exist as a view"
+    assert row["invoker"], "a view owned by postgres would bypass the caller's row-level security"
+    assert {role: row[role] for role in API_ROLES} == {role: role == "authenticated" for role in API_ROLES}
+
+
 def test_every_client_method_is_a_contract_function() -> None:
     methods = {name for name in vars(MemoryClient) if not name.startswith("_")}
     assert methods == set(CONTRACT) | set(VIEWS)

@@ -5,7 +5,7 @@ MemoryClient, as PostgREST would run it (role authenticated, the shopper's claim
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from uuid import UUID, uuid4
 
 import pytest
@@ -26,6 +26,7 @@ from worker.client import (
     SwapItem,
 )
 from worker.client.rows import PublicCustomerPreferences, PublicInteractionHistory
+from worker.db.request import set_request_context
 
 
 def _preferences(db: Database, user_id: UUID) -> dict[tuple[str, str], PublicCustomerPreferences]:
@@ -45,20 +46,38 @@ def _interactions(db: Database, user_id: UUID) -> list[PublicInteractionHistory]
     return [PublicInteractionHistory.model_validate(row) for row in rows]
 
 
-def test_cart_adds_make_a_favorite_after_more_than_five(db: Database, memory: MemoryClient, alice: UUID) -> None:
-    milk = CartItem(sku="milk-1", name="Whole milk", brand="gv", price=3.49, quantity=1)
-    for _ in range(5):
-        memory.record_cart_add(milk)
-    assert _preferences(db, alice) == {}
-    event_id = memory.record_cart_add(milk, session_id=uuid4())
-    favorite = _preferences(db, alice)[("favorite", "milk-1")]
-    assert (favorite.confidence, favorite.times_confirmed, favorite.source) == (
-        0.80,
-        6,
-        "inferred",
+def test_cart_adds_are_logged_and_the_worker_makes_the_favourite(
+    db: Database, memory: MemoryClient, alice: UUID
+) -> None:
+    """The API logs each add as sent (with when it happened); what the adds mean is the worker's rule, in one
+    place: a SKU added on most of the shopper's recent shopping days becomes a favourite."""
+    now = datetime.now(UTC)
+    event_ids = [
+        memory.record_cart_add(
+            CartItem(
+                sku="milk-1",
+                name="Whole milk",
+                brand="gv",
+                price=3.49,
+                quantity=1,
+                added_at=now - timedelta(days=7 * k),
+            ),
+            session_id=uuid4(),
+        )
+        for k in range(12)
+    ]
+    assert _preferences(db, alice) == {}, "the API writes no favourite of its own"
+    logged = {event.id: event for event in _interactions(db, alice)}
+    assert set(event_ids) <= set(logged)
+    assert logged[event_ids[1]].interaction_value["added_at"] == (now - timedelta(days=7)).isoformat().replace(
+        "+00:00", "Z"
     )
-    assert favorite.reason == "Added to cart 6 times"
-    assert event_id in {event.id for event in _interactions(db, alice)}
+    with db.connect() as conn, conn.transaction():
+        set_request_context(conn, "service_role")
+        conn.execute("select public.worker_recompute_user(%s)", (alice,))
+    favorite = _preferences(db, alice)[("favorite", "milk-1")]
+    assert (favorite.times_confirmed, favorite.source, favorite.preference_value) == (12, "pattern", "Whole milk")
+    assert favorite.reason == "Bought on 12 of your 12 shopping days in the last 90 days"
 
 
 def test_checkout_is_one_event_with_totals(db: Database, memory: MemoryClient, alice: UUID) -> None:
@@ -79,14 +98,13 @@ def test_checkout_is_one_event_with_totals(db: Database, memory: MemoryClient, a
         memory.record_checkout(checkout.model_copy(update={"time_zone": "America/Denver"}))
 
 
-def test_swaps_teach_brands(db: Database, memory: MemoryClient, alice: UUID) -> None:
+def test_swaps_are_logged_as_brand_choices(db: Database, memory: MemoryClient, alice: UUID) -> None:
     tide, great_value = SwapItem(sku="tide-1", brand="Tide"), SwapItem(sku="gv-1", brand="Great Value")
     memory.record_swap(tide, great_value, accepted=True)
     memory.record_swap(tide, great_value, accepted=False, reason="Works better")
-    prefs = _preferences(db, alice)
-    assert prefs[("brand", "Great Value")].confidence == 0.60
-    assert prefs[("brand", "Tide")].confidence == 0.65
-    assert prefs[("brand", "Tide")].reason == "Rejected swap - brand loyalty"
+    assert _preferences(db, alice) == {}, "the worker counts swaps with the shopper's other brand choices"
+    swaps = sorted((e.interaction_key, e.interaction_value["reason"]) for e in _interactions(db, alice))
+    assert swaps == [("accepted", None), ("rejected", "Works better")]
 
 
 def test_message_and_recipe_request(db: Database, memory: MemoryClient, alice: UUID) -> None:
@@ -152,9 +170,15 @@ def test_unknown_function_is_not_found(direct: DirectAdapter, alice: UUID) -> No
 
 def test_shoppers_are_kept_apart(db: Database, direct: DirectAdapter, new_shopper: Callable[[], UUID]) -> None:
     alice, bob = new_shopper(), new_shopper()
-    for _ in range(6):
-        MemoryClient(direct, Identity.shopper(alice)).record_cart_add(CartItem(sku="milk-1"))
+    now = datetime.now(UTC)
+    for k in range(12):
+        item = CartItem(sku="milk-1", added_at=now - timedelta(days=7 * k))
+        MemoryClient(direct, Identity.shopper(alice)).record_cart_add(item)
     MemoryClient(direct, Identity.shopper(bob)).record_cart_add(CartItem(sku="milk-1"))
+    with db.connect() as conn, conn.transaction():
+        set_request_context(conn, "service_role")
+        for shopper in (alice, bob):
+            conn.execute("select public.worker_recompute_user(%s)", (shopper,))
     assert list(_preferences(db, alice)) == [("favorite", "milk-1")]
     assert _preferences(db, bob) == {}
     assert len(_interactions(db, bob)) == 1

@@ -1,8 +1,9 @@
 """The chat path and the operator commands, on a real database.
 
 The Anthropic API cannot be reached from here, so Claude's side of the chat is a recorded Messages API stream
-(recordings/*.sse, server-sent events in the API's streaming format) served by an httpx mock transport handed to
-the real anthropic client; everything else (the database, memory_context, the prompt, the explanation) is real."""
+(worker/prompt/recordings/*.sse, server-sent events in the API's streaming format) served by an httpx mock
+transport handed to the real anthropic client; everything else (the database, memory_context, the prompt, the
+explanation) is real."""
 
 from __future__ import annotations
 
@@ -21,9 +22,9 @@ from tests.context.example_shopper import EMAIL, load_example_shopper
 from worker import cli
 from worker.commands.chat import chat_turn
 from worker.prompt import calls
+from worker.prompt.recorded import RECORDINGS
 from worker.prompt.render import render_memory_block
 
-RECORDINGS = Path(__file__).parent / "recordings"
 # The HTTP library the installed anthropic package is built on (httpx, or its successor httpx2).
 httpx: Any = getattr(anthropic._base_client, "httpx2", None) or anthropic._base_client.httpx
 
@@ -87,7 +88,8 @@ def test_chat_without_a_key_prints_the_request_it_would_send(
     assert cli.main(["chat", "--user", EMAIL, "--message", "recipes with chicken"]) == 0
     printed = capsys.readouterr().out
     assert "ANTHROPIC_API_KEY is not set" in printed
-    assert "- vegetarian: Never orders meat products (confidence: 0.95) [m1]" in printed
+    assert "- vegetarian: Never orders meat products (confidence: 0.95) [m" in printed
+    assert "Dietary Restrictions:" not in printed, "an inferred diet is a habit, not a restriction"
     assert '"content": "recipes with chicken"' in printed
 
 
@@ -98,7 +100,7 @@ def test_operator_commands_act_through_the_shoppers_functions(
 
     assert cli.main(["context", "--user", EMAIL, "--query", "milk"]) == 0
     block = capsys.readouterr().out
-    assert block.startswith("## CUSTOMER MEMORY") and "- milk-whole-gal (purchased 15 times) [m5]" in block
+    assert block.startswith("## CUSTOMER MEMORY") and "- milk-whole-gal (purchased 15 times) [m" in block
 
     assert cli.main(["context", "--user", str(user_id), "--json"]) == 0
     context = json.loads(capsys.readouterr().out)

@@ -31,7 +31,7 @@ from worker.runtime.worker import run_until_idle
 BASKET = [item("milk", "Dairy", brand="Horizon", tags=["organic"]), item("eggs", "Dairy", quantity=2)]
 
 
-def _shopper_with_history(conn: psycopg.Connection[Any], orders: int = 6) -> UUID:
+def _shopper_with_history(conn: psycopg.Connection[Any], orders: int = 8) -> UUID:
     user = create_user(conn)
     for k in range(orders):
         record_checkout(conn, user, days_ago(7 * k), BASKET)

@@ -11,10 +11,12 @@ from tests.conftest import Database, create_user
 from tests.context.example_shopper import load_demo_shopper
 from worker.prompt import calls
 from worker.prompt.explain import explain_suggestion, references_in
-from worker.prompt.render import render_memory_block
+from worker.prompt.render import HEADINGS, render_memory_block
 from worker.prompt.tokens import estimate_tokens
 
-# DESIGN-DOCUMENT.md, "Example Injected Context": the lines of its sections, as the document shows them.
+# DESIGN-DOCUMENT.md, "Example Injected Context": the lines of its sections, as the document shows them. Its two
+# diets are inferred, so they are habits here, not restrictions (issue 10: only what the shopper said, or an
+# inference with measured precision >= 0.95, is a dietary restriction).
 DESIGN_DIETARY = [
     "- vegetarian: Never orders meat products (confidence: 0.95)",
     "- lactose_intolerant: Only orders lactose-free dairy (confidence: 0.90)",
@@ -31,6 +33,14 @@ DESIGN_BRANDS = [
     "- chobani: Strong preference for Chobani yogurt (confidence: 0.85)",
     "- great-value: Chooses GV 80% of time (confidence: 0.75)",
 ]
+
+
+HABITS = dict(HEADINGS)["habits"]
+
+
+def rendered_omits(text: str) -> bool:
+    """Whether the block is at the overall budget (16 non-safety lines), so that the lowest-ranked item was left out."""
+    return sum(1 for line in text.splitlines() if line.startswith("- ")) >= 16
 
 
 def _section(text: str, heading: str) -> list[str]:
@@ -51,14 +61,16 @@ def test_the_example_shoppers_block_matches_the_design_document(db: Database) ->
         rendered = render_memory_block(calls.memory_context(conn, user_id))
     text = rendered.text
     assert text.startswith("## CUSTOMER MEMORY\n")
-    assert _section(text, "Dietary Restrictions:") == DESIGN_DIETARY
+    assert "Dietary Restrictions:" not in text
+    assert _section(text, HABITS) == DESIGN_DIETARY
     assert _section(text, "Favorite Items:") == DESIGN_FAVORITES
     assert _section(text, "Brand Preferences:") == DESIGN_BRANDS
     insights = _section(text, "Customer Insights:")
     assert "- persona: Consistently chooses store brands" in insights
     assert "- goal: Large orders on Sundays with recipe ingredients" in insights
     # Held at 0.65: the floor is for preferences (the document's buildSystemPrompt), and its example shows it.
-    assert "- context: Basket size and quantities suggest family" in insights
+    # ... unless the overall budget of 16 items is spent: the two diet habits now take their place in it.
+    assert "- context: Basket size and quantities suggest family" in insights or rendered_omits(text)
     # What the document's example leaves out but the shopper told us, safety first.
     assert _section(text, "Allergies:") == ['- peanuts: User said "allergic to peanuts" (confidence: 1.00)']
     assert _section(text, "Dislikes:") == ['- avocado: User said "I hate avocados"']
@@ -80,13 +92,18 @@ def test_a_milk_question_ranks_milk_and_dairy_first(db: Database) -> None:
     assert {"milk", "dairy"} <= set(asked.query_terms)
 
 
-def test_a_chicken_recipe_question_keeps_the_dietary_restrictions_first(db: Database) -> None:
+def test_a_chicken_recipe_question_keeps_the_stated_allergy_and_leaves_inferred_diets_to_the_floor(
+    db: Database,
+) -> None:
     with db.connect() as conn:
         user_id = load_demo_shopper(conn)
         asked = calls.memory_context(conn, user_id, min_confidence=Decimal("0.99"), query="recipes with chicken")
-    # Even above every inferred confidence, the diet and the allergy stay; vegetarian (meat) is most relevant.
-    assert [item.key for item in asked.dietary] == ["vegetarian", "lactose_intolerant"]
+        low = calls.memory_context(conn, user_id, min_confidence=Decimal("0.50"), query="recipes with chicken")
+    # What the shopper said stays whatever the floor; the inferred diets are habits, under the floor like any
+    # other inference, and never restrictions.
     assert [item.key for item in asked.allergies] == ["peanuts"]
+    assert asked.dietary == [] and asked.habits == []
+    assert low.dietary == [] and [item.key for item in low.habits] == ["vegetarian", "lactose_intolerant"]
     # The floor keeps out the favorites; insights are bounded by expiry and their cap, not by the floor.
     assert asked.favorites == [] and len(asked.insights) == 5
 

@@ -128,6 +128,22 @@ def preferences(conn: psycopg.Connection[Any], user_id: uuid.UUID) -> dict[tuple
     return {(r["preference_type"], r["preference_key"]): r for r in rows}
 
 
+def pattern_candidates(
+    conn: psycopg.Connection[Any], user_id: uuid.UUID, now: datetime = NOW
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Every pattern the rules propose with its figures and probability, stored or not (below its floor)."""
+    rows = conn.execute("select * from private.pattern_candidates(%s, %s)", (user_id, now)).fetchall()
+    return {(r["pattern_type"], r["pattern_key"]): r for r in rows}
+
+
+def preference_candidates(
+    conn: psycopg.Connection[Any], user_id: uuid.UUID, now: datetime = NOW
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Every inferred preference the rules propose with its evidence and probability, stored or not."""
+    rows = conn.execute("select * from private.preference_candidates(%s, %s)", (user_id, now)).fetchall()
+    return {(r["preference_type"], r["preference_key"]): r for r in rows}
+
+
 def insights(conn: psycopg.Connection[Any], user_id: uuid.UUID) -> dict[tuple[str, str], dict[str, Any]]:
     rows = conn.execute(
         "select insight_type, insight_key, insight_value, confidence, supporting_data, expires_at"

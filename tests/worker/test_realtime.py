@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from websockets.asyncio.server import ServerConnection, serve
 
 from tests.conftest import Database, create_user
-from tests.worker.conftest import NOW, days_ago, item, patterns, record_checkout
+from tests.worker.conftest import NOW, days_ago, item, preferences, record_checkout
 from worker.config import Settings
 from worker.runtime.realtime import subscribe_wakeups
 from worker.runtime.worker import BackgroundWorker
@@ -191,11 +191,12 @@ def test_the_worker_is_woken_by_realtime_when_configured(db: Database) -> None:
             assert _until(lambda: fake.joined.is_set())
             time.sleep(0.3)  # the catch-up claim after subscribing has found nothing
             user = create_user(conn)
-            record_checkout(conn, user, days_ago(1), [item("milk", "Dairy")])
+            for k in range(8):  # enough weekly orders for a favourite, the worker's probe
+                record_checkout(conn, user, days_ago(7 * k + 1), [item("milk", "Dairy")])
             time.sleep(0.5)
-            assert patterns(conn, user) == {}, "nothing wakes this worker but Realtime"
+            assert preferences(conn, user) == {}, "nothing wakes this worker but Realtime"
             asyncio.run_coroutine_threadsafe(fake.push_insert(), loop).result(5)
-            assert _until(lambda: bool(patterns(conn, user)), 3)
+            assert _until(lambda: bool(preferences(conn, user)), 3)
             assert worker.worker.stats.done == 1
     finally:
         loop.call_soon_threadsafe(done.set_result, None)

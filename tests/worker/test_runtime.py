@@ -19,7 +19,7 @@ from typing import Any
 import psycopg
 
 from tests.conftest import Database, Server, build_database, create_user
-from tests.worker.conftest import NOW, days_ago, item, jobs, patterns, preferences, record_checkout
+from tests.worker.conftest import NOW, days_ago, item, jobs, preference_candidates, preferences, record_checkout
 from worker.config import PROJECT_DIR, Settings
 from worker.db.server import LocalPostgres
 from worker.runtime.worker import BackgroundWorker, Worker, run_until_idle
@@ -31,10 +31,13 @@ def _settings(**overrides: Any) -> Settings:
     return Settings().model_copy(update={"sweep_interval_seconds": 30.0, **overrides})
 
 
-def _shopper(conn: psycopg.Connection[Any], orders: int = 4) -> Any:
+def _shopper(conn: psycopg.Connection[Any], orders: int = 8) -> Any:
+    """A shopper with `orders` weekly orders of BASKET. The worker's probe in these tests is the favourite "milk",
+    stored from 7 weekly orders on (below that its calibrated probability is under the floor)."""
     user = create_user(conn)
-    for k in range(orders):
-        record_checkout(conn, user, days_ago(7 * k), BASKET)
+    with conn.transaction():  # one commit: one job, one wake-up
+        for k in range(orders):
+            record_checkout(conn, user, days_ago(7 * k), BASKET)
     return user
 
 
@@ -70,13 +73,13 @@ def test_once_processes_everything_due_and_exits(db: Database) -> None:
     with db.connect() as conn:
         assert {r["status"] for r in jobs(conn)} == {"done"}
         for user in users:
-            assert patterns(conn, user)[("day_of_week", "friday")]["pattern_value"] == {"orders": 4, "total_orders": 4}
+            assert preferences(conn, user)[("favorite", "milk")]["times_confirmed"] == 8
 
 
 def test_two_workers_share_the_queue_and_do_each_job_once(db: Database) -> None:
     with db.connect() as conn:
         for _ in range(30):
-            _shopper(conn, orders=2)
+            _shopper(conn)
     workers = [Worker(_settings(worker_concurrency=3), db.url(), name=f"w{i}", now=lambda: NOW) for i in (1, 2)]
     threads = [threading.Thread(target=w.run, kwargs={"once": True}) for w in workers]
     for thread in threads:
@@ -95,14 +98,14 @@ def test_a_failing_job_is_retried_then_parked(db: Database) -> None:
             raise RuntimeError("the extractor is down")
 
     with db.connect() as conn:
-        user = _shopper(conn, orders=1)
+        user = _shopper(conn)
     worker = Broken(_settings(job_max_attempts=2), db.url(), now=lambda: NOW, backoff_base_seconds=0)
     worker.run(once=True)
     with db.connect() as conn:
         [job] = jobs(conn, user)
         assert (job["status"], job["attempts"]) == ("failed", 2)
         assert job["last_error"] == "RuntimeError: the extractor is down"
-        assert patterns(conn, user) == {}
+        assert preferences(conn, user) == {}
 
 
 def test_a_worker_killed_mid_job_loses_nothing_and_counts_nothing_twice(db: Database) -> None:
@@ -126,13 +129,13 @@ def test_a_worker_killed_mid_job_loses_nothing_and_counts_nothing_twice(db: Data
         blocker.execute("select pg_advisory_unlock_all()")
         [job] = jobs(conn, user)
         assert (job["status"], job["attempts"]) == ("running", 1)
-        assert patterns(conn, user) == {}  # the killed transaction left nothing
+        assert preferences(conn, user) == {}  # the killed transaction left nothing
         # Its lease runs out; the next worker's sweep requeues the job and does it.
         conn.execute("update private.jobs set locked_until = now() - interval '1 second'")
         run_until_idle(_settings(), db.url(), now=lambda: NOW)
         [job] = jobs(conn, user)
         assert (job["status"], job["attempts"]) == ("done", 2)
-        assert patterns(conn, user)[("day_of_week", "friday")]["pattern_value"] == {"orders": 4, "total_orders": 4}
+        assert preferences(conn, user)[("favorite", "milk")]["times_confirmed"] == 8
         assert conn.execute(
             "select count(*) as n from public.interaction_history where user_id = %s", (user,)
         ).fetchone() == {"n": 4}
@@ -177,15 +180,15 @@ def test_sigterm_lets_a_job_in_flight_finish(db: Database) -> None:
                 process.kill()
         assert process.returncode == 0
         assert jobs(conn, user)[0]["status"] == "done"
-        assert patterns(conn, user)
+        assert preferences(conn, user)
 
 
 def test_a_missed_notification_is_picked_up_by_the_sweep(db: Database) -> None:
     settings = _settings(sweep_interval_seconds=0.3)
     with BackgroundWorker(settings, db.url(), listen=False, now=lambda: NOW) as worker, db.connect() as conn:
-        user = _shopper(conn, orders=1)
+        user = _shopper(conn)
         assert worker.wait_idle(10)
-        assert _until(lambda: bool(patterns(conn, user)), 5)
+        assert _until(lambda: bool(preferences(conn, user)), 5)
 
 
 def test_notify_wakes_the_worker_at_once(db: Database) -> None:
@@ -193,8 +196,8 @@ def test_notify_wakes_the_worker_at_once(db: Database) -> None:
         with db.connect() as conn:
             time.sleep(0.3)  # let the listener connect
             started = time.monotonic()
-            user = _shopper(conn, orders=1)
-            assert _until(lambda: bool(patterns(conn, user)), 5)
+            user = _shopper(conn)
+            assert _until(lambda: bool(preferences(conn, user)), 5)
             assert time.monotonic() - started < 2
         assert worker.worker.stats.done == 1
 
@@ -212,21 +215,21 @@ def test_the_worker_survives_a_database_restart() -> None:
             db = Database(server, "restart", "current")
             with BackgroundWorker(_settings(sweep_interval_seconds=0.3), db.url(), now=lambda: NOW):
                 with db.connect() as conn:
-                    first = _shopper(conn, orders=1)
-                    assert _until(lambda: bool(patterns(conn, first)))
+                    first = _shopper(conn)
+                    assert _until(lambda: bool(preferences(conn, first)))
                 cluster._ctl("-w", "-m", "fast", "-l", str(cluster.data_dir / "server.log"), "restart")
                 with db.connect() as conn:
-                    second = _shopper(conn, orders=1)
-                    assert _until(lambda: bool(patterns(conn, second)), 20)
+                    second = _shopper(conn)
+                    assert _until(lambda: bool(preferences(conn, second)), 20)
         finally:
             cluster.stop("immediate")
 
 
 def test_backfill_rebuilds_every_shopper_with_progress(db: Database) -> None:
     with db.connect() as conn:
-        users = [_shopper(conn, orders=2) for _ in range(3)]
+        users = [_shopper(conn) for _ in range(3)]
         conn.execute("delete from private.jobs")
-        conn.execute("delete from public.shopping_patterns")
+        conn.execute("delete from public.customer_preferences")
     result = subprocess.run(
         [sys.executable, "-m", "worker.cli", "backfill", "--as-of", NOW.isoformat()],
         cwd=PROJECT_DIR,
@@ -239,12 +242,12 @@ def test_backfill_rebuilds_every_shopper_with_progress(db: Database) -> None:
     assert "3/3 shoppers" in result.stderr and "recomputed 3 shoppers" in result.stderr
     with db.connect() as conn:
         for user in users:
-            assert patterns(conn, user)[("day_of_week", "friday")]["occurrence_count"] == 2
+            assert preferences(conn, user)[("favorite", "milk")]["times_confirmed"] == 8
 
 
 def test_worker_once_from_the_command_line(db: Database) -> None:
     with db.connect() as conn:
-        user = _shopper(conn, orders=1)
+        user = _shopper(conn)
     result = subprocess.run(
         [sys.executable, "-m", "worker.cli", "worker", "--once", "--as-of", NOW.isoformat()],
         cwd=PROJECT_DIR,
@@ -273,7 +276,7 @@ def test_the_demo_pattern_learns_from_events_fed_while_the_worker_runs(db: Datab
     client = MemoryClient(DirectAdapter.from_url(db.url()), Identity.shopper(user))
     now = datetime.now(UTC)
     with BackgroundWorker(_settings(), db.url()) as worker:
-        for k in range(4):
+        for k in range(8):
             client.record_checkout(
                 Checkout.model_validate(
                     {
@@ -296,14 +299,13 @@ def test_the_demo_pattern_learns_from_events_fed_while_the_worker_runs(db: Datab
             )
         assert worker.wait_idle(10)
         with db.connect() as conn:
-            assert patterns(conn, user)[("frequency", "weekly")]["occurrence_count"] == 4
-            assert ("favorite", "gv-milk") in preferences(conn, user)
+            assert preferences(conn, user)[("favorite", "gv-milk")]["times_confirmed"] == 8
     assert not worker._thread.is_alive()
 
 
 def test_the_worker_expires_archives_and_recomputes_after_deleted_evidence(db: Database) -> None:
     with db.connect() as conn:
-        user = _shopper(conn, orders=3)
+        user = _shopper(conn)
         old = conn.execute(
             "insert into public.interaction_history (user_id, interaction_type, interaction_key, created_at)"
             " values (%s, 'search', 'milk', %s) returning id",
@@ -319,7 +321,7 @@ def test_the_worker_expires_archives_and_recomputes_after_deleted_evidence(db: D
             "select count(*) as n from public.memory_insights where insight_key = 'hosting_party'"
         ).fetchone() == {"n": 0}
         assert conn.execute("select id from private.interaction_archive").fetchall() == [{"id": old}]
-        assert patterns(conn, user)[("day_of_week", "friday")]["occurrence_count"] == 3
+        assert preferences(conn, user)[("favorite", "milk")]["times_confirmed"] == 8
         # The shopper deletes two of their checkouts: the next run recomputes what was derived from them.
         conn.execute(
             "delete from public.interaction_history where id in (select id from public.interaction_history"
@@ -327,13 +329,13 @@ def test_the_worker_expires_archives_and_recomputes_after_deleted_evidence(db: D
             (user,),
         )
         run_until_idle(_settings(), db.url(), now=lambda: NOW)
-        assert patterns(conn, user)[("day_of_week", "friday")]["occurrence_count"] == 1
-        assert ("frequency", "weekly") not in patterns(conn, user)
+        assert ("favorite", "milk") not in preferences(conn, user)  # 6 days left: under the floor
+        assert preference_candidates(conn, user)[("favorite", "milk")]["times_confirmed"] == 6
 
 
 def test_bad_command_line_input_is_refused_before_anything_runs(db: Database) -> None:
     with db.connect() as conn:
-        _shopper(conn, orders=1)
+        _shopper(conn)
     for args in (["worker", "--concurrency", "0"], ["backfill", "--as-of", "last tuesday"]):
         result = subprocess.run(
             [sys.executable, "-m", "worker.cli", *args],

@@ -75,14 +75,25 @@ _BAD_JWT = frozenset({"PGRST300", "PGRST301", "PGRST302"})
 
 
 def error_from(
-    code: str | None, message: str | None, *, details: Any = None, hint: str | None = None, anonymous: bool
+    code: str | None,
+    message: str | None,
+    *,
+    details: Any = None,
+    hint: str | None = None,
+    anonymous: bool,
+    status: int | None = None,
 ) -> MemoryApiError:
     """The exception for an error the database or PostgREST reported. `anonymous`: the caller had no JWT,
     which makes a permission error a 401 (PostgREST answers 401 for its anon role and 403 for everyone else).
+    `status`: the HTTP status PostgREST answered with, when known: it is kept as is (PostgREST's own codes,
+    PGRST000 503 and the like, are too many to mirror here).
     """
     code = code or ""
     text = message or f"the memory API failed with code {code or 'unknown'}"
     extra: dict[str, Any] = {"code": code or None, "details": details, "hint": hint}
+    if status is not None and status >= 400:
+        kind = _BY_STATUS.get(status, InvalidInput if status < 500 else MemoryApiError)
+        return kind(text, status=status, **extra)
     if code == "42501":
         return NotAuthorized(text, status=401 if anonymous else 403, **extra)
     if code in _BAD_JWT:

@@ -43,15 +43,18 @@ class _Payload(BaseModel):
 
 
 class CartItem(_Payload):
-    """An item added to the cart: {sku, name, category, brand, price, quantity, tags}."""
+    """An item added to the cart: {sku, name, category, department, brand, price, quantity, tags, added_at}.
+    `added_at` is when it was added, for a history sent later (the worker never dates it after its arrival)."""
 
     sku: Sku
     name: Label | None = None
     category: Label | None = None
+    department: Label | None = None
     brand: Label | None = None
     price: Price | None = None
     quantity: Quantity | None = None
     tags: Annotated[list[Tag], Field(max_length=50)] | None = None
+    added_at: AwareDatetime | None = None
 
 
 class CheckoutItem(CartItem):

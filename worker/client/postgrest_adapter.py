@@ -6,6 +6,7 @@ project's exceptions."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, cast
@@ -28,6 +29,8 @@ class PostgrestAdapter:
     def __init__(self, url: str, api_key: str, *, http_client: httpx.Client | None = None) -> None:
         self._url, self._api_key = url, api_key
         self._http = http_client or httpx.Client(timeout=10.0)
+        # supabase-py's APIError does not carry the HTTP status: a response hook notes it for the calling thread.
+        self._http.event_hooks["response"] = [*self._http.event_hooks.get("response", []), _note_status]
         self._clients: dict[str, Client] = {}
 
     def call(self, function: str, args: Mapping[str, Any], identity: Identity) -> Any:
@@ -65,14 +68,27 @@ class PostgrestAdapter:
         return client
 
 
+_last_response = threading.local()
+
+
+def _note_status(response: httpx.Response) -> None:
+    _last_response.status = response.status_code
+
+
 @contextmanager
 def _translating(identity: Identity) -> Iterator[None]:
-    """PostgREST's error bodies and an unreachable server as the project's exceptions."""
+    """PostgREST's error bodies and an unreachable server as the project's exceptions, with PostgREST's status."""
+    _last_response.status = None
     try:
         yield
     except APIError as exc:
         raise error_from(
-            exc.code, exc.message, details=exc.details, hint=exc.hint, anonymous=identity.anonymous_caller
+            exc.code,
+            exc.message,
+            details=exc.details,
+            hint=exc.hint,
+            anonymous=identity.anonymous_caller,
+            status=getattr(_last_response, "status", None),
         ) from exc
     except httpx.TransportError as exc:
         raise ServiceUnavailable(f"PostgREST could not be reached: {exc}") from exc

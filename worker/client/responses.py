@@ -12,9 +12,19 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Section = Literal["allergies", "dietary", "dislikes", "favorites", "brands", "patterns", "insights"]
-SECTIONS: tuple[Section, ...] = ("allergies", "dietary", "dislikes", "favorites", "brands", "patterns", "insights")
-# Always in the block whatever the floor or the query.
+Section = Literal["allergies", "dietary", "dislikes", "favorites", "brands", "patterns", "insights", "habits"]
+SECTIONS: tuple[Section, ...] = (
+    "allergies",
+    "dietary",
+    "dislikes",
+    "favorites",
+    "brands",
+    "patterns",
+    "insights",
+    "habits",
+)
+# Always in the block whatever the floor or the query. They carry only what the shopper said, or an inference whose
+# measured precision is >= 0.95; a weaker inferred diet is a habit ("usually buys no meat"), never a restriction.
 SAFETY_SECTIONS: tuple[Section, ...] = ("allergies", "dietary")
 
 
@@ -54,6 +64,7 @@ class MemoryContext(_Model):
     brands: list[MemoryItem] = Field(default_factory=list)
     patterns: list[MemoryItem] = Field(default_factory=list)
     insights: list[MemoryItem] = Field(default_factory=list)
+    habits: list[MemoryItem] = Field(default_factory=list)
     omitted: dict[str, int] = Field(default_factory=dict)
 
     def section(self, name: Section) -> list[MemoryItem]:

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field, JsonValue
 class PublicCustomerPreferences(BaseModel):
     confidence: float = Field(alias="confidence")
     created_at: datetime.datetime = Field(alias="created_at")
+    evidence: Optional[JsonValue] = Field(alias="evidence")
     id: uuid.UUID = Field(alias="id")
     last_confirmed_at: Optional[datetime.datetime] = Field(alias="last_confirmed_at")
     preference_key: str = Field(alias="preference_key")
@@ -36,6 +37,7 @@ class PublicCustomerPreferences(BaseModel):
 class PublicCustomerPreferencesInsert(TypedDict):
     confidence: NotRequired[Annotated[float, Field(alias="confidence")]]
     created_at: NotRequired[Annotated[datetime.datetime, Field(alias="created_at")]]
+    evidence: NotRequired[Annotated[Optional[JsonValue], Field(alias="evidence")]]
     id: NotRequired[Annotated[uuid.UUID, Field(alias="id")]]
     last_confirmed_at: NotRequired[Annotated[Optional[datetime.datetime], Field(alias="last_confirmed_at")]]
     preference_key: Annotated[str, Field(alias="preference_key")]
@@ -50,6 +52,7 @@ class PublicCustomerPreferencesInsert(TypedDict):
 class PublicCustomerPreferencesUpdate(TypedDict):
     confidence: NotRequired[Annotated[float, Field(alias="confidence")]]
     created_at: NotRequired[Annotated[datetime.datetime, Field(alias="created_at")]]
+    evidence: NotRequired[Annotated[Optional[JsonValue], Field(alias="evidence")]]
     id: NotRequired[Annotated[uuid.UUID, Field(alias="id")]]
     last_confirmed_at: NotRequired[Annotated[Optional[datetime.datetime], Field(alias="last_confirmed_at")]]
     preference_key: NotRequired[Annotated[str, Field(alias="preference_key")]]
@@ -170,6 +173,7 @@ class PublicMyMemories(BaseModel):
     evidence_count: Optional[int] = Field(alias="evidence_count")
     expires_at: Optional[datetime.datetime] = Field(alias="expires_at")
     id: Optional[uuid.UUID] = Field(alias="id")
+    last_confirmed_at: Optional[datetime.datetime] = Field(alias="last_confirmed_at")
     memory_key: Optional[str] = Field(alias="memory_key")
     memory_kind: Optional[str] = Field(alias="memory_kind")
     memory_type: Optional[str] = Field(alias="memory_type")

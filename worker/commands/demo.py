@@ -8,11 +8,16 @@ assistant's prompt would carry it, one memory explained by its evidence, the des
 (Dana, from the seed) for comparison, and what each shopper can see of the other's (nothing).
 
 Every run starts Riley afresh with clear_memories(), the shopper's own "delete everything" control.
+
+Then it serves the shoppers' memory page (`customer-memory serve`) and prints its address, until Ctrl-C, when it
+runs in a terminal; otherwise (a pipe, CI, the tests) it prints how to start the page and exits. `--serve` and
+`--no-serve` decide it explicitly.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -28,8 +33,9 @@ from worker.client.direct_adapter import DirectAdapter
 from worker.client.memory import MAX_BATCH, MemoryClient
 from worker.client.models import CartItem, Checkout, Event, SwapItem
 from worker.client.seam import Identity
+from worker.commands.serve import DEFAULT_HOST, DEFAULT_PORT, SERVER_ROLE
 from worker.config import Settings
-from worker.db.local import ensure_local_database
+from worker.db.local import DATABASE, ensure_local_database
 from worker.prompt import calls
 from worker.prompt.render import render_memory_block
 from worker.runtime.worker import BackgroundWorker
@@ -52,6 +58,12 @@ Memory = tuple[str, str, str]  # (kind, type, key)
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "demo", help="start the local database and the worker, feed a shopper's events, watch memories being learned"
+    )
+    parser.add_argument(
+        "--serve",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="serve the memory page at the end, until Ctrl-C (default: when run in a terminal)",
     )
     parser.set_defaults(handler=run)
 
@@ -109,6 +121,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"\nRows of Riley's that Dana and Sam can see: {_rows_of(conn, RILEY, seen_by=[DANA, SAM])}")
         print(f"Rows of Dana's that Riley and Sam can see: {_rows_of(conn, DANA, seen_by=[RILEY, SAM])}")
     print(f"\ndone in {time.monotonic() - started:.1f} s; the database keeps running (`customer-memory db stop`)")
+    if args.serve if args.serve is not None else sys.stdout.isatty():
+        from worker.web.server import serve  # only now: the page's stack is not the demo's
+
+        print("\nRiley's, Dana's and Sam's memory pages, for them to see, explain, delete and export:")
+        return serve(settings, database.running.url(SERVER_ROLE, DATABASE), DEFAULT_HOST, DEFAULT_PORT)
+    print(
+        f"\nSee the shoppers' memory pages in a browser: `.venv/bin/customer-memory serve`, then open "
+        f"http://{DEFAULT_HOST}:{DEFAULT_PORT}/ and sign in as dana@demo.customer-memory.dev."
+    )
     return 0
 
 
@@ -140,7 +161,12 @@ def riley_events() -> tuple[list[Checkout], list[Event], tuple[SwapItem, SwapIte
         )
         for b in recent
     ]
-    cart_adds = [Event.cart_add(CartItem.model_validate(item)) for c in checkouts for item in c.payload()["items"]]
+    # Each line was added to the cart when its order was placed (the worker counts an add on its day).
+    cart_adds = [
+        Event.cart_add(CartItem.model_validate(item | {"added_at": c.placed_at}))
+        for c in checkouts
+        for item in c.payload()["items"]
+    ]
     return checkouts, cart_adds, _swap(checkouts)
 
 

@@ -7,8 +7,13 @@ price, quantity, tags), each basket a checkout payload for `record_checkout`, ea
 Choices, stated once:
 - Time zone: the data set's timestamps are naive local times of a grocer in the US Midwest/East (84.51° is in
   Cincinnati), so they are read as America/New_York and sent with their offset.
-- Brand: the data set only says whether a product is a National brand or the grocer's Private label. The
-  brand is the manufacturer (`manufacturer-<id>`); Private-label items carry the tag `store_brand`.
+- Brand: the data set only says whether a product is a National brand or the grocer's Private label. A national
+  product's brand is its manufacturer (`manufacturer-<id>`); the grocer's own label is one brand, `store brand`
+  (as great-value is Walmart's), whoever made it, and its items also carry the tag `store_brand`.
+- Taxonomy: each item carries the data set's `department` (meat, produce, grocery, ...) as well as its category,
+  so that what the worker infers from departments (diets) reads a real taxonomy, not a client's tags alone.
+- Time: a cart add carries `added_at`, the moment of the basket it went into, so a history loaded today is
+  learned from when it happened (the worker reads event time, never arrival time).
 - Price: sales_value / quantity, rounded to cents. Lines with no quantity, with absurd quantities (fuel in
   gallons) or from non-grocery departments (fuel, coupons) are left out, as a checkout would not list them.
 - Lines of the same product in one basket are merged (quantities and amounts added).
@@ -35,6 +40,20 @@ _NAMESPACE = uuid.UUID("6f1d2c1e-8a4b-5c3d-9e2f-0a1b2c3d4e5f")
 def shopper_id(household_id: int) -> uuid.UUID:
     """The shopper a household becomes (stable across runs)."""
     return uuid.uuid5(_NAMESPACE, f"completejourney-household-{int(household_id)}")
+
+
+STORE_BRAND = "store brand"
+
+
+def brand_name(product: dict[str, Any]) -> str:
+    """The brand a shopper sees: the grocer's own label is one brand, a national product's is its manufacturer."""
+    if product.get("brand") == "Private":
+        return STORE_BRAND
+    return f"manufacturer-{int(product['manufacturer_id'])}"
+
+
+def category_name(product: dict[str, Any]) -> str:
+    return (_text(product.get("product_category")) or _text(product.get("department")) or "other").lower()
 
 
 @dataclass(frozen=True)
@@ -75,14 +94,17 @@ def product_tags(product: dict[str, Any]) -> list[str]:
 
 def product_item(product: dict[str, Any], *, price: float | None = None, quantity: int | None = None) -> dict[str, Any]:
     """A product (a row of the products table, as a dict) as an item of the contract's event shapes."""
-    category = _text(product.get("product_category")) or _text(product.get("department")) or "other"
+    category = category_name(product)
     item: dict[str, Any] = {
         "sku": str(int(product["product_id"])),
         "name": (_text(product.get("product_type")) or category).title(),
-        "category": category.lower(),
-        "brand": f"manufacturer-{int(product['manufacturer_id'])}",
+        "category": category,
+        "brand": brand_name(product),
         "tags": product_tags(product),
     }
+    department = _text(product.get("department"))
+    if department is not None:
+        item["department"] = department.lower()
     if price is not None:
         item["price"] = price
     if quantity is not None:
@@ -90,7 +112,8 @@ def product_item(product: dict[str, Any], *, price: float | None = None, quantit
     return item
 
 
-def _lines(data: CompleteJourney, households: list[int] | None) -> pd.DataFrame:
+def lines(data: CompleteJourney, households: list[int] | None = None) -> pd.DataFrame:
+    """Transaction lines as checkouts list them: one per product and basket, grocery departments, with the product."""
     lines = data.transactions
     if households is not None:
         lines = lines[lines["household_id"].isin(households)]
@@ -113,7 +136,7 @@ def _line_item(row: dict[str, Any]) -> dict[str, Any]:
 def checkouts(data: CompleteJourney, households: list[int] | None = None) -> Iterator[tuple[uuid.UUID, dict[str, Any]]]:
     """(shopper, checkout payload for record_checkout), basket by basket in time order."""
     zone = ZoneInfo(TIME_ZONE)
-    for (household, basket), group in _lines(data, households).groupby(["household_id", "basket_id"], sort=False):
+    for (household, basket), group in lines(data, households).groupby(["household_id", "basket_id"], sort=False):
         rows = group.to_dict("records")
         items = [_line_item(row) for row in rows]
         placed_at = pd.Timestamp(rows[0]["placed_at"]).to_pydatetime().replace(tzinfo=zone)
@@ -130,8 +153,10 @@ def checkouts(data: CompleteJourney, households: list[int] | None = None) -> Ite
 
 def cart_adds(data: CompleteJourney, households: list[int] | None = None) -> Iterator[tuple[uuid.UUID, dict[str, Any]]]:
     """(shopper, item for record_cart_add): every purchased line as the cart add that preceded it."""
-    for row in _lines(data, households).to_dict("records"):
-        yield shopper_id(int(row["household_id"])), _line_item(row)
+    zone = ZoneInfo(TIME_ZONE)
+    for row in lines(data, households).to_dict("records"):
+        added_at = pd.Timestamp(row["placed_at"]).to_pydatetime().replace(tzinfo=zone)
+        yield shopper_id(int(row["household_id"])), _line_item(row) | {"added_at": added_at.isoformat()}
 
 
 def busiest_households(data: CompleteJourney, count: int) -> list[int]:

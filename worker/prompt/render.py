@@ -20,6 +20,7 @@ HEADINGS: tuple[tuple[Section, str], ...] = (
     ("brands", "Brand Preferences:"),
     ("patterns", "Shopping Patterns:"),
     ("insights", "Customer Insights:"),
+    ("habits", "Shopping Habits (not restrictions: ask before assuming):"),
 )
 EMPTY = "No memories yet: ask rather than assume."
 
@@ -64,13 +65,15 @@ def render_item(section: Section, item: MemoryItem) -> str:
         return f"{item.key}: {item.reason or item.value or item.key} (confidence: {_confidence(item.confidence)})"
     if section == "dislikes":
         return f"{item.key}: {item.reason}" if item.reason else item.key
+    if section == "habits":
+        # An inferred diet in the words of a habit: what the shopper usually buys, not what they must avoid.
+        return f"{item.value or item.key}: {item.reason} (confidence: {_confidence(item.confidence)})"
     if section == "favorites":
         if item.source == "explicit" or not item.evidence_count:
             return f"{item.key}: {item.reason}" if item.reason else item.key
-        verb = "purchased" if item.source == "pattern" else "added to cart"
         # An opaque SKU means nothing to the assistant: name the item, keep the key for reference.
         label = f"{item.value}, sku {item.key}" if item.value and item.value != item.key else item.key
-        return f"{label} ({verb} {item.evidence_count} times)"
+        return f"{label} ({item.reason[:1].lower()}{item.reason[1:]})" if item.reason else label
     if section == "patterns":
         figures = _pattern_figures(item.figures or {})
         return f"{item.type}: {item.key}" + (f" ({figures})" if figures else "")

@@ -75,6 +75,10 @@ class JobStore:
     def purge_finished(self, keep_seconds: float = 86400) -> int:
         return int(self._scalar("select public.worker_purge_finished(%s::numeric)", (keep_seconds,)))
 
+    def refresh_brand_catalog(self) -> int:
+        """Recount the brands on offer per category (a brand preference needs rivals); returns the categories."""
+        return int(self._scalar("select public.worker_refresh_brand_catalog()", ()))
+
     def enqueue_all(self) -> int:
         return int(self._scalar("select public.worker_enqueue_all()", ()))
 

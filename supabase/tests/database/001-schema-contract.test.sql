@@ -10,8 +10,8 @@ select has_table('private', 'interaction_archive', 'the interaction archive is p
 
 select columns_are('public', 'customer_preferences',
   array['id', 'user_id', 'preference_type', 'preference_key', 'preference_value', 'confidence', 'reason', 'source',
-        'created_at', 'updated_at', 'last_confirmed_at', 'times_confirmed'],
-  'customer_preferences has the design document''s columns');
+        'created_at', 'updated_at', 'last_confirmed_at', 'times_confirmed', 'evidence'],
+  'customer_preferences has the design document''s columns, and the evidence an inference was written with');
 select columns_are('public', 'shopping_patterns',
   array['id', 'user_id', 'pattern_type', 'pattern_key', 'pattern_value', 'confidence', 'occurrence_count',
         'last_occurrence', 'created_at', 'updated_at'],

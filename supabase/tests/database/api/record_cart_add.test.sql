@@ -1,33 +1,25 @@
--- record_cart_add: the favourite rule, its caller, its inputs.
+-- record_cart_add: what it logs, its caller, its inputs (the favourite rule is the worker's: private.derive_preferences).
 begin;
-select plan(22);
+select plan(20);
 
 select tests.create_supabase_user('alice');
 select tests.create_supabase_user('bob');
 
--- The rule ---------------------------------------------------------------------------------------------------------
+-- The rule: the API logs the add; the worker decides what it means (issue 10: one place for the favourite rule) ----
 select tests.authenticate_as('alice');
 select public.record_cart_add(item => '{"sku": "milk-1", "name": "Whole milk", "brand": "gv", "price": 3.49, "quantity": 1}')
-  from generate_series(1, 5);
-select is((select count(*)::int from public.customer_preferences), 0, 'five adds of a SKU are not a favourite yet');
+  from generate_series(1, 12);
 select is((select count(*)::int from public.interaction_history where interaction_type = 'cart_add' and interaction_key = 'milk-1'),
-  5, 'every add is logged as a cart_add keyed by its SKU');
+  12, 'every add is logged as a cart_add keyed by its SKU');
 select is((select interaction_value from public.interaction_history where interaction_key = 'milk-1' limit 1),
   '{"sku": "milk-1", "name": "Whole milk", "brand": "gv", "price": 3.49, "quantity": 1}'::jsonb,
   'the item is logged as sent');
-
-select public.record_cart_add(item => '{"sku": "milk-1"}');
-select results_eq(
-  $$ select confidence, times_confirmed, reason, source from public.customer_preferences
-      where preference_type = 'favorite' and preference_key = 'milk-1' $$,
-  $$ values (0.80::numeric(3,2), 6, 'Added to cart 6 times', 'inferred') $$,
-  'the sixth add makes a favourite with confidence 0.5 + 6 * 0.05 and times_confirmed 6');
-
-select public.record_cart_add(item => '{"sku": "milk-1"}') from generate_series(1, 6);
-select results_eq(
-  $$ select confidence, times_confirmed, reason from public.customer_preferences where preference_key = 'milk-1' $$,
-  $$ values (0.95::numeric(3,2), 12, 'Added to cart 12 times') $$,
-  'inferred confidence stops at 0.95 while times_confirmed keeps counting');
+select is((select count(*)::int from public.customer_preferences), 0,
+  'the API writes no favourite of its own: the worker derives it, with every other inference');
+select public.record_cart_add(item => '{"sku": "tea-1", "added_at": "2026-01-05T09:00:00-05:00"}');
+select is((select interaction_value ->> 'added_at' from public.interaction_history where interaction_key = 'tea-1'),
+  '2026-01-05T09:00:00-05:00', 'when the item was added is kept as sent (the worker reads event time)');
+select is((select count(*)::int from public.interaction_history where interaction_key = 'tea-1'), 1, 'one add, one event');
 
 select public.remember_preference(preference_type => 'favorite', preference_key => 'eggs-12');
 select public.record_cart_add(item => '{"sku": "eggs-12"}') from generate_series(1, 7);
@@ -36,28 +28,11 @@ select results_eq(
   $$ values (1.00::numeric(3,2), 'explicit', 'You told us in your settings') $$,
   'cart adds never lower or overwrite a favourite the shopper stated');
 
--- A forgotten favourite counts only adds made after it was forgotten.
-select tests.clear_authentication();
-insert into public.interaction_history (user_id, interaction_type, interaction_key, interaction_value, created_at)
-select tests.get_supabase_uid('alice'), 'cart_add', 'bread-1', '{"sku": "bread-1"}', now() - interval '2 days'
-  from generate_series(1, 9);
-insert into private.memory_suppressions (user_id, memory_kind, memory_type, memory_key, forgotten_at)
-values (tests.get_supabase_uid('alice'), 'preference', 'favorite', 'bread-1', now() - interval '1 day');
-select tests.authenticate_as('alice');
-select public.record_cart_add(item => '{"sku": "bread-1"}') from generate_series(1, 5);
-select is((select count(*)::int from public.customer_preferences where preference_key = 'bread-1'), 0,
-  'adds from before a favourite was forgotten do not bring it back');
-select public.record_cart_add(item => '{"sku": "bread-1"}');
-select results_eq(
-  $$ select times_confirmed, confidence from public.customer_preferences where preference_key = 'bread-1' $$,
-  $$ values (6, 0.80::numeric(3,2)) $$,
-  'six adds after the forgetting make it a favourite again, counting only those six');
-
 -- The wrong caller ---------------------------------------------------------------------------------------------------
 select tests.authenticate_as('bob');
 select public.record_cart_add(item => '{"sku": "milk-1"}');
 select is((select count(*)::int from public.interaction_history), 1, 'another shopper sees only their own add');
-select is((select count(*)::int from public.customer_preferences), 0, 'another shopper''s adds do not count toward alice''s favourite, nor alice''s toward theirs');
+select is((select count(*)::int from public.customer_preferences), 0, 'another shopper sees none of alice''s preferences');
 
 select tests.authenticate_as_anon();
 select throws_ok($$ select public.record_cart_add(item => '{"sku": "milk-1"}') $$,

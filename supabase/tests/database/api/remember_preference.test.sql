@@ -22,7 +22,11 @@ select results_eq(
   'the statement is logged as evidence');
 
 -- An inferred favourite becomes explicit; saying it again confirms it.
-select public.record_cart_add(item => '{"sku": "milk-1"}') from generate_series(1, 6);
+select tests.clear_authentication();
+insert into public.customer_preferences (user_id, preference_type, preference_key, confidence, reason, source, times_confirmed)
+values (tests.get_supabase_uid('alice'), 'favorite', 'milk-1', 0.90, 'Bought on 6 of your 8 shopping days in the last 90 days',
+        'pattern', 6);  -- as the worker writes an inferred favourite
+select tests.authenticate_as('alice');
 select public.remember_preference(preference_type => 'favorite', preference_key => 'milk-1', preference_value => 'the 2% one');
 select results_eq(
   $$ select confidence, source, preference_value, times_confirmed from public.customer_preferences where preference_key = 'milk-1' $$,

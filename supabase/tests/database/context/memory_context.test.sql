@@ -1,7 +1,7 @@
 -- memory_context: safety first whatever the floor or query, the floor, relevance to a query, the size budget,
 -- one shopper only, and clear errors for the wrong caller or bad input.
 begin;
-select plan(17);
+select plan(18);
 
 select tests.create_supabase_user('alice');
 select tests.create_supabase_user('bob');
@@ -10,6 +10,7 @@ insert into public.customer_preferences (id, user_id, preference_type, preferenc
 values
   ('00000000-0000-0000-0000-0000000000a1', tests.get_supabase_uid('alice'), 'allergy', 'peanuts', 1.00, 'User said "allergic to peanuts"', 'explicit', 1),
   ('00000000-0000-0000-0000-0000000000a2', tests.get_supabase_uid('alice'), 'dietary', 'vegetarian', 0.55, 'Never orders meat products', 'inferred', 9),
+  ('00000000-0000-0000-0000-0000000000a6', tests.get_supabase_uid('alice'), 'dietary', 'pescatarian', 1.00, 'User said "I am pescatarian"', 'explicit', 1),
   ('00000000-0000-0000-0000-0000000000a3', tests.get_supabase_uid('alice'), 'favorite', 'milk-whole-gal', 0.80, 'Purchased 15 times', 'pattern', 15),
   ('00000000-0000-0000-0000-0000000000a4', tests.get_supabase_uid('alice'), 'favorite', 'sourdough-bread', 0.90, 'Purchased 20 times', 'pattern', 20),
   ('00000000-0000-0000-0000-0000000000a5', tests.get_supabase_uid('alice'), 'favorite', 'gummy-bears', 0.60, 'Added to cart 2 times', 'inferred', 2),
@@ -35,11 +36,14 @@ select is(
   (select jsonb_path_query_array(public.memory_context() -> 'allergies', '$[*].key')), '["peanuts"]',
   'an allergy is included');
 select is(
-  (select jsonb_path_query_array(public.memory_context() -> 'dietary', '$[*].key')), '["vegetarian"]',
-  'a dietary restriction below the floor is still included (safety first)');
+  (select jsonb_path_query_array(public.memory_context() -> 'dietary', '$[*].key')), '["pescatarian"]',
+  'a stated diet is a restriction; an inferred one (measured precision < 0.95) never is');
 select is(
-  (select jsonb_path_query_array(public.memory_context(1.00, 'chocolate cake') -> 'dietary', '$[*].key')), '["vegetarian"]',
-  'a dietary restriction is included whatever the floor and the query');
+  (select jsonb_path_query_array(public.memory_context(1.00, 'chocolate cake') -> 'dietary', '$[*].key')), '["pescatarian"]',
+  'a stated diet is included whatever the floor and the query (safety first)');
+select is(
+  (select jsonb_path_query_array(public.memory_context(0.50) -> 'habits', '$[*].key')), '["vegetarian"]',
+  'an inferred diet at or above the floor is a habit');
 select ok(
   not (public.memory_context() -> 'favorites') @> '[{"key": "gummy-bears"}]',
   'a favorite below the floor is left out');

@@ -1,4 +1,4 @@
--- worker_recompute_user: patterns from checkouts in the shopper's time zone, idempotent, gone with the evidence.
+-- worker_recompute_user: candidates in the shopper's time zone, a calibrated favourite, idempotent, gone with the evidence.
 begin;
 select plan(6);
 
@@ -10,38 +10,37 @@ select tests.get_supabase_uid('alice'), 'checkout', 'o' || k,
                           'items', jsonb_build_array(jsonb_build_object('sku', 'milk', 'name', 'Milk', 'category', 'Dairy',
                                                                         'brand', 'Acme', 'price', 2.5, 'quantity', 3, 'tags', '[]'::jsonb))),
        timestamptz '2026-11-20 18:30:00-06' - k * interval '7 days'
-  from generate_series(0, 3) as k;
+  from generate_series(0, 7) as k;
 
 select tests.authenticate_as_service_role();
 select public.worker_recompute_user(tests.get_supabase_uid('alice'), '2026-11-21 06:00:00+00');
 select tests.clear_authentication();
 select results_eq(
-  $$ select pattern_key, pattern_value, confidence from public.shopping_patterns
-      where user_id = tests.get_supabase_uid('alice') and pattern_type = 'time_of_day' $$,
-  $$ values ('evening', '{"range": "17:00-21:00", "orders": 4}'::jsonb, 0.67::numeric(3,2)) $$,
-  '18:30 in Chicago is evening (00:30 UTC would be night), with confidence 4 / (4 + 2)');
+  $$ select pattern_key, pattern_value - 'features' from private.pattern_candidates(tests.get_supabase_uid('alice'), '2026-11-21 06:00:00+00')
+      where pattern_type = 'time_of_day' $$,
+  $$ values ('evening', '{"range": "17:00-21:00", "orders": 8, "total_orders": 8}'::jsonb) $$,
+  '18:30 in Chicago is evening (00:30 UTC would be night)');
 select results_eq(
-  $$ select pattern_key, pattern_value from public.shopping_patterns
-      where user_id = tests.get_supabase_uid('alice') and pattern_type = 'frequency' $$,
-  $$ values ('weekly', '{"avg_days": 7.0, "orders": 4}'::jsonb) $$,
-  'four orders a week apart are weekly');
+  $$ select pattern_key, pattern_value - 'features' from private.pattern_candidates(tests.get_supabase_uid('alice'), '2026-11-21 06:00:00+00')
+      where pattern_type = 'frequency' $$,
+  $$ values ('weekly', '{"avg_days": 7.0, "median_days": 7.0, "orders": 8}'::jsonb) $$,
+  'eight orders a week apart are weekly');
 select results_eq(
-  $$ select preference_key, confidence, source from public.customer_preferences
+  $$ select preference_key, confidence, source, times_confirmed from public.customer_preferences
       where user_id = tests.get_supabase_uid('alice') and preference_type = 'favorite' $$,
-  $$ values ('milk', 0.70::numeric(3,2), 'pattern') $$,
-  'bought in 4 orders: a favourite from purchases at 0.50 + 4 x 0.05');
+  $$ values ('milk', private.claim_probability('favorite', ln(9), ln(9), 0), 'pattern', 8) $$,
+  'bought on 8 days: a favourite at the calibrated probability of its evidence');
 
 select tests.authenticate_as_service_role();
 select is(public.worker_recompute_user(tests.get_supabase_uid('alice'), '2026-11-21 06:00:00+00'),
-  '{"patterns": 5, "preferences": 2, "insights": 1}'::jsonb, 'a second recompute gives the same result');
+  '{"patterns": 0, "preferences": 1, "insights": 0}'::jsonb, 'a second recompute gives the same result (no pattern type beat its baseline: none is stored)');
 select tests.clear_authentication();
 
 delete from public.interaction_history where user_id = tests.get_supabase_uid('alice');
 select tests.authenticate_as_service_role();
 select public.worker_recompute_user(tests.get_supabase_uid('alice'), '2026-11-21 06:00:00+00');
 select tests.clear_authentication();
-select is((select count(*)::integer from public.shopping_patterns where user_id = tests.get_supabase_uid('alice')), 0,
-  'with the evidence gone, the patterns go');
+select is((select count(*)::integer from private.pattern_candidates(tests.get_supabase_uid('alice'), '2026-11-21 06:00:00+00')), 0, 'with the evidence gone, no pattern is proposed');
 select is((select count(*)::integer from public.customer_preferences where user_id = tests.get_supabase_uid('alice')), 0,
   'and so do the inferred preferences');
 

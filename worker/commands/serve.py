@@ -1,0 +1,46 @@
+"""`customer-memory serve`: the shopper's memory page and its HTTP API (worker/web/app.py), until Ctrl-C.
+
+Without SUPABASE_URL it serves the embedded default's database (started if needed), connected as `authenticator`,
+with a local sign-in for the seed's shoppers; with SUPABASE_URL and SUPABASE_ANON_KEY it calls the project's
+PostgREST with each shopper's own token, and shoppers sign in with Supabase Auth."""
+
+from __future__ import annotations
+
+import argparse
+
+from worker.config import Settings
+
+# Kept here rather than imported from worker.web.server, whose imports (uvicorn, starlette, ...) every other
+# command, the worker included, would otherwise pay for at start.
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+SERVER_ROLE = "authenticator"
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("serve", help="serve the shopper's memory page and its HTTP API")
+    parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; a free one if it is taken)"
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from worker.web.server import serve
+
+    settings = Settings()
+    return serve(settings, database_url(settings), args.host, args.port)
+
+
+def database_url(settings: Settings) -> str | None:
+    """Where the page reads memories from without a Supabase project: CMS_SERVE_DATABASE_URL, else the embedded
+    default (started if needed, not seeded: a restart must not bring back what a shopper deleted), connected as
+    authenticator, which can do nothing but become the signed-in shopper."""
+    if settings.supabase_url:
+        return None
+    if settings.serve_database_url:
+        return settings.serve_database_url
+    from worker.db.local import DATABASE, ensure_local_database
+
+    return ensure_local_database(settings, seed=False).running.url(SERVER_ROLE, DATABASE)

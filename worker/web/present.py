@@ -1,0 +1,115 @@
+"""What the shopper's page shows of each memory, in words: which group it belongs to (the prompt's sections,
+safety first), how sure the system is, where it came from, when it was last confirmed, and a one-line headline.
+The API returns these next to the raw row so that every client says the same thing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from worker.client.responses import SECTIONS, Section
+
+TITLES: dict[Section, str] = {
+    "allergies": "Allergies",
+    "dietary": "Diets and restrictions",
+    "dislikes": "Dislikes",
+    "favorites": "Favourite items",
+    "brands": "Brands you prefer",
+    "patterns": "How you shop",
+    "insights": "What we think we know about you",
+}
+_PREFERENCE_SECTIONS: dict[str, Section] = {
+    "allergy": "allergies",
+    "dietary": "dietary",
+    "dislike": "dislikes",
+    "favorite": "favorites",
+    "brand": "brands",
+}
+# Confidence in words, strongest first: the first floor a memory reaches names it.
+CONFIDENCE_WORDS: tuple[tuple[float, str], ...] = (
+    (0.90, "Very sure"),
+    (0.75, "Fairly sure"),
+    (0.60, "Somewhat sure"),
+    (0.0, "Not sure yet"),
+)
+SOURCE_WORDS = {"explicit": "You said", "pattern": "Learned from your orders", "inferred": "Learned from your shopping"}
+TOLD_US = "You told us"
+
+
+def section_of(row: dict[str, Any]) -> Section:
+    kind = row["memory_kind"]
+    if kind == "preference":
+        return _PREFERENCE_SECTIONS.get(row["memory_type"], "insights")
+    return "patterns" if kind == "pattern" else "insights"
+
+
+def confidence_words(confidence: float, source: str) -> str:
+    """What a shopper reads instead of 0.85: something they said is not a guess."""
+    if source == "explicit":
+        return TOLD_US
+    return next(words for floor, words in CONFIDENCE_WORDS if confidence >= floor)
+
+
+def headline(row: dict[str, Any]) -> str:
+    """The memory in a few words: "peanuts", "Oatly Oat Milk, 64 oz", "Evening (17:00-21:00)", "Dairy: 35% of
+    orders"."""
+    key = _words(str(row["memory_key"] or ""))
+    details = row.get("details") or {}
+    if row["memory_kind"] == "preference":
+        summary = row.get("summary")
+        return summary if summary and summary != row["memory_key"] else key.capitalize()
+    if row["memory_kind"] == "insight":
+        return str(row.get("summary") or key)
+    kind = row["memory_type"]
+    if kind == "time_of_day" and "range" in details:
+        return f"{key.capitalize()} ({details['range']})"
+    if kind == "day_of_week":
+        return f"{key.capitalize()}s"
+    if kind == "category_preference" and "percentage" in details:
+        return f"{key.capitalize()}: {round(float(details['percentage']) * 100)}% of orders"
+    if kind == "frequency" and "avg_days" in details:
+        return f"{key.capitalize()} (every {details['avg_days']} days)"
+    if kind == "basket_size" and "avg_items" in details:
+        return f"{key.capitalize()} baskets ({details['avg_items']} items)"
+    return key.capitalize()
+
+
+def presented(row: dict[str, Any]) -> dict[str, Any]:
+    """A my_memories row with the words the page shows."""
+    return {**row, **_words_for(row)}
+
+
+def presented_explained(explained: dict[str, Any]) -> dict[str, Any]:
+    """The same words for explain_memory's `memory` (its value is my_memories' summary, its figures the details)."""
+    memory = explained.get("memory") or {}
+    if memory.get("memory_kind") not in ("preference", "pattern", "insight"):
+        return {}  # a logged event explains itself
+    figures = (explained.get("evidence") or {}).get("figures")
+    return _words_for({**memory, "summary": memory.get("value"), "details": memory.get("details") or figures})
+
+
+def _words_for(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "section": section_of(row),
+        "headline": headline(row),
+        "confidence_words": confidence_words(float(row["confidence"]), row["source"]),
+        "source_words": SOURCE_WORDS.get(row["source"], "Learned from your shopping"),
+        "last_confirmed_at": row.get("last_confirmed_at") or row.get("last_occurrence") or row.get("updated_at"),
+    }
+
+
+def grouped(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The shopper's memories in the prompt's sections, allergies and diets first; empty sections left out."""
+    by_section: dict[Section, list[dict[str, Any]]] = {section: [] for section in SECTIONS}
+    for row in rows:
+        item = presented(row)
+        by_section[item["section"]].append(item)
+    return [
+        {"section": section, "title": TITLES[section], "memories": items}
+        for section, items in by_section.items()
+        if items
+    ]
+
+
+def _words(key: str) -> str:
+    return key.replace("_", " ").replace("-", " ")
