@@ -103,6 +103,8 @@ DEFINER_API_FUNCTIONS = {
     "forget_memory(uuid)": "deletes a memory and records its suppression in private.memory_suppressions",
     "clear_memories()": "deletes everything of the shopper's, private.interaction_archive included",
     "export_memories()": "reads everything of the shopper's, the private archive and cache included",
+    "export_memories_page(text,integer)": "reads everything of the shopper's a page at a time, the private archive "
+    "and cache included",
 }
 SECURITY_DEFINER_FUNCTIONS_FOR_CLIENTS = """
 select p.oid::regprocedure::text as object
