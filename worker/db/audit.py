@@ -133,8 +133,8 @@ def audit(conn: psycopg.Connection[Any], schemas: tuple[str, ...] = AUDITED_SCHE
     findings = {}
     parameters = {"schemas": list(schemas), "definer_api": list(DEFINER_API_FUNCTIONS)}
     for name, query in AUDITS.items():
-        rows = conn.execute(query, parameters).fetchall()
-        findings[name] = [row["object"] if isinstance(row, dict) else row[0] for row in rows]
+        rows = conn.cursor(row_factory=tuple_row).execute(query, parameters).fetchall()
+        findings[name] = [row[0] for row in rows]
     findings["UPDATE or DELETE without WHERE in functions"] = writes_without_where(conn, schemas)
     return findings
 
