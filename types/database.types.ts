@@ -16,6 +16,7 @@ export type Database = {
           evidence: Json | null
           id: string
           last_confirmed_at: string | null
+          pending_removal: Json | null
           preference_key: string
           preference_type: string
           preference_value: string | null
@@ -31,6 +32,7 @@ export type Database = {
           evidence?: Json | null
           id?: string
           last_confirmed_at?: string | null
+          pending_removal?: Json | null
           preference_key: string
           preference_type: string
           preference_value?: string | null
@@ -46,6 +48,7 @@ export type Database = {
           evidence?: Json | null
           id?: string
           last_confirmed_at?: string | null
+          pending_removal?: Json | null
           preference_key?: string
           preference_type?: string
           preference_value?: string | null
@@ -182,6 +185,7 @@ export type Database = {
           memory_key: string | null
           memory_kind: string | null
           memory_type: string | null
+          pending_change: Json | null
           reason: string | null
           source: string | null
           summary: string | null
@@ -192,6 +196,7 @@ export type Database = {
     }
     Functions: {
       clear_memories: { Args: Record<PropertyKey, never>; Returns: Json }
+      confirm_pending_change: { Args: { memory_id: string }; Returns: Json }
       explain_memory: { Args: { memory_id: string }; Returns: Json }
       export_memories: { Args: Record<PropertyKey, never>; Returns: Json }
       export_memories_page: {
@@ -232,6 +237,7 @@ export type Database = {
         }
         Returns: string
       }
+      reject_pending_change: { Args: { memory_id: string }; Returns: Json }
       remember_preference: {
         Args: {
           preference_key: string

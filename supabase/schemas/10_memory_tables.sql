@@ -15,6 +15,8 @@ create table public.customer_preferences (
   updated_at timestamptz not null default now(),
   last_confirmed_at timestamptz,
   times_confirmed integer not null default 0,
+  evidence jsonb,
+  pending_removal jsonb,
   constraint customer_preferences_user_type_key_key unique (user_id, preference_type, preference_key),
   constraint customer_preferences_preference_type_check check (preference_type = any (private.preference_types())),
   constraint customer_preferences_source_check check (source in ('explicit', 'inferred', 'pattern')),
@@ -25,8 +27,9 @@ create table public.customer_preferences (
   constraint customer_preferences_preference_value_length check (char_length(preference_value) <= 2000),
   constraint customer_preferences_reason_length check (char_length(reason) <= 1000),
   constraint customer_preferences_times_confirmed_nonnegative check (times_confirmed >= 0),
-  evidence jsonb,
-  constraint customer_preferences_evidence_size check (evidence is null or pg_catalog.pg_column_size(evidence) <= 16384)
+  constraint customer_preferences_evidence_size check (evidence is null or pg_catalog.pg_column_size(evidence) <= 16384),
+  constraint customer_preferences_pending_removal_object check (
+    pending_removal is null or (jsonb_typeof(pending_removal) = 'object' and pg_column_size(pending_removal) <= 4096))
 );
 -- The unique key's index leads with (user_id, preference_type), so it serves both lookups the design document
 -- indexes separately (by user, by user and type); two more indexes would only slow every upsert.
@@ -42,6 +45,9 @@ comment on column public.customer_preferences.times_confirmed is 'How many piece
 comment on column public.customer_preferences.evidence is
   'For an inferred preference, the evidence it was derived from: the rule, its figures and the ids of the '
   'interactions behind it (at most 20, newest first). explain_memory shows it.';
+comment on column public.customer_preferences.pending_removal is
+  'A removal the shopper asked for in a chat message and has not confirmed yet (allergies and diets only): '
+  '{requested_at, interaction_id, message, extractor}. Null when none is pending.';
 
 -- shopping_patterns: when and how a shopper shops (DESIGN-DOCUMENT.md table 2) -----------------------------------
 -- A projection of interaction_history written by the worker only: shoppers read and delete, never write.

@@ -478,7 +478,10 @@ comment on function public.worker_pending_messages(uuid, integer) is
   'Worker only: the shopper''s own chat messages not yet read for stated preferences, oldest first.';
 
 -- p_statements: [{"action": "remember"|"forget", "preference_type", "preference_key", "preference_value",
--- "reason"}]. Returns how many statements were applied (0 when the message was already applied).
+-- "reason", "household_member"}]. Returns how many statements were applied (0 when the message was already
+-- applied). The one place where what any extractor read (the rules or Claude) changes memory: chat never
+-- removes an allergy or a diet on its own; a request to forget one becomes a pending removal the shopper
+-- confirms or rejects (confirm_pending_change, reject_pending_change), and the memory stays until then.
 create or replace function public.worker_apply_stated_preferences(
   p_user_id uuid, p_interaction_id uuid, p_statements jsonb, p_extractor text
 )
@@ -494,12 +497,17 @@ declare
   v_key text;
   v_value text;
   v_reason text;
+  v_member text;
+  v_message text;
+  v_message_id text;
   v_types text[] := private.preference_types();
 begin
   perform private.require_service_role();
-  if not exists (select 1 from public.interaction_history as ih
-                  where ih.id = p_interaction_id and ih.user_id = p_user_id
-                    and ih.interaction_type = 'message' and ih.interaction_key = 'user_message') then
+  select left(ih.interaction_value ->> 'content', 500), ih.message_id into v_message, v_message_id
+    from public.interaction_history as ih
+   where ih.id = p_interaction_id and ih.user_id = p_user_id
+     and ih.interaction_type = 'message' and ih.interaction_key = 'user_message';
+  if not found then
     raise exception using errcode = '22023',
       message = 'The interaction is not a message this shopper wrote; only the shopper''s own words are read.';
   end if;
@@ -528,6 +536,10 @@ begin
       raise exception using errcode = '22023',
         message = format('Statement %s: preference_value is at most 2000 and reason at most 1000 characters.', v_index);
     end if;
+    if char_length(v_statement ->> 'household_member') > 40 then
+      raise exception using errcode = '22023',
+        message = format('Statement %s: household_member is at most 40 characters.', v_index);
+    end if;
   end loop;
 
   insert into private.extracted_messages (interaction_id, user_id, extractor, statements)
@@ -541,12 +553,26 @@ begin
     v_type := v_statement ->> 'preference_type';
     v_key := pg_catalog.btrim(v_statement ->> 'preference_key');
     v_value := v_statement ->> 'preference_value';
+    v_member := nullif(pg_catalog.btrim(v_statement ->> 'household_member'), '');
     v_reason := coalesce(nullif(pg_catalog.btrim(v_statement ->> 'reason'), ''), 'You told us in a chat message');
     if v_statement ->> 'action' = 'remember' then
       perform private.remember_explicit(
         p_user_id, v_type, v_key, v_value, v_reason,
-        pg_catalog.jsonb_build_object('source', 'message', 'interaction_id', p_interaction_id),
-        (select ih.message_id from public.interaction_history as ih where ih.id = p_interaction_id));
+        pg_catalog.jsonb_build_object('source', 'message', 'interaction_id', p_interaction_id)
+          || case when v_member is null then '{}'::jsonb
+                  else pg_catalog.jsonb_build_object('household_member', v_member) end,
+        v_message_id);
+      -- Stating it again answers a pending removal: it stays.
+      update public.customer_preferences as cp set pending_removal = null
+       where cp.user_id = p_user_id and cp.preference_type = v_type and cp.preference_key = v_key
+         and cp.pending_removal is not null;
+    elsif v_type in ('allergy', 'dietary') then
+      -- Safety: never removed or lowered on a message's word; the shopper confirms or rejects.
+      update public.customer_preferences as cp
+         set pending_removal = pg_catalog.jsonb_build_object(
+               'requested_at', now(), 'interaction_id', p_interaction_id, 'message', v_message,
+               'extractor', p_extractor)
+       where cp.user_id = p_user_id and cp.preference_type = v_type and cp.preference_key = v_key;
     else
       delete from public.customer_preferences as cp
        where cp.user_id = p_user_id and cp.preference_type = v_type and cp.preference_key = v_key;
@@ -560,7 +586,9 @@ revoke all on function public.worker_apply_stated_preferences(uuid, uuid, jsonb,
   from public, anon, authenticated, service_role;
 grant execute on function public.worker_apply_stated_preferences(uuid, uuid, jsonb, text) to service_role;
 comment on function public.worker_apply_stated_preferences(uuid, uuid, jsonb, text) is
-  'Worker only: apply what a shopper stated in one of their messages (remember as explicit, or forget and suppress), once.';
+  'Worker only: apply what a shopper stated in one of their messages, once: remember as explicit; forget a '
+  'dislike, favourite or brand (deleted and suppressed); for an allergy or a diet, a pending removal that the '
+  'shopper confirms or rejects.';
 
 -- A message the extractor could not read (its output failed validation, it raised, it timed out): recorded with
 -- why, nothing applied, and never offered again. Returns false when the message was already read.

@@ -320,7 +320,8 @@ as
          coalesce(p.preference_value, p.preference_key) as summary, p.confidence, p.source, p.reason,
          p.times_confirmed as evidence_count, null::jsonb as details,
          p.created_at, p.updated_at, null::timestamptz as expires_at,
-         coalesce(p.last_confirmed_at, p.updated_at) as last_confirmed_at
+         coalesce(p.last_confirmed_at, p.updated_at) as last_confirmed_at,
+         p.pending_removal as pending_change
   from public.customer_preferences as p
   where p.user_id = (select auth.uid())
   union all
@@ -329,7 +330,7 @@ as
          format('Seen in %s orders, last on %s', sp.occurrence_count, to_char(sp.last_occurrence, 'YYYY-MM-DD')),
          sp.occurrence_count, sp.pattern_value,
          sp.created_at, sp.updated_at, null,
-         sp.last_occurrence
+         sp.last_occurrence, null
   from public.shopping_patterns as sp
   where sp.user_id = (select auth.uid())
   union all
@@ -337,7 +338,7 @@ as
          mi.insight_value, mi.confidence, 'inferred', mi.insight_value,
          (select count(*)::integer from jsonb_object_keys(mi.supporting_data)), mi.supporting_data,
          mi.created_at, mi.updated_at, mi.expires_at,
-         mi.updated_at
+         mi.updated_at, null
   from public.memory_insights as mi
   where mi.user_id = (select auth.uid());
 
@@ -353,6 +354,9 @@ comment on column public.my_memories.details is 'The figures behind a pattern or
 comment on column public.my_memories.last_confirmed_at is
   'When it was last confirmed: the latest evidence for a preference, the latest order showing a pattern, the last '
   'derivation of an insight.';
+comment on column public.my_memories.pending_change is
+  'A removal the shopper asked for in chat and has not confirmed (allergies and diets): confirm_pending_change or '
+  'reject_pending_change answers it. Null when none is pending.';
 
 -- Grants ---------------------------------------------------------------------------------------------------------
 -- Under the legacy regime a new view in public is granted to anon and authenticated by default: take it back.
@@ -427,6 +431,63 @@ comment on function public.forget_memory(uuid) is
   'Deletes one memory of the signed-in shopper wherever it lives (preference, pattern, insight, or one logged event) '
   'and, for a memory, records that it was forgotten so that older evidence never infers it again. Unknown or '
   'someone else''s id: PT404 No memory with that id.';
+
+-- Removals asked for in chat (allergies and diets): the shopper answers them.
+create or replace function public.confirm_pending_change(memory_id uuid)
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_user_id uuid := private.require_shopper('confirm_pending_change');
+begin
+  perform 1 from public.customer_preferences as p
+   where p.id = confirm_pending_change.memory_id and p.user_id = v_user_id and p.pending_removal is not null
+     for update;
+  if not found then
+    raise exception using errcode = 'PT404', message = 'No pending change with that id.',
+      hint = 'my_memories lists the memories with a pending_change.';
+  end if;
+  -- Confirmed: forgotten exactly as forget_memory forgets (deleted, and never inferred again from old evidence).
+  return public.forget_memory(confirm_pending_change.memory_id) || '{"confirmed": true}'::jsonb;
+end;
+$$;
+revoke execute on function public.confirm_pending_change(uuid) from public, anon, authenticated, service_role;
+grant execute on function public.confirm_pending_change(uuid) to authenticated;
+comment on function public.confirm_pending_change(uuid) is
+  'The signed-in shopper confirms a removal they asked for in chat (an allergy or a diet): the memory is '
+  'forgotten. Unknown id, someone else''s, or nothing pending: PT404.';
+
+create or replace function public.reject_pending_change(memory_id uuid)
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_user_id uuid := private.require_shopper('reject_pending_change');
+  v_type text;
+  v_key text;
+begin
+  update public.customer_preferences as p set pending_removal = null
+   where p.id = reject_pending_change.memory_id and p.user_id = v_user_id and p.pending_removal is not null
+  returning p.preference_type, p.preference_key into v_type, v_key;
+  if v_type is null then
+    raise exception using errcode = 'PT404', message = 'No pending change with that id.',
+      hint = 'my_memories lists the memories with a pending_change.';
+  end if;
+  return jsonb_build_object('rejected', true, 'id', reject_pending_change.memory_id, 'memory_type', v_type,
+                            'memory_key', v_key);
+end;
+$$;
+revoke execute on function public.reject_pending_change(uuid) from public, anon, authenticated, service_role;
+grant execute on function public.reject_pending_change(uuid) to authenticated;
+comment on function public.reject_pending_change(uuid) is
+  'The signed-in shopper rejects a removal read from their chat (an allergy or a diet): the memory stays as it '
+  'was. Unknown id, someone else''s, or nothing pending: PT404.';
 
 -- Everything stored about the shopper, the precomputed document included: it is data about them like any other.
 create or replace function public.clear_memories()

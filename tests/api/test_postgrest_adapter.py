@@ -201,6 +201,7 @@ def test_my_memories_is_a_get_of_the_view_with_the_shoppers_jwt_read_into_the_ge
         "updated_at": "2026-11-28T10:00:00+00:00",
         "expires_at": None,
         "last_confirmed_at": "2026-11-20T10:00:00+00:00",
+        "pending_change": None,
     }
     memory = MemoryClient(
         _adapter(_recording(httpx.Response(200, json=[row]), sent)), Identity.shopper(SHOPPER, SHOPPER_JWT)

@@ -26,12 +26,12 @@ from worker.runtime.worker import run_until_idle
         ("I'm vegetarian.", [("remember", "dietary", "vegetarian")]),
         ("I'm not vegetarian anymore", [("forget", "dietary", "vegetarian")]),
         ("my son is allergic to peanuts", [("remember", "allergy", "peanuts")]),
-        ("I used to hate avocados", [("forget", "dislike", "avocados")]),
+        ("I used to hate avocados", [("forget", "dislike", "avocado")]),
         ("I hate cilantro", [("remember", "dislike", "cilantro")]),
-        ("I don't like mushrooms.", [("remember", "dislike", "mushrooms")]),
+        ("I don't like mushrooms.", [("remember", "dislike", "mushroom")]),
         (
             "I'm allergic to shellfish and I hate olives.",
-            [("remember", "allergy", "shellfish"), ("remember", "dislike", "olives")],
+            [("remember", "allergy", "shellfish"), ("remember", "dislike", "olive")],
         ),
         ("We only buy Great Value brand", [("remember", "brand", "Great Value")]),
         ("Please forget that I am vegan", [("forget", "dietary", "vegan")]),
@@ -47,7 +47,7 @@ from worker.runtime.worker import run_until_idle
             "I'm allergic to peanuts, tree nuts, and sesame",
             [
                 ("remember", "allergy", "peanuts"),
-                ("remember", "allergy", "tree nuts"),
+                ("remember", "allergy", "tree-nuts"),
                 ("remember", "allergy", "sesame"),
             ],
         ),
@@ -89,21 +89,22 @@ def test_the_worker_applies_stated_preferences_as_explicit_with_evidence(db: Dat
 
 
 def test_forgetting_in_a_message_deletes_and_suppresses(db: Database) -> None:
+    """A dislike taken back is removed (an allergy or a diet waits for the shopper: test_pending_removals)."""
     with db.connect() as conn:
         user = create_user(conn)
-        _message(conn, user, "I am vegetarian")
+        _message(conn, user, "I hate olives")
         run_until_idle(Settings(), db.url(), now=lambda: NOW)
-        assert preferences(conn, user)[("dietary", "vegetarian")]["source"] == "explicit"
-        _message(conn, user, "I'm not vegetarian anymore")
+        assert preferences(conn, user)[("dislike", "olive")]["source"] == "explicit"
+        _message(conn, user, "I don't hate olives anymore")
         run_until_idle(Settings(), db.url(), now=lambda: NOW)
-        assert ("dietary", "vegetarian") not in preferences(conn, user)
+        assert ("dislike", "olive") not in preferences(conn, user)
         assert conn.execute(
             "select memory_type, memory_key from private.memory_suppressions where user_id = %s", (user,)
-        ).fetchall() == [{"memory_type": "dietary", "memory_key": "vegetarian"}]
+        ).fetchall() == [{"memory_type": "dislike", "memory_key": "olive"}]
         # Saying it again lifts the suppression.
-        _message(conn, user, "Actually I am vegetarian again")
+        _message(conn, user, "Actually I do hate olives again")
         run_until_idle(Settings(), db.url(), now=lambda: NOW)
-        assert preferences(conn, user)[("dietary", "vegetarian")]["confidence"] == 1
+        assert preferences(conn, user)[("dislike", "olive")]["confidence"] == 1
         assert conn.execute("select count(*) as n from private.memory_suppressions").fetchone() == {"n": 0}
 
 
@@ -268,3 +269,67 @@ def test_the_worker_uses_claude_when_configured(db: Database) -> None:
         run_until_idle(Settings(), db.url(), now=lambda: NOW, extractor=_claude(recorded))
         assert preferences(conn, user)[("allergy", "peanuts")]["reason"] == "Their son is allergic to peanuts"
         assert conn.execute("select extractor from private.extracted_messages").fetchone() == {"extractor": "claude"}
+
+
+def _tool_use(*statements: dict[str, Any]) -> dict[str, Any]:
+    return _response(
+        [
+            {"type": "text", "text": "Recording the preferences stated in the message."},
+            {
+                "type": "tool_use",
+                "id": "toolu_01D7FLrfh4GYq7yT1ULFeyMV",
+                "name": TOOL_NAME,
+                "input": {"statements": list(statements)},
+            },
+        ]
+    )
+
+
+def _stated(action: str, kind: str, key: str, member: str | None = None) -> dict[str, Any]:
+    return {
+        "action": action,
+        "preference_type": kind,
+        "preference_key": key,
+        "preference_value": key if action == "remember" else None,
+        "reason": None,
+        "household_member": member,
+    }
+
+
+def test_claude_is_held_to_the_vocabulary() -> None:
+    """The same bar as the rules: canonical keys, and no non-food, sentence-long or unknown keys."""
+    reply = _tool_use(
+        _stated("remember", "allergy", "Tree Nuts", "Son"),
+        _stated("remember", "dislike", "olives"),
+        _stated("remember", "dislike", "traffic"),
+        _stated("remember", "dislike", "bacon on my pizza thanks a lot"),
+        _stated("remember", "dietary", "Vegan"),
+        _stated("remember", "dietary", "being healthy"),
+        _stated("remember", "brand", "Great Value"),
+    )
+    statements, source = _claude(Recorded((200, reply))).extract("...")
+    assert source == "claude"
+    assert [(s.preference_type, s.preference_key, s.household_member) for s in statements] == [
+        ("allergy", "tree-nuts", "son"),
+        ("dislike", "olive", None),
+        ("dietary", "vegan", None),
+        ("brand", "Great Value", None),
+    ]
+
+
+def test_a_claude_request_to_forget_an_allergy_waits_for_the_shopper(db: Database) -> None:
+    """The safety rule applies to Claude's output as to the rules': the allergy stays, pending confirmation."""
+    with db.connect() as conn:
+        user = create_user(conn)
+        _message(conn, user, "I'm allergic to peanuts and I hate olives")
+        run_until_idle(Settings(), db.url(), now=lambda: NOW)
+        _message(conn, user, "forget the peanut thing, and the olives")
+        reply = _tool_use(_stated("forget", "allergy", "peanuts"), _stated("forget", "dislike", "olives"))
+        run_until_idle(Settings(), db.url(), now=lambda: NOW, extractor=_claude(Recorded((200, reply))))
+        prefs = preferences(conn, user)
+        assert ("allergy", "peanuts") in prefs and ("dislike", "olive") not in prefs
+        pending = conn.execute(
+            "select pending_removal from public.customer_preferences where user_id = %s and preference_key = 'peanuts'",
+            (user,),
+        ).fetchone()
+        assert pending is not None and pending["pending_removal"]["extractor"] == "claude"

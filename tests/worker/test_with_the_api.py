@@ -74,7 +74,7 @@ def test_a_message_through_the_api_becomes_an_explicit_preference(db: Database) 
     memory.record_message("Just so you know, my daughter is allergic to tree nuts.")
     run_until_idle(Settings(), db.url())
     with db.connect() as conn:
-        row = preferences(conn, user)[("allergy", "tree nuts")]
+        row = preferences(conn, user)[("allergy", "tree-nuts")]
         assert (row["confidence"], row["source"]) == (1, "explicit")
 
 

@@ -40,6 +40,8 @@ CONTRACT: dict[str, FunctionSpec] = {
     "memory_context": FunctionSpec(("min_confidence", "query"), "authenticated"),
     "explain_memory": FunctionSpec(("memory_id",), "authenticated"),
     "forget_memory": FunctionSpec(("memory_id",), "authenticated"),
+    "confirm_pending_change": FunctionSpec(("memory_id",), "authenticated"),
+    "reject_pending_change": FunctionSpec(("memory_id",), "authenticated"),
     "clear_memories": FunctionSpec((), "authenticated"),
     "export_memories": FunctionSpec((), "authenticated"),
     "export_memories_page": FunctionSpec(("after", "max_rows"), "authenticated"),
@@ -122,6 +124,15 @@ class MemoryClient:
 
     def forget_memory(self, memory_id: UUID) -> ForgetResult:
         return ForgetResult.model_validate(self._call("forget_memory", memory_id=memory_id))
+
+    def confirm_pending_change(self, memory_id: UUID) -> ForgetResult:
+        """Confirm a removal asked for in chat (an allergy or a diet): the memory is forgotten."""
+        return ForgetResult.model_validate(self._call("confirm_pending_change", memory_id=memory_id))
+
+    def reject_pending_change(self, memory_id: UUID) -> dict[str, Any]:
+        """Reject a removal read from chat: the memory stays."""
+        result: dict[str, Any] = self._call("reject_pending_change", memory_id=memory_id)
+        return result
 
     def clear_memories(self) -> ClearResult:
         return ClearResult.model_validate(self._call("clear_memories"))

@@ -25,6 +25,7 @@ class PublicCustomerPreferences(BaseModel):
     evidence: Optional[JsonValue] = Field(alias="evidence")
     id: uuid.UUID = Field(alias="id")
     last_confirmed_at: Optional[datetime.datetime] = Field(alias="last_confirmed_at")
+    pending_removal: Optional[JsonValue] = Field(alias="pending_removal")
     preference_key: str = Field(alias="preference_key")
     preference_type: str = Field(alias="preference_type")
     preference_value: Optional[str] = Field(alias="preference_value")
@@ -40,6 +41,7 @@ class PublicCustomerPreferencesInsert(TypedDict):
     evidence: NotRequired[Annotated[Optional[JsonValue], Field(alias="evidence")]]
     id: NotRequired[Annotated[uuid.UUID, Field(alias="id")]]
     last_confirmed_at: NotRequired[Annotated[Optional[datetime.datetime], Field(alias="last_confirmed_at")]]
+    pending_removal: NotRequired[Annotated[Optional[JsonValue], Field(alias="pending_removal")]]
     preference_key: Annotated[str, Field(alias="preference_key")]
     preference_type: Annotated[str, Field(alias="preference_type")]
     preference_value: NotRequired[Annotated[Optional[str], Field(alias="preference_value")]]
@@ -55,6 +57,7 @@ class PublicCustomerPreferencesUpdate(TypedDict):
     evidence: NotRequired[Annotated[Optional[JsonValue], Field(alias="evidence")]]
     id: NotRequired[Annotated[uuid.UUID, Field(alias="id")]]
     last_confirmed_at: NotRequired[Annotated[Optional[datetime.datetime], Field(alias="last_confirmed_at")]]
+    pending_removal: NotRequired[Annotated[Optional[JsonValue], Field(alias="pending_removal")]]
     preference_key: NotRequired[Annotated[str, Field(alias="preference_key")]]
     preference_type: NotRequired[Annotated[str, Field(alias="preference_type")]]
     preference_value: NotRequired[Annotated[Optional[str], Field(alias="preference_value")]]
@@ -177,6 +180,7 @@ class PublicMyMemories(BaseModel):
     memory_key: Optional[str] = Field(alias="memory_key")
     memory_kind: Optional[str] = Field(alias="memory_kind")
     memory_type: Optional[str] = Field(alias="memory_type")
+    pending_change: Optional[JsonValue] = Field(alias="pending_change")
     reason: Optional[str] = Field(alias="reason")
     source: Optional[str] = Field(alias="source")
     summary: Optional[str] = Field(alias="summary")

@@ -101,6 +101,8 @@ DEFINER_API_FUNCTIONS = {
     "memory_context(numeric,text)": "reads the precomputed document in private.memory_context_cache",
     "explain_memory(uuid)": "calls the private helpers (the identity guard, the pattern window) clients cannot",
     "forget_memory(uuid)": "deletes a memory and records its suppression in private.memory_suppressions",
+    "confirm_pending_change(uuid)": "forgets an allergy or a diet through forget_memory, once the shopper confirms",
+    "reject_pending_change(uuid)": "clears a pending removal; shoppers may not update preferences",
     "clear_memories()": "deletes everything of the shopper's, private.interaction_archive included",
     "export_memories()": "reads everything of the shopper's, the private archive and cache included",
     "export_memories_page(text,integer)": "reads everything of the shopper's a page at a time, the private archive "
@@ -131,8 +133,8 @@ def audit(conn: psycopg.Connection[Any], schemas: tuple[str, ...] = AUDITED_SCHE
     findings = {}
     parameters = {"schemas": list(schemas), "definer_api": list(DEFINER_API_FUNCTIONS)}
     for name, query in AUDITS.items():
-        rows = conn.execute(query, parameters).fetchall()
-        findings[name] = [row["object"] if isinstance(row, dict) else row[0] for row in rows]
+        rows = conn.cursor(row_factory=tuple_row).execute(query, parameters).fetchall()
+        findings[name] = [row[0] for row in rows]
     findings["UPDATE or DELETE without WHERE in functions"] = writes_without_where(conn, schemas)
     return findings
 

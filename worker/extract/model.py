@@ -7,6 +7,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 PreferenceType = Literal["dietary", "allergy", "dislike", "favorite", "brand"]
+MAX_STATEMENTS = 20  # per message, as worker_apply_stated_preferences accepts
 
 
 class Statement(BaseModel):
@@ -19,6 +20,14 @@ class Statement(BaseModel):
     preference_key: str = Field(min_length=1, max_length=255)
     preference_value: str | None = Field(default=None, max_length=2000)
     reason: str | None = Field(default=None, max_length=1000)
+    # Who in the shopper's household it is about ("son"); None: the shopper. Only allergies are kept for the
+    # household: the shopper buys for everyone at home, so a child's peanut allergy matters to every basket.
+    household_member: str | None = Field(default=None, max_length=40, pattern=r"^[a-z][a-z -]*$")
+
+    @field_validator("household_member", mode="before")
+    @classmethod
+    def _member_is_a_word(cls, value: object) -> object:
+        return value.strip().lower() or None if isinstance(value, str) else value
 
     @field_validator("preference_key")
     @classmethod
@@ -32,7 +41,7 @@ class Statement(BaseModel):
 class Statements(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    statements: list[Statement] = Field(default_factory=list, max_length=20)
+    statements: list[Statement] = Field(default_factory=list, max_length=MAX_STATEMENTS)
 
 
 class Extractor(Protocol):

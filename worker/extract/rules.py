@@ -1,76 +1,359 @@
-"""The deterministic extractor: sentence rules for allergies, diets, dislikes, brand likes and requests to forget,
-with negation ("I'm not vegetarian anymore"), the past ("I used to hate avocados": no longer true, so forgotten),
-other people in the household ("my son is allergic to peanuts": an allergy to shop around all the same) and
-hedging ("I might go vegan", "thinking about going vegetarian": nothing stated, nothing stored)."""
+"""The deterministic extractor: what a shopper states about allergies, diets, dislikes, likes and brands.
+
+How it reads a message (plain Python; see language.py for tokens and clauses, vocabulary.py for the words):
+1. Sentences, then clauses: a comma, "and" before a new subject, or a clause word ("but", "so", "because") ends
+   one, so a negation or a hedge governs its own clause only ("its not bad, i enjoy eating veggies and allergic to
+   peanut products": the "not" is in another clause).
+2. Triggers: "allergic to X", "X allergy", "X intolerant", "celiac"; "I am / follow / eat / went X" for a diet;
+   "hate / can't stand / don't eat X" for a dislike; "love / like / enjoy / my favourite is X" for a like; "X
+   brand" or a name that is no English word for a brand. X is read as a list of noun phrases, each checked against
+   the food vocabulary, so non-food ("I hate traffic", "allergic to dogs") is refused and keys are canonical.
+3. Whose and how sure (the ConText idea: a cue governs the trigger it precedes, within its clause): the nearest
+   subject before the trigger ("I", "my son" = the household, "she", "you" = someone else); a negation ("not",
+   "never", "no longer") between the subject and the trigger; a hedge ("might", "thinking of", "want to"); the
+   past ("used to", "was"); "anymore"; a question.
+4. What becomes of it: the shopper's own statements are remembered; a household member's allergy is remembered as
+   a household allergy (who is kept in `household_member`); other people's and hedged statements are dropped; a
+   negated or retracted allergy or diet becomes a request to forget, which the database turns into a pending
+   confirmation the shopper must accept (the extractor never removes one itself).
+"""
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass, field
 
-from worker.extract.model import PreferenceType, Statement
+from worker.extract.language import SUBJECTS, Clause, sentences
+from worker.extract.model import MAX_STATEMENTS, PreferenceType, Statement
+from worker.extract.vocabulary import DIETS_NEED_DIET, english_words, match_at, word_set
 
-DIETS = (
-    "vegetarian",
-    "vegan",
-    "pescatarian",
-    "gluten-free",
-    "gluten free",
-    "dairy-free",
-    "dairy free",
-    "keto",
-    "kosher",
-    "halal",
-    "paleo",
+MAX_MESSAGE_CHARS = 20_000  # the part of a message that is read; record_message bounds the rest
+
+ALLERGY_WORDS = word_set(
+    "allergic allergy allergies intolerant intolerance intolerances sensitive sensitivity sensitivities anaphylactic "
+    "anaphylaxis allergens allergen"
 )
-_HEDGES = re.compile(
-    r"\b(maybe|might|perhaps|thinking (about|of)|considering|trying to|not sure|wonder(ing)?|should i|"
-    r"would it|planning to|want to try|could)\b",
-    re.I,
+CELIAC = {"celiac", "coeliac", "celiacs", "coeliacs"}
+INTENSITY = word_set(
+    "severe serious bad mild life threatening deadly major really very extreme extremely slight terrible known "
+    "diagnosed food an a strong minor bit little pretty super awful horrible real true actual medical lifelong fatal "
+    "dangerous moderate"
 )
-_NEGATION = re.compile(r"\b(not|no longer|n't|never|stopped being|quit being|gave up being)\b", re.I)
-_ANYMORE = re.compile(r"\b(anymore|any more|no longer|these days)\b", re.I)
-_PAST = re.compile(r"\b(used to|once was|was once|back then)\b", re.I)
-_MEMBER = re.compile(
-    r"\bmy (son|daughter|kid|kids|child|children|wife|husband|partner|baby|mom|dad|mother|father|"
-    r"family|boyfriend|girlfriend)\b",
-    re.I,
+NEGATIONS = {"not", "never", "no", "none", "nor", "neither", "without"}
+# Words that take a statement back on their own; "no longer", "gave up", "got over", "grew out" are read in _cues.
+RETRACTIONS = word_set("anymore stopped quit outgrew outgrown outgrow cured formerly")
+HEDGES = word_set(
+    "maybe might may perhaps possibly probably think thinking considering consider want wanna wants wanted trying try "
+    "tries plan planning hope hoping should could would if whether wonder wondering tested testing suspect unsure "
+    "sure going gonna go someday eventually tempted wish pretend pretending supposed guess seems seem sometimes "
+    "occasionally kinda considered trial experiment experimenting attempt attempting like wonders imagine cheat"
 )
-_FORGET = re.compile(r"^\s*(please\s+)?(forget|don't remember|stop remembering)\s+(that|about)?\s*", re.I)
-# Words that end an allergen's name: a new clause ("and I hate olives"), a request, a preposition.
-_NOT_IN_A_NAME = (
-    r"(?!(?:and|or|but|so|because|please|i|we|my|our|he|she|they|it|you|in|on|of|for|with|at|to|too|from|"
-    r"anymore|any|more|now|though|either|also|as|if|which|that|who|keep)\b)"
+# Hedges that govern their whole clause, wherever they stand ("maybe I'm allergic to kiwi").
+STRONG_HEDGES = word_set(
+    "maybe might perhaps possibly probably think thinking considering wonder wondering unsure tested testing suspect "
+    "guess whether if"
 )
-_NAME = _NOT_IN_A_NAME + r"[a-z][a-z\-]*(?:\s+" + _NOT_IN_A_NAME + r"[a-z][a-z\-]*){0,2}"
-_LIST_SEPARATOR = r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+"
-# "allergic to peanuts", "allergic to peanuts, tree nuts and sesame", "allergic to peanuts, so please ...".
-_ALLERGY = re.compile(r"\ballergic to (" + _NAME + r"(?:(?:" + _LIST_SEPARATOR + r")" + _NAME + r")*)", re.I)
-_DIET = re.compile(
-    r"\b(?:i am|i'm|im|we are|we're|i eat|we eat|i went|i've gone|i have gone|i go)\s+(?:a |an |now |"
-    r"fully |strictly |not |no longer |still )*(" + "|".join(re.escape(d) for d in DIETS) + r")\b",
-    re.I,
+PAST = word_set("was were had did used once childhood kid child younger")
+# Words a subject, a trigger and its cues may be separated by without another subject in between.
+SOFT = word_set(
+    "and also even still just really am are is be been being have has do does totally absolutely always actually "
+    "honestly now currently very so too pretty quite definitely certainly a an the all both severely extremely "
+    "deathly highly mildly slightly super seriously kind sort of lol but because since though then yes yeah no well "
+    "oh okay ok to got get having with diagnosed found out turns turned realized discovered learned own personally "
+    "myself ourselves strict strictly fully full complete completely lifelong proud practicing practising ethical "
+    "committed mostly mainly basically raised born grew up as for years year months life whole entire my our i we in "
+    "fact hi hello hey haha not never longer anymore considered technically please remember note that forget about "
+    "delete remove says said told you mention mentioned fyi btw heads quick reminder thanks thank again usually "
+    "generally tend"
 )
-_DISLIKE = re.compile(
-    r"\b(?:i|we)\s+(?:really\s+|just\s+|absolutely\s+|used to\s+|don't\s+|do not\s+)*"
-    r"(hate|dislike|can't stand|cannot stand|don't like|do not like|don't eat|do not eat|"
-    r"detest|loathe)\s+([a-z][a-z \-]*?)(?:\s+(?:anymore|any more|and|but|so|because)\b|$)",
-    re.I,
+HOUSEHOLD = word_set(
+    "son sons daughter daughters kid kids child children baby babies toddler husband wife partner spouse boyfriend "
+    "girlfriend fiance fiancee mom mum mother dad father parents brother sister family household grandson "
+    "granddaughter grandma grandpa sibling siblings brothers sisters grandmother grandfather twins boy girl boys "
+    "girls stepson stepdaughter youngest oldest eldest little one ones hubby roommate home house everyone"
 )
-_BRAND = re.compile(
-    r"(?i:\b(?:i|we)\s+(?:really\s+|always\s+|only\s+)*(?:love|like|prefer|buy|trust)\s+)"
-    r"((?:[A-Z][\w'&\-]*)(?:\s+[A-Z][\w'&\-]*)*)(?:\s+brand)?",
-    re.M,
+OTHER_PEOPLE = word_set(
+    "he she they you someone somebody people everybody nobody anyone friend friends boss coworker coworkers colleague "
+    "neighbor neighbour cousin aunt uncle teacher doctor guest guests dog cat pet it this that these those there "
+    "everything nothing cafeteria restaurant recipe place him them who which what many most some lots"
 )
-_NOT_BRANDS = {"I", "The", "A", "An", "It", "That", "This", "My", "Our", "Your"}
+WEAK_OTHER = {"his", "her", "their", "your", "its"}
+# After "my", words that keep the statement the shopper's own ("my diet is vegan", "my favorite food").
+ABOUT_EATING = word_set(
+    "diet diets allergy allergies favorite favourite fave fav own whole entire doctor doctors body stomach life "
+    "lifestyle eating intolerance intolerances celiac coeliac severe food tummy gut skin goal goals new only usual go "
+    "biggest main religion faith self guilty"
+)
+
+DISLIKE_VERBS = word_set(
+    "hate hates dislike dislikes detest detests loathe loathes despise despises abhor abhors hating avoid avoids "
+    "avoiding"
+)
+NEGATED_DISLIKE = word_set(
+    "like likes eat eats drink drinks enjoy enjoys want care touch stand bear stomach have do tolerate handle digest "
+    "love liked eaten drank fancy dig"
+)
+LIKE_VERBS = word_set("love loves like likes adore adores enjoy enjoys prefer prefers crave craves craving loving dig")
+BUY_VERBS = word_set("buy buys get use trust stick swear choose pick")
+GROSS = word_set("gross disgusting nasty awful terrible vile revolting horrible yuck yucky inedible overrated")
+FAVOURITE = {"favorite", "favourite", "fave", "fav", "favorites", "favourites"}
+FOOD_KINDS = word_set(
+    "food foods drink drinks snack snacks fruit fruits vegetable vegetables veggie veggies meal meals dish dishes "
+    "dessert desserts candy beverage treat treats cereal cheese meat soup sandwich pizza topping toppings breakfast "
+    "lunch dinner flavor flavour cuisine thing kind type juice beer wine tea coffee cookie cookies ice cream chips "
+    "brand sauce"
+)
+# Words that lead into the object of a verb without being it ("the taste of", "eating", "any").
+OBJECT_LEAD = word_set(
+    "the a an any all most some much many eating drinking having trying taste smell texture of kinds kind types type "
+    "sorts sort anything things foods food stuff products with containing that contain contains really to eat drink "
+    "have snack snacking on good fresh certain different lots lot plenty tons more even pretty very just especially "
+    "too mostly only always usually raw cooked like including particularly in it"
+)
+# Words that end a noun phrase in an object.
+PHRASE_END = word_set(
+    "and or nor , on in at with without for from to about as than when while if unless except until after before "
+    "during too anymore either though very much lol haha now also really i you we he she they it my your our his her "
+    "their is are was were be been am do does did not so but because that this which who like unlike instead anyway "
+    "all more any every by into over under thanks please since the a an tho then again today tonight lately daily "
+    "always forever sometimes usually often everyday recently yesterday tomorrow ever either one ones"
+)
+DIET_NOUN_AFTER = word_set(
+    "restaurant restaurants recipe recipes option options place places menu cafe cookbook cookbooks alternative "
+    "alternatives version versions dish dishes substitute substitutes friendly products product section brand brands "
+    "chef meal meals food foods salt cheese burger burgers diner kitchen bakery store market deli certified snacks "
+    "snack society club organization group movement festival cooking cuisine lasagna sausage sausages pizza ones "
+    "stuff things items"
+)
+DIET_VERBS = word_set(
+    "am are been become became turned went gone switched converted follow follows following followed eat eats eating "
+    "keep keeps keeping kept do doing stick sticking live living on being only strict strictly is cook cooks stay "
+    "staying vegan vegetarian as be ate eaten practice practise practices practicing practising becoming chose"
+)
+DIET_NOUNS = word_set("diet diets lifestyle lifestyles")
+DIET_ALONE = word_set(
+    "here btw myself too lol now household family since for though only person all forever mostly ever diet lifestyle "
+    "fyi please remember so and but as well also anyway after by choice actually"
+)
 
 
-def _sentences(message: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?<=[.!?;])\s+|\n+", message) if s.strip()]
+DIET_LEAD = SOFT - {"i", "we", "my", "our", "is"}  # what may stand between a diet and its verb
+NO_OBJECT = word_set("it that this them when how you him her me being doing going to")
+CONSUME = word_set("eat drink snack have")
+# Heads that leave the food before them the item ("peanut products", "dairy stuff").
+GENERIC_HEADS = word_set(
+    "products product stuff things items foods food dishes dish flavored flavoured flavor flavour based type types "
+    "kind kinds varieties brand brands lol haha though tho yum yummy anymore"
+)
+# Foods that are also colours: not foods in a message about colours ("orange is my favorite color").
+COLOUR_FOODS = word_set("orange lime peach plum cherry chocolate salmon mint lemon olive cream caramel tangerine")
+COLOUR_WORDS = word_set("color colour colors colours colored coloured shade")
+EATING = word_set("eating drinking having snacking munching sipping trying tasting chewing")
 
 
-def _clean(text: str) -> str:
-    text = re.sub(r"^(the|a|an|any|all|some)\s+", "", text.strip().lower())
-    return re.sub(r"[^\w\- ]", "", text).strip()
+PRONOUNS = word_set("it them those these that this one ones")
+# After a pronoun object, words that show it is not a food ("I hate it when ...", "I love that you ...").
+NOT_ANAPHORA = word_set("when how if that is was so you i we he she they because about to")
+
+
+@dataclass
+class Told:
+    """What the message has said so far that a later clause may point back to: the foods of the last clause that
+    named any ("do you like cheese? i hate it"), and the household member named last ("my wife can't eat
+    shellfish, she's allergic")."""
+
+    foods: list[str] = field(default_factory=list)
+    member: str | None = None
+    asked: PreferenceType | None = None  # "what's your (least) favorite food?": what "mine is X" answers
+    colours: bool = False
+    plural_food: bool = True  # the last plural noun named was a food (or there was none)
+
+    def update(self, words: list[str], question: bool) -> None:
+        # "them" stands for the last plural noun: "i feed meat to my cats. i love them" points at the cats.
+        plural = next((w for w in reversed(words) if len(w) > 3 and w.endswith("s") and w.isalpha()), None)
+        self.plural_food = plural is None or match_at([plural], 0, 1) is not None
+        self.colours = self.colours or bool(COLOUR_WORDS & set(words))
+        if question and FAVOURITE & set(words):
+            self.asked = "dislike" if "least" in words else "favorite"
+        named = [m[2] for i in range(len(words)) if (m := match_at(words, i, len(words))) and m[1] != "diet"]
+        if named:
+            self.foods = named[-3:]
+        subject = _subject(words, len(words), "self")
+        if subject.startswith("household:"):
+            self.member = subject.split(":", 1)[1]
+
+    def resolve(self, who: str) -> str:
+        """ "he", "she" and "they" are the household member named before, if any."""
+        if who == "pronoun":
+            return f"household:{self.member}" if self.member else "other"
+        return who
+
+    def antecedents(self, words: list[str], at: int) -> list[tuple[str, str, int]]:
+        """The foods a pronoun at `at` (or a relative clause's missing object) stands for."""
+        after = words[at + 1] if at + 1 < len(words) else ""
+        if at < len(words) and (words[at] not in PRONOUNS or after in NOT_ANAPHORA):
+            return []
+        if at < len(words) and words[at] in {"them", "those", "these", "ones"} and not self.plural_food:
+            return []
+        return [("food", key, at) for key in self.foods]
+
+
+@dataclass
+class Found:
+    """One statement found in a clause, before it is turned into a Statement."""
+
+    kind: PreferenceType
+    key: str
+    at: int  # where its trigger starts in the clause
+    negative_trigger: bool = False  # a trigger that carries its own negation ("don't eat")
+    own: bool = False  # the shopper's by its form ("as a vegan"), whatever the subject before
+
+
+def _subject(words: list[str], before: int, inherited: str) -> str:
+    """Whose statement a trigger at `before` is: "self", "household:<member>" or "other": the nearest subject
+    before it in the clause ("my son is allergic", "she is vegan"), else the clause before's ("i ride horses and
+    follow a vegan diet": "i" governs both verbs). A noun before a copula is a subject too: "the food is vegan"."""
+    weak = None
+    copula = False
+    for index in range(before - 1, -1, -1):
+        word = words[index]
+        if word in {"i", "we", "me", "myself", "us"}:
+            return "self"
+        if word in {"my", "our"}:
+            # "my son": the household; "my peanut allergy", "my diet": the shopper; "my friend", "my cat": not.
+            following = words[index + 1 : index + 4]
+            member = next((w for w in following if w in HOUSEHOLD and w not in {"little", "one", "ones"}), None)
+            if member is not None:
+                return f"household:{member}"
+            if not following or following[0] in ABOUT_EATING or match_at(words, index + 1, index + 4) is not None:
+                return "self"
+            return "other"
+        if word in {"he", "she", "they"}:
+            return "pronoun"
+        if word in OTHER_PEOPLE:
+            return "other"
+        if word in WEAK_OTHER and weak is None:
+            weak = "other"
+        if word in {"is", "are", "was", "were", "seems", "looks", "tastes"}:
+            copula = True
+        elif copula and word not in SOFT | NEGATIONS | HEDGES | HOUSEHOLD:
+            return "other"
+    return weak or inherited
+
+
+def _cues(words: list[str], start: int, stop: int) -> set[str]:
+    """The cues in words[start:stop], as categories: negation, retraction ("anymore", "no longer", "outgrew"),
+    used_to, past, hedge."""
+    cues: set[str] = set()
+    for index in range(max(0, start), stop):
+        word = words[index]
+        before = words[index - 1] if index else ""
+        after = words[index + 1] if index + 1 < len(words) else ""
+        if word in NEGATIONS and not (word == "no" and after in {"i", "we", ",", "no"}):
+            cues.add("negation")
+        if word == "used" and after == "to":
+            cues.add("used_to")
+        elif word in PAST:
+            cues.add("past")
+        if (
+            (word == "longer" and before == "no")
+            or (word == "more" and before in {"any", "no"})
+            or word in RETRACTIONS
+            or (word == "gave" and after == "up")
+            or (word == "over" and before == "got")
+            or (word == "grew" and after == "out")
+        ):
+            cues.add("retraction")
+        if (
+            word in HEDGES
+            and not (word == "like" and before not in {"would", "d"})
+            and not (word == "sure" and before != "not")
+        ):
+            cues.add("hedge")
+    return cues
+
+
+def _phrase_items(words: list[str], start: int, end: int, written: list[str]) -> tuple[list[tuple[str, str, int]], int]:
+    """The items of the object list starting at `start`: (kind, key, position) for each noun phrase that is a
+    food, an allergen or a diet ("brand" with the name when it names a brand), and where the list ends."""
+    items: list[tuple[str, str, int]] = []
+    index = start
+    steps = 0
+    while index < end and words[index] in OBJECT_LEAD and steps < 6:
+        index += 1
+        steps += 1
+    while index < end:
+        phrase_start = index
+        best: tuple[str, str, int] | None = None
+        brand: list[str] = []
+        modifier = False  # a food followed by a noun of its own ("sushi joint", "pizza hut"): not the food
+        while index < end and (index == phrase_start or words[index] not in PHRASE_END) and index - phrase_start < 6:
+            found = match_at(words, index, end)
+            if found is not None:
+                length, kind, key = found
+                best, modifier = (kind, key, index), False
+                index += length
+                continue
+            if best is not None and words[index].isalpha() and words[index] not in GENERIC_HEADS:
+                modifier = True
+            if words[index] in {"brand", "brands"} and index > phrase_start:
+                # "Great Value brand": the words before "brand" name it, English or not.
+                name = [w for w in written[max(phrase_start, index - 3) : index] if w.lower() not in OBJECT_LEAD]
+                if name:
+                    best = ("brand", " ".join(name), phrase_start)
+                index += 1
+                break
+            if _brand_word(written[index], words[index], index == 0):
+                brand.append(written[index])
+            elif words[index] not in OBJECT_LEAD:
+                brand = []
+            index += 1
+        if modifier and best is not None and best[0] != "brand":
+            best = None
+        if brand and (best is None or best[0] == "food"):
+            best = ("brand", " ".join(brand[:3]), phrase_start)  # "Chobani yogurt": the brand is what they like
+        if best is not None:
+            items.append(best)
+        if index < end and words[index] in {"and", "or", "nor", ",", "&"}:
+            index += 1
+            while index < end and words[index] in {"and", "or", "also", "even", "the", "a", "an", "some"}:
+                index += 1
+            continue
+        break
+    return items, index
+
+
+def _brand_word(written: str, word: str, sentence_start: bool) -> bool:
+    """A word that names a brand: written with a capital, not at the start, and not an English word."""
+    if not written[:1].isupper() or sentence_start or len(word) < 2 or word.isdigit():
+        return False
+    return word not in english_words() and word not in {"i"}
+
+
+def _backward_items(words: list[str], end: int) -> tuple[list[tuple[str, str, int]], int]:
+    """The allergens or foods named right before a word ("severe peanut and tree nut allergy")."""
+    items: list[tuple[str, str, int]] = []
+    index = end
+    while index > 0:
+        while index > 0 and words[index - 1] in INTENSITY | {"and", "or", ",", "&"} and not items and index < end:
+            index -= 1
+        if index > 0 and words[index - 1] in INTENSITY and not items:
+            index -= 1
+            continue
+        matched = None
+        for length in range(min(4, index), 0, -1):
+            found = match_at(words, index - length, index)
+            if found is not None and found[0] == length and found[1] in {"allergen", "food"}:
+                matched = (found[1], found[2], index - length)
+                break
+        if matched is None:
+            break
+        items.insert(0, matched)
+        index = matched[2]
+        if index > 0 and words[index - 1] in {"and", "or", ",", "&"}:
+            index -= 1
+            continue
+        break
+    return items, index
 
 
 class RuleExtractor:
@@ -78,58 +361,377 @@ class RuleExtractor:
 
     def extract(self, message: str) -> tuple[list[Statement], str]:
         statements: list[Statement] = []
-        for sentence in _sentences(message):
-            statements.extend(self._sentence(sentence))
-        return statements, self.name
+        seen: set[tuple[str, str, str]] = set()
+        told = Told()
+        for sentence in sentences(message[:MAX_MESSAGE_CHARS]):
+            inherited = "self"
+            forget = False
+            for position, clause in enumerate(sentence.clauses):
+                if position == 0:
+                    forget = _forget_request(clause)
+                clause.forget = forget
+                for statement in self._clause(clause, inherited, told):
+                    mark = (statement.action, statement.preference_type, statement.preference_key)
+                    if mark not in seen:
+                        seen.add(mark)
+                        statements.append(statement)
+                inherited = clause.subject or inherited
+                told.update(clause.words, clause.question)
+        # An allergy says more than a like or a dislike of the same thing ("I can't have dairy, I'm allergic to
+        # milk"); in a message about colours, "orange" is one.
+        allergies = {s.preference_key for s in statements if s.preference_type == "allergy"}
+        colours = bool(told.colours)
+        statements = [
+            s
+            for s in statements
+            if not (s.preference_type in {"dislike", "favorite"} and s.preference_key in allergies)
+            and not (colours and s.preference_key in COLOUR_FOODS)
+        ]
+        # Safety first when a message states more than fits: allergies and diets, then the rest.
+        order: dict[str, int] = {"allergy": 0, "dietary": 1, "dislike": 2, "favorite": 3, "brand": 4}
+        statements.sort(key=lambda s: order[s.preference_type])
+        return statements[:MAX_STATEMENTS], self.name
 
-    def _sentence(self, sentence: str) -> list[Statement]:
-        forget = bool(_FORGET.search(sentence))
-        body = _FORGET.sub("", sentence).rstrip(".!?;:, ")
-        if _HEDGES.search(body) and not forget:
-            return []
-        found: list[Statement] = []
-        negated = bool(_NEGATION.search(body)) or bool(_PAST.search(body)) or bool(_ANYMORE.search(body))
-        member = _MEMBER.search(body)
-        who = f"your {member.group(1).lower()}" if member else "you"
+    def _clause(self, clause: Clause, inherited: str, told: Told) -> list[Statement]:
+        words = clause.words
+        found = [*_allergies(words, told), *_diets(words), *_dislikes_and_likes(words, clause.original, told)]
+        clause.subject = told.resolve(_subject(words, len(words), inherited))
+        out: list[Statement] = []
+        for item in found:
+            who = "self" if item.own else told.resolve(_subject(words, item.at, inherited))
+            if clause.question and not clause.forget:
+                continue
+            # Negation and the past from the trigger's subject on; hedges ("maybe i'm ...") and retractions
+            # ("i outgrew my egg allergy", "... anymore") anywhere in its clause.
+            cues = _cues(words, _cue_start(words, item.at), item.at)
+            cues |= _cues(words, 0, len(words)) & {"retraction"}
+            if STRONG_HEDGES & set(words):
+                cues.add("hedge")
+            statement = _decide(item, who, cues, clause.forget)
+            if statement is not None:
+                out.append(statement)
+        return out
 
-        allergens = [name for match in _ALLERGY.finditer(body) for name in re.split(_LIST_SEPARATOR, match.group(1))]
-        for allergen in allergens:
-            key = _clean(allergen)
-            if key:
-                found.append(
-                    self._make(
-                        forget or negated,
-                        "allergy",
-                        key,
-                        key,
-                        f"You told us {who} {'is' if member else 'are'} allergic to {key}",
-                    )
-                )
-        for match in _DIET.finditer(body):
-            key = match.group(1).lower().replace(" ", "-")
-            found.append(self._make(forget or negated, "dietary", key, key, f"You told us you are {key}"))
-        for match in _DISLIKE.finditer(body):
-            key = _clean(match.group(2))
-            if key:
-                # "I don't like X" states a dislike; only the past or "anymore" takes one back.
-                took_back = bool(_PAST.search(body)) or bool(_ANYMORE.search(body))
-                found.append(self._make(forget or took_back, "dislike", key, key, f"You told us you dislike {key}"))
-        if not found:
-            for match in _BRAND.finditer(body):
-                brand = match.group(1).strip()
-                if brand.split()[0] in _NOT_BRANDS:
-                    continue
-                found.append(self._make(forget or negated, "brand", brand, brand, f"You told us you like {brand}"))
-        return found
 
-    @staticmethod
-    def _make(forget: bool, kind: PreferenceType, key: str, value: str, reason: str) -> Statement:
-        if forget:
-            return Statement(action="forget", preference_type=kind, preference_key=key)
-        return Statement(
-            action="remember",
-            preference_type=kind,
-            preference_key=key,
-            preference_value=value,
-            reason=reason,
-        )
+def _cue_start(words: list[str], at: int) -> int:
+    """Cues count from the subject nearest before the trigger (a "no" before "I" is an interjection), and not
+    across an "and" that starts another predicate ("i do not eat meat and am vegan": the "not" is eat's)."""
+    for index in range(at - 1, -1, -1):
+        if words[index] in {"i", "we", "my", "our"}:
+            return index
+        if words[index] in {"and", "but"} and match_at(words, index + 1, index + 2) is None:
+            return index + 1
+    return 0
+
+
+def _forget_request(clause: Clause) -> bool:
+    words = clause.words[:8]
+    for index, word in enumerate(words):
+        if word in {"forget", "delete", "remove", "erase", "drop", "clear", "unlearn"}:
+            return all(
+                w
+                in {
+                    "please",
+                    "can",
+                    "could",
+                    "would",
+                    "you",
+                    "go",
+                    "ahead",
+                    "and",
+                    "just",
+                    "kindly",
+                    "ok",
+                    "okay",
+                    "also",
+                    "actually",
+                    "hey",
+                    "oh",
+                    "so",
+                }
+                for w in words[:index]
+            )
+        if word == "remember" and index >= 1 and words[index - 1] in {"not", "stop"}:
+            return True
+        if word == "remembering" and index >= 1 and words[index - 1] == "stop":
+            return True
+    return False
+
+
+def _decide(item: Found, who: str, cues: set[str], forget: bool) -> Statement | None:
+    member = who.split(":", 1)[1] if who.startswith("household:") else None
+    if who == "other" or (member is not None and item.kind != "allergy"):
+        return None  # other people's preferences are theirs; a household member's diet is not the shopper's
+    gone = Statement(action="forget", preference_type=item.kind, preference_key=item.key, household_member=member)
+    if forget:
+        return gone
+    if "hedge" in cues:
+        return None
+    negated = "negation" in cues and not item.negative_trigger
+    retracted = bool({"retraction", "used_to"} & cues)
+    if item.kind in {"allergy", "dietary"}:
+        # "I'm not allergic to milk", "no longer vegan": evidence against the memory, for the shopper to confirm
+        # (the database makes it a pending confirmation; nothing is removed on the extractor's word).
+        if negated or retracted:
+            return gone
+        if "past" in cues:
+            return None
+    elif item.negative_trigger:
+        # "I don't eat meat anymore" still states a dislike; "I used to not like olives" takes one back.
+        if "used_to" in cues:
+            return gone
+        if "past" in cues:
+            return None
+    else:
+        if retracted:
+            return gone  # "I used to hate avocados", "I don't hate olives anymore"
+        if negated or "past" in cues:
+            return None
+    return Statement(
+        action="remember",
+        preference_type=item.kind,
+        preference_key=item.key,
+        preference_value=item.key,
+        reason=_reason(item, member),
+        household_member=member,
+    )
+
+
+def _reason(item: Found, member: str | None) -> str:
+    who, be = (f"your {member}", "is") if member else ("you", "are")
+    match item.kind:
+        case "allergy":
+            return f"You told us {who} {be} allergic to {item.key}"
+        case "dietary":
+            return f"You told us you eat {item.key}"
+        case "dislike":
+            return f"You told us you dislike {item.key}"
+        case "favorite":
+            return f"You told us you like {item.key}"
+        case _:
+            return f"You told us you like {item.key}"
+
+
+def _allergies(words: list[str], told: Told) -> list[Found]:
+    found: list[Found] = []
+    for index, word in enumerate(words):
+        if word in CELIAC:
+            found.append(Found("allergy", "gluten", index))
+            continue
+        if word not in ALLERGY_WORDS:
+            continue
+        items: list[tuple[str, str, int]] = []
+        start = index
+        if index + 1 < len(words) and words[index + 1] in {"to", "with"}:
+            after, _ = _phrase_items(words, index + 2, len(words), words)
+            items += [i for i in after if i[0] in {"allergen", "food"}] or told.antecedents(words, index + 2)
+        before, begin = _backward_items(words, index)
+        if before:
+            items = before + items
+            start = begin
+        if not items and index + 1 == len(words):
+            items = told.antecedents(words, len(words))  # "my wife can't eat shellfish, she's allergic"
+        for _, key, _ in items:
+            found.append(Found("allergy", key, start))
+    return found
+
+
+def _diets(words: list[str]) -> list[Found]:
+    """ "I am (a strict) vegan", "I follow a keto diet", "vegan here", "as a vegan", "we vegans", "my kosher
+    meals", "vegan is my diet"; not "vegan cheese" or "a vegetarian restaurant" (a diet word before another noun
+    describes that noun)."""
+    found: list[Found] = []
+    index = 0
+    while index < len(words):
+        match = match_at(words, index, len(words))
+        if match is None or match[1] != "diet":
+            index += 1
+            continue
+        length, _, key = match
+        after = words[index + length] if index + length < len(words) else ""
+        rest = words[index + length : index + length + 6]
+        if after in DIET_NOUNS:
+            stated = True
+        elif key in DIETS_NEED_DIET:
+            stated = False
+        elif after in {"food", "foods", "meals", "only"} and "only" in words and ({"eat", "cook", "buy"} & set(words)):
+            stated = True  # "i only eat kosher foods", "i cook kosher foods only"
+        elif after == "is" and ({"my", "the"} & set(rest)) and (DIET_NOUNS | {"way", "life"}) & set(rest):
+            found.append(Found("dietary", key, index + length))  # "vegan is my diet", "vegan is the diet i follow"
+            stated = False
+        else:
+            stated = after not in DIET_NOUN_AFTER and match_at(words, index + length, index + length + 1) is None
+        if stated:
+            lead, unknown = index - 1, 0
+            while lead >= 0 and words[lead] not in DIET_VERBS and words[lead] not in {"i", "we", "my", "our", "us"}:
+                # Degree words and adjectives may stand between ("a pretty diehard vegetarian", "100 vegan").
+                if words[lead] not in DIET_LEAD:
+                    unknown += 1
+                    if unknown > 2 or words[lead] in SUBJECTS or match_at(words, lead, lead + 1) is not None:
+                        break
+                lead -= 1
+            before = words[lead] if lead >= 0 else ""
+            alone = lead < 0 and unknown == 0 and all(w in DIET_ALONE for w in words[index + length :])
+            owned = before in {"my", "our"} and after in DIET_NOUNS | {"food", "meal", "meals"}
+            we = before in {"we", "us"} and words[index + length - 1].endswith("s")  # "we vegans"
+            if before == "as" and lead + 1 < index and words[lead + 1] in {"a", "an"}:
+                found.append(Found("dietary", key, lead, own=True))  # "as a vegan, i ..."
+            elif (
+                (before in DIET_VERBS and unknown <= 2)
+                or owned
+                or we
+                or (before in {"i", "we"} and after in DIET_NOUNS)
+            ):
+                # The trigger starts at its verb ("am", "follow"), or after "my" / "I" so that they are its subject.
+                found.append(Found("dietary", key, lead + 1 if before in {"i", "we", "my", "our", "us"} else lead))
+            elif alone:
+                found.append(Found("dietary", key, 0))
+        index += length
+    return found
+
+
+def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> list[Found]:
+    found: list[Found] = []
+    for index, word in enumerate(words):
+        before = words[index - 1] if index else ""
+        kind: PreferenceType | None = None
+        negative = False
+        start = index + 1
+        if word in DISLIKE_VERBS:
+            kind = "dislike"
+        elif word in NEGATED_DISLIKE and (
+            before in {"not", "never"}
+            or (
+                index >= 2
+                and words[index - 2] in {"not", "never"}
+                and before in {"really", "even", "particularly", "usually", "ever", "much", "like"}
+            )
+        ):
+            if word in {"stand", "bear", "stomach", "tolerate", "handle", "digest"} and "can" not in words[:index]:
+                continue
+            if word == "have" and "can" not in words[max(0, index - 4) : index]:
+                continue
+            kind, negative = "dislike", True
+            if word == "care" and index + 1 < len(words) and words[index + 1] == "for":
+                start = index + 2
+        elif word == "fan" and index + 1 < len(words) and words[index + 1] == "of":
+            window = words[max(0, index - 4) : index]
+            kind = "dislike" if ("not" in window or "no" in window) else "favorite"
+            negative = kind == "dislike"
+            start = index + 2
+        elif word in {"stay", "steer"} and index + 2 < len(words) and words[index + 1] in {"away", "clear"}:
+            kind, start = "dislike", index + 3
+        elif word in LIKE_VERBS and before not in {"would", "feel", "look", "looks", "seem", "not", "never", "to"}:
+            if word in {"like", "likes"} and before not in {
+                "i",
+                "we",
+                "really",
+                "also",
+                "do",
+                "totally",
+                "still",
+                "definitely",
+                "especially",
+                "just",
+                "kinda",
+                "both",
+                "all",
+                "and",
+                "absolutely",
+                "generally",
+                "sure",
+            }:
+                continue
+            kind = "favorite"
+        elif word in {"addicted", "obsessed", "hooked"} and index + 1 < len(words):
+            kind, start = "favorite", index + 2
+        elif word in {"drink", "eat"} and index + 2 < len(words) and words[index + 1] in {"a", "lots", "tons"}:
+            if words[index + 1] == "a" and words[index + 2] != "lot":
+                continue
+            kind = "favorite"
+        elif word == "mine" and told.asked and index + 1 < len(words) and words[index + 1] in {"is", "are"}:
+            items, _ = _phrase_items(words, index + 2, len(words), written)
+            found += [Found(told.asked, key, index) for kind_, key, _ in items if kind_ in {"food", "allergen"}]
+            continue
+        elif word in FAVOURITE:
+            found += _favourite(words, index)
+            continue
+        elif word in GROSS and before in {"is", "are", "so", "really", "just", "pretty", "taste", "tastes"}:
+            subject, _ = _backward_items(words, _copula_start(words, index))
+            found += [Found("dislike", key, at) for kind_, key, at in subject if kind_ == "food"]
+            continue
+        elif word in BUY_VERBS and before in {"i", "we", "only", "always", "usually", "just", "mostly"}:
+            items, _ = _phrase_items(words, index + 1, len(words), written)
+            found += [Found("brand", key, index) for kind_, key, _ in items if kind_ == "brand"]
+            continue
+        if kind is None:
+            continue
+        # "I hate it when ...", "I love you": no food; "I like to eat X": the object follows.
+        following = words[index + 1] if index + 1 < len(words) else ""
+        consumed = words[index + 2] if index + 2 < len(words) else ""
+        if kind == "favorite" and start < len(words) and words[start] in {"my", "our"}:
+            continue  # "I love my dog", "I like my fish babies": theirs, not a taste
+        if _activity(words, start):
+            continue  # "I love baking cookies", "I like cooking shows": an activity, not a food
+        pointed = told.antecedents(words, start) if following in PRONOUNS or start >= len(words) else []
+        if following in NO_OBJECT and not (following == "to" and consumed in CONSUME) and not pointed:
+            continue
+        items = pointed or _phrase_items(words, start, len(words), written)[0]
+        for item_kind, key, _ in items:
+            if item_kind == "brand":
+                if kind == "favorite":
+                    found.append(Found("brand", key, index))
+            elif item_kind in {"food", "allergen"}:
+                found.append(Found(kind, key, index, negative_trigger=negative))
+    return found
+
+
+def _activity(words: list[str], start: int) -> bool:
+    """Whether the object starting at `start` is an activity: a gerund other than eating or drinking."""
+    for word in words[start : start + 3]:
+        if word in {"really", "just", "also", "especially", "to"}:
+            continue
+        return word.endswith("ing") and word not in EATING and match_at(words, start, start + 1) is None
+    return False
+
+
+def _copula_start(words: list[str], index: int) -> int:
+    while index > 0 and words[index - 1] in {
+        "is",
+        "are",
+        "so",
+        "really",
+        "just",
+        "pretty",
+        "taste",
+        "tastes",
+        "always",
+        "kinda",
+        "too",
+        "very",
+        "totally",
+    }:
+        index -= 1
+    return index
+
+
+def _favourite(words: list[str], index: int) -> list[Found]:
+    """ "my favorite (food) is X", "X is my favorite (drink)"."""
+    found: list[Found] = []
+    after = index + 1
+    while after < len(words) and (words[after] in FOOD_KINDS or words[after] in {"all", "time"}):
+        after += 1
+    least = index >= 2 and words[index - 1] == "least"
+    kind: PreferenceType = "dislike" if least else "favorite"
+    owner = index - 2 if least else index - 1
+    if owner >= 0 and words[owner] in {"my", "our"}:
+        if after < len(words) and words[after] in {"is", "are", "has", "would", "will", "must", "being"}:
+            after += 1
+            while after < len(words) and words[after] in {"to", "be", "definitely", "probably", "got", "gotta"}:
+                after += 1
+            items, _ = _phrase_items(words, after, len(words), words)
+            found += [Found(kind, key, owner) for item, key, _ in items if item in {"food", "allergen"}]
+        if owner >= 2 and words[owner - 1] in {"is", "are"}:
+            subject, _ = _backward_items(words, _copula_start(words, owner))
+            found += [Found(kind, key, at) for item, key, at in subject if item in {"food", "allergen"}]
+    return found

@@ -10,8 +10,9 @@ select has_table('private', 'interaction_archive', 'the interaction archive is p
 
 select columns_are('public', 'customer_preferences',
   array['id', 'user_id', 'preference_type', 'preference_key', 'preference_value', 'confidence', 'reason', 'source',
-        'created_at', 'updated_at', 'last_confirmed_at', 'times_confirmed', 'evidence'],
-  'customer_preferences has the design document''s columns, and the evidence an inference was written with');
+        'created_at', 'updated_at', 'last_confirmed_at', 'times_confirmed', 'evidence', 'pending_removal'],
+  'customer_preferences has the design document''s columns, the evidence an inference was written with and the '
+  'removal a shopper asked for in chat');
 select columns_are('public', 'shopping_patterns',
   array['id', 'user_id', 'pattern_type', 'pattern_key', 'pattern_value', 'confidence', 'occurrence_count',
         'last_occurrence', 'created_at', 'updated_at'],

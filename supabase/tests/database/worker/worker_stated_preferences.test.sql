@@ -1,4 +1,5 @@
--- worker_apply_stated_preferences: explicit with evidence, forget with suppression, once per message.
+-- worker_apply_stated_preferences: explicit with evidence, once per message; a request to forget an allergy waits
+-- for the shopper's confirmation (pending_removals.test.sql has the rest).
 begin;
 select plan(6);
 
@@ -29,11 +30,12 @@ select tests.authenticate_as_service_role();
 select public.worker_apply_stated_preferences(tests.get_supabase_uid('alice'), '00000000-0000-4000-8000-00000000000b',
   '[{"action": "forget", "preference_type": "allergy", "preference_key": "peanuts"}]', 'rules');
 select tests.clear_authentication();
-select is((select count(*)::integer from public.customer_preferences where user_id = tests.get_supabase_uid('alice')), 0,
-  'forgetting deletes the preference');
+select is((select count(*)::integer from public.customer_preferences
+            where user_id = tests.get_supabase_uid('alice') and pending_removal is not null), 1,
+  'forgetting an allergy in chat leaves it, pending the shopper''s confirmation');
 select is((select count(*)::integer from private.memory_suppressions
-   where user_id = tests.get_supabase_uid('alice') and memory_key = 'peanuts'), 1,
-  'and suppresses it');
+   where user_id = tests.get_supabase_uid('alice') and memory_key = 'peanuts'), 0,
+  'and suppresses nothing');
 
 select * from finish();
 rollback;
