@@ -554,12 +554,13 @@ declare
   v_sections constant text[] := array['preferences', 'patterns', 'insights', 'interactions', 'archived_interactions',
                                       'suppressions', 'precomputed_contexts'];
   v_max_bytes constant integer := 8388608;
-  v_cursor jsonb := '{}';
+  v_cursor jsonb := '{}'::jsonb;
   v_section text;
   v_position text[];
   v_query text;
-  v_row record;
-  v_rows jsonb[] := '{}';
+  v_doc jsonb;
+  v_row_position text[];
+  v_rows jsonb[] := '{}'::jsonb[];
   v_bytes bigint := 0;
   v_next jsonb;
 begin
@@ -603,15 +604,16 @@ begin
                      when 'interactions' then 'public.interaction_history'
                      else 'private.interaction_archive' end)
     end;
-  for v_row in execute v_query using v_user, nullif(v_position, '{}') loop
+  -- Two typed targets, not a record: plpgsql_check can then check the loop's uses.
+  for v_doc, v_row_position in execute v_query using v_user, nullif(v_position, '{}') loop
     if cardinality(v_rows) >= export_memories_page.max_rows
-       or (v_bytes > 0 and v_bytes + pg_catalog.pg_column_size(v_row.doc) > v_max_bytes) then
+       or (v_bytes > 0 and v_bytes + pg_catalog.pg_column_size(v_doc) > v_max_bytes) then
       v_next := jsonb_build_object('section', v_section, 'position', v_position);
       exit;
     end if;
-    v_rows := v_rows || v_row.doc;
-    v_bytes := v_bytes + pg_catalog.pg_column_size(v_row.doc);
-    v_position := v_row.position;
+    v_rows := v_rows || v_doc;
+    v_bytes := v_bytes + pg_catalog.pg_column_size(v_doc);
+    v_position := v_row_position;
   end loop;
   if v_next is null and v_section <> v_sections[cardinality(v_sections)] then
     v_next := jsonb_build_object('section', v_sections[pg_catalog.array_position(v_sections, v_section) + 1],

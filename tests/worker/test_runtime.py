@@ -142,9 +142,10 @@ def test_a_worker_killed_mid_job_loses_nothing_and_counts_nothing_twice(db: Data
         [job] = jobs(conn, user)
         assert (job["status"], job["attempts"]) == ("done", 2)
         assert preferences(conn, user)[("favorite", "milk")]["times_confirmed"] == 8
+        # One event per order: neither the killed run nor the retry wrote any of their own.
         assert conn.execute(
             "select count(*) as n from public.interaction_history where user_id = %s", (user,)
-        ).fetchone() == {"n": 4}
+        ).fetchone() == {"n": 8}
 
 
 def test_sigterm_releases_a_job_it_cannot_finish_in_time(db: Database) -> None:
