@@ -177,7 +177,9 @@ def test_a_shopper_sees_explains_deletes_exports_and_clears_her_memory(
     # Her memory, allergies and diets first; the peanut allergy is there, as she said it.
     _wait(lambda: _card(driver, "peanuts"), "Dana's memories")
     sections = [h.text.split("\n")[0] for h in driver.find_elements(By.CSS_SELECTOR, ".memory-section h2")]
-    assert sections[:2] == ["Allergies", "Diets and restrictions"]
+    assert sections[0] == "Allergies"
+    # Her diets were inferred from orders, not stated: habits, never restrictions.
+    assert "Diets and restrictions" not in sections and "Shopping habits (not restrictions)" in sections
     peanuts = _card(driver, "peanuts")
     assert "You told us" in peanuts.text and "You said" in peanuts.text
     assert 'User said "allergic to peanuts"' in peanuts.text and "Last confirmed" in peanuts.text

@@ -55,12 +55,12 @@ def test_the_list_is_grouped_as_the_prompt_with_allergies_and_diets_first(client
     assert listing["user"] == {"id": str(DANA), "email": DANA_EMAIL}
     assert [s["section"] for s in listing["sections"]] == [
         "allergies",
-        "dietary",
         "dislikes",
         "favorites",
         "brands",
         "patterns",
         "insights",
+        "habits",
     ]
     assert listing["count"] == sum(len(s["memories"]) for s in listing["sections"]) == 19
     memories = memories_by_key(listing)
@@ -71,6 +71,8 @@ def test_the_list_is_grouped_as_the_prompt_with_allergies_and_diets_first(client
         "You said",
     )
     assert peanuts["reason"] == 'User said "allergic to peanuts"'
+    # Dana's diets were inferred, not stated: shown as habits, never under restrictions (as in the prompt).
+    assert {memories[key]["section"] for key in ("vegetarian", "lactose_intolerant")} == {"habits"}
     assert memories["vegetarian"]["confidence_words"] == "Very sure"
     assert memories["vegetarian"]["source_words"] == "Learned from your shopping"
     assert memories["great-value"]["confidence_words"] == "Fairly sure"

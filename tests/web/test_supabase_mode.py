@@ -133,6 +133,7 @@ MY_MEMORIES_ROW = {
     "updated_at": "2026-08-30T10:00:00+00:00",
     "expires_at": None,
     "last_confirmed_at": "2026-08-30T10:00:00+00:00",
+    "pending_change": None,
 }
 
 

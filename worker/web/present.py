@@ -17,6 +17,7 @@ TITLES: dict[Section, str] = {
     "brands": "Brands you prefer",
     "patterns": "How you shop",
     "insights": "What we think we know about you",
+    "habits": "Shopping habits (not restrictions)",
 }
 _PREFERENCE_SECTIONS: dict[str, Section] = {
     "allergy": "allergies",
@@ -39,6 +40,10 @@ TOLD_US = "You told us"
 def section_of(row: dict[str, Any]) -> Section:
     kind = row["memory_kind"]
     if kind == "preference":
+        # The page says what the prompt says: a diet the shopper did not state is a habit, never a restriction
+        # (memory_context's rule, private.inferred_diet_is_restriction, holds no inferred diet to that bar today).
+        if row["memory_type"] == "dietary" and row["source"] != "explicit":
+            return "habits"
         return _PREFERENCE_SECTIONS.get(row["memory_type"], "insights")
     return "patterns" if kind == "pattern" else "insights"
 

@@ -6,6 +6,7 @@ const TOKEN_KEY = "customer-memory.session";
 const SECTION_NOTES = {
   allergies: "The assistant keeps these out of everything it suggests.",
   dietary: "Always respected, whatever else the assistant knows.",
+  habits: "What your orders suggest you usually buy. The assistant treats these as habits, not rules, and asks before assuming.",
 };
 const EVENT_WORDS = {
   cart_add: "Added to your cart",
