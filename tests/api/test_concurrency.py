@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -150,6 +151,11 @@ def test_a_favourites_count_never_goes_down_while_adds_and_recomputes_race(
         ]
         try:
             _in_parallel(add)
+            # The recomputes store the favourite only once enough adds are in, which on a slow run can be after the
+            # last add: keep the race going until the reader has watched it, so the check below has rows to check.
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and len(seen) < 20:
+                time.sleep(0.01)
         finally:
             stop.set()
         for future in running:
