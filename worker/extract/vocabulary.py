@@ -93,9 +93,20 @@ DIETS_NEED_DIET = frozenset({"mediterranean", "raw-food", "low-fat", "sugar-free
 GROCERY_ADDITIONS = comma_list(
     "kale, quinoa, kombucha, sriracha, edamame, tempeh, seitan, acai, chia, chia seeds, oat milk, almond milk, soy "
     "milk, coconut milk, greek yogurt, hot sauce, energy drink, energy drinks, sparkling water, water, bottled "
-    "water, seafood, sweets, junk food, fast food, spicy food, dark chocolate, protein shake, tex mex, cilantro, "
+    "water, seafood, sweets, junk food, fast food, spicy food, salty food, fried food, greasy food, dark chocolate, "
+    "protein shake, tex mex, cilantro, "
     "chicken wing, chicken wings, hot wings, buffalo wings"
 )
+# Tastes that, standing as a noun phrase of their own, name the foods that have them ("i do not like sweet",
+# "anything spicy", "salty stuff"), and the key they are kept under.
+TASTES = {
+    "sweet": "sweets",
+    "sugary": "sweets",
+    "spicy": "spicy food",
+    "salty": "salty food",
+    "fried": "fried food",
+    "greasy": "greasy food",
+}
 # Words WordNet files as a food whose usual meaning is not one, and heads too general to be a preference.
 NOT_FOOD = word_set(
     "a b c d e dog dogs bird rabbit hare jack mess side must port rose stock mix mixer tuck hay feed grass cud "
