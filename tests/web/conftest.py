@@ -13,7 +13,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.conftest import Database
+from worker.config import Settings
 from worker.db import schema
+from worker.prompt import calls
+from worker.runtime.worker import run_until_idle
 from worker.web.app import Backend, create_app
 from worker.web.server import local_backend
 
@@ -70,3 +73,11 @@ def bearer(token: str) -> dict[str, str]:
 
 def memories_by_key(listing: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {m["memory_key"]: m for section in listing["sections"] for m in section["memories"]}
+
+
+def say_in_chat(db: Database, user: uuid.UUID, message: str) -> None:
+    """The real path from a chat message to memory: the message recorded as the shopper (record_message), then the
+    worker reads it (the extractor, then worker_apply_stated_preferences)."""
+    with db.connect() as conn:
+        calls.client(conn, user).record_message(message)
+    run_until_idle(Settings(), db.url())

@@ -26,7 +26,9 @@ from typing import Any
 import pytest
 import uvicorn
 
-from tests.web.conftest import DANA, DANA_EMAIL, PASSWORD, SAM
+from tests.conftest import Database
+from tests.web.conftest import DANA, DANA_EMAIL, PASSWORD, SAM, say_in_chat
+from worker.prompt import calls
 from worker.web.app import Backend, create_app
 from worker.web.server import listening_socket
 
@@ -263,6 +265,82 @@ def test_a_shopper_sees_explains_deletes_exports_and_clears_her_memory(
     _screenshot(driver, "cleared-desktop", DESKTOP, full_page=False)
     _no_trace_of_sam(driver)
 
+    problems = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert problems == [], f"the browser reported errors: {problems}"
+
+
+def _sign_in_as_dana(driver: WebDriver, page_url: str) -> None:
+    driver.get(page_url)
+    email = _wait(lambda: driver.find_element(By.ID, "email"), "the sign-in form")
+    email.send_keys(DANA_EMAIL)
+    driver.find_element(By.ID, "password").send_keys(PASSWORD, Keys.ENTER)
+    _wait(lambda: _card(driver, "peanuts"), "Dana's memories")
+
+
+def _peanut_allergy(db: Database) -> dict[str, Any] | None:
+    with db.connect() as conn:
+        row = conn.execute(
+            "select id, confidence, pending_removal from public.customer_preferences"
+            " where user_id = %s and preference_type = 'allergy' and preference_key = 'peanuts'",
+            (DANA,),
+        ).fetchone()
+    return dict(row) if row else None
+
+
+def test_a_removal_asked_for_in_chat_waits_until_the_shopper_keeps_or_confirms_it(
+    browser: WebDriver, page_url: str, seeded: Database
+) -> None:
+    driver = browser
+    say_in_chat(seeded, DANA, "Please forget that I'm allergic to peanuts")
+    _sign_in_as_dana(driver, page_url)
+
+    # Shown on the allergy itself, and above the list: it is still in use.
+    peanuts = _card(driver, "peanuts")
+    pending = peanuts.find_element(By.CSS_SELECTOR, ".pending")
+    assert "You asked to remove this; it stays in use until you confirm." in pending.text
+    assert "You wrote “Please forget that I'm allergic to peanuts”" in pending.text
+    assert "stays in use" in driver.find_element(By.ID, "pending-notice").text
+    assert len(driver.find_elements(By.CSS_SELECTOR, "li.memory .pending")) == 1
+    _screenshot(driver, "pending-removal-desktop", DESKTOP)
+    _screenshot(driver, "pending-removal-phone", PHONE)
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= PHONE[0], "no sideways scrolling"
+    driver.set_window_size(*DESKTOP)
+
+    # Keep it, from the keyboard: the allergy stays as it was, the question is gone.
+    keep = pending.find_element(By.CSS_SELECTOR, "[data-action='keep']")
+    assert keep.get_attribute("aria-label") == "Keep “Peanuts”"
+    keep.send_keys(Keys.ENTER)
+    _wait(lambda: "goes on using it" in driver.find_element(By.ID, "status").text, "the announcement")
+    _wait(lambda: not _card(driver, "peanuts").find_elements(By.CSS_SELECTOR, ".pending"), "the answered question")
+    assert not driver.find_element(By.ID, "pending-notice").is_displayed()
+    kept = _peanut_allergy(seeded)
+    assert kept is not None and kept["pending_removal"] is None and kept["confidence"] == 1
+    with seeded.connect() as conn:
+        assert "peanuts" in {item.key for item in calls.memory_context(conn, DANA).allergies}
+
+    # Asked again; this time confirmed, after the confirmation step (cancelling it first changes nothing).
+    say_in_chat(seeded, DANA, "Please forget that I'm allergic to peanuts")
+    driver.refresh()
+    confirm = _wait(
+        lambda: _card(driver, "peanuts").find_element(By.CSS_SELECTOR, "[data-action='confirm-removal']"),
+        "the question asked again",
+    )
+    confirm.send_keys(Keys.ENTER)
+    dialog = driver.find_element(By.ID, "confirm-delete")
+    assert dialog.is_displayed() and "Remove “Peanuts”?" in dialog.text
+    assert "stop keeping it out of what it suggests" in dialog.text
+    _screenshot(driver, "pending-removal-confirmation-desktop", DESKTOP, full_page=False)
+    dialog.find_element(By.CSS_SELECTOR, "button[value='cancel']").send_keys(Keys.ENTER)
+    assert _card(driver, "peanuts").find_elements(By.CSS_SELECTOR, ".pending")
+    assert _peanut_allergy(seeded) is not None
+    _card(driver, "peanuts").find_element(By.CSS_SELECTOR, "[data-action='confirm-removal']").send_keys(Keys.ENTER)
+    driver.find_element(By.ID, "confirm-delete-button").send_keys(Keys.ENTER)
+    _wait(lambda: not driver.find_elements(By.CSS_SELECTOR, "li.memory[data-key='peanuts']"), "the removal")
+    _wait(lambda: "as you asked" in driver.find_element(By.ID, "status").text, "the announcement")
+    assert _peanut_allergy(seeded) is None
+    with seeded.connect() as conn:
+        assert "peanuts" not in {item.key for item in calls.memory_context(conn, DANA).allergies}
+    _no_trace_of_sam(driver)
     problems = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     assert problems == [], f"the browser reported errors: {problems}"
 

@@ -161,7 +161,9 @@ ANSWERS: dict[str, Any] = {
         0,
     ),
     "export_memories": {"format": "customer-memory-export", "version": 1, "user_id": str(SHOPPER)},
+    "reject_pending_change": {"rejected": True, "id": MEMORY, "memory_type": "allergy", "memory_key": "peanuts"},
 }
+ANSWERS["confirm_pending_change"] = {**ANSWERS["forget_memory"], "confirmed": True}
 
 
 # -- the shopper's token goes to PostgREST ---------------------------------------------------------------------------
@@ -195,6 +197,15 @@ def test_memories_are_read_from_postgrest_with_the_shoppers_own_token(
         ("DELETE", f"/api/user/memories/{MEMORY}", "forget_memory", {"memory_id": MEMORY}),
         ("DELETE", "/api/user/memories", "clear_memories", {}),
         ("GET", "/api/user/memories/export", "export_memories", {}),
+        *[
+            (
+                "POST",
+                f"/api/user/memories/{MEMORY}/pending-change/{answer}",
+                f"{answer}_pending_change",
+                {"memory_id": MEMORY},
+            )
+            for answer in ("confirm", "reject")
+        ],
     ],
 )
 def test_each_route_calls_its_function_as_an_rpc(
@@ -204,6 +215,8 @@ def test_each_route_calls_its_function_as_an_rpc(
     token = gotrue_token()
     response = client.request(method, path, headers=_bearer(token))
     assert response.status_code == 200, response.text
+    if function not in ("export_memories", "explain_memory"):  # those two add to it: a download, the words
+        assert response.json() == ANSWERS[function], "the function's answer is passed on as it came"
     [sent] = supabase.to_postgrest()
     assert (sent.method, sent.url.path) == ("POST", f"/rest/v1/rpc/{function}")
     assert json.loads(sent.content or b"{}") == body
@@ -229,6 +242,19 @@ def test_postgrest_errors_keep_their_status_and_body(
     response = client.get(f"/api/user/memories/{MEMORY}", headers=_bearer(gotrue_token()))
     assert response.status_code == status
     assert response.json() == error
+
+
+@pytest.mark.parametrize("answer", ["confirm", "reject"])
+@pytest.mark.parametrize(("status", "code"), [(404, "PT404"), (403, "42501"), (503, "PGRST000")])
+def test_answering_a_pending_change_keeps_postgrests_status(
+    client: TestClient, supabase: Supabase, answer: str, status: int, code: str
+) -> None:
+    error = {"code": code, "message": "No pending change with that id.", "details": None, "hint": None}
+    supabase.answer = lambda request: httpx.Response(status, json=error)
+    response = client.post(f"/api/user/memories/{MEMORY}/pending-change/{answer}", headers=_bearer(gotrue_token()))
+    assert (response.status_code, response.json()) == (status, error)
+    [sent] = supabase.to_postgrest()
+    assert sent.url.path == f"/rest/v1/rpc/{answer}_pending_change"
 
 
 # -- tokens that are not a signed-in shopper's ---------------------------------------------------------------------

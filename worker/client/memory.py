@@ -10,7 +10,14 @@ from typing import Any
 from uuid import UUID
 
 from worker.client.models import CartItem, Checkout, Event, PreferenceType, SwapItem
-from worker.client.responses import ClearResult, ExplainedMemory, ForgetResult, MemoryContext, MemoryExport
+from worker.client.responses import (
+    ClearResult,
+    ConfirmResult,
+    ExplainedMemory,
+    ForgetResult,
+    MemoryContext,
+    MemoryExport,
+)
 from worker.client.rows import PublicMyMemories
 from worker.client.seam import DatabaseFunctions, Identity, Role
 
@@ -125,9 +132,9 @@ class MemoryClient:
     def forget_memory(self, memory_id: UUID) -> ForgetResult:
         return ForgetResult.model_validate(self._call("forget_memory", memory_id=memory_id))
 
-    def confirm_pending_change(self, memory_id: UUID) -> ForgetResult:
+    def confirm_pending_change(self, memory_id: UUID) -> ConfirmResult:
         """Confirm a removal asked for in chat (an allergy or a diet): the memory is forgotten."""
-        return ForgetResult.model_validate(self._call("confirm_pending_change", memory_id=memory_id))
+        return ConfirmResult.model_validate(self._call("confirm_pending_change", memory_id=memory_id))
 
     def reject_pending_change(self, memory_id: UUID) -> dict[str, Any]:
         """Reject a removal read from chat: the memory stays."""

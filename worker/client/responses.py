@@ -95,6 +95,12 @@ class ForgetResult(_Model):
     suppressed: bool
 
 
+class ConfirmResult(ForgetResult):
+    """confirm_pending_change: the memory forgotten as forget_memory forgets, because the shopper confirmed."""
+
+    confirmed: bool
+
+
 class ClearResult(_Model):
     preferences: int
     patterns: int

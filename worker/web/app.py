@@ -5,6 +5,9 @@ uses them, and the chat view.
     GET    /api/user/memories/export    everything stored about the shopper, as a JSON download (export_memories)
     GET    /api/user/memories/:id       one memory with its evidence (explain_memory)
     DELETE /api/user/memories/:id       forget it (forget_memory)
+    POST   /api/user/memories/:id/pending-change/confirm   the removal the shopper asked for in chat is done
+                                        (confirm_pending_change)
+    POST   /api/user/memories/:id/pending-change/reject    it is not: the memory stays (reject_pending_change)
     DELETE /api/user/memories           forget everything (clear_memories)
     POST   /api/chat                    one chat turn, the reply's cited memories explained
     GET    /api/config                  what the page needs to sign in (public)
@@ -15,8 +18,8 @@ Identity comes only from `Authorization: Bearer <access token>` (worker/web/toke
 memory API's SQL function through the client seam as that shopper: on Supabase the PostgREST adapter with the
 shopper's own token, locally the direct adapter, connected as a role that can do nothing but become the shopper.
 Errors: 401 without a valid shopper token, 400 with a sentence for bad input, and the memory API's own status
-otherwise (404 for an unknown memory or someone else's: the same answer), as `{code, message, details, hint}`,
-PostgREST's error body.
+otherwise (404 for an unknown memory or someone else's, or one with no pending change: the same answer), as
+`{code, message, details, hint}`, PostgREST's error body.
 """
 
 from __future__ import annotations
@@ -144,6 +147,16 @@ def create_app(backend: Backend) -> Starlette:
         Route("/api/user/memories/export", shopper_route(_export(backend)), methods=["GET"]),
         Route("/api/user/memories/{memory_id}", shopper_route(explain_memory), methods=["GET"]),
         Route("/api/user/memories/{memory_id}", shopper_route(forget_memory), methods=["DELETE"]),
+        Route(
+            "/api/user/memories/{memory_id}/pending-change/confirm",
+            shopper_route(confirm_pending_change),
+            methods=["POST"],
+        ),
+        Route(
+            "/api/user/memories/{memory_id}/pending-change/reject",
+            shopper_route(reject_pending_change),
+            methods=["POST"],
+        ),
         Route("/api/chat", shopper_route(_chat(backend)), methods=["POST"]),
         Route("/", page, methods=["GET"]),
         Route("/chat", page, methods=["GET"]),
@@ -189,6 +202,15 @@ def explain_memory(request: Request, memory: MemoryClient, shopper: Shopper, bod
 
 def forget_memory(request: Request, memory: MemoryClient, shopper: Shopper, body: bytes) -> Any:
     return memory.forget_memory(_memory_id(request)).model_dump(mode="json")
+
+
+# Chat never removes an allergy or a diet on its own: a request to forget one waits, in use, for the shopper's answer.
+def confirm_pending_change(request: Request, memory: MemoryClient, shopper: Shopper, body: bytes) -> Any:
+    return memory.confirm_pending_change(_memory_id(request)).model_dump(mode="json")
+
+
+def reject_pending_change(request: Request, memory: MemoryClient, shopper: Shopper, body: bytes) -> Any:
+    return memory.reject_pending_change(_memory_id(request))
 
 
 def clear_memories(request: Request, memory: MemoryClient, shopper: Shopper, body: bytes) -> Any:

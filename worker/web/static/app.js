@@ -240,6 +240,11 @@ function renderMemories(listing) {
     : "";
   $("empty").hidden = count > 0;
   $("clear-all").disabled = count === 0;
+  const pending = listing.sections.flatMap((section) => section.memories).filter((memory) => memory.pending_change);
+  $("pending-notice").hidden = pending.length === 0;
+  $("pending-notice").textContent = pending.length === 1
+    ? "You asked in chat to remove 1 allergy or diet. It stays in use until you confirm or keep it below."
+    : `You asked in chat to remove ${pending.length} allergies or diets. They stay in use until you confirm or keep them below.`;
   renderCharts(listing);
   $("sections").replaceChildren(...listing.sections.map(renderSection));
 }
@@ -281,7 +286,12 @@ function renderMemory(memory) {
   }, "Delete");
   return el(
     "li",
-    { className: "memory", id: `memory-${memory.id}`, "data-memory-id": memory.id, "data-key": memory.memory_key },
+    {
+      className: memory.pending_change ? "memory memory-pending" : "memory",
+      id: `memory-${memory.id}`,
+      "data-memory-id": memory.id,
+      "data-key": memory.memory_key,
+    },
     el(
       "div",
       { className: "memory-main" },
@@ -301,7 +311,41 @@ function renderMemory(memory) {
       el("p", { className: "memory-when" }, timeElement(memory.last_confirmed_at, "Last confirmed ")),
     ),
     el("div", { className: "memory-actions" }, why, remove),
+    memory.pending_change ? renderPendingChange(memory) : null,
     el("div", { className: "evidence", id: evidenceId, hidden: true, role: "region", "aria-label": `Why we think “${memory.headline}”` }),
+  );
+}
+
+// A removal the shopper asked for in chat (an allergy or a diet): still in use until they answer here.
+function renderPendingChange(memory) {
+  const change = memory.pending_change;
+  const noteId = `pending-${memory.id}`;
+  const asked = change.message
+    ? el("p", { className: "pending-asked" }, "You wrote “", change.message, "” ", timeElement(change.requested_at), ".")
+    : null;
+  return el(
+    "div",
+    { className: "pending", role: "group", "aria-labelledby": noteId },
+    el("p", { className: "pending-words", id: noteId }, memory.pending_words),
+    asked,
+    el(
+      "div",
+      { className: "pending-actions" },
+      el("button", {
+        type: "button",
+        className: "button button-small button-danger",
+        "data-action": "confirm-removal",
+        "aria-label": `Confirm: remove “${memory.headline}”`,
+        onclick: () => confirmRemoval(memory),
+      }, "Confirm removal"),
+      el("button", {
+        type: "button",
+        className: "button button-small",
+        "data-action": "keep",
+        "aria-label": `Keep “${memory.headline}”`,
+        onclick: () => keepMemory(memory),
+      }, "Keep it"),
+    ),
   );
 }
 
@@ -397,26 +441,71 @@ function renderOrder(order) {
 }
 
 // -- deleting ------------------------------------------------------------------------------------------------------
-function confirmDelete(memory) {
+// The one confirmation step for removing one memory: `act` runs only if the shopper presses the confirm button.
+function askToConfirm(title, text, [confirmLabel, cancelLabel], act) {
   const dialog = $("confirm-delete");
-  $("confirm-delete-title").textContent = `Delete “${memory.headline}”?`;
-  $("confirm-delete-text").textContent =
-    memory.source === "explicit"
-      ? "Your assistant will forget what you told it. Tell it again any time to bring it back."
-      : "Your assistant will forget it and will not learn it again from your past shopping.";
+  $("confirm-delete-title").textContent = title;
+  $("confirm-delete-text").textContent = text;
+  $("confirm-delete-button").textContent = confirmLabel;
+  dialog.querySelector("button[value='cancel']").textContent = cancelLabel;
   dialog.returnValue = "";
   dialog.onclose = async () => {
-    if (dialog.returnValue !== "confirm") return;
-    try {
-      await api("DELETE", `/api/user/memories/${memory.id}`);
-      announce(`Deleted “${memory.headline}”. Your assistant no longer remembers it.`);
-      await loadMemories();
-      $("memories-title").focus();
-    } catch (error) {
-      announce(`“${memory.headline}” could not be deleted: ${error.message}`);
-    }
+    if (dialog.returnValue === "confirm") await act();
   };
   dialog.showModal();
+}
+
+async function changeAndReload(method, path, done, failed) {
+  try {
+    await api(method, path);
+    announce(done);
+    await loadMemories();
+    $("memories-title").focus();
+  } catch (error) {
+    announce(`${failed}: ${error.message}`);
+  }
+}
+
+function confirmDelete(memory) {
+  askToConfirm(
+    `Delete “${memory.headline}”?`,
+    memory.source === "explicit"
+      ? "Your assistant will forget what you told it. Tell it again any time to bring it back."
+      : "Your assistant will forget it and will not learn it again from your past shopping.",
+    ["Delete", "Keep it"],
+    () => changeAndReload(
+      "DELETE",
+      `/api/user/memories/${memory.id}`,
+      `Deleted “${memory.headline}”. Your assistant no longer remembers it.`,
+      `“${memory.headline}” could not be deleted`,
+    ),
+  );
+}
+
+function confirmRemoval(memory) {
+  const safety = memory.memory_type === "allergy"
+    ? "The assistant will stop keeping it out of what it suggests."
+    : "The assistant will stop respecting it in what it suggests.";
+  askToConfirm(
+    `Remove “${memory.headline}”?`,
+    `You asked in chat to remove this. ${safety} Tell it again any time to bring it back.`,
+    ["Remove", "Cancel"],
+    () => changeAndReload(
+      "POST",
+      `/api/user/memories/${memory.id}/pending-change/confirm`,
+      `Removed “${memory.headline}”, as you asked. Your assistant no longer uses it.`,
+      `“${memory.headline}” could not be removed`,
+    ),
+  );
+}
+
+function keepMemory(memory) {
+  changeAndReload(
+    "POST",
+    `/api/user/memories/${memory.id}/pending-change/reject`,
+    `Kept “${memory.headline}”. Your assistant goes on using it.`,
+    `“${memory.headline}” could not be kept`,
+  );
 }
 
 function confirmClear() {
