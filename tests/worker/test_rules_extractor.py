@@ -66,6 +66,12 @@ R, F = "remember", "forget"
         ("I love Japanese food", []),
         ("We only buy Great Value brand", [(R, "brand", "Great Value")]),
         ("I love Chobani yogurt", [(R, "brand", "Chobani")]),
+        # A name WordNet knows only as a person's, right before a food, is its maker; a place or a people is not.
+        ("I prefer Heinz ketchup", [(R, "brand", "Heinz")]),
+        ("We always buy Kellogg cereal", [(R, "brand", "Kellogg")]),
+        ("I love Chicago pizza", [(R, "favorite", "pizza")]),
+        ("I like Italian bread", [(R, "favorite", "italian bread")]),
+        ("I love Newman", []),
         ("we only buy the kirkland brand", [(R, "brand", "kirkland")]),  # lower case names a brand too
         # Likes of foods are read.
         ("i love strawberries", [(R, "favorite", "strawberry")]),
@@ -83,6 +89,7 @@ R, F = "remember", "forget"
         # exceptions, tastes, a word of disgust after a food; each scoped like the rest.
         ("i can t stand raw tomatoes", [(R, "dislike", "tomato")]),
         ("I'm not a big fan of seafood", [(R, "dislike", "seafood")]),
+        ("I'm not really big on fish", [(R, "dislike", "fish")]),
         ("i do not eat carrots how about you?", [(R, "dislike", "carrot")]),
         ("I stay away from alcohol consumption", [(R, "dislike", "alcohol")]),
         ("I gave up soda last year", [(R, "dislike", "soda")]),

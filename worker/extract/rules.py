@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from worker.extract.language import SUBJECTS, Clause, sentences
 from worker.extract.model import MAX_STATEMENTS, PreferenceType, Statement
-from worker.extract.vocabulary import DIETS_NEED_DIET, TASTES, english_words, match_at, word_set
+from worker.extract.vocabulary import DIETS_NEED_DIET, TASTES, english_words, match_at, person_names, word_set
 
 MAX_MESSAGE_CHARS = 20_000  # the part of a message that is read; record_message bounds the rest
 
@@ -338,7 +338,7 @@ def _phrase_items(words: list[str], start: int, end: int, written: list[str]) ->
                     best = ("brand", " ".join(name), phrase_start)
                 index += 1
                 break
-            if _brand_word(written[index], words[index], index == 0):
+            if _brand_word(written[index], words[index], index == 0) or _maker(written, words, index, end):
                 brand.append(written[index])
             elif words[index] not in OBJECT_LEAD:
                 brand = []
@@ -367,6 +367,15 @@ def _brand_word(written: str, word: str, sentence_start: bool) -> bool:
     if not written[:1].isupper() or sentence_start or len(word) < 2 or word.isdigit():
         return False
     return word not in english_words() and word not in {"i"}
+
+
+def _maker(written: list[str], words: list[str], index: int, end: int) -> bool:
+    """ "I prefer Heinz ketchup": a capitalised name that WordNet knows only as a person's, right before a food,
+    names the food's maker (a place or a people does not: "Chicago pizza", "Italian bread")."""
+    if index == 0 or not written[index][:1].isupper() or words[index] not in person_names():
+        return False
+    found = match_at(words, index + 1, end)
+    return found is not None and found[1] == "food"
 
 
 def _backward_items(words: list[str], end: int) -> tuple[list[tuple[str, str, int]], int]:
@@ -668,6 +677,10 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
             kind = "dislike" if ("not" in window or "no" in window) else "favorite"
             negative = kind == "dislike"
             start = index + 2
+        elif word == "big" and words[index + 1 : index + 2] == ["on"] and before in {"not", "really", "too"}:
+            if "not" not in words[max(0, index - 3) : index]:
+                continue
+            kind, negative, start = "dislike", True, index + 2  # "i'm not big on spicy food"
         elif word in {"stay", "steer"} and index + 2 < len(words) and words[index + 1] in {"away", "clear"}:
             kind, start = "dislike", index + 3
         elif word in LIKE_VERBS and before not in {"would", "feel", "look", "looks", "seem", "not", "never", "to"}:

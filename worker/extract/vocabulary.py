@@ -6,6 +6,8 @@
   people mean ("dog").
 - English words (`data/words.txt.gz`, the same source): a brand is a name that is not an English word, so
   "I like Italian" names no brand and "I like Chobani" does.
+- Person names (`data/person-names.txt`, the same source): words WordNet knows only as a particular person's
+  name; right before a food ("Heinz ketchup", "Kellogg cereal") such a name is the maker's brand.
 - Allergens and diets: canonical keys of our own, after the major allergens of EU Regulation 1169/2011 Annex II and
   the US FALCPA list, with the names shoppers use for them.
 
@@ -136,6 +138,12 @@ def foods() -> frozenset[Phrase]:
 def english_words() -> frozenset[str]:
     data = resources.files("worker.extract").joinpath("data/words.txt.gz").read_bytes()
     return frozenset(gzip.decompress(data).decode().split())
+
+
+@cache
+def person_names() -> frozenset[str]:
+    text = resources.files("worker.extract").joinpath("data/person-names.txt").read_text(encoding="utf-8")
+    return frozenset(text.split())
 
 
 def _index(table: dict[str, tuple[str, ...]]) -> dict[Phrase, str]:
