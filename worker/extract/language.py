@@ -90,6 +90,7 @@ class Clause:
     question: bool = False
     forget: bool = False  # inside a request to forget ("please forget that ...")
     subject: str | None = None  # the subject the clause passes on to the next one
+    alone: bool = False  # the whole sentence ("Yuck!")
 
 
 @dataclass
@@ -201,6 +202,8 @@ def _sentence(pairs: list[tuple[str, str]], asked: bool) -> Sentence:
         if piece:
             sentence.clauses.append(Clause([w for w, _ in piece], [o for _, o in piece]))
         start = index + skip
+    if len(sentence.clauses) == 1:
+        sentence.clauses[0].alone = True
     for position, clause in enumerate(sentence.clauses):
         first = next((w for w in clause.words if w not in INTERJECTIONS), "")
         opener = first in QUESTION_OPENERS and not (first in {"any", "got", "know"} and not asked)

@@ -110,6 +110,7 @@ GIVE_UP = {"gave": "up", "given": "up", "cut": "out", "quit": "", "stopped": ""}
 # "anything / everything but X", "all fruit except bananas": what the shopper excludes.
 EXCEPT = word_set("except but excluding")
 EVERYTHING = word_set("anything everything all whatever")
+TRAILING = word_set("lol haha though tho too honestly really to me imo anyway anyways ugh yuck ew eww yum")
 TASTING_VERBS = word_set("eat eats drink drinks cook cooks have")
 FAVOURITE = {"favorite", "favourite", "fave", "fav", "favorites", "favourites"}
 FOOD_KINDS = word_set(
@@ -448,7 +449,7 @@ class RuleExtractor:
             *_diets(words),
             *_dislikes_and_likes(words, clause.original, told),
             *_exceptions(words, told),
-            *_disgust(words, told),
+            *(_disgust(words, told) if clause.alone else []),
         ]
         clause.subject = told.resolve(_subject(words, len(words), inherited))
         out: list[Statement] = []
@@ -719,15 +720,18 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
             found += _favourite(words, index)
             continue
         elif word in GROSS and index >= 2 and words[index - 2] in {"find", "finds"}:
-            # "i find them disgusting", "i find olives gross"
-            object_ = _named(words[index - 1 : index]) or (_named(told.previous)[-1:] if before in PRONOUNS else [])
+            # "i find olives gross", "i find them disgusting" (not "i find it disgusting that ...")
+            object_ = _named(words[index - 1 : index])
+            if not object_ and before in PRONOUNS and _ends_judgement(words, index + 1):
+                object_ = _named(told.previous)[-1:]
             found += [Found("dislike", key, index - 2) for key in object_]
             continue
         elif word in GROSS and before in {"is", "are", "so", "really", "just", "pretty", "taste", "tastes"}:
             copula = _copula_start(words, index)
             subject, _ = _backward_items(words, copula)
             found += [Found("dislike", key, at) for kind_, key, at in subject if kind_ == "food"]
-            if not subject and copula and words[copula - 1] in PRONOUNS | {"they"}:
+            pronoun = copula and words[copula - 1] in PRONOUNS | {"they"}
+            if not subject and pronoun and _ends_judgement(words, index + 1):
                 # "i do not understand alcohol, its nasty": the food named last, in this clause or the one before.
                 named = _named(words[: copula - 1]) or _named(told.previous)
                 found += [Found("dislike", key, copula - 1) for key in named[-1:]]
@@ -771,6 +775,12 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
     return found
 
 
+def _ends_judgement(words: list[str], at: int) -> bool:
+    """Whether a judgement ("it's gross") ends at `at`, so that a pronoun before it can only be the food named
+    before: "it's gross outside" and "i find it disgusting that ..." are about something else."""
+    return all(w in TRAILING for w in words[at:])
+
+
 def _cause(words: list[str], verb: int, told: Told) -> list[str]:
     """What a verb of effect ("makes me sick", "does not agree with me") is said of: the foods right before it, or
     those of the clause before when a pronoun stands there ("i tried oysters. they make me sick")."""
@@ -810,7 +820,8 @@ def _exceptions(words: list[str], told: Told) -> list[Found]:
 
 
 def _disgust(words: list[str], told: Told) -> list[Found]:
-    """ "they gave me a salad! yuck.": a word of disgust on its own, right after a clause that names a food."""
+    """ "they gave me a salad! yuck.": a word of disgust as a sentence of its own, right after a clause that names a
+    food ("I ordered pizza. Gross, it came cold" is about that pizza)."""
     if not words or not DISGUST & set(words) or any(w not in DISGUST | {"so", "just", "lol", "!"} for w in words):
         return []
     return [Found("dislike", key, 0) for key in _named(told.previous)[-2:]]
