@@ -132,6 +132,12 @@ R, F = "remember", "forget"
         ("That movie was gross", []),
         # Diets said with the diet first, or of the shopper's meals.
         ("vegan is the diet my brother and i follow", [(R, "dietary", "vegan")]),
+        ("my brother was sick, vegan is the diet i follow", [(R, "dietary", "vegan")]),
+        ("vegan is not my diet", [(F, "dietary", "vegan")]),  # evidence against it, for the shopper to confirm
+        ("i am just a person who is vegan", [(R, "dietary", "vegan")]),
+        ("i'm a guy who hates olives", [(R, "dislike", "olive")]),
+        ("i have a friend who is vegan", []),
+        ("i am friends with someone who is vegan", []),
         ("I eat my halal meals at home", [(R, "dietary", "halal")]),
         ("it was my doctor who led me to becoming a vegan", [(R, "dietary", "vegan")]),
         # Hedges, the past, requests.
