@@ -211,6 +211,7 @@ def test_a_shopper_sees_explains_deletes_exports_and_clears_her_memory(
     _wait(lambda: evidence.is_displayed() and "Why we think this" in evidence.text, "the allergy's evidence")
     assert why.get_attribute("aria-expanded") == "true"
     _screenshot(driver, "memories-desktop", DESKTOP)
+    driver.execute_script("window.scrollTo(0, 0)")
     _screenshot(driver, "memories-desktop-top", (DESKTOP[0], 1500), full_page=False)  # the README's
     _screenshot(driver, "memories-phone", PHONE)
     driver.execute_script("document.getElementById('charts').scrollIntoView()")
