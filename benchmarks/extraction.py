@@ -38,6 +38,7 @@ from pathlib import Path
 
 from worker.config import PROJECT_DIR
 from worker.extract.model import Extractor, Statement
+from worker.extract.vocabulary import canonical_key
 
 TYPES = ("allergy", "diet", "dislike", "like", "brand")
 OUR_TYPE = {"allergy": "allergy", "dietary": "diet", "dislike": "dislike", "favorite": "like", "brand": "brand"}
@@ -53,7 +54,11 @@ DEV_RELATIONS = {
 }
 CASES = PROJECT_DIR / "benchmarks" / "data" / "extraction-cases.jsonl"
 ADJUDICATED = PROJECT_DIR / "benchmarks" / "data" / "dev-adjudicated.tsv"
-NOT_FIRST_PERSON = PROJECT_DIR / "benchmarks" / "data" / "dev-not-first-person-diets.txt"
+# Diet and dislike labels that, read by hand, state no first-person diet or dislike of a food.
+NOT_FIRST_PERSON = (
+    PROJECT_DIR / "benchmarks" / "data" / "dev-not-first-person-diets.txt",
+    PROJECT_DIR / "benchmarks" / "data" / "dev-not-first-person-dislikes.txt",
+)
 DEV_NAME = Path("shared") / "data" / "utterances-dev" / "personaext-dev.jsonl.gz"
 
 
@@ -82,7 +87,11 @@ def norm(key: str) -> str:
 
 def keys_match(predicted: str, gold: str) -> bool:
     p, g = norm(predicted), norm(gold)
-    return p == g or f" {p} " in f" {g} " or f" {g} " in f" {p} "
+    if p == g or f" {p} " in f" {g} " or f" {g} " in f" {p} ":
+        return True
+    # A diet label may name the diet by another of its names ("vegetarianism" for vegetarian).
+    diet = canonical_key("dietary", gold)
+    return diet is not None and diet == canonical_key("dietary", predicted)
 
 
 def heldout_by_hash(text: str) -> bool:
@@ -110,10 +119,12 @@ def load_adjudicated(path: Path = ADJUDICATED) -> dict[str, set[tuple[str, str, 
             continue
         digest, statements, _ = line.split("\t", 2)
         table[digest] = {("remember", *s.split(":", 1)) for s in statements.split(";") if s}  # type: ignore[misc]
-    # Diet labels that name no first-person diet: out of the recall of first-person statements (the target's).
-    for line in NOT_FIRST_PERSON.read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith("#"):
-            table[line.strip()] = {("relabelled", "", "")}
+    # Diet and dislike labels that name no first-person statement of one: out of the recall of first-person
+    # statements (the target's); what else such an utterance states, read above, still counts.
+    for path in NOT_FIRST_PERSON:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                table.setdefault(line.split("\t", 1)[0].strip(), set()).add(("relabelled", "", ""))
     return table
 
 
