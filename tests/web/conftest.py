@@ -4,8 +4,10 @@ passwords set as GoTrue stores them (bcrypt in auth.users.encrypted_password), a
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import bcrypt
@@ -13,6 +15,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.conftest import Database
+from worker.client.models import Checkout, CheckoutItem
 from worker.config import Settings
 from worker.db import schema
 from worker.prompt import calls
@@ -81,3 +84,34 @@ def say_in_chat(db: Database, user: uuid.UUID, message: str) -> None:
     with db.connect() as conn:
         calls.client(conn, user).record_message(message)
     run_until_idle(Settings(), db.url())
+
+
+ZONES = ("America/Chicago", "America/New_York", "Europe/Berlin", "Asia/Tokyo", "Pacific/Auckland")
+CATEGORIES = ("dairy", "produce", "bakery", "meat", "frozen", "snacks", "beverages", "pantry", "baby", "household")
+
+
+def random_orders(seed: int, count: int, days: int = 120) -> list[Checkout]:
+    """`count` orders placed at random over the last `days` days, in assorted time zones, each with 1-6 lines of
+    assorted categories (a category may repeat within an order)."""
+    rng = random.Random(seed)
+    now = datetime.now(UTC)
+    return [
+        Checkout(
+            order_id=f"order-{seed}-{n}",
+            placed_at=now - timedelta(seconds=rng.randint(60, days * 86400)),
+            time_zone=rng.choice(ZONES),
+            items=[
+                CheckoutItem(sku=f"sku-{n}-{line}", category=rng.choice(CATEGORIES), price=1.5, quantity=1)
+                for line in range(rng.randint(1, 6))
+            ],
+        )
+        for n in range(count)
+    ]
+
+
+def record_orders(db: Database, user: uuid.UUID, orders: list[Checkout]) -> None:
+    """Each order through record_checkout, as the shopper's app sends it."""
+    with db.connect() as conn:
+        client = calls.client(conn, user)
+        for order in orders:
+            client.record_checkout(order)

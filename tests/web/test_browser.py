@@ -27,7 +27,7 @@ import pytest
 import uvicorn
 
 from tests.conftest import Database
-from tests.web.conftest import DANA, DANA_EMAIL, PASSWORD, SAM, say_in_chat
+from tests.web.conftest import DANA, DANA_EMAIL, PASSWORD, SAM, random_orders, record_orders, say_in_chat
 from worker.prompt import calls
 from worker.web.app import Backend, create_app
 from worker.web.server import listening_socket
@@ -164,9 +164,10 @@ def _no_trace_of_sam(driver: WebDriver) -> None:
 
 
 def test_a_shopper_sees_explains_deletes_exports_and_clears_her_memory(
-    browser: WebDriver, page_url: str, downloads: Path
+    browser: WebDriver, page_url: str, downloads: Path, seeded: Database
 ) -> None:
     driver = browser
+    record_orders(seeded, DANA, random_orders(seed=5, count=40))  # the charts draw her orders
     driver.get(page_url)
 
     # Sign in as Dana, with the keyboard.
@@ -185,8 +186,16 @@ def test_a_shopper_sees_explains_deletes_exports_and_clears_her_memory(
     peanuts = _card(driver, "peanuts")
     assert "You told us" in peanuts.text and "You said" in peanuts.text
     assert 'User said "allergic to peanuts"' in peanuts.text and "Last confirmed" in peanuts.text
-    assert driver.find_element(By.ID, "charts").is_displayed()
+    # The charts are her orders counted, and say so; each has the same figures as a table for screen readers.
+    charts = driver.find_element(By.ID, "charts")
+    assert charts.is_displayed() and "From your orders in the last 90 days" in charts.text
+    assert "not something your assistant believes about you" in charts.text
     assert len(driver.find_elements(By.CSS_SELECTOR, "#chart-grid figure svg")) == 3
+    with seeded.connect() as conn:
+        figures = calls.client(conn, DANA).my_order_figures()
+    weekday_rows = driver.find_elements(By.CSS_SELECTOR, "#chart-grid figure:nth-child(2) td")
+    assert [int(td.get_attribute("textContent").split()[0]) for td in weekday_rows] == figures.by_weekday
+    assert f"your {figures.orders} orders since" in charts.text
     _no_trace_of_sam(driver)
 
     # "Why?" from the keyboard: Tab to the allergy's button, Enter opens its evidence.
@@ -202,8 +211,11 @@ def test_a_shopper_sees_explains_deletes_exports_and_clears_her_memory(
     _wait(lambda: evidence.is_displayed() and "Why we think this" in evidence.text, "the allergy's evidence")
     assert why.get_attribute("aria-expanded") == "true"
     _screenshot(driver, "memories-desktop", DESKTOP)
+    driver.execute_script("window.scrollTo(0, 0)")
     _screenshot(driver, "memories-desktop-top", (DESKTOP[0], 1500), full_page=False)  # the README's
     _screenshot(driver, "memories-phone", PHONE)
+    driver.execute_script("document.getElementById('charts').scrollIntoView()")
+    _screenshot(driver, "charts-phone", PHONE, full_page=False)
     assert driver.execute_script("return document.documentElement.scrollWidth") <= PHONE[0], "no sideways scrolling"
     driver.set_window_size(*DESKTOP)
 

@@ -196,6 +196,7 @@ SHOPPER_ROUTES = [
     ("GET", "/api/user/memories"),
     ("DELETE", "/api/user/memories"),
     ("GET", "/api/user/memories/export"),
+    ("GET", "/api/user/order-figures"),
     ("GET", "/api/user/memories/c0000000-0000-4000-8000-000000000005"),
     ("DELETE", "/api/user/memories/c0000000-0000-4000-8000-000000000005"),
     ("POST", "/api/user/memories/c0000000-0000-4000-8000-000000000005/pending-change/confirm"),

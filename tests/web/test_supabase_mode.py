@@ -161,6 +161,14 @@ ANSWERS: dict[str, Any] = {
         0,
     ),
     "export_memories": {"format": "customer-memory-export", "version": 1, "user_id": str(SHOPPER)},
+    "my_order_figures": {
+        "window_days": 90,
+        "since": "2026-09-06T10:00:00Z",
+        "orders": 1,
+        "by_hour": [0] * 18 + [1] + [0] * 5,
+        "by_weekday": [0, 0, 1, 0, 0, 0, 0],
+        "categories": [{"category": "dairy", "orders": 1}],
+    },
     "reject_pending_change": {"rejected": True, "id": MEMORY, "memory_type": "allergy", "memory_key": "peanuts"},
 }
 ANSWERS["confirm_pending_change"] = {**ANSWERS["forget_memory"], "confirmed": True}
@@ -197,6 +205,7 @@ def test_memories_are_read_from_postgrest_with_the_shoppers_own_token(
         ("DELETE", f"/api/user/memories/{MEMORY}", "forget_memory", {"memory_id": MEMORY}),
         ("DELETE", "/api/user/memories", "clear_memories", {}),
         ("GET", "/api/user/memories/export", "export_memories", {}),
+        ("GET", "/api/user/order-figures", "my_order_figures", {}),
         *[
             (
                 "POST",

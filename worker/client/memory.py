@@ -17,6 +17,7 @@ from worker.client.responses import (
     ForgetResult,
     MemoryContext,
     MemoryExport,
+    OrderFigures,
 )
 from worker.client.rows import PublicMyMemories
 from worker.client.seam import DatabaseFunctions, Identity, Role
@@ -49,6 +50,7 @@ CONTRACT: dict[str, FunctionSpec] = {
     "forget_memory": FunctionSpec(("memory_id",), "authenticated"),
     "confirm_pending_change": FunctionSpec(("memory_id",), "authenticated"),
     "reject_pending_change": FunctionSpec(("memory_id",), "authenticated"),
+    "my_order_figures": FunctionSpec((), "authenticated"),
     "clear_memories": FunctionSpec((), "authenticated"),
     "export_memories": FunctionSpec((), "authenticated"),
     "export_memories_page": FunctionSpec(("after", "max_rows"), "authenticated"),
@@ -140,6 +142,10 @@ class MemoryClient:
         """Reject a removal read from chat: the memory stays."""
         result: dict[str, Any] = self._call("reject_pending_change", memory_id=memory_id)
         return result
+
+    def my_order_figures(self) -> OrderFigures:
+        """The shopper's orders of the last 90 days as plain counts (by hour, weekday, category), for charts."""
+        return OrderFigures.model_validate(self._call("my_order_figures"))
 
     def clear_memories(self) -> ClearResult:
         return ClearResult.model_validate(self._call("clear_memories"))

@@ -101,6 +101,22 @@ class ConfirmResult(ForgetResult):
     confirmed: bool
 
 
+class CategoryCount(_Model):
+    category: str
+    orders: int
+
+
+class OrderFigures(_Model):
+    """my_order_figures: plain counts of the shopper's own orders in the last `window_days` days, not memories."""
+
+    window_days: int
+    since: datetime
+    orders: int
+    by_hour: list[int] = Field(min_length=24, max_length=24)  # 0-23, in each order's own time zone
+    by_weekday: list[int] = Field(min_length=7, max_length=7)  # Monday first
+    categories: list[CategoryCount] = Field(max_length=8)  # the most orders first
+
+
 class ClearResult(_Model):
     preferences: int
     patterns: int

@@ -3,6 +3,8 @@ uses them, and the chat view.
 
     GET    /api/user/memories           every memory, grouped as the prompt groups them (my_memories)
     GET    /api/user/memories/export    everything stored about the shopper, as a JSON download (export_memories)
+    GET    /api/user/order-figures      the shopper's orders of the last 90 days as plain counts, for the charts
+                                        (my_order_figures)
     GET    /api/user/memories/:id       one memory with its evidence (explain_memory)
     DELETE /api/user/memories/:id       forget it (forget_memory)
     POST   /api/user/memories/:id/pending-change/confirm   the removal the shopper asked for in chat is done
@@ -145,6 +147,7 @@ def create_app(backend: Backend) -> Starlette:
         Route("/api/user/memories", shopper_route(list_memories), methods=["GET"]),
         Route("/api/user/memories", shopper_route(clear_memories), methods=["DELETE"]),
         Route("/api/user/memories/export", shopper_route(_export(backend)), methods=["GET"]),
+        Route("/api/user/order-figures", shopper_route(order_figures), methods=["GET"]),
         Route("/api/user/memories/{memory_id}", shopper_route(explain_memory), methods=["GET"]),
         Route("/api/user/memories/{memory_id}", shopper_route(forget_memory), methods=["DELETE"]),
         Route(
@@ -193,6 +196,10 @@ def list_memories(request: Request, memory: MemoryClient, shopper: Shopper, body
         "count": len(rows),
         "sections": present.grouped(rows),
     }
+
+
+def order_figures(request: Request, memory: MemoryClient, shopper: Shopper, body: bytes) -> Any:
+    return memory.my_order_figures().model_dump(mode="json")
 
 
 def explain_memory(request: Request, memory: MemoryClient, shopper: Shopper, body: bytes) -> Any:

@@ -18,8 +18,6 @@ const EVENT_WORDS = {
   search: "You searched",
   view_item: "You looked at",
 };
-const DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
-const TIMES = ["morning", "afternoon", "evening", "night"];
 
 const state = { config: null, session: null, listing: null, chat: [] };
 const $ = (id) => document.getElementById(id);
@@ -72,6 +70,11 @@ function ago(iso) {
 const dateFormat = new Intl.DateTimeFormat("en", { dateStyle: "medium", timeStyle: "short" }); // made once: it is costly
 function longDate(iso) {
   return iso ? dateFormat.format(new Date(iso)) : "";
+}
+
+const dayFormat = new Intl.DateTimeFormat("en", { dateStyle: "long" });
+function longDay(iso) {
+  return iso ? dayFormat.format(new Date(iso)) : "";
 }
 
 function timeElement(iso, prefix = "") {
@@ -222,9 +225,14 @@ async function loadMemories() {
   const sections = $("sections");
   sections.setAttribute("aria-busy", "true");
   try {
-    const listing = await (await api("GET", "/api/user/memories")).json();
+    const [listing, figures] = await Promise.all([
+      api("GET", "/api/user/memories").then((response) => response.json()),
+      // The charts are a picture of the orders: if they cannot be had, the memories still show.
+      api("GET", "/api/user/order-figures").then((response) => response.json()).catch(() => null),
+    ]);
     state.listing = listing;
     renderMemories(listing);
+    renderCharts(figures);
     performance.mark("memories-rendered");
   } catch (error) {
     if (error.status !== 401) announce(`Your memories could not be loaded: ${error.message}`);
@@ -245,7 +253,6 @@ function renderMemories(listing) {
   $("pending-notice").textContent = pending.length === 1
     ? "You asked in chat to remove 1 allergy or diet. It stays in use until you confirm or keep it below."
     : `You asked in chat to remove ${pending.length} allergies or diets. They stay in use until you confirm or keep them below.`;
-  renderCharts(listing);
   $("sections").replaceChildren(...listing.sections.map(renderSection));
 }
 
@@ -559,34 +566,31 @@ async function exportMemories() {
 }
 
 // -- charts (inline SVG) -------------------------------------------------------------------------------------------
-function patterns(listing, type) {
-  const section = listing.sections.find((s) => s.section === "patterns");
-  return section ? section.memories.filter((m) => m.memory_type === type) : [];
+// Plain counts of the shopper's own orders (GET /api/user/order-figures), not memories: nothing here is something
+// the assistant believes, so the section says where the figures come from.
+const DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+
+function hourLabel(hour) {
+  return hour === 0 ? "12am" : hour === 12 ? "noon" : hour < 12 ? `${hour}am` : `${hour - 12}pm`;
 }
 
-function orders(memory) {
-  const details = memory.details || {};
-  return Number(details.orders ?? memory.evidence_count ?? 0);
-}
-
-function renderCharts(listing) {
-  const charts = [];
-  const times = patterns(listing, "time_of_day");
-  if (times.length) {
-    const byKey = Object.fromEntries(times.map((m) => [m.memory_key, orders(m)]));
-    charts.push(columnChart("When you shop", TIMES.map((t) => [capitalised(t), byKey[t] || 0]), "orders"));
+function renderCharts(figures) {
+  const orders = figures ? figures.orders : 0;
+  $("charts").hidden = orders === 0;
+  if (orders === 0) {
+    $("chart-grid").replaceChildren();
+    return;
   }
-  const days = patterns(listing, "day_of_week");
-  if (days.length) {
-    const byKey = Object.fromEntries(days.map((m) => [m.memory_key, orders(m)]));
-    charts.push(columnChart("Which day", DAYS.map((d) => [capitalised(d.slice(0, 3)), byKey[d] || 0, capitalised(d)]), "orders"));
-  }
-  const categories = patterns(listing, "category_preference")
-    .map((m) => [capitalised(words(m.memory_key)), Number((m.details || {}).percentage ?? 0)])
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 6);
-  if (categories.length) charts.push(barChart("What you buy most", categories));
-  $("charts").hidden = charts.length === 0;
+  $("charts-note").textContent =
+    `Counted from your ${orders} ${orders === 1 ? "order" : "orders"} since ${longDay(figures.since)}, ` +
+    "each at its own local time. These are your orders as they are, not something your assistant believes about you.";
+  const hours = figures.by_hour.map((count, hour) => [
+    hour % 6 === 0 ? hourLabel(hour) : "", count, `${hourLabel(hour)} to ${hourLabel((hour + 1) % 24)}`,
+  ]);
+  const days = figures.by_weekday.map((count, index) => [DAY_NAMES[index].slice(0, 3), count, DAY_NAMES[index]]);
+  const categories = figures.categories.map((c) => [capitalised(words(c.category)), c.orders / orders]);
+  const charts = [columnChart("Time of day", hours, "orders"), columnChart("Day of the week", days, "orders")];
+  if (categories.length) charts.push(barChart("Categories in your orders", categories));
   $("chart-grid").replaceChildren(...charts);
 }
 
@@ -613,10 +617,16 @@ function columnChart(title, data, unit) {
     const barHeight = Math.round(((base - top) * value) / max);
     const x = index * slot + slot * 0.18;
     drawing.append(
-      svg("rect", { x, y: base - barHeight, width: slot * 0.64, height: Math.max(barHeight, 1), rx: 4, class: value === peak[1] && value > 0 ? "bar bar-peak" : "bar" }),
-      svg("text", { x: index * slot + slot / 2, y: height - 6, "text-anchor": "middle", class: "axis" }, label),
+      svg("rect", { x, y: base - barHeight, width: slot * 0.64, height: Math.max(barHeight, 1), rx: Math.min(4, slot * 0.2), class: value === peak[1] && value > 0 ? "bar bar-peak" : "bar" }),
     );
-    if (value > 0) drawing.append(svg("text", { x: index * slot + slot / 2, y: base - barHeight - 4, "text-anchor": "middle", class: "value" }, value));
+    // A few labels on many columns (hours) mark where a column starts; one per column sits under its middle.
+    const [labelX, anchor] = data.length > 12
+      ? [index * slot, index === 0 ? "start" : "middle"]
+      : [index * slot + slot / 2, "middle"];
+    if (label) drawing.append(svg("text", { x: labelX, y: height - 6, "text-anchor": anchor, class: "axis" }, label));
+    // Every count where there is room for it; with many narrow columns, only the peak's.
+    const labelled = data.length <= 12 || (value === peak[1] && index === data.indexOf(peak));
+    if (value > 0 && labelled) drawing.append(svg("text", { x: index * slot + slot / 2, y: base - barHeight - 4, "text-anchor": "middle", class: "value" }, value));
   });
   const rows = data.map(([label, value, long]) => [long || label, `${value} ${unit}`]);
   return chartFigure(title, `mostly ${(peak[2] || peak[0]).toLowerCase()}`, drawing, rows);
@@ -636,7 +646,7 @@ function barChart(title, data) {
       svg("text", { x: labelWidth + barWidth + 6, y: y + 14, class: "value" }, `${Math.round(share * 100)}%`),
     );
   });
-  const rows = data.map(([label, share]) => [label, `${Math.round(share * 100)}% of orders`]);
+  const rows = data.map(([label, share]) => [label, `in ${Math.round(share * 100)}% of orders`]);
   return chartFigure(title, "share of your orders with each category", drawing, rows);
 }
 
