@@ -681,13 +681,17 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
                 start = index + 2
         elif word == "fan" and index + 1 < len(words) and words[index + 1] == "of":
             window = words[max(0, index - 4) : index]
-            kind = "dislike" if ("not" in window or "no" in window) else "favorite"
+            kind = "dislike" if {"not", "no", "never"} & set(window) else "favorite"
             negative = kind == "dislike"
             start = index + 2
-        elif word == "big" and words[index + 1 : index + 2] == ["on"] and before in {"not", "really", "too"}:
-            if "not" not in words[max(0, index - 3) : index]:
+        elif word in {"big", "into"} and words[index : index + 2] != ["big", "into"] and before in {"not", "really"}:
+            if "not" not in words[max(0, index - 3) : index] or (
+                word == "big" and words[index + 1 : index + 2] != ["on"]
+            ):
                 continue
-            kind, negative, start = "dislike", True, index + 2  # "i'm not big on spicy food"
+            kind, negative, start = "dislike", True, index + 1 + (word == "big")  # "not big on", "not really into"
+        elif word in {"refuse", "refuses"} and words[index + 1 : index + 2] == ["to"]:
+            kind, negative, start = "dislike", True, index + 2  # "i refuse to eat liver"
         elif word in {"stay", "steer"} and index + 2 < len(words) and words[index + 1] in {"away", "clear"}:
             kind, start = "dislike", index + 3
         elif word in LIKE_VERBS and before not in {"would", "feel", "look", "looks", "seem", "not", "never", "to"}:
@@ -731,6 +735,10 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
             if not object_ and before in PRONOUNS and _ends_judgement(words, index + 1):
                 object_ = _named(told.previous)[-1:]
             found += [Found("dislike", key, index - 2) for key in object_]
+            continue
+        elif word == "worst" and before == "the" and index >= 2 and words[index - 2] in {"is", "are"}:
+            subject, _ = _backward_items(words, _copula_start(words, index - 1))  # "mushrooms are the worst"
+            found += [Found("dislike", key, at) for kind_, key, at in subject if kind_ == "food"]
             continue
         elif word in GROSS and before in {"is", "are", "so", "really", "just", "pretty", "taste", "tastes"}:
             copula = _copula_start(words, index)
