@@ -149,6 +149,10 @@ R, F = "remember", "forget"
         ("it was my doctor who led me to becoming a vegan", [(R, "dietary", "vegan")]),
         # Hedges, the past, requests.
         ("I might go vegan next year", []),
+        ("i am trying to go vegan", []),
+        # A negation between the verb and the diet governs it: evidence against, never a restriction stored.
+        ("I am not a vegetarian", [(F, "dietary", "vegetarian")]),
+        ("i'm not vegan, my sister is", [(F, "dietary", "vegan")]),
         ("maybe I'm allergic to kiwi", []),
         ("I was vegetarian in college", []),
         ("I'd like some apples", []),

@@ -240,6 +240,7 @@ class Found:
     negative_trigger: bool = False  # a trigger that carries its own negation ("don't eat")
     own: bool = False  # the shopper's by its form ("as a vegan"), whatever the subject before
     cues_from: int | None = None  # where its cues start, when not at its subject ("vegan is not my diet")
+    cues_to: int | None = None  # where they end, when not at the trigger: a diet's word ("i am not vegan")
 
 
 def _subject(words: list[str], before: int, inherited: str) -> str:
@@ -463,7 +464,7 @@ class RuleExtractor:
             # Negation and the past from the trigger's subject on; hedges ("maybe i'm ...") and retractions
             # ("i outgrew my egg allergy", "... anymore") anywhere in its clause.
             start = _cue_start(words, item.at) if item.cues_from is None else item.cues_from
-            cues = _cues(words, start, item.at)
+            cues = _cues(words, start, item.at if item.cues_to is None else item.cues_to)
             cues |= _cues(words, 0, len(words)) & {"retraction"}
             if STRONG_HEDGES & set(words):
                 cues.add("hedge")
@@ -647,8 +648,10 @@ def _diets(words: list[str]) -> list[Found]:
                 or we
                 or (before in {"i", "we"} and after in DIET_NOUNS)
             ):
-                # The trigger starts at its verb ("am", "follow"), or after "my" / "I" so that they are its subject.
-                found.append(Found("dietary", key, lead + 1 if before in {"i", "we", "my", "our", "us"} else lead))
+                # The trigger starts at its verb ("am", "follow"), or after "my" / "I" so that they are its subject;
+                # its cues run to the diet ("i am not vegetarian", "i am trying to go vegan").
+                at = lead + 1 if before in {"i", "we", "my", "our", "us"} else lead
+                found.append(Found("dietary", key, at, cues_to=index))
             elif alone:
                 found.append(Found("dietary", key, 0))
         index += length
