@@ -90,6 +90,13 @@ R, F = "remember", "forget"
         ("i can t stand raw tomatoes", [(R, "dislike", "tomato")]),
         ("I'm not a big fan of seafood", [(R, "dislike", "seafood")]),
         ("I'm not really big on fish", [(R, "dislike", "fish")]),
+        ("i'm not really into seafood", [(R, "dislike", "seafood")]),
+        ("i'm not into sports", []),
+        ("i've never been a fan of tofu", [(R, "dislike", "tofu")]),
+        ("i refuse to eat liver", [(R, "dislike", "liver")]),
+        ("i refuse to pay that much", []),
+        ("mushrooms are the worst", [(R, "dislike", "mushroom")]),
+        ("mondays are the worst", []),
         ("i do not eat beets how about you?", [(R, "dislike", "beet")]),
         ("We stay away from sugar intake", [(R, "dislike", "sugar")]),
         ("I gave up soda last year", [(R, "dislike", "soda")]),
@@ -132,6 +139,12 @@ R, F = "remember", "forget"
         ("That movie was gross", []),
         # Diets said with the diet first, or of the shopper's meals.
         ("vegan is the diet my brother and i follow", [(R, "dietary", "vegan")]),
+        ("my brother was sick, vegan is the diet i follow", [(R, "dietary", "vegan")]),
+        ("vegan is not my diet", [(F, "dietary", "vegan")]),  # evidence against it, for the shopper to confirm
+        ("i am just a person who is vegan", [(R, "dietary", "vegan")]),
+        ("i'm a guy who hates olives", [(R, "dislike", "olive")]),
+        ("i have a friend who is vegan", []),
+        ("i am friends with someone who is vegan", []),
         ("I eat my halal meals at home", [(R, "dietary", "halal")]),
         ("it was my doctor who led me to becoming a vegan", [(R, "dietary", "vegan")]),
         # Hedges, the past, requests.

@@ -239,6 +239,7 @@ class Found:
     at: int  # where its trigger starts in the clause
     negative_trigger: bool = False  # a trigger that carries its own negation ("don't eat")
     own: bool = False  # the shopper's by its form ("as a vegan"), whatever the subject before
+    cues_from: int | None = None  # where its cues start, when not at its subject ("vegan is not my diet")
 
 
 def _subject(words: list[str], before: int, inherited: str) -> str:
@@ -444,6 +445,8 @@ class RuleExtractor:
 
     def _clause(self, clause: Clause, inherited: str, told: Told) -> list[Statement]:
         words = clause.words
+        if words[:1] == ["who"] and _describes_self(told.previous):
+            words = ["i", *words[1:]]  # "i am just a person who is vegan": the relative pronoun is the shopper
         found = [
             *_allergies(words, told),
             *_diets(words),
@@ -459,7 +462,8 @@ class RuleExtractor:
                 continue
             # Negation and the past from the trigger's subject on; hedges ("maybe i'm ...") and retractions
             # ("i outgrew my egg allergy", "... anymore") anywhere in its clause.
-            cues = _cues(words, _cue_start(words, item.at), item.at)
+            start = _cue_start(words, item.at) if item.cues_from is None else item.cues_from
+            cues = _cues(words, start, item.at)
             cues |= _cues(words, 0, len(words)) & {"retraction"}
             if STRONG_HEDGES & set(words):
                 cues.add("hedge")
@@ -613,8 +617,10 @@ def _diets(words: list[str]) -> list[Found]:
         elif after in {"food", "foods", "meals", "only"} and "only" in words and ({"eat", "cook", "buy"} & set(words)):
             stated = True  # "i only eat kosher foods", "i cook kosher foods only"
         elif after == "is" and ({"my", "the"} & set(rest)) and (DIET_NOUNS | {"way", "life"}) & set(rest):
-            # "vegan is my diet", "vegan is the diet i follow": the shopper's by its form, whoever was named before.
-            found.append(Found("dietary", key, index + length, own=True))
+            # "vegan is my diet", "vegan is the diet i follow": the shopper's by its form, whoever was named before;
+            # its cues are those between the diet and "diet" ("vegan is not my diet").
+            noun = next(i for i in range(index + length, len(words)) if words[i] in DIET_NOUNS | {"way", "life"})
+            found.append(Found("dietary", key, noun, own=True, cues_from=index))
             stated = False
         elif index and words[index - 1] in {"my", "our"} and after in {"food", "foods", "meal", "meals"}:
             stated = True  # "i eat my kosher meals"
@@ -675,13 +681,17 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
                 start = index + 2
         elif word == "fan" and index + 1 < len(words) and words[index + 1] == "of":
             window = words[max(0, index - 4) : index]
-            kind = "dislike" if ("not" in window or "no" in window) else "favorite"
+            kind = "dislike" if {"not", "no", "never"} & set(window) else "favorite"
             negative = kind == "dislike"
             start = index + 2
-        elif word == "big" and words[index + 1 : index + 2] == ["on"] and before in {"not", "really", "too"}:
-            if "not" not in words[max(0, index - 3) : index]:
+        elif word in {"big", "into"} and words[index : index + 2] != ["big", "into"] and before in {"not", "really"}:
+            if "not" not in words[max(0, index - 3) : index] or (
+                word == "big" and words[index + 1 : index + 2] != ["on"]
+            ):
                 continue
-            kind, negative, start = "dislike", True, index + 2  # "i'm not big on spicy food"
+            kind, negative, start = "dislike", True, index + 1 + (word == "big")  # "not big on", "not really into"
+        elif word in {"refuse", "refuses"} and words[index + 1 : index + 2] == ["to"]:
+            kind, negative, start = "dislike", True, index + 2  # "i refuse to eat liver"
         elif word in {"stay", "steer"} and index + 2 < len(words) and words[index + 1] in {"away", "clear"}:
             kind, start = "dislike", index + 3
         elif word in LIKE_VERBS and before not in {"would", "feel", "look", "looks", "seem", "not", "never", "to"}:
@@ -725,6 +735,10 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
             if not object_ and before in PRONOUNS and _ends_judgement(words, index + 1):
                 object_ = _named(told.previous)[-1:]
             found += [Found("dislike", key, index - 2) for key in object_]
+            continue
+        elif word == "worst" and before == "the" and index >= 2 and words[index - 2] in {"is", "are"}:
+            subject, _ = _backward_items(words, _copula_start(words, index - 1))  # "mushrooms are the worst"
+            found += [Found("dislike", key, at) for kind_, key, at in subject if kind_ == "food"]
             continue
         elif word in GROSS and before in {"is", "are", "so", "really", "just", "pretty", "taste", "tastes"}:
             copula = _copula_start(words, index)
@@ -773,6 +787,16 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
             elif item_kind in {"food", "allergen"}:
                 found.append(Found(kind, key, index, negative_trigger=negative))
     return found
+
+
+def _describes_self(words: list[str]) -> bool:
+    """Whether a clause says what the shopper is ("i am a mom", "i'm just a person"), so that a "who" after it
+    stands for the shopper."""
+    for index, word in enumerate(words[:-2]):
+        if word in {"i", "we"} and words[index + 1] in {"am", "are"}:
+            rest = [w for w in words[index + 2 :] if w not in {"just", "only", "really", "a", "an", "the", "one"}]
+            return len(rest) <= 2 and not any(w in SUBJECTS or match_at([w], 0, 1) for w in rest)
+    return False
 
 
 def _ends_judgement(words: list[str], at: int) -> bool:

@@ -109,6 +109,7 @@ TASTES = {
     "fried": "fried food",
     "greasy": "greasy food",
 }
+GENERIC_TASTE = frozenset({"stuff", "things", "food", "foods"})
 # Words WordNet files as a food whose usual meaning is not one, and heads too general to be a preference.
 NOT_FOOD = word_set(
     "a b c d e dog dogs bird rabbit hare jack mess side must port rose stock mix mixer tuck hay feed grass cud "
@@ -230,4 +231,6 @@ def canonical_key(preference_type: str, key: str) -> str | None:
         return DIET_PHRASES.get(phrase)
     if preference_type == "allergy" and phrase in ALLERGEN_PHRASES:
         return ALLERGEN_PHRASES[phrase]
+    if preference_type in {"dislike", "favorite"} and phrase[0] in TASTES and set(phrase[1:]) <= GENERIC_TASTE:
+        return TASTES[phrase[0]]  # "sweet stuff" -> sweets, as the rules keep it
     return food_key(phrase)
