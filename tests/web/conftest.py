@@ -5,6 +5,8 @@ passwords set as GoTrue stores them (bcrypt in auth.users.encrypted_password), a
 from __future__ import annotations
 
 import random
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,6 +14,7 @@ from typing import Any
 
 import bcrypt
 import pytest
+import uvicorn
 from starlette.testclient import TestClient
 
 from tests.conftest import Database
@@ -21,7 +24,7 @@ from worker.db import schema
 from worker.prompt import calls
 from worker.runtime.worker import run_until_idle
 from worker.web.app import Backend, create_app
-from worker.web.server import local_backend
+from worker.web.server import listening_socket, local_backend
 
 DANA = uuid.UUID("d0000000-0000-4000-8000-000000000123")
 SAM = uuid.UUID("d0000000-0000-4000-8000-000000000456")
@@ -31,6 +34,7 @@ SAM_EMAIL = "sam@demo.customer-memory.dev"
 PASSWORD = "correct horse battery staple"  # set on Dana and Sam here; Riley keeps the seed's
 SEED_PASSWORD = "grocery-demo-2026"  # supabase/seed.sql's demo password
 SECRET = "local-test-secret-0123456789abcdef0123456789"
+WAIT_SECONDS = 20.0
 
 
 def set_password(db: Database, email: str, password: str) -> None:
@@ -61,6 +65,27 @@ def backend(seeded: Database) -> Iterator[Backend]:
 def client(backend: Backend) -> Iterator[TestClient]:
     with TestClient(create_app(backend)) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def page_url(backend: Backend) -> Iterator[str]:
+    """The app on uvicorn, as `customer-memory serve` runs it, on a free port in a thread."""
+    sock = listening_socket("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(create_app(backend), log_level="warning", lifespan="off")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not running.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert running.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        running.should_exit = True
+        thread.join(10)
+        sock.close()
 
 
 def sign_in(client: TestClient, email: str = DANA_EMAIL, password: str = PASSWORD) -> str:

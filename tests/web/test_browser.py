@@ -17,27 +17,22 @@ import json
 import os
 import shutil
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from tests.conftest import Database
-from tests.web.conftest import DANA, DANA_EMAIL, PASSWORD, SAM, random_orders, record_orders, say_in_chat
+from tests.web.conftest import DANA, DANA_EMAIL, PASSWORD, SAM, WAIT_SECONDS, random_orders, record_orders, say_in_chat
 from worker.prompt import calls
-from worker.web.app import Backend, create_app
-from worker.web.server import listening_socket
 
 CHROMIUM = Path(os.environ.get("CMS_CHROMIUM", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("CMS_CHROMEDRIVER", "/usr/bin/chromedriver"))
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 DESKTOP = (1280, 900)
 PHONE = (390, 844)
-WAIT_SECONDS = 20.0
 
 webdriver: Any = None
 try:
@@ -64,27 +59,6 @@ def browser_available() -> None:
         pytest.fail(f"CMS_REQUIRE_BROWSER is set, but {missing}")
     if missing:
         pytest.skip(missing)
-
-
-@pytest.fixture
-def page_url(backend: Backend) -> Iterator[str]:
-    """The app on uvicorn, as `customer-memory serve` runs it, on a free port in a thread."""
-    sock = listening_socket("127.0.0.1", 0)
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(backend), log_level="warning", lifespan="off")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not running.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert running.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        running.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from worker.client.responses import (
     ClearResult,
     ConfirmResult,
     ExplainedMemory,
+    ExportPage,
     ForgetResult,
     MemoryContext,
     MemoryExport,
@@ -151,7 +152,12 @@ class MemoryClient:
         return ClearResult.model_validate(self._call("clear_memories"))
 
     def export_memories(self) -> MemoryExport:
+        """The whole export as one document: refused past 128 MiB (worker.client.export streams it at any size)."""
         return MemoryExport.model_validate(self._call("export_memories"))
+
+    def export_memories_page(self, after: str | None = None, max_rows: int | None = None) -> ExportPage:
+        """One page of the export ({section, rows, next}); pass `next` back as `after` until it is None."""
+        return ExportPage.model_validate(self._call("export_memories_page", after=after, max_rows=max_rows))
 
     def my_memories(self) -> list[PublicMyMemories]:
         """Every memory of the shopper, one row each (the my_memories view: GET /rest/v1/my_memories), in a stable
@@ -160,10 +166,6 @@ class MemoryClient:
         return sorted(
             rows, key=lambda m: (m.memory_kind or "", m.memory_type or "", -(m.confidence or 0), m.memory_key or "")
         )
-
-    def export_memories_page(self, after: str | None = None, max_rows: int | None = None) -> Any:
-        """One page of the export ({section, rows, next}); pass `next` back as `after` until it is None."""
-        return self._call("export_memories_page", after=after, max_rows=max_rows)
 
 
 def _json_ready(value: Any) -> Any:

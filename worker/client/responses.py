@@ -142,3 +142,27 @@ class MemoryExport(_Model):
     suppressions: list[dict[str, Any]]
     # The stored memory_context document: a copy of the memories above, composed by the worker.
     precomputed_contexts: list[dict[str, Any]]
+
+
+# export_memories' sections, in the order of the document and of the pages.
+ExportSection = Literal[
+    "preferences",
+    "patterns",
+    "insights",
+    "interactions",
+    "archived_interactions",
+    "suppressions",
+    "precomputed_contexts",
+]
+
+
+class ExportPage(_Model):
+    """export_memories_page: up to max_rows rows (about 8 MiB at most) of one section of the export; `next` is the
+    cursor of the following page, null on the last."""
+
+    format: Literal["customer-memory-export-page"]
+    version: Literal[1]
+    user_id: UUID
+    section: ExportSection
+    rows: list[dict[str, Any]]
+    next: str | None

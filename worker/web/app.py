@@ -2,7 +2,8 @@
 uses them, and the chat view.
 
     GET    /api/user/memories           every memory, grouped as the prompt groups them (my_memories)
-    GET    /api/user/memories/export    everything stored about the shopper, as a JSON download (export_memories)
+    GET    /api/user/memories/export    everything stored about the shopper, as a JSON download streamed a page at
+                                        a time (export_memories_page)
     GET    /api/user/order-figures      the shopper's orders of the last 90 days as plain counts, for the charts
                                         (my_order_figures)
     GET    /api/user/memories/:id       one memory with its evidence (explain_memory)
@@ -32,6 +33,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
+from itertools import chain
 from typing import Any
 from uuid import UUID
 
@@ -42,12 +44,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from worker.client.errors import MemoryApiError
+from worker.client.export import PAGE_ROWS, export_document
 from worker.client.memory import MemoryClient
 from worker.client.seam import DatabaseFunctions, Identity
 from worker.web import present
@@ -75,6 +78,7 @@ class Backend:
     anon_key: str | None = None
     anthropic: anthropic.Anthropic | None = None
     model: str = "claude-sonnet-4-6"
+    export_page_rows: int = PAGE_ROWS  # rows per export_memories_page call (smaller in tests, to see it stream)
     # Called when the app shuts down (connection pools).
     closers: list[Callable[[], None]] = field(default_factory=list)
 
@@ -226,20 +230,19 @@ def clear_memories(request: Request, memory: MemoryClient, shopper: Shopper, bod
 
 def _export(backend: Backend) -> Handler:
     def export_memories(request: Request, memory: MemoryClient, shopper: Shopper, body: bytes) -> Response:
-        # The document exactly as the function returns it, every key kept (the typed model would drop any it
-        # does not know yet): the export is the shopper's copy of everything.
-        return _download(backend.functions.call("export_memories", {}, _identity(shopper)))
+        # Streamed a page at a time (export_memories_page), so any size fits; each row exactly as the database
+        # wrote it, every key kept: the export is the shopper's copy of everything. The first page is read here,
+        # before the response starts, so that its errors still get their status.
+        pieces = export_document(memory, backend.export_page_rows)
+        first = next(pieces)
+        filename = f"customer-memory-export-{datetime.now(UTC):%Y-%m-%d}.json"
+        return StreamingResponse(
+            chain([first], pieces),
+            media_type="application/json",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+        )
 
     return export_memories
-
-
-def _download(exported: Any) -> Response:
-    filename = f"customer-memory-export-{datetime.now(UTC):%Y-%m-%d}.json"
-    return Response(
-        json.dumps(exported, indent=2, ensure_ascii=False),
-        media_type="application/json",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
-    )
 
 
 def _chat(backend: Backend) -> Handler:
