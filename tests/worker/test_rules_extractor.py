@@ -153,6 +153,7 @@ R, F = "remember", "forget"
         # A negation between the verb and the diet governs it: evidence against, never a restriction stored.
         ("I am not a vegetarian", [(F, "dietary", "vegetarian")]),
         ("i'm not vegan, my sister is", [(F, "dietary", "vegan")]),
+        ("i love tofu. not a vegetarian though", [(F, "dietary", "vegetarian"), (R, "favorite", "tofu")]),
         ("maybe I'm allergic to kiwi", []),
         ("I was vegetarian in college", []),
         ("I'd like some apples", []),

@@ -653,7 +653,7 @@ def _diets(words: list[str]) -> list[Found]:
                 at = lead + 1 if before in {"i", "we", "my", "our", "us"} else lead
                 found.append(Found("dietary", key, at, cues_to=index))
             elif alone:
-                found.append(Found("dietary", key, 0))
+                found.append(Found("dietary", key, 0, cues_to=index))  # "vegan here"; "not vegan though"
         index += length
     return found
 
