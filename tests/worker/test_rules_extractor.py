@@ -79,6 +79,9 @@ R, F = "remember", "forget"
         ("my son is allergic to peanuts", [(R, "allergy", "peanuts", "son")]),
         ("My daughter has a dairy allergy", [(R, "allergy", "milk", "daughter")]),
         ("my husband hates mushrooms", []),
+        ("the kids are allergic to eggs", [(R, "allergy", "eggs", "kids")]),
+        ("the kids at school are allergic to peanuts", []),
+        ("the wife is vegan", []),
         # Retractions and requests to forget (allergies and diets then wait for the shopper's confirmation).
         ("Forget that I'm allergic to peanuts", [(F, "allergy", "peanuts")]),
         ("I'm not allergic to peanuts anymore", [(F, "allergy", "peanuts")]),

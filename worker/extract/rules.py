@@ -77,6 +77,8 @@ OTHER_PEOPLE = word_set(
     "everything nothing cafeteria restaurant recipe place him them who which what many most some lots"
 )
 WEAK_OTHER = {"his", "her", "their", "your", "its"}
+# Household members a shopper calls "the ...": "the kids", "the baby".
+THE_HOUSEHOLD = word_set("kids children baby babies toddler twins boys girls wife husband hubby")
 # After "my", words that keep the statement the shopper's own ("my diet is vegan", "my favorite food").
 ABOUT_EATING = word_set(
     "diet diets allergy allergies favorite favourite fave fav own whole entire doctor doctors body stomach life "
@@ -262,6 +264,8 @@ def _subject(words: list[str], before: int, inherited: str) -> str:
             if not following or following[0] in ABOUT_EATING or match_at(words, index + 1, index + 4) is not None:
                 return "self"
             return "other"
+        if word == "the" and index + 1 < before and words[index + 1] in THE_HOUSEHOLD:
+            return f"household:{words[index + 1]}"  # "the kids are allergic to eggs": ours, as "my kids"
         if word in {"he", "she", "they"}:
             return "pronoun"
         if word in OTHER_PEOPLE:
