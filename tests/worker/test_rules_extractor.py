@@ -58,6 +58,11 @@ R, F = "remember", "forget"
         ("she is allergic to nickel", []),
         ("she is allergic to peanuts", []),
         ("my friend is vegan", []),
+        # A noun before the copula is what is described: the food, not the shopper.
+        ("the soup is vegan", []),
+        ("some cheese is vegan", []),
+        ("my diet is vegan", [(R, "dietary", "vegan")]),
+        ("my lifestyle choice is vegetarian", [(R, "dietary", "vegetarian")]),
         # Keys are the food, not the rest of the sentence.
         ("i don't want bacon on my pizza thanks a lot", [(R, "dislike", "bacon")]),
         # Cuisines are not brands; a brand is named as one.

@@ -24,7 +24,15 @@ from dataclasses import dataclass, field
 
 from worker.extract.language import SUBJECTS, Clause, sentences
 from worker.extract.model import MAX_STATEMENTS, PreferenceType, Statement
-from worker.extract.vocabulary import DIETS_NEED_DIET, TASTES, english_words, match_at, person_names, word_set
+from worker.extract.vocabulary import (
+    DIETS_NEED_DIET,
+    LONGEST,
+    TASTES,
+    english_words,
+    match_at,
+    person_names,
+    word_set,
+)
 
 MAX_MESSAGE_CHARS = 20_000  # the part of a message that is read; record_message bounds the rest
 
@@ -77,13 +85,14 @@ OTHER_PEOPLE = word_set(
     "everything nothing cafeteria restaurant recipe place him them who which what many most some lots"
 )
 WEAK_OTHER = {"his", "her", "their", "your", "its"}
+DETERMINERS = word_set("some many most this that these those")
 # Household members a shopper calls "the ...": "the kids", "the baby".
 THE_HOUSEHOLD = word_set("kids children baby babies toddler twins boys girls wife husband hubby")
 # After "my", words that keep the statement the shopper's own ("my diet is vegan", "my favorite food").
 ABOUT_EATING = word_set(
     "diet diets allergy allergies favorite favourite fave fav own whole entire doctor doctors body stomach life "
     "lifestyle eating intolerance intolerances celiac coeliac severe food tummy gut skin goal goals new only usual go "
-    "biggest main religion faith self guilty"
+    "biggest main religion faith self guilty preference preferences choice"
 )
 
 DISLIKE_VERBS = word_set(
@@ -250,7 +259,7 @@ def _subject(words: list[str], before: int, inherited: str) -> str:
     before it in the clause ("my son is allergic", "she is vegan"), else the clause before's ("i ride horses and
     follow a vegan diet": "i" governs both verbs). A noun before a copula is a subject too: "the food is vegan"."""
     weak = None
-    copula = False
+    copula = before < len(words) and words[before] in {"is", "are", "was", "were"}  # the trigger's own verb
     for index in range(before - 1, -1, -1):
         word = words[index]
         if word in {"i", "we", "me", "myself", "us"}:
@@ -268,6 +277,8 @@ def _subject(words: list[str], before: int, inherited: str) -> str:
             return f"household:{words[index + 1]}"  # "the kids are allergic to eggs": ours, as "my kids"
         if word in {"he", "she", "they"}:
             return "pronoun"
+        if word in DETERMINERS and match_at(words, index + 1, index + 1 + LONGEST) is not None:
+            continue  # "i had some bacon", "we like most fruit": a determiner of the food, not a subject
         if word in OTHER_PEOPLE:
             return "other"
         if word in WEAK_OTHER and weak is None:
@@ -275,6 +286,8 @@ def _subject(words: list[str], before: int, inherited: str) -> str:
         if word in {"is", "are", "was", "were", "seems", "looks", "tastes"}:
             copula = True
         elif copula and word not in SOFT | NEGATIONS | HEDGES | HOUSEHOLD:
+            if word in ABOUT_EATING and {"my", "our"} & set(words[max(0, index - 3) : index]):
+                continue  # "my diet is vegan", "our whole diet is kosher"
             return "other"
     return weak or inherited
 
