@@ -111,6 +111,13 @@ def text_id(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _statement(text: str) -> tuple[str, str, str]:
+    """ "diet:vegan" is stated; "forget diet:vegan" denied ("not a vegan though": a request to forget, in effect)."""
+    action, said = ("forget", text.removeprefix("forget ")) if text.startswith("forget ") else ("remember", text)
+    kind, _, key = said.partition(":")
+    return (action, kind, key)
+
+
 def load_adjudicated(path: Path = ADJUDICATED) -> dict[str, set[tuple[str, str, str]]]:
     """Statements read by hand in development utterances whose label names another relation."""
     table: dict[str, set[tuple[str, str, str]]] = {}
@@ -118,7 +125,7 @@ def load_adjudicated(path: Path = ADJUDICATED) -> dict[str, set[tuple[str, str, 
         if line.startswith("#") or not line.strip():
             continue
         digest, statements, _ = line.split("\t", 2)
-        table[digest] = {("remember", *s.split(":", 1)) for s in statements.split(";") if s}  # type: ignore[misc]
+        table[digest] = {_statement(s) for s in statements.split(";") if s}
     # Diet and dislike labels that name no first-person statement of one: out of the recall of first-person
     # statements (the target's); what else such an utterance states, read above, still counts.
     for path in NOT_FIRST_PERSON:
@@ -198,7 +205,8 @@ def score(extractor: Extractor, items: list[Item]) -> Score:
             result.negatives += 1
             result.negatives_hit += bool(got)
         for action, kind, key in got:
-            if action == "forget" and kind in {"allergy", "diet"} and (action, kind, key) not in item.expected:
+            asked = (action, kind, key) in item.expected | item.adjudicated
+            if action == "forget" and kind in {"allergy", "diet"} and not asked:
                 result.unsafe += 1
         if item.exact:
             _score_exact(result, item, got)

@@ -69,6 +69,8 @@ def test_the_extraction_benchmarks_hand_readings_are_keyed_and_kept_together() -
     table = extraction.load_adjudicated()
     shrimp = "598e38dace3cf916"  # a development utterance (its text stays in the data set) labelled a dislike
     assert table[shrimp] == {("remember", "allergy", "shrimp"), ("relabelled", "", "")}
+    assert extraction._statement("like:fish and chips") == ("remember", "like", "fish and chips")
+    assert extraction._statement("forget diet:vegan") == ("forget", "diet", "vegan")
     assert extraction.keys_match("vegetarian", "vegetarianism")
     assert extraction.keys_match("tree-nuts", "tree nut")
     assert not extraction.keys_match("vegan", "vegetarian")

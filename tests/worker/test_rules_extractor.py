@@ -79,6 +79,9 @@ R, F = "remember", "forget"
         ("my son is allergic to peanuts", [(R, "allergy", "peanuts", "son")]),
         ("My daughter has a dairy allergy", [(R, "allergy", "milk", "daughter")]),
         ("my husband hates mushrooms", []),
+        ("the kids are allergic to eggs", [(R, "allergy", "eggs", "kids")]),
+        ("the kids at school are allergic to peanuts", []),
+        ("the wife is vegan", []),
         # Retractions and requests to forget (allergies and diets then wait for the shopper's confirmation).
         ("Forget that I'm allergic to peanuts", [(F, "allergy", "peanuts")]),
         ("I'm not allergic to peanuts anymore", [(F, "allergy", "peanuts")]),
@@ -149,6 +152,11 @@ R, F = "remember", "forget"
         ("it was my doctor who led me to becoming a vegan", [(R, "dietary", "vegan")]),
         # Hedges, the past, requests.
         ("I might go vegan next year", []),
+        ("i am trying to go vegan", []),
+        # A negation between the verb and the diet governs it: evidence against, never a restriction stored.
+        ("I am not a vegetarian", [(F, "dietary", "vegetarian")]),
+        ("i'm not vegan, my sister is", [(F, "dietary", "vegan")]),
+        ("i love tofu. not a vegetarian though", [(F, "dietary", "vegetarian"), (R, "favorite", "tofu")]),
         ("maybe I'm allergic to kiwi", []),
         ("I was vegetarian in college", []),
         ("I'd like some apples", []),

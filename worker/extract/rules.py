@@ -77,6 +77,8 @@ OTHER_PEOPLE = word_set(
     "everything nothing cafeteria restaurant recipe place him them who which what many most some lots"
 )
 WEAK_OTHER = {"his", "her", "their", "your", "its"}
+# Household members a shopper calls "the ...": "the kids", "the baby".
+THE_HOUSEHOLD = word_set("kids children baby babies toddler twins boys girls wife husband hubby")
 # After "my", words that keep the statement the shopper's own ("my diet is vegan", "my favorite food").
 ABOUT_EATING = word_set(
     "diet diets allergy allergies favorite favourite fave fav own whole entire doctor doctors body stomach life "
@@ -240,6 +242,7 @@ class Found:
     negative_trigger: bool = False  # a trigger that carries its own negation ("don't eat")
     own: bool = False  # the shopper's by its form ("as a vegan"), whatever the subject before
     cues_from: int | None = None  # where its cues start, when not at its subject ("vegan is not my diet")
+    cues_to: int | None = None  # where they end, when not at the trigger: a diet's word ("i am not vegan")
 
 
 def _subject(words: list[str], before: int, inherited: str) -> str:
@@ -261,6 +264,8 @@ def _subject(words: list[str], before: int, inherited: str) -> str:
             if not following or following[0] in ABOUT_EATING or match_at(words, index + 1, index + 4) is not None:
                 return "self"
             return "other"
+        if word == "the" and index + 1 < before and words[index + 1] in THE_HOUSEHOLD:
+            return f"household:{words[index + 1]}"  # "the kids are allergic to eggs": ours, as "my kids"
         if word in {"he", "she", "they"}:
             return "pronoun"
         if word in OTHER_PEOPLE:
@@ -463,7 +468,7 @@ class RuleExtractor:
             # Negation and the past from the trigger's subject on; hedges ("maybe i'm ...") and retractions
             # ("i outgrew my egg allergy", "... anymore") anywhere in its clause.
             start = _cue_start(words, item.at) if item.cues_from is None else item.cues_from
-            cues = _cues(words, start, item.at)
+            cues = _cues(words, start, item.at if item.cues_to is None else item.cues_to)
             cues |= _cues(words, 0, len(words)) & {"retraction"}
             if STRONG_HEDGES & set(words):
                 cues.add("hedge")
@@ -647,10 +652,12 @@ def _diets(words: list[str]) -> list[Found]:
                 or we
                 or (before in {"i", "we"} and after in DIET_NOUNS)
             ):
-                # The trigger starts at its verb ("am", "follow"), or after "my" / "I" so that they are its subject.
-                found.append(Found("dietary", key, lead + 1 if before in {"i", "we", "my", "our", "us"} else lead))
+                # The trigger starts at its verb ("am", "follow"), or after "my" / "I" so that they are its subject;
+                # its cues run to the diet ("i am not vegetarian", "i am trying to go vegan").
+                at = lead + 1 if before in {"i", "we", "my", "our", "us"} else lead
+                found.append(Found("dietary", key, at, cues_to=index))
             elif alone:
-                found.append(Found("dietary", key, 0))
+                found.append(Found("dietary", key, 0, cues_to=index))  # "vegan here"; "not vegan though"
         index += length
     return found
 

@@ -96,7 +96,7 @@ GROCERY_ADDITIONS = comma_list(
     "kale, quinoa, kombucha, sriracha, edamame, tempeh, seitan, acai, chia, chia seeds, oat milk, almond milk, soy "
     "milk, coconut milk, greek yogurt, hot sauce, energy drink, energy drinks, sparkling water, water, bottled "
     "water, seafood, sweets, junk food, fast food, spicy food, salty food, fried food, greasy food, dark chocolate, "
-    "protein shake, tex mex, cilantro, "
+    "protein shake, tex mex, cilantro, mac and cheese, "
     "chicken wing, chicken wings, hot wings, buffalo wings"
 )
 # Tastes that, standing as a noun phrase of their own, name the foods that have them ("i do not like sweet",
