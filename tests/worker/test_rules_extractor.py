@@ -75,6 +75,11 @@ R, F = "remember", "forget"
         ("we only buy the kirkland brand", [(R, "brand", "kirkland")]),  # lower case names a brand too
         # Likes of foods are read.
         ("i love strawberries", [(R, "favorite", "strawberry")]),
+        ("Cashews are definitely my favorite", [(R, "favorite", "cashew")]),
+        ("I just made lasagna, it is my favorite", [(R, "favorite", "lasagna")]),
+        ("my brother loves pizza, it is my favorite too", [(R, "favorite", "pizza")]),
+        ("I work in a chocolate factory, that is my fave", []),
+        ("We raise chickens and goats. they are my favorite", []),
         # Household members' allergies are the household's; their tastes are theirs.
         ("my son is allergic to peanuts", [(R, "allergy", "peanuts", "son")]),
         ("My daughter has a dairy allergy", [(R, "allergy", "milk", "daughter")]),

@@ -734,7 +734,7 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
             found += [Found(told.asked, key, index) for kind_, key, _ in items if kind_ in {"food", "allergen"}]
             continue
         elif word in FAVOURITE:
-            found += _favourite(words, index)
+            found += _favourite(words, index, told)
             continue
         elif word in GROSS and index >= 2 and words[index - 2] in {"find", "finds"}:
             # "i find olives gross", "i find them disgusting" (not "i find it disgusting that ...")
@@ -753,9 +753,7 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
             found += [Found("dislike", key, at) for kind_, key, at in subject if kind_ == "food"]
             pronoun = copula and words[copula - 1] in PRONOUNS | {"they"}
             if not subject and pronoun and _ends_judgement(words, index + 1):
-                # "i do not understand alcohol, its nasty": the food named last, in this clause or the one before.
-                named = _named(words[: copula - 1]) or _named(told.previous)
-                found += [Found("dislike", key, copula - 1) for key in named[-1:]]
+                found += [Found("dislike", key, copula - 1) for key in _antecedent(words, copula - 1, told)]
             continue
         elif word in GIVE_UP and (not GIVE_UP[word] or (index + 1 < len(words) and words[index + 1] == GIVE_UP[word])):
             # "i gave up soda", "i cut out bread", "i quit sugar", "i stopped eating meat": no longer buys it.
@@ -804,6 +802,17 @@ def _describes_self(words: list[str]) -> bool:
             rest = [w for w in words[index + 2 :] if w not in {"just", "only", "really", "a", "an", "the", "one"}]
             return len(rest) <= 2 and not any(w in SUBJECTS or match_at([w], 0, 1) for w in rest)
     return False
+
+
+def _antecedent(words: list[str], pronoun: int, told: Told) -> list[str]:
+    """What a pronoun subject of a judgement stands for ("i had bacon, it is my favorite", "alcohol, its nasty"):
+    the food named last, in its clause or the one before ("they" only when the last plural named was a food: "the
+    animals on the farm, the chicken. they are my favorite" are the animals)."""
+    if words[pronoun] not in {"it", "they", "them", "these", "those"}:
+        return []  # "that is my fave" after "my job is in a cereal factory" is the job
+    if words[pronoun] != "it" and not told.plural_food:
+        return []
+    return (_named(words[:pronoun]) or _named(told.previous))[-1:]
 
 
 def _ends_judgement(words: list[str], at: int) -> bool:
@@ -887,8 +896,9 @@ def _copula_start(words: list[str], index: int) -> int:
     return index
 
 
-def _favourite(words: list[str], index: int) -> list[Found]:
-    """ "my favorite (food) is X", "X is my favorite (drink)"."""
+def _favourite(words: list[str], index: int, told: Told) -> list[Found]:
+    """ "my favorite (food) is X", "X is (definitely) my favorite (drink)", "i had bacon, it is my favorite": the
+    shopper's by "my", whoever was named before."""
     found: list[Found] = []
     after = index + 1
     while after < len(words) and (words[after] in FOOD_KINDS or words[after] in {"all", "time"}):
@@ -902,8 +912,14 @@ def _favourite(words: list[str], index: int) -> list[Found]:
             while after < len(words) and words[after] in {"to", "be", "definitely", "probably", "got", "gotta"}:
                 after += 1
             items, _ = _phrase_items(words, after, len(words), words)
-            found += [Found(kind, key, owner) for item, key, _ in items if item in {"food", "allergen"}]
-        if owner >= 2 and words[owner - 1] in {"is", "are"}:
-            subject, _ = _backward_items(words, _copula_start(words, owner))
-            found += [Found(kind, key, at) for item, key, at in subject if item in {"food", "allergen"}]
+            found += [Found(kind, key, owner, own=True) for item, key, _ in items if item in {"food", "allergen"}]
+        copula = owner - 1
+        while copula > 0 and words[copula] in {"definitely", "probably", "totally", "absolutely", "still", "always"}:
+            copula -= 1
+        if copula >= 1 and words[copula] in {"is", "are"}:
+            start = _copula_start(words, copula + 1)
+            subject, _ = _backward_items(words, start)
+            found += [Found(kind, key, at, own=True) for item, key, at in subject if item in {"food", "allergen"}]
+            if not subject and _ends_judgement(words, after) and start and words[start - 1] in PRONOUNS | {"they"}:
+                found += [Found(kind, key, start - 1, own=True) for key in _antecedent(words, start - 1, told)]
     return found
