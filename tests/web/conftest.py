@@ -9,6 +9,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ import bcrypt
 import pytest
 import uvicorn
 from starlette.testclient import TestClient
+from starlette.types import ASGIApp
 
 from tests.conftest import Database
 from worker.client.models import Checkout, CheckoutItem
@@ -67,13 +69,12 @@ def client(backend: Backend) -> Iterator[TestClient]:
         yield test_client
 
 
-@pytest.fixture
-def page_url(backend: Backend) -> Iterator[str]:
-    """The app on uvicorn, as `customer-memory serve` runs it, on a free port in a thread."""
+@contextmanager
+def serving(app: ASGIApp) -> Iterator[str]:
+    """`app` on uvicorn, as `customer-memory serve` runs it, on a free port in a thread; yields its address."""
     sock = listening_socket("127.0.0.1", 0)
     port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(backend), log_level="warning", lifespan="off")
-    running = uvicorn.Server(config)
+    running = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=running.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + WAIT_SECONDS
@@ -86,6 +87,13 @@ def page_url(backend: Backend) -> Iterator[str]:
         running.should_exit = True
         thread.join(10)
         sock.close()
+
+
+@pytest.fixture
+def page_url(backend: Backend) -> Iterator[str]:
+    """The page's server on the embedded default, over HTTP."""
+    with serving(create_app(backend)) as url:
+        yield url
 
 
 def sign_in(client: TestClient, email: str = DANA_EMAIL, password: str = PASSWORD) -> str:

@@ -22,11 +22,27 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.conftest import Database
-from tests.web.conftest import DANA, DANA_EMAIL, PASSWORD, SAM, WAIT_SECONDS, random_orders, record_orders, say_in_chat
+from tests.web import supabase_standin
+from tests.web.conftest import (
+    DANA,
+    DANA_EMAIL,
+    PASSWORD,
+    SAM,
+    WAIT_SECONDS,
+    random_orders,
+    record_orders,
+    say_in_chat,
+    serving,
+)
+from tests.web.test_supabase_mode import ANON_KEY
+from worker.client.postgrest_adapter import PostgrestAdapter
 from worker.prompt import calls
+from worker.web.app import Backend, create_app
+from worker.web.tokens import JWKS_PATH, JwksKeys, TokenVerifier
 
 CHROMIUM = Path(os.environ.get("CMS_CHROMIUM", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("CMS_CHROMEDRIVER", "/usr/bin/chromedriver"))
@@ -329,6 +345,50 @@ def test_a_removal_asked_for_in_chat_waits_until_the_shopper_keeps_or_confirms_i
     _no_trace_of_sam(driver)
     problems = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     assert problems == [], f"the browser reported errors: {problems}"
+
+
+def test_on_supabase_the_page_refreshes_its_token_before_it_expires_and_ends_the_session_when_refused(
+    browser: WebDriver,
+) -> None:
+    driver = browser
+    standin = supabase_standin.SupabaseStandin(token_seconds=8)  # refreshed after half its life: 4 s
+    with serving(standin.app()) as supabase_url, httpx.Client(timeout=10) as http:
+        standin.url = supabase_url
+        backend = Backend(
+            functions=PostgrestAdapter(supabase_url, ANON_KEY, http_client=http),
+            verifier=TokenVerifier(f"{supabase_url}/auth/v1", jwks=JwksKeys(f"{supabase_url}{JWKS_PATH}", http)),
+            auth_url=f"{supabase_url}/auth/v1",
+            anon_key=ANON_KEY,
+        )
+        with serving(create_app(backend)) as page_url:
+            driver.get(page_url)
+            _wait(lambda: driver.find_element(By.ID, "email"), "the sign-in form").send_keys(supabase_standin.EMAIL)
+            driver.find_element(By.ID, "password").send_keys(supabase_standin.PASSWORD, Keys.ENTER)
+            _wait(lambda: _card(driver, "peanuts"), "the memories, read from PostgREST")
+            first = standin.sessions[0]
+
+            # Before it expires, the page trades the refresh token for a new pair, with the project's anon key.
+            [refresh, *_] = _wait(standin.refreshes, "a refresh")
+            assert refresh.body == {"refresh_token": first["refresh_token"]}
+            assert refresh.headers["apikey"] == ANON_KEY
+            assert time.time() < first["expires_at"], "refreshed before the first token expired"
+
+            # Past the first token's expiry, the page still reads the memories, with a token it got by refreshing.
+            time.sleep(max(0.0, first["expires_at"] + 1 - time.time()))
+            seen = len(standin.postgrest())
+            driver.find_element(By.CSS_SELECTOR, ".tabs a[data-view='memories']").click()
+            reread = _wait(lambda: standin.postgrest()[seen:], "the memories read again")
+            refreshed = {f"Bearer {s['access_token']}" for s in standin.sessions[1:]}
+            assert reread[0].headers["authorization"] in refreshed
+            stored = json.loads(driver.execute_script("return sessionStorage.getItem('customer-memory.session')"))
+            assert stored["access_token"] != first["access_token"] and stored["refresh_token"] != first["refresh_token"]
+
+            # When Auth refuses the refresh token (revoked, signed out elsewhere), the session ends on the page.
+            standin.refuse_refresh = True
+            error = _wait(lambda: driver.find_element(By.ID, "sign-in-error").text, "the end of the session")
+            assert error == "Your session has ended: sign in again."
+            assert not driver.find_elements(By.CSS_SELECTOR, "li.memory")
+            assert driver.execute_script("return sessionStorage.getItem('customer-memory.session')") is None
 
 
 def test_a_signed_out_visitor_and_a_wrong_password_see_no_memory(browser: WebDriver, page_url: str) -> None:

@@ -19,7 +19,7 @@ const EVENT_WORDS = {
   view_item: "You looked at",
 };
 
-const state = { config: null, session: null, listing: null, chat: [] };
+const state = { config: null, session: null, listing: null, chat: [], refreshTimer: null, refreshing: null };
 const $ = (id) => document.getElementById(id);
 
 // -- small helpers -------------------------------------------------------------------------------------------------
@@ -97,6 +97,7 @@ class ApiError extends Error {
 }
 
 async function api(method, path, body) {
+  await freshSession();
   const headers = { Authorization: `Bearer ${state.session.access_token}` };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -113,15 +114,82 @@ async function api(method, path, body) {
 }
 
 // -- session -----------------------------------------------------------------------------------------------------
+// Supabase Auth gives a short-lived access token and a refresh token: the page trades the refresh token for a new
+// pair (GoTrue's grant_type=refresh_token) before the access token expires, and before any call made too close to
+// its expiry (a background tab's timers may have been held back). The local sign-in gives no refresh token: its
+// session simply ends. A refresh token is used once (GoTrue rotates it), so one exchange at a time.
+const REFRESH_MARGIN_SECONDS = 60;
+
 function loadSession() {
   try {
     const session = JSON.parse(sessionStorage.getItem(TOKEN_KEY) || "null");
-    if (session && session.expires_at * 1000 > Date.now()) return session;
+    if (session && (session.expires_at * 1000 > Date.now() || session.refresh_token)) return session;
   } catch (error) {
     // an unreadable session is no session
   }
   sessionStorage.removeItem(TOKEN_KEY);
   return null;
+}
+
+function saveSession(answer, email) {
+  const now = Math.floor(Date.now() / 1000);
+  const expiresAt = answer.expires_at || now + (answer.expires_in || 3600);
+  state.session = {
+    access_token: answer.access_token,
+    refresh_token: answer.refresh_token || null,
+    expires_at: expiresAt,
+    // Refresh this long before expiry: a minute, or half the token's life if it is shorter.
+    margin: Math.min(REFRESH_MARGIN_SECONDS, Math.max(1, Math.floor((expiresAt - now) / 2))),
+    email: (answer.user && answer.user.email) || email,
+  };
+  sessionStorage.setItem(TOKEN_KEY, JSON.stringify(state.session));
+  scheduleRefresh();
+}
+
+function authHeaders() {
+  const headers = { "Content-Type": "application/json" };
+  if (state.config.anon_key) headers.apikey = state.config.anon_key;
+  return headers;
+}
+
+function scheduleRefresh() {
+  window.clearTimeout(state.refreshTimer);
+  const session = state.session;
+  if (!session || !session.refresh_token) return;
+  state.refreshTimer = window.setTimeout(() => freshSession().catch(() => {}), Math.max(0, refreshAt(session) - Date.now()));
+}
+
+function refreshAt(session) {
+  return (session.expires_at - (session.margin ?? REFRESH_MARGIN_SECONDS)) * 1000;
+}
+
+async function freshSession() {
+  const session = state.session;
+  if (!session || !session.refresh_token || Date.now() < refreshAt(session)) return;
+  state.refreshing = state.refreshing || refreshSession(session).finally(() => { state.refreshing = null; });
+  await state.refreshing;
+}
+
+async function refreshSession(session) {
+  let response;
+  try {
+    response = await fetch(`${state.config.auth_url}/token?grant_type=refresh_token`, {
+      method: "POST",
+      headers: authHeaders(),
+      body: JSON.stringify({ refresh_token: session.refresh_token }),
+    });
+  } catch (failure) {
+    // Auth unreachable for now: the token may still be good; try again shortly.
+    if (session.expires_at * 1000 > Date.now()) state.refreshTimer = window.setTimeout(() => freshSession().catch(() => {}), 5000);
+    return;
+  }
+  const answer = await response.json().catch(() => ({}));
+  if (state.session !== session) return; // signed out (or in again) meanwhile
+  if (!response.ok || !answer.access_token) {
+    signOut("Your session has ended: sign in again.");
+    throw new ApiError(401, "Signed out.");
+  }
+  saveSession(answer, session.email);
 }
 
 async function signIn(event) {
@@ -134,15 +202,13 @@ async function signIn(event) {
     error.textContent = "Enter your email and your password.";
     return;
   }
-  const headers = { "Content-Type": "application/json" };
-  if (state.config.anon_key) headers.apikey = state.config.anon_key;
   const button = event.submitter || event.target.querySelector("button");
   button.disabled = true;
   try {
     // Supabase Auth's password grant, or this server's local stand-in for it: the same request either way.
     const response = await fetch(`${state.config.auth_url}/token?grant_type=password`, {
       method: "POST",
-      headers,
+      headers: authHeaders(),
       body: JSON.stringify({ email, password }),
     });
     const answer = await response.json().catch(() => ({}));
@@ -151,12 +217,7 @@ async function signIn(event) {
       $("password").focus();
       return;
     }
-    state.session = {
-      access_token: answer.access_token,
-      expires_at: answer.expires_at || Math.floor(Date.now() / 1000) + (answer.expires_in || 3600),
-      email: (answer.user && answer.user.email) || email,
-    };
-    sessionStorage.setItem(TOKEN_KEY, JSON.stringify(state.session));
+    saveSession(answer, email);
     $("password").value = "";
     route();
   } catch (failure) {
@@ -168,10 +229,12 @@ async function signIn(event) {
 
 function signOut(message) {
   sessionStorage.removeItem(TOKEN_KEY);
+  window.clearTimeout(state.refreshTimer);
   state.session = null;
   state.listing = null;
   state.chat = [];
-  $("chat-log").replaceChildren();
+  // Nothing of the shopper stays on the page, hidden or not.
+  for (const id of ["chat-log", "sections", "chart-grid", "memories-summary", "pending-notice"]) $(id).replaceChildren();
   if (window.location.pathname !== "/") history.pushState({}, "", "/");
   route();
   if (message) $("sign-in-error").textContent = message;
@@ -190,7 +253,10 @@ function show(view) {
 }
 
 async function route() {
-  state.session = state.session || loadSession();
+  if (!state.session) {
+    state.session = loadSession();
+    scheduleRefresh();
+  }
   if (!state.session) {
     show("sign-in");
     document.title = "Sign in · Your shopping memory";
