@@ -139,6 +139,11 @@ R, F = "remember", "forget"
         ("I love pizza. My boss called. Yuck.", [(R, "favorite", "pizza")]),
         # ... and not where the same words are about something else.
         ("I gave up on cooking", []),
+        ("i gave up trying to bake bread", []),
+        ("the smell of fried fish makes my wife sick", []),
+        ("dairy upsets my stomach", [(R, "dislike", "milk")]),
+        ("i hate it when my coffee gets cold", []),
+        ("i like all music except country", []),
         ("the game makes me sick", []),
         ("coffee makes me happy", []),
         ("my kids eat everything but vegetables", []),

@@ -771,9 +771,12 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
         elif word in GIVE_UP and (not GIVE_UP[word] or (index + 1 < len(words) and words[index + 1] == GIVE_UP[word])):
             # "i gave up soda", "i cut out bread", "i quit sugar", "i stopped eating meat": no longer buys it.
             kind, negative, start = "dislike", True, index + 1 + bool(GIVE_UP[word])
-        elif word in CAUSE_VERBS and {"me", "my", "us", "our"} & set(words[index + 1 : index + 2]):
-            if not SYMPTOMS & set(words[index + 2 : index + 5]):
-                continue
+            if {"trying", "to", "on"} & set(words[start : start + 2]):
+                continue  # "i gave up trying to bake bread", "gave up on": not the food
+        elif word in CAUSE_VERBS and words[index + 1 : index + 2] in (["me"], ["us"], ["my"], ["our"]):
+            felt = words[index + 2 : index + 5] if words[index + 1] in {"me", "us"} else words[index + 2 : index + 3]
+            if not SYMPTOMS & set(felt):
+                continue  # "makes me sick", "upsets my stomach"; not "makes my wife sick"
             # The shopper is the one it makes sick ("me"), whatever the subject: "they make me sick".
             found += [Found("dislike", key, index, True, own=True) for key in _cause(words, index, told)]
             continue
