@@ -60,6 +60,11 @@ R, F = "remember", "forget"
         ("my friend is vegan", []),
         # A noun before the copula is what is described: the food, not the shopper.
         ("the soup is vegan", []),
+        ("i'm cooking for a vegan friend", []),
+        ("we're hosting vegetarian guests tonight", []),
+        ("i'm a vegan mom of two", [(R, "dietary", "vegan")]),
+        ("i'm a lapsed vegetarian", [(F, "dietary", "vegetarian")]),
+        ("i am a former smoker and vegan", [(R, "dietary", "vegan")]),
         ("some cheese is vegan", []),
         ("my diet is vegan", [(R, "dietary", "vegan")]),
         ("my lifestyle choice is vegetarian", [(R, "dietary", "vegetarian")]),

@@ -49,6 +49,7 @@ INTENSITY = word_set(
 NEGATIONS = {"not", "never", "no", "none", "nor", "neither", "without"}
 # Words that take a statement back on their own; "no longer", "gave up", "got over", "grew out" are read in _cues.
 RETRACTIONS = word_set("anymore stopped quit outgrew outgrown outgrow cured formerly")
+FORMER = word_set("former lapsed ex")
 HEDGES = word_set(
     "maybe might may perhaps possibly probably think thinking considering consider want wanna wants wanted trying try "
     "tries plan planning hope hoping should could would if whether wonder wondering tested testing suspect unsure "
@@ -85,6 +86,11 @@ OTHER_PEOPLE = word_set(
     "everything nothing cafeteria restaurant recipe place him them who which what many most some lots"
 )
 WEAK_OTHER = {"his", "her", "their", "your", "its"}
+# People a diet word may describe: "a vegan mom" is the shopper after "i am", a guest after "cooking for".
+PEOPLE = HOUSEHOLD | word_set(
+    "friend friends guest guests people person customer customers coworker coworkers colleague colleagues neighbor "
+    "neighbors neighbour neighbours roommate roommates man men woman women guy guys lady ladies visitors students"
+)
 DETERMINERS = word_set("some many most this that these those")
 # Household members a shopper calls "the ...": "the kids", "the baby".
 THE_HOUSEHOLD = word_set("kids children baby babies toddler twins boys girls wife husband hubby")
@@ -302,6 +308,8 @@ def _cues(words: list[str], start: int, stop: int) -> set[str]:
         after = words[index + 1] if index + 1 < len(words) else ""
         if word in NEGATIONS and not (word == "no" and after in {"i", "we", ",", "no"}):
             cues.add("negation")
+        if word in FORMER and index >= stop - 2:
+            cues.add("former")  # "a lapsed vegetarian", "an ex vegan": right before what it qualifies
         if word == "used" and after == "to":
             cues.add("used_to")
         elif word in PAST:
@@ -546,7 +554,7 @@ def _decide(item: Found, who: str, cues: set[str], forget: bool) -> Statement | 
     if "hedge" in cues:
         return None
     negated = "negation" in cues and not item.negative_trigger
-    retracted = bool({"retraction", "used_to"} & cues)
+    retracted = bool({"retraction", "used_to", "former"} & cues)
     if item.kind in {"allergy", "dietary"}:
         # "I'm not allergic to milk", "no longer vegan": evidence against the memory, for the shopper to confirm
         # (the database makes it a pending confirmation; nothing is removed on the extractor's word).
@@ -654,6 +662,11 @@ def _diets(words: list[str]) -> list[Found]:
                         break
                 lead -= 1
             before = words[lead] if lead >= 0 else ""
+            if after in PEOPLE and any(
+                w in {"for", "with", "to", "about", "at", "of"} or w.endswith("ing") for w in words[lead + 1 : index]
+            ):
+                index += length
+                continue  # "i'm cooking for a vegan friend", "we're hosting vegetarian guests": theirs
             alone = lead < 0 and unknown == 0 and all(w in DIET_ALONE for w in words[index + length :])
             owned = before in {"my", "our"} and after in DIET_NOUNS | {"food", "meal", "meals"}
             we = before in {"we", "us"} and words[index + length - 1].endswith("s")  # "we vegans"
