@@ -766,7 +766,7 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
             # "i find olives gross", "i find them disgusting" (not "i find it disgusting that ...")
             object_ = _named(words[index - 1 : index])
             if not object_ and before in PRONOUNS and _ends_judgement(words, index + 1):
-                object_ = _named(told.previous)[-1:]
+                object_ = _antecedent(words, index - 1, told)
             found += [Found("dislike", key, index - 2) for key in object_]
             continue
         elif word == "worst" and before == "the" and index >= 2 and words[index - 2] in {"is", "are"}:
@@ -856,8 +856,8 @@ def _cause(words: list[str], verb: int, told: Told) -> list[str]:
     subject, _ = _backward_items(words, verb)
     if subject:
         return [key for kind, key, _ in subject if kind in {"food", "allergen"}]
-    if verb and words[verb - 1] in PRONOUNS | {"they"} and told.plural_food:
-        return _named(words[: verb - 1])[-1:] or _named(told.previous)[-1:]
+    if verb and words[verb - 1] in PRONOUNS | {"they"}:
+        return _antecedent(words, verb - 1, told)
     return []
 
 
