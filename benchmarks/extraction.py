@@ -38,6 +38,7 @@ from pathlib import Path
 
 from worker.config import PROJECT_DIR
 from worker.extract.model import Extractor, Statement
+from worker.extract.vocabulary import canonical_key
 
 TYPES = ("allergy", "diet", "dislike", "like", "brand")
 OUR_TYPE = {"allergy": "allergy", "dietary": "diet", "dislike": "dislike", "favorite": "like", "brand": "brand"}
@@ -53,7 +54,11 @@ DEV_RELATIONS = {
 }
 CASES = PROJECT_DIR / "benchmarks" / "data" / "extraction-cases.jsonl"
 ADJUDICATED = PROJECT_DIR / "benchmarks" / "data" / "dev-adjudicated.tsv"
-NOT_FIRST_PERSON = PROJECT_DIR / "benchmarks" / "data" / "dev-not-first-person-diets.txt"
+# Diet and dislike labels that, read by hand, state no first-person diet or dislike of a food.
+NOT_FIRST_PERSON = (
+    PROJECT_DIR / "benchmarks" / "data" / "dev-not-first-person-diets.txt",
+    PROJECT_DIR / "benchmarks" / "data" / "dev-not-first-person-dislikes.txt",
+)
 DEV_NAME = Path("shared") / "data" / "utterances-dev" / "personaext-dev.jsonl.gz"
 
 
@@ -82,7 +87,11 @@ def norm(key: str) -> str:
 
 def keys_match(predicted: str, gold: str) -> bool:
     p, g = norm(predicted), norm(gold)
-    return p == g or f" {p} " in f" {g} " or f" {g} " in f" {p} "
+    if p == g or f" {p} " in f" {g} " or f" {g} " in f" {p} ":
+        return True
+    # A diet label may name the diet by another of its names ("vegetarianism" for vegetarian).
+    diet = canonical_key("dietary", gold)
+    return diet is not None and diet == canonical_key("dietary", predicted)
 
 
 def heldout_by_hash(text: str) -> bool:
@@ -102,6 +111,13 @@ def text_id(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _statement(text: str) -> tuple[str, str, str]:
+    """ "diet:vegan" is stated; "forget diet:vegan" denied ("not a vegan though": a request to forget, in effect)."""
+    action, said = ("forget", text.removeprefix("forget ")) if text.startswith("forget ") else ("remember", text)
+    kind, _, key = said.partition(":")
+    return (action, kind, key)
+
+
 def load_adjudicated(path: Path = ADJUDICATED) -> dict[str, set[tuple[str, str, str]]]:
     """Statements read by hand in development utterances whose label names another relation."""
     table: dict[str, set[tuple[str, str, str]]] = {}
@@ -109,11 +125,13 @@ def load_adjudicated(path: Path = ADJUDICATED) -> dict[str, set[tuple[str, str, 
         if line.startswith("#") or not line.strip():
             continue
         digest, statements, _ = line.split("\t", 2)
-        table[digest] = {("remember", *s.split(":", 1)) for s in statements.split(";") if s}  # type: ignore[misc]
-    # Diet labels that name no first-person diet: out of the recall of first-person statements (the target's).
-    for line in NOT_FIRST_PERSON.read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith("#"):
-            table[line.strip()] = {("relabelled", "", "")}
+        table[digest] = {_statement(s) for s in statements.split(";") if s}
+    # Diet and dislike labels that name no first-person statement of one: out of the recall of first-person
+    # statements (the target's); what else such an utterance states, read above, still counts.
+    for path in NOT_FIRST_PERSON:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                table.setdefault(line.split("\t", 1)[0].strip(), set()).add(("relabelled", "", ""))
     return table
 
 
@@ -187,7 +205,8 @@ def score(extractor: Extractor, items: list[Item]) -> Score:
             result.negatives += 1
             result.negatives_hit += bool(got)
         for action, kind, key in got:
-            if action == "forget" and kind in {"allergy", "diet"} and (action, kind, key) not in item.expected:
+            asked = (action, kind, key) in item.expected | item.adjudicated
+            if action == "forget" and kind in {"allergy", "diet"} and not asked:
                 result.unsafe += 1
         if item.exact:
             _score_exact(result, item, got)

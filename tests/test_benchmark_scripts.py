@@ -52,3 +52,25 @@ def test_the_extraction_benchmark_scores_our_cases_and_says_when_claude_cannot_r
         timeout=120,
     )
     assert claude.returncode == 0 and "ANTHROPIC_API_KEY is not set" in claude.stdout
+
+
+def test_the_extraction_benchmarks_hand_readings_are_keyed_and_kept_together() -> None:
+    """The hand-read files hold hashes, never sentences; a label read as no first-person diet or dislike leaves the
+    recall, and what the same utterance was read to state still counts ("i am allergic to shrimp", labelled as a
+    dislike, is an allergy)."""
+    sys.path.insert(0, str(PROJECT_DIR / "benchmarks"))
+    try:
+        import extraction  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(PROJECT_DIR / "benchmarks"))
+    for path in extraction.NOT_FIRST_PERSON:
+        keys = [line.split("\t")[0] for line in path.read_text().splitlines() if line and not line.startswith("#")]
+        assert keys and all(len(key) == 16 and int(key, 16) >= 0 for key in keys), path
+    table = extraction.load_adjudicated()
+    shrimp = "598e38dace3cf916"  # a development utterance (its text stays in the data set) labelled a dislike
+    assert table[shrimp] == {("remember", "allergy", "shrimp"), ("relabelled", "", "")}
+    assert extraction._statement("like:fish and chips") == ("remember", "like", "fish and chips")
+    assert extraction._statement("forget diet:vegan") == ("forget", "diet", "vegan")
+    assert extraction.keys_match("vegetarian", "vegetarianism")
+    assert extraction.keys_match("tree-nuts", "tree nut")
+    assert not extraction.keys_match("vegan", "vegetarian")

@@ -208,6 +208,7 @@ export type Database = {
         Args: { min_confidence?: number; query?: string }
         Returns: Json
       }
+      my_order_figures: { Args: Record<PropertyKey, never>; Returns: Json }
       record_cart_add: {
         Args: { item: Json; session_id?: string }
         Returns: string

@@ -17,25 +17,38 @@ import json
 import os
 import shutil
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-import uvicorn
 
-from tests.web.conftest import DANA, DANA_EMAIL, PASSWORD, SAM
+from tests.conftest import Database
+from tests.web import supabase_standin
+from tests.web.conftest import (
+    DANA,
+    DANA_EMAIL,
+    PASSWORD,
+    SAM,
+    WAIT_SECONDS,
+    random_orders,
+    record_orders,
+    say_in_chat,
+    serving,
+)
+from tests.web.test_supabase_mode import ANON_KEY
+from worker.client.postgrest_adapter import PostgrestAdapter
+from worker.prompt import calls
 from worker.web.app import Backend, create_app
-from worker.web.server import listening_socket
+from worker.web.tokens import JWKS_PATH, JwksKeys, TokenVerifier
 
 CHROMIUM = Path(os.environ.get("CMS_CHROMIUM", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("CMS_CHROMEDRIVER", "/usr/bin/chromedriver"))
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 DESKTOP = (1280, 900)
 PHONE = (390, 844)
-WAIT_SECONDS = 20.0
 
 webdriver: Any = None
 try:
@@ -62,27 +75,6 @@ def browser_available() -> None:
         pytest.fail(f"CMS_REQUIRE_BROWSER is set, but {missing}")
     if missing:
         pytest.skip(missing)
-
-
-@pytest.fixture
-def page_url(backend: Backend) -> Iterator[str]:
-    """The app on uvicorn, as `customer-memory serve` runs it, on a free port in a thread."""
-    sock = listening_socket("127.0.0.1", 0)
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(backend), log_level="warning", lifespan="off")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not running.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert running.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        running.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
 @pytest.fixture
@@ -162,9 +154,10 @@ def _no_trace_of_sam(driver: WebDriver) -> None:
 
 
 def test_a_shopper_sees_explains_deletes_exports_and_clears_her_memory(
-    browser: WebDriver, page_url: str, downloads: Path
+    browser: WebDriver, page_url: str, downloads: Path, seeded: Database
 ) -> None:
     driver = browser
+    record_orders(seeded, DANA, random_orders(seed=5, count=40))  # the charts draw her orders
     driver.get(page_url)
 
     # Sign in as Dana, with the keyboard.
@@ -183,8 +176,16 @@ def test_a_shopper_sees_explains_deletes_exports_and_clears_her_memory(
     peanuts = _card(driver, "peanuts")
     assert "You told us" in peanuts.text and "You said" in peanuts.text
     assert 'User said "allergic to peanuts"' in peanuts.text and "Last confirmed" in peanuts.text
-    assert driver.find_element(By.ID, "charts").is_displayed()
+    # The charts are her orders counted, and say so; each has the same figures as a table for screen readers.
+    charts = driver.find_element(By.ID, "charts")
+    assert charts.is_displayed() and "From your orders in the last 90 days" in charts.text
+    assert "not something your assistant believes about you" in charts.text
     assert len(driver.find_elements(By.CSS_SELECTOR, "#chart-grid figure svg")) == 3
+    with seeded.connect() as conn:
+        figures = calls.client(conn, DANA).my_order_figures()
+    weekday_rows = driver.find_elements(By.CSS_SELECTOR, "#chart-grid figure:nth-child(2) td")
+    assert [int(td.get_attribute("textContent").split()[0]) for td in weekday_rows] == figures.by_weekday
+    assert f"your {figures.orders} orders since" in charts.text
     _no_trace_of_sam(driver)
 
     # "Why?" from the keyboard: Tab to the allergy's button, Enter opens its evidence.
@@ -200,8 +201,11 @@ def test_a_shopper_sees_explains_deletes_exports_and_clears_her_memory(
     _wait(lambda: evidence.is_displayed() and "Why we think this" in evidence.text, "the allergy's evidence")
     assert why.get_attribute("aria-expanded") == "true"
     _screenshot(driver, "memories-desktop", DESKTOP)
+    driver.execute_script("window.scrollTo(0, 0)")
     _screenshot(driver, "memories-desktop-top", (DESKTOP[0], 1500), full_page=False)  # the README's
     _screenshot(driver, "memories-phone", PHONE)
+    driver.execute_script("document.getElementById('charts').scrollIntoView()")
+    _screenshot(driver, "charts-phone", PHONE, full_page=False)
     assert driver.execute_script("return document.documentElement.scrollWidth") <= PHONE[0], "no sideways scrolling"
     driver.set_window_size(*DESKTOP)
 
@@ -265,6 +269,126 @@ def test_a_shopper_sees_explains_deletes_exports_and_clears_her_memory(
 
     problems = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     assert problems == [], f"the browser reported errors: {problems}"
+
+
+def _sign_in_as_dana(driver: WebDriver, page_url: str) -> None:
+    driver.get(page_url)
+    email = _wait(lambda: driver.find_element(By.ID, "email"), "the sign-in form")
+    email.send_keys(DANA_EMAIL)
+    driver.find_element(By.ID, "password").send_keys(PASSWORD, Keys.ENTER)
+    _wait(lambda: _card(driver, "peanuts"), "Dana's memories")
+
+
+def _peanut_allergy(db: Database) -> dict[str, Any] | None:
+    with db.connect() as conn:
+        row = conn.execute(
+            "select id, confidence, pending_removal from public.customer_preferences"
+            " where user_id = %s and preference_type = 'allergy' and preference_key = 'peanuts'",
+            (DANA,),
+        ).fetchone()
+    return dict(row) if row else None
+
+
+def test_a_removal_asked_for_in_chat_waits_until_the_shopper_keeps_or_confirms_it(
+    browser: WebDriver, page_url: str, seeded: Database
+) -> None:
+    driver = browser
+    say_in_chat(seeded, DANA, "Please forget that I'm allergic to peanuts")
+    _sign_in_as_dana(driver, page_url)
+
+    # Shown on the allergy itself, and above the list: it is still in use.
+    peanuts = _card(driver, "peanuts")
+    pending = peanuts.find_element(By.CSS_SELECTOR, ".pending")
+    assert "You asked to remove this; it stays in use until you confirm." in pending.text
+    assert "You wrote “Please forget that I'm allergic to peanuts”" in pending.text
+    assert "stays in use" in driver.find_element(By.ID, "pending-notice").text
+    assert len(driver.find_elements(By.CSS_SELECTOR, "li.memory .pending")) == 1
+    _screenshot(driver, "pending-removal-desktop", DESKTOP)
+    _screenshot(driver, "pending-removal-phone", PHONE)
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= PHONE[0], "no sideways scrolling"
+    driver.set_window_size(*DESKTOP)
+
+    # Keep it, from the keyboard: the allergy stays as it was, the question is gone.
+    keep = pending.find_element(By.CSS_SELECTOR, "[data-action='keep']")
+    assert keep.get_attribute("aria-label") == "Keep “Peanuts”"
+    keep.send_keys(Keys.ENTER)
+    _wait(lambda: "goes on using it" in driver.find_element(By.ID, "status").text, "the announcement")
+    _wait(lambda: not _card(driver, "peanuts").find_elements(By.CSS_SELECTOR, ".pending"), "the answered question")
+    assert not driver.find_element(By.ID, "pending-notice").is_displayed()
+    kept = _peanut_allergy(seeded)
+    assert kept is not None and kept["pending_removal"] is None and kept["confidence"] == 1
+    with seeded.connect() as conn:
+        assert "peanuts" in {item.key for item in calls.memory_context(conn, DANA).allergies}
+
+    # Asked again; this time confirmed, after the confirmation step (cancelling it first changes nothing).
+    say_in_chat(seeded, DANA, "Please forget that I'm allergic to peanuts")
+    driver.refresh()
+    confirm = _wait(
+        lambda: _card(driver, "peanuts").find_element(By.CSS_SELECTOR, "[data-action='confirm-removal']"),
+        "the question asked again",
+    )
+    confirm.send_keys(Keys.ENTER)
+    dialog = driver.find_element(By.ID, "confirm-delete")
+    assert dialog.is_displayed() and "Remove “Peanuts”?" in dialog.text
+    assert "stop keeping it out of what it suggests" in dialog.text
+    _screenshot(driver, "pending-removal-confirmation-desktop", DESKTOP, full_page=False)
+    dialog.find_element(By.CSS_SELECTOR, "button[value='cancel']").send_keys(Keys.ENTER)
+    assert _card(driver, "peanuts").find_elements(By.CSS_SELECTOR, ".pending")
+    assert _peanut_allergy(seeded) is not None
+    _card(driver, "peanuts").find_element(By.CSS_SELECTOR, "[data-action='confirm-removal']").send_keys(Keys.ENTER)
+    driver.find_element(By.ID, "confirm-delete-button").send_keys(Keys.ENTER)
+    _wait(lambda: not driver.find_elements(By.CSS_SELECTOR, "li.memory[data-key='peanuts']"), "the removal")
+    _wait(lambda: "as you asked" in driver.find_element(By.ID, "status").text, "the announcement")
+    assert _peanut_allergy(seeded) is None
+    with seeded.connect() as conn:
+        assert "peanuts" not in {item.key for item in calls.memory_context(conn, DANA).allergies}
+    _no_trace_of_sam(driver)
+    problems = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert problems == [], f"the browser reported errors: {problems}"
+
+
+def test_on_supabase_the_page_refreshes_its_token_before_it_expires_and_ends_the_session_when_refused(
+    browser: WebDriver,
+) -> None:
+    driver = browser
+    standin = supabase_standin.SupabaseStandin(token_seconds=8)  # refreshed after half its life: 4 s
+    with serving(standin.app()) as supabase_url, httpx.Client(timeout=10) as http:
+        standin.url = supabase_url
+        backend = Backend(
+            functions=PostgrestAdapter(supabase_url, ANON_KEY, http_client=http),
+            verifier=TokenVerifier(f"{supabase_url}/auth/v1", jwks=JwksKeys(f"{supabase_url}{JWKS_PATH}", http)),
+            auth_url=f"{supabase_url}/auth/v1",
+            anon_key=ANON_KEY,
+        )
+        with serving(create_app(backend)) as page_url:
+            driver.get(page_url)
+            _wait(lambda: driver.find_element(By.ID, "email"), "the sign-in form").send_keys(supabase_standin.EMAIL)
+            driver.find_element(By.ID, "password").send_keys(supabase_standin.PASSWORD, Keys.ENTER)
+            _wait(lambda: _card(driver, "peanuts"), "the memories, read from PostgREST")
+            first = standin.sessions[0]
+
+            # Before it expires, the page trades the refresh token for a new pair, with the project's anon key.
+            [refresh, *_] = _wait(standin.refreshes, "a refresh")
+            assert refresh.body == {"refresh_token": first["refresh_token"]}
+            assert refresh.headers["apikey"] == ANON_KEY
+            assert time.time() < first["expires_at"], "refreshed before the first token expired"
+
+            # Past the first token's expiry, the page still reads the memories, with a token it got by refreshing.
+            time.sleep(max(0.0, first["expires_at"] + 1 - time.time()))
+            seen = len(standin.postgrest())
+            driver.find_element(By.CSS_SELECTOR, ".tabs a[data-view='memories']").click()
+            reread = _wait(lambda: standin.postgrest()[seen:], "the memories read again")
+            refreshed = {f"Bearer {s['access_token']}" for s in standin.sessions[1:]}
+            assert reread[0].headers["authorization"] in refreshed
+            stored = json.loads(driver.execute_script("return sessionStorage.getItem('customer-memory.session')"))
+            assert stored["access_token"] != first["access_token"] and stored["refresh_token"] != first["refresh_token"]
+
+            # When Auth refuses the refresh token (revoked, signed out elsewhere), the session ends on the page.
+            standin.refuse_refresh = True
+            error = _wait(lambda: driver.find_element(By.ID, "sign-in-error").text, "the end of the session")
+            assert error == "Your session has ended: sign in again."
+            assert not driver.find_elements(By.CSS_SELECTOR, "li.memory")
+            assert driver.execute_script("return sessionStorage.getItem('customer-memory.session')") is None
 
 
 def test_a_signed_out_visitor_and_a_wrong_password_see_no_memory(browser: WebDriver, page_url: str) -> None:

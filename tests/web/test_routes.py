@@ -23,6 +23,7 @@ from tests.web.conftest import (
     SEED_PASSWORD,
     bearer,
     memories_by_key,
+    say_in_chat,
     sign_in,
 )
 from worker.web.server import ServerConfigError, local_backend
@@ -195,8 +196,11 @@ SHOPPER_ROUTES = [
     ("GET", "/api/user/memories"),
     ("DELETE", "/api/user/memories"),
     ("GET", "/api/user/memories/export"),
+    ("GET", "/api/user/order-figures"),
     ("GET", "/api/user/memories/c0000000-0000-4000-8000-000000000005"),
     ("DELETE", "/api/user/memories/c0000000-0000-4000-8000-000000000005"),
+    ("POST", "/api/user/memories/c0000000-0000-4000-8000-000000000005/pending-change/confirm"),
+    ("POST", "/api/user/memories/c0000000-0000-4000-8000-000000000005/pending-change/reject"),
     ("POST", "/api/chat"),
 ]
 
@@ -399,3 +403,103 @@ def test_a_chat_message_that_is_not_valid_is_a_400_with_a_sentence(
 ) -> None:
     response = client.post("/api/chat", headers=bearer(sign_in(client)), json=body)
     assert response.status_code == 400 and response.json()["message"] == message
+
+
+# -- removals asked for in chat: the shopper confirms or keeps --------------------------------------------------------
+FORGET_PEANUTS = "Please forget that I'm allergic to peanuts"
+
+
+def _peanuts(client: TestClient, headers: dict[str, str]) -> dict[str, Any]:
+    peanuts = memories_by_key(client.get("/api/user/memories", headers=headers).json())["peanuts"]
+    assert peanuts["section"] == "allergies"
+    return peanuts
+
+
+@pytest.fixture
+def asked_to_forget_peanuts(client: TestClient, seeded: Database) -> tuple[dict[str, str], dict[str, Any]]:
+    """Dana asked in chat to forget her peanut allergy (through the worker): her token and the listed allergy."""
+    say_in_chat(seeded, DANA, FORGET_PEANUTS)
+    headers = bearer(sign_in(client))
+    return headers, _peanuts(client, headers)
+
+
+def test_a_removal_asked_for_in_chat_is_listed_as_pending_and_exported_alike(
+    client: TestClient, asked_to_forget_peanuts: tuple[dict[str, str], dict[str, Any]]
+) -> None:
+    headers, peanuts = asked_to_forget_peanuts
+    assert peanuts["pending_words"] == "You asked to remove this; it stays in use until you confirm."
+    assert peanuts["pending_change"]["message"] == FORGET_PEANUTS
+    listed = memories_by_key(client.get("/api/user/memories", headers=headers).json()).values()
+    assert [m["memory_key"] for m in listed if m["pending_change"] or m["pending_words"]] == ["peanuts"]
+    # The export carries the same pending change, on the row itself (the table's column, pending_removal).
+    exported = client.get("/api/user/memories/export", headers=headers).json()
+    [row] = [p for p in exported["preferences"] if p["id"] == peanuts["id"]]
+    assert row["pending_removal"] == peanuts["pending_change"]
+
+
+def test_confirming_a_pending_removal_forgets_the_memory(
+    client: TestClient, asked_to_forget_peanuts: tuple[dict[str, str], dict[str, Any]]
+) -> None:
+    headers, peanuts = asked_to_forget_peanuts
+    response = client.post(f"/api/user/memories/{peanuts['id']}/pending-change/confirm", headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "forgotten": True,
+        "confirmed": True,
+        "id": peanuts["id"],
+        "memory_kind": "preference",
+        "memory_type": "allergy",
+        "memory_key": "peanuts",
+        "suppressed": True,
+    }
+    assert "peanuts" not in memories_by_key(client.get("/api/user/memories", headers=headers).json())
+    again = client.post(f"/api/user/memories/{peanuts['id']}/pending-change/confirm", headers=headers)
+    assert again.status_code == 404
+
+
+def test_rejecting_a_pending_removal_keeps_the_memory_as_it_was(
+    client: TestClient, asked_to_forget_peanuts: tuple[dict[str, str], dict[str, Any]]
+) -> None:
+    headers, peanuts = asked_to_forget_peanuts
+    response = client.post(f"/api/user/memories/{peanuts['id']}/pending-change/reject", headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"rejected": True, "id": peanuts["id"], "memory_type": "allergy", "memory_key": "peanuts"}
+    kept = _peanuts(client, headers)
+    assert kept["pending_change"] is None and kept["pending_words"] is None
+    answered = ("pending_change", "pending_words", "updated_at")  # what the answer changes; nothing else does
+    assert {k: v for k, v in kept.items() if k not in answered} == {
+        k: v for k, v in peanuts.items() if k not in answered
+    }
+    again = client.post(f"/api/user/memories/{peanuts['id']}/pending-change/reject", headers=headers)
+    assert again.status_code == 404
+
+
+@pytest.mark.parametrize("answer", ["confirm", "reject"])
+def test_no_pending_change_another_shoppers_and_an_unknown_id_are_the_same_404_and_change_nothing(
+    client: TestClient, seeded: Database, answer: str
+) -> None:
+    say_in_chat(seeded, SAM, "Forget that I'm allergic to shellfish")
+    sams = bearer(sign_in(client, SAM_EMAIL))
+    shellfish = memories_by_key(client.get("/api/user/memories", headers=sams).json())["shellfish"]
+    assert shellfish["pending_change"] is not None
+    danas = bearer(sign_in(client))
+    not_pending = memories_by_key(client.get("/api/user/memories", headers=danas).json())["peanuts"]
+    answers = [
+        client.post(f"/api/user/memories/{memory_id}/pending-change/{answer}", headers=danas)
+        for memory_id in (shellfish["id"], not_pending["id"], "00000000-0000-4000-8000-000000000000")
+    ]
+    assert {r.status_code for r in answers} == {404}
+    assert answers[0].json() == answers[1].json() == answers[2].json()
+    assert answers[0].json()["message"] == "No pending change with that id."
+    assert memories_by_key(client.get("/api/user/memories", headers=sams).json())["shellfish"] == shellfish
+    assert "peanuts" in memories_by_key(client.get("/api/user/memories", headers=danas).json())
+
+
+@pytest.mark.parametrize("answer", ["confirm", "reject"])
+def test_answering_a_pending_change_needs_a_uuid_and_a_post(client: TestClient, answer: str) -> None:
+    headers = bearer(sign_in(client))
+    bad = client.post(f"/api/user/memories/peanuts/pending-change/{answer}", headers=headers)
+    assert bad.status_code == 400
+    assert bad.json()["message"] == "A memory id is a UUID such as 3f2b8c1e-0000-4000-8000-000000000000, not 'peanuts'."
+    wrong = client.get(f"/api/user/memories/{DANA}/pending-change/{answer}", headers=headers)
+    assert wrong.status_code == 405

@@ -160,8 +160,17 @@ ANSWERS: dict[str, Any] = {
         ),
         0,
     ),
-    "export_memories": {"format": "customer-memory-export", "version": 1, "user_id": str(SHOPPER)},
+    "my_order_figures": {
+        "window_days": 90,
+        "since": "2026-09-06T10:00:00Z",
+        "orders": 1,
+        "by_hour": [0] * 18 + [1] + [0] * 5,
+        "by_weekday": [0, 0, 1, 0, 0, 0, 0],
+        "categories": [{"category": "dairy", "orders": 1}],
+    },
+    "reject_pending_change": {"rejected": True, "id": MEMORY, "memory_type": "allergy", "memory_key": "peanuts"},
 }
+ANSWERS["confirm_pending_change"] = {**ANSWERS["forget_memory"], "confirmed": True}
 
 
 # -- the shopper's token goes to PostgREST ---------------------------------------------------------------------------
@@ -194,7 +203,16 @@ def test_memories_are_read_from_postgrest_with_the_shoppers_own_token(
         ("GET", f"/api/user/memories/{MEMORY}", "explain_memory", {"memory_id": MEMORY}),
         ("DELETE", f"/api/user/memories/{MEMORY}", "forget_memory", {"memory_id": MEMORY}),
         ("DELETE", "/api/user/memories", "clear_memories", {}),
-        ("GET", "/api/user/memories/export", "export_memories", {}),
+        ("GET", "/api/user/order-figures", "my_order_figures", {}),
+        *[
+            (
+                "POST",
+                f"/api/user/memories/{MEMORY}/pending-change/{answer}",
+                f"{answer}_pending_change",
+                {"memory_id": MEMORY},
+            )
+            for answer in ("confirm", "reject")
+        ],
     ],
 )
 def test_each_route_calls_its_function_as_an_rpc(
@@ -204,6 +222,8 @@ def test_each_route_calls_its_function_as_an_rpc(
     token = gotrue_token()
     response = client.request(method, path, headers=_bearer(token))
     assert response.status_code == 200, response.text
+    if function != "explain_memory":  # it adds the words the page shows
+        assert response.json() == ANSWERS[function], "the function's answer is passed on as it came"
     [sent] = supabase.to_postgrest()
     assert (sent.method, sent.url.path) == ("POST", f"/rest/v1/rpc/{function}")
     assert json.loads(sent.content or b"{}") == body
@@ -229,6 +249,63 @@ def test_postgrest_errors_keep_their_status_and_body(
     response = client.get(f"/api/user/memories/{MEMORY}", headers=_bearer(gotrue_token()))
     assert response.status_code == status
     assert response.json() == error
+
+
+EXPORT_SECTIONS = ("preferences", "patterns", "insights", "interactions", "archived_interactions", "suppressions",
+                   "precomputed_contexts")  # fmt: skip
+
+
+def _export_page(request: httpx.Request) -> httpx.Response:
+    """export_memories_page as PostgREST answers it: one section per page, two pages of interactions."""
+    after = json.loads(request.content).get("after")
+    at = json.loads(after) if after else {"section": "preferences", "position": []}
+    section, second = at["section"], at["position"] == ["page-2"]
+    rows = [{"section": section, "page": 2 if second else 1}] if section != "suppressions" else []
+    if section == "interactions" and not second:
+        following: dict[str, Any] | None = {"section": section, "position": ["page-2"]}
+    elif section != EXPORT_SECTIONS[-1]:
+        following = {"section": EXPORT_SECTIONS[EXPORT_SECTIONS.index(section) + 1], "position": []}
+    else:
+        following = None
+    page = {"format": "customer-memory-export-page", "version": 1, "user_id": str(SHOPPER), "section": section,
+            "rows": rows, "next": json.dumps(following) if following else None}  # fmt: skip
+    return httpx.Response(200, json=page)
+
+
+def test_the_export_pages_through_postgrest_with_the_shoppers_token(client: TestClient, supabase: Supabase) -> None:
+    supabase.answer = _export_page
+    token = gotrue_token()
+    response = client.get("/api/user/memories/export", headers=_bearer(token))
+    assert response.status_code == 200, response.text
+    document = response.json()
+    assert [k for k in document if k not in EXPORT_SECTIONS] == ["format", "version", "exported_at", "user_id"]
+    assert document["interactions"] == [{"section": "interactions", "page": 1}, {"section": "interactions", "page": 2}]
+    assert document["suppressions"] == [] and document["precomputed_contexts"][0]["section"] == "precomputed_contexts"
+    sent = supabase.to_postgrest()
+    assert [r.url.path for r in sent] == ["/rest/v1/rpc/export_memories_page"] * 8
+    assert all(r.headers["authorization"] == f"Bearer {token}" for r in sent)
+    assert json.loads(sent[0].content) == {"max_rows": 1000}, "the first page: no cursor"
+    assert json.loads(sent[4].content)["after"] == json.dumps({"section": "interactions", "position": ["page-2"]})
+
+
+def test_an_export_postgrest_refuses_at_once_keeps_its_status(client: TestClient, supabase: Supabase) -> None:
+    error = {"code": "PGRST000", "message": "Could not connect with the database.", "details": None, "hint": None}
+    supabase.answer = lambda request: httpx.Response(503, json=error)
+    response = client.get("/api/user/memories/export", headers=_bearer(gotrue_token()))
+    assert (response.status_code, response.json()) == (503, error)
+
+
+@pytest.mark.parametrize("answer", ["confirm", "reject"])
+@pytest.mark.parametrize(("status", "code"), [(404, "PT404"), (403, "42501"), (503, "PGRST000")])
+def test_answering_a_pending_change_keeps_postgrests_status(
+    client: TestClient, supabase: Supabase, answer: str, status: int, code: str
+) -> None:
+    error = {"code": code, "message": "No pending change with that id.", "details": None, "hint": None}
+    supabase.answer = lambda request: httpx.Response(status, json=error)
+    response = client.post(f"/api/user/memories/{MEMORY}/pending-change/{answer}", headers=_bearer(gotrue_token()))
+    assert (response.status_code, response.json()) == (status, error)
+    [sent] = supabase.to_postgrest()
+    assert sent.url.path == f"/rest/v1/rpc/{answer}_pending_change"
 
 
 # -- tokens that are not a signed-in shopper's ---------------------------------------------------------------------

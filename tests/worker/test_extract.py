@@ -302,6 +302,7 @@ def test_claude_is_held_to_the_vocabulary() -> None:
         _stated("remember", "allergy", "Tree Nuts", "Son"),
         _stated("remember", "dislike", "olives"),
         _stated("remember", "dislike", "traffic"),
+        _stated("remember", "dislike", "Sweet stuff"),
         _stated("remember", "dislike", "bacon on my pizza thanks a lot"),
         _stated("remember", "dietary", "Vegan"),
         _stated("remember", "dietary", "being healthy"),
@@ -312,6 +313,7 @@ def test_claude_is_held_to_the_vocabulary() -> None:
     assert [(s.preference_type, s.preference_key, s.household_member) for s in statements] == [
         ("allergy", "tree-nuts", "son"),
         ("dislike", "olive", None),
+        ("dislike", "sweets", None),
         ("dietary", "vegan", None),
         ("brand", "Great Value", None),
     ]

@@ -10,7 +10,16 @@ from typing import Any
 from uuid import UUID
 
 from worker.client.models import CartItem, Checkout, Event, PreferenceType, SwapItem
-from worker.client.responses import ClearResult, ExplainedMemory, ForgetResult, MemoryContext, MemoryExport
+from worker.client.responses import (
+    ClearResult,
+    ConfirmResult,
+    ExplainedMemory,
+    ExportPage,
+    ForgetResult,
+    MemoryContext,
+    MemoryExport,
+    OrderFigures,
+)
 from worker.client.rows import PublicMyMemories
 from worker.client.seam import DatabaseFunctions, Identity, Role
 
@@ -42,6 +51,7 @@ CONTRACT: dict[str, FunctionSpec] = {
     "forget_memory": FunctionSpec(("memory_id",), "authenticated"),
     "confirm_pending_change": FunctionSpec(("memory_id",), "authenticated"),
     "reject_pending_change": FunctionSpec(("memory_id",), "authenticated"),
+    "my_order_figures": FunctionSpec((), "authenticated"),
     "clear_memories": FunctionSpec((), "authenticated"),
     "export_memories": FunctionSpec((), "authenticated"),
     "export_memories_page": FunctionSpec(("after", "max_rows"), "authenticated"),
@@ -125,20 +135,29 @@ class MemoryClient:
     def forget_memory(self, memory_id: UUID) -> ForgetResult:
         return ForgetResult.model_validate(self._call("forget_memory", memory_id=memory_id))
 
-    def confirm_pending_change(self, memory_id: UUID) -> ForgetResult:
+    def confirm_pending_change(self, memory_id: UUID) -> ConfirmResult:
         """Confirm a removal asked for in chat (an allergy or a diet): the memory is forgotten."""
-        return ForgetResult.model_validate(self._call("confirm_pending_change", memory_id=memory_id))
+        return ConfirmResult.model_validate(self._call("confirm_pending_change", memory_id=memory_id))
 
     def reject_pending_change(self, memory_id: UUID) -> dict[str, Any]:
         """Reject a removal read from chat: the memory stays."""
         result: dict[str, Any] = self._call("reject_pending_change", memory_id=memory_id)
         return result
 
+    def my_order_figures(self) -> OrderFigures:
+        """The shopper's orders of the last 90 days as plain counts (by hour, weekday, category), for charts."""
+        return OrderFigures.model_validate(self._call("my_order_figures"))
+
     def clear_memories(self) -> ClearResult:
         return ClearResult.model_validate(self._call("clear_memories"))
 
     def export_memories(self) -> MemoryExport:
+        """The whole export as one document: refused past 128 MiB (worker.client.export streams it at any size)."""
         return MemoryExport.model_validate(self._call("export_memories"))
+
+    def export_memories_page(self, after: str | None = None, max_rows: int | None = None) -> ExportPage:
+        """One page of the export ({section, rows, next}); pass `next` back as `after` until it is None."""
+        return ExportPage.model_validate(self._call("export_memories_page", after=after, max_rows=max_rows))
 
     def my_memories(self) -> list[PublicMyMemories]:
         """Every memory of the shopper, one row each (the my_memories view: GET /rest/v1/my_memories), in a stable
@@ -147,10 +166,6 @@ class MemoryClient:
         return sorted(
             rows, key=lambda m: (m.memory_kind or "", m.memory_type or "", -(m.confidence or 0), m.memory_key or "")
         )
-
-    def export_memories_page(self, after: str | None = None, max_rows: int | None = None) -> Any:
-        """One page of the export ({section, rows, next}); pass `next` back as `after` until it is None."""
-        return self._call("export_memories_page", after=after, max_rows=max_rows)
 
 
 def _json_ready(value: Any) -> Any:

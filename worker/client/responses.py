@@ -95,6 +95,28 @@ class ForgetResult(_Model):
     suppressed: bool
 
 
+class ConfirmResult(ForgetResult):
+    """confirm_pending_change: the memory forgotten as forget_memory forgets, because the shopper confirmed."""
+
+    confirmed: bool
+
+
+class CategoryCount(_Model):
+    category: str
+    orders: int
+
+
+class OrderFigures(_Model):
+    """my_order_figures: plain counts of the shopper's own orders in the last `window_days` days, not memories."""
+
+    window_days: int
+    since: datetime
+    orders: int
+    by_hour: list[int] = Field(min_length=24, max_length=24)  # 0-23, in each order's own time zone
+    by_weekday: list[int] = Field(min_length=7, max_length=7)  # Monday first
+    categories: list[CategoryCount] = Field(max_length=8)  # the most orders first
+
+
 class ClearResult(_Model):
     preferences: int
     patterns: int
@@ -120,3 +142,27 @@ class MemoryExport(_Model):
     suppressions: list[dict[str, Any]]
     # The stored memory_context document: a copy of the memories above, composed by the worker.
     precomputed_contexts: list[dict[str, Any]]
+
+
+# export_memories' sections, in the order of the document and of the pages.
+ExportSection = Literal[
+    "preferences",
+    "patterns",
+    "insights",
+    "interactions",
+    "archived_interactions",
+    "suppressions",
+    "precomputed_contexts",
+]
+
+
+class ExportPage(_Model):
+    """export_memories_page: up to max_rows rows (about 8 MiB at most) of one section of the export; `next` is the
+    cursor of the following page, null on the last."""
+
+    format: Literal["customer-memory-export-page"]
+    version: Literal[1]
+    user_id: UUID
+    section: ExportSection
+    rows: list[dict[str, Any]]
+    next: str | None

@@ -1,5 +1,6 @@
-"""`customer-memory export --user U [--output FILE]`: everything stored about a shopper, as export_memories'
-versioned JSON document."""
+"""`customer-memory export --user U [--output FILE]`: everything stored about a shopper as one versioned JSON
+document (export_memories' shape), read and written a page at a time (worker.client.export), so it works at any
+size. With --output the document is written beside FILE and moved into place only when complete."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from worker.client.export import export_document
 from worker.commands._shopper import add_user_argument, reports_errors, shopper_connection
 from worker.prompt import calls
 
@@ -21,11 +23,16 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 @reports_errors
 def run(args: argparse.Namespace) -> int:
     with shopper_connection(args) as (conn, user_id):
-        document = calls.export_memories(conn, user_id)
-    text = document.model_dump_json(indent=2) + "\n"
-    if args.output is None:
-        sys.stdout.write(text)
-    else:
-        args.output.write_text(text)
-        print(f"wrote {args.output}", file=sys.stderr)
+        pieces = export_document(calls.client(conn, user_id))
+        if args.output is None:
+            sys.stdout.writelines(pieces)
+            return 0
+        partial = args.output.with_name(args.output.name + ".partial")
+        try:
+            with partial.open("w", encoding="utf-8") as out:
+                out.writelines(pieces)
+            partial.replace(args.output)
+        finally:
+            partial.unlink(missing_ok=True)
+    print(f"wrote {args.output}", file=sys.stderr)
     return 0

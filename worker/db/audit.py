@@ -93,9 +93,9 @@ select format('%%I.%%I.%%I', n.nspname, c.relname, con.conname) as object
 DEFINER_API_FUNCTIONS = {
     "record_interaction(text,text,jsonb,uuid,text)": "logs an event; shoppers may not insert into the event log",
     "record_interactions(jsonb)": "logs a batch of events; shoppers may not insert into the event log",
-    "record_cart_add(jsonb,uuid)": "logs the add and updates the favourite count shoppers may not write",
+    "record_cart_add(jsonb,uuid)": "logs the add for the worker; shoppers may not insert into the event log",
     "record_checkout(jsonb)": "logs the order; shoppers may not insert into the event log",
-    "record_swap(jsonb,jsonb,boolean,text)": "logs the swap and updates brand confidence shoppers may not write",
+    "record_swap(jsonb,jsonb,boolean,text)": "logs the swap for the worker; shoppers may not insert events",
     "record_message(text,uuid,text)": "logs the shopper's words for the worker; shoppers may not insert events",
     "remember_preference(text,text,text,text)": "stores an explicit preference; shoppers may not write preferences",
     "memory_context(numeric,text)": "reads the precomputed document in private.memory_context_cache",
@@ -103,6 +103,7 @@ DEFINER_API_FUNCTIONS = {
     "forget_memory(uuid)": "deletes a memory and records its suppression in private.memory_suppressions",
     "confirm_pending_change(uuid)": "forgets an allergy or a diet through forget_memory, once the shopper confirms",
     "reject_pending_change(uuid)": "clears a pending removal; shoppers may not update preferences",
+    "my_order_figures()": "counts the shopper's orders through private.checkouts, which clients cannot execute",
     "clear_memories()": "deletes everything of the shopper's, private.interaction_archive included",
     "export_memories()": "reads everything of the shopper's, the private archive and cache included",
     "export_memories_page(text,integer)": "reads everything of the shopper's a page at a time, the private archive "

@@ -74,6 +74,9 @@ INTERJECTIONS = word_set(
     "and but so lmao ah aw awesome cool nice great good thanks thank please right really true absolutely definitely "
     "anyway anyways"
 )
+# Verbs that, after a comma, start a clause of their own: a question ("..., have you tried it?") or a predicate
+# with the subject left out ("i love cheese, have it daily"), never the next item of a list.
+AUXILIARIES = word_set("do does did have has are is am was were can could would will")
 QUESTION_OPENERS = word_set(
     "what which who whom whose where why how are is am do does did can could would will should have has was were may "
     "shall any got anything know"
@@ -87,6 +90,7 @@ class Clause:
     question: bool = False
     forget: bool = False  # inside a request to forget ("please forget that ...")
     subject: str | None = None  # the subject the clause passes on to the next one
+    alone: bool = False  # the whole sentence ("Yuck!")
 
 
 @dataclass
@@ -114,7 +118,9 @@ def tokens(message: str) -> list[tuple[str, str]]:
         elif word.endswith("n't"):
             out += [(word[:-3], written), ("not", "not")]
         elif word == "t" and out and out[-1][0] in _SPLIT_NOT:
-            base = {"don": "do", "won": "will", "ain": "am", "doesn": "does", "didn": "did"}.get(out[-1][0])
+            base = {"don": "do", "won": "will", "ain": "am", "doesn": "does", "didn": "did", "can": "can"}.get(
+                out[-1][0]
+            )
             out[-1] = (base or out[-1][0].removesuffix("n"), out[-1][1])
             out.append(("not", "not"))
         elif word in {"m", "ve", "re", "ll", "d", "s"} and out and out[-1][0] in {"i", "you", "we", "they", "it"}:
@@ -147,7 +153,13 @@ def _starts_clause(words: list[str], at: int) -> bool:
         at += 1
     if match_at(words, at, min(len(words), at + 4)) is not None:
         return False
-    return word in SUBJECTS or word in CLAUSE_WORDS or word in INTERJECTIONS or word in {"not", "no", "never"}
+    return (
+        word in SUBJECTS
+        or word in CLAUSE_WORDS
+        or word in INTERJECTIONS
+        or word in AUXILIARIES
+        or word in {"not", "no", "never"}
+    )
 
 
 def sentences(message: str) -> list[Sentence]:
@@ -190,6 +202,8 @@ def _sentence(pairs: list[tuple[str, str]], asked: bool) -> Sentence:
         if piece:
             sentence.clauses.append(Clause([w for w, _ in piece], [o for _, o in piece]))
         start = index + skip
+    if len(sentence.clauses) == 1:
+        sentence.clauses[0].alone = True
     for position, clause in enumerate(sentence.clauses):
         first = next((w for w in clause.words if w not in INTERJECTIONS), "")
         opener = first in QUESTION_OPENERS and not (first in {"any", "got", "know"} and not asked)

@@ -24,7 +24,15 @@ from dataclasses import dataclass, field
 
 from worker.extract.language import SUBJECTS, Clause, sentences
 from worker.extract.model import MAX_STATEMENTS, PreferenceType, Statement
-from worker.extract.vocabulary import DIETS_NEED_DIET, english_words, match_at, word_set
+from worker.extract.vocabulary import (
+    DIETS_NEED_DIET,
+    LONGEST,
+    TASTES,
+    english_words,
+    match_at,
+    person_names,
+    word_set,
+)
 
 MAX_MESSAGE_CHARS = 20_000  # the part of a message that is read; record_message bounds the rest
 
@@ -41,6 +49,7 @@ INTENSITY = word_set(
 NEGATIONS = {"not", "never", "no", "none", "nor", "neither", "without"}
 # Words that take a statement back on their own; "no longer", "gave up", "got over", "grew out" are read in _cues.
 RETRACTIONS = word_set("anymore stopped quit outgrew outgrown outgrow cured formerly")
+FORMER = word_set("former lapsed ex")
 HEDGES = word_set(
     "maybe might may perhaps possibly probably think thinking considering consider want wanna wants wanted trying try "
     "tries plan planning hope hoping should could would if whether wonder wondering tested testing suspect unsure "
@@ -77,11 +86,19 @@ OTHER_PEOPLE = word_set(
     "everything nothing cafeteria restaurant recipe place him them who which what many most some lots"
 )
 WEAK_OTHER = {"his", "her", "their", "your", "its"}
+# People a diet word may describe: "a vegan mom" is the shopper after "i am", a guest after "cooking for".
+PEOPLE = HOUSEHOLD | word_set(
+    "friend friends guest guests people person customer customers coworker coworkers colleague colleagues neighbor "
+    "neighbors neighbour neighbours roommate roommates man men woman women guy guys lady ladies visitors students"
+)
+DETERMINERS = word_set("some many most this that these those")
+# Household members a shopper calls "the ...": "the kids", "the baby".
+THE_HOUSEHOLD = word_set("kids children baby babies toddler twins boys girls wife husband hubby")
 # After "my", words that keep the statement the shopper's own ("my diet is vegan", "my favorite food").
 ABOUT_EATING = word_set(
     "diet diets allergy allergies favorite favourite fave fav own whole entire doctor doctors body stomach life "
     "lifestyle eating intolerance intolerances celiac coeliac severe food tummy gut skin goal goals new only usual go "
-    "biggest main religion faith self guilty"
+    "biggest main religion faith self guilty preference preferences choice"
 )
 
 DISLIKE_VERBS = word_set(
@@ -95,6 +112,23 @@ NEGATED_DISLIKE = word_set(
 LIKE_VERBS = word_set("love loves like likes adore adores enjoy enjoys prefer prefers crave craves craving loving dig")
 BUY_VERBS = word_set("buy buys get use trust stick swear choose pick")
 GROSS = word_set("gross disgusting nasty awful terrible vile revolting horrible yuck yucky inedible overrated")
+# Said on their own right after a food is named, they judge it ("they gave me a salad! yuck."). Not "ugh", which is
+# as often about being full or busy.
+DISGUST = word_set("yuck yuk yucky ew eww ewww gross blech bleh")
+# "X makes me sick", "X gives me heartburn", "X upsets my stomach": a reason not to buy it (never an allergy: only
+# the shopper's own word "allergic" makes one).
+CAUSE_VERBS = word_set("make makes give gives upset upsets")
+SYMPTOMS = word_set(
+    "sick ill nauseous nauseated queasy gag puke vomit heartburn indigestion stomachache bellyache stomach tummy "
+    "belly gut headache headaches migraine migraines bloated gassy cramps"
+)
+# Verbs of giving a food up: "i gave up soda", "i quit sugar", "i cut out bread", "i stopped eating meat".
+GIVE_UP = {"gave": "up", "given": "up", "cut": "out", "quit": "", "stopped": ""}
+# "anything / everything but X", "all fruit except bananas": what the shopper excludes.
+EXCEPT = word_set("except but excluding")
+EVERYTHING = word_set("anything everything all whatever")
+TRAILING = word_set("lol haha though tho too honestly really to me imo anyway anyways ugh yuck ew eww yum")
+TASTING_VERBS = word_set("eat eats drink drinks cook cooks have")
 FAVOURITE = {"favorite", "favourite", "fave", "fav", "favorites", "favourites"}
 FOOD_KINDS = word_set(
     "food foods drink drinks snack snacks fruit fruits vegetable vegetables veggie veggies meal meals dish dishes "
@@ -115,7 +149,9 @@ PHRASE_END = word_set(
     "during too anymore either though very much lol haha now also really i you we he she they it my your our his her "
     "their is are was were be been am do does did not so but because that this which who like unlike instead anyway "
     "all more any every by into over under thanks please since the a an tho then again today tonight lately daily "
-    "always forever sometimes usually often everyday recently yesterday tomorrow ever either one ones"
+    "always forever sometimes usually often everyday recently yesterday tomorrow ever either one ones myself "
+    "ourselves yourself how what why where whose personally honestly anyway anyways whatsoever yuck ew eww gross last "
+    "next ago"
 )
 DIET_NOUN_AFTER = word_set(
     "restaurant restaurants recipe recipes option options place places menu cafe cookbook cookbooks alternative "
@@ -142,7 +178,7 @@ CONSUME = word_set("eat drink snack have")
 # Heads that leave the food before them the item ("peanut products", "dairy stuff").
 GENERIC_HEADS = word_set(
     "products product stuff things items foods food dishes dish flavored flavoured flavor flavour based type types "
-    "kind kinds varieties brand brands lol haha though tho yum yummy anymore"
+    "kind kinds varieties brand brands lol haha though tho yum yummy anymore consumption intake"
 )
 # Foods that are also colours: not foods in a message about colours ("orange is my favorite color").
 COLOUR_FOODS = word_set("orange lime peach plum cherry chocolate salmon mint lemon olive cream caramel tangerine")
@@ -153,6 +189,18 @@ EATING = word_set("eating drinking having snacking munching sipping trying tasti
 PRONOUNS = word_set("it them those these that this one ones")
 # After a pronoun object, words that show it is not a food ("I hate it when ...", "I love that you ...").
 NOT_ANAPHORA = word_set("when how if that is was so you i we he she they because about to")
+
+
+def _named(words: list[str]) -> list[str]:
+    """The foods and allergens a clause names, in order ("brussels sprouts" once, not "sprout" too)."""
+    named: list[str] = []
+    index = 0
+    while index < len(words):
+        found = match_at(words, index, len(words))
+        if found is not None and found[1] != "diet":
+            named.append(found[2])
+        index += found[0] if found is not None else 1
+    return named
 
 
 @dataclass
@@ -166,6 +214,7 @@ class Told:
     asked: PreferenceType | None = None  # "what's your (least) favorite food?": what "mine is X" answers
     colours: bool = False
     plural_food: bool = True  # the last plural noun named was a food (or there was none)
+    previous: list[str] = field(default_factory=list)  # the clause before, for what follows on from it
 
     def update(self, words: list[str], question: bool) -> None:
         # "them" stands for the last plural noun: "i feed meat to my cats. i love them" points at the cats.
@@ -174,9 +223,10 @@ class Told:
         self.colours = self.colours or bool(COLOUR_WORDS & set(words))
         if question and FAVOURITE & set(words):
             self.asked = "dislike" if "least" in words else "favorite"
-        named = [m[2] for i in range(len(words)) if (m := match_at(words, i, len(words))) and m[1] != "diet"]
+        named = _named(words)
         if named:
             self.foods = named[-3:]
+        self.previous = words
         subject = _subject(words, len(words), "self")
         if subject.startswith("household:"):
             self.member = subject.split(":", 1)[1]
@@ -206,6 +256,8 @@ class Found:
     at: int  # where its trigger starts in the clause
     negative_trigger: bool = False  # a trigger that carries its own negation ("don't eat")
     own: bool = False  # the shopper's by its form ("as a vegan"), whatever the subject before
+    cues_from: int | None = None  # where its cues start, when not at its subject ("vegan is not my diet")
+    cues_to: int | None = None  # where they end, when not at the trigger: a diet's word ("i am not vegan")
 
 
 def _subject(words: list[str], before: int, inherited: str) -> str:
@@ -213,7 +265,7 @@ def _subject(words: list[str], before: int, inherited: str) -> str:
     before it in the clause ("my son is allergic", "she is vegan"), else the clause before's ("i ride horses and
     follow a vegan diet": "i" governs both verbs). A noun before a copula is a subject too: "the food is vegan"."""
     weak = None
-    copula = False
+    copula = before < len(words) and words[before] in {"is", "are", "was", "were"}  # the trigger's own verb
     for index in range(before - 1, -1, -1):
         word = words[index]
         if word in {"i", "we", "me", "myself", "us"}:
@@ -227,8 +279,12 @@ def _subject(words: list[str], before: int, inherited: str) -> str:
             if not following or following[0] in ABOUT_EATING or match_at(words, index + 1, index + 4) is not None:
                 return "self"
             return "other"
+        if word == "the" and index + 1 < before and words[index + 1] in THE_HOUSEHOLD:
+            return f"household:{words[index + 1]}"  # "the kids are allergic to eggs": ours, as "my kids"
         if word in {"he", "she", "they"}:
             return "pronoun"
+        if word in DETERMINERS and match_at(words, index + 1, index + 1 + LONGEST) is not None:
+            continue  # "i had some bacon", "we like most fruit": a determiner of the food, not a subject
         if word in OTHER_PEOPLE:
             return "other"
         if word in WEAK_OTHER and weak is None:
@@ -236,6 +292,8 @@ def _subject(words: list[str], before: int, inherited: str) -> str:
         if word in {"is", "are", "was", "were", "seems", "looks", "tastes"}:
             copula = True
         elif copula and word not in SOFT | NEGATIONS | HEDGES | HOUSEHOLD:
+            if word in ABOUT_EATING and {"my", "our"} & set(words[max(0, index - 3) : index]):
+                continue  # "my diet is vegan", "our whole diet is kosher"
             return "other"
     return weak or inherited
 
@@ -250,6 +308,8 @@ def _cues(words: list[str], start: int, stop: int) -> set[str]:
         after = words[index + 1] if index + 1 < len(words) else ""
         if word in NEGATIONS and not (word == "no" and after in {"i", "we", ",", "no"}):
             cues.add("negation")
+        if word in FORMER and index >= stop - 2:
+            cues.add("former")  # "a lapsed vegetarian", "an ex vegan": right before what it qualifies
         if word == "used" and after == "to":
             cues.add("used_to")
         elif word in PAST:
@@ -293,6 +353,10 @@ def _phrase_items(words: list[str], start: int, end: int, written: list[str]) ->
                 best, modifier = (kind, key, index), False
                 index += length
                 continue
+            if best is None and words[index] in TASTES and _ends_phrase(words, index + 1, end):
+                best = ("food", TASTES[words[index]], index)  # "i do not like sweet (stuff)": sweets
+                index += 1
+                continue
             if best is not None and words[index].isalpha() and words[index] not in GENERIC_HEADS:
                 modifier = True
             if words[index] in {"brand", "brands"} and index > phrase_start:
@@ -302,7 +366,7 @@ def _phrase_items(words: list[str], start: int, end: int, written: list[str]) ->
                     best = ("brand", " ".join(name), phrase_start)
                 index += 1
                 break
-            if _brand_word(written[index], words[index], index == 0):
+            if _brand_word(written[index], words[index], index == 0) or _maker(written, words, index, end):
                 brand.append(written[index])
             elif words[index] not in OBJECT_LEAD:
                 brand = []
@@ -322,11 +386,24 @@ def _phrase_items(words: list[str], start: int, end: int, written: list[str]) ->
     return items, index
 
 
+def _ends_phrase(words: list[str], at: int, end: int) -> bool:
+    return at >= end or words[at] in PHRASE_END or words[at] in GENERIC_HEADS
+
+
 def _brand_word(written: str, word: str, sentence_start: bool) -> bool:
     """A word that names a brand: written with a capital, not at the start, and not an English word."""
     if not written[:1].isupper() or sentence_start or len(word) < 2 or word.isdigit():
         return False
     return word not in english_words() and word not in {"i"}
+
+
+def _maker(written: list[str], words: list[str], index: int, end: int) -> bool:
+    """ "I prefer Heinz ketchup": a capitalised name that WordNet knows only as a person's, right before a food,
+    names the food's maker (a place or a people does not: "Chicago pizza", "Italian bread")."""
+    if index == 0 or not written[index][:1].isupper() or words[index] not in person_names():
+        return False
+    found = match_at(words, index + 1, end)
+    return found is not None and found[1] == "food"
 
 
 def _backward_items(words: list[str], end: int) -> tuple[list[tuple[str, str, int]], int]:
@@ -336,15 +413,15 @@ def _backward_items(words: list[str], end: int) -> tuple[list[tuple[str, str, in
     while index > 0:
         while index > 0 and words[index - 1] in INTENSITY | {"and", "or", ",", "&"} and not items and index < end:
             index -= 1
-        if index > 0 and words[index - 1] in INTENSITY and not items:
-            index -= 1
-            continue
         matched = None
         for length in range(min(4, index), 0, -1):
             found = match_at(words, index - length, index)
             if found is not None and found[0] == length and found[1] in {"allergen", "food"}:
                 matched = (found[1], found[2], index - length)
                 break
+        if matched is None and index > 0 and words[index - 1] in INTENSITY and not items:
+            index -= 1  # "a severe peanut allergy"; but "spicy food" is a food of its own
+            continue
         if matched is None:
             break
         items.insert(0, matched)
@@ -394,7 +471,15 @@ class RuleExtractor:
 
     def _clause(self, clause: Clause, inherited: str, told: Told) -> list[Statement]:
         words = clause.words
-        found = [*_allergies(words, told), *_diets(words), *_dislikes_and_likes(words, clause.original, told)]
+        if words[:1] == ["who"] and _describes_self(told.previous):
+            words = ["i", *words[1:]]  # "i am just a person who is vegan": the relative pronoun is the shopper
+        found = [
+            *_allergies(words, told),
+            *_diets(words),
+            *_dislikes_and_likes(words, clause.original, told),
+            *_exceptions(words, told),
+            *(_disgust(words, told) if clause.alone else []),
+        ]
         clause.subject = told.resolve(_subject(words, len(words), inherited))
         out: list[Statement] = []
         for item in found:
@@ -403,7 +488,8 @@ class RuleExtractor:
                 continue
             # Negation and the past from the trigger's subject on; hedges ("maybe i'm ...") and retractions
             # ("i outgrew my egg allergy", "... anymore") anywhere in its clause.
-            cues = _cues(words, _cue_start(words, item.at), item.at)
+            start = _cue_start(words, item.at) if item.cues_from is None else item.cues_from
+            cues = _cues(words, start, item.at if item.cues_to is None else item.cues_to)
             cues |= _cues(words, 0, len(words)) & {"retraction"}
             if STRONG_HEDGES & set(words):
                 cues.add("hedge")
@@ -417,7 +503,7 @@ def _cue_start(words: list[str], at: int) -> int:
     """Cues count from the subject nearest before the trigger (a "no" before "I" is an interjection), and not
     across an "and" that starts another predicate ("i do not eat meat and am vegan": the "not" is eat's)."""
     for index in range(at - 1, -1, -1):
-        if words[index] in {"i", "we", "my", "our"}:
+        if words[index] in {"i", "we", "my", "our", "me", "us"}:
             return index
         if words[index] in {"and", "but"} and match_at(words, index + 1, index + 2) is None:
             return index + 1
@@ -468,7 +554,7 @@ def _decide(item: Found, who: str, cues: set[str], forget: bool) -> Statement | 
     if "hedge" in cues:
         return None
     negated = "negation" in cues and not item.negative_trigger
-    retracted = bool({"retraction", "used_to"} & cues)
+    retracted = bool({"retraction", "used_to", "former"} & cues)
     if item.kind in {"allergy", "dietary"}:
         # "I'm not allergic to milk", "no longer vegan": evidence against the memory, for the shopper to confirm
         # (the database makes it a pending confirmation; nothing is removed on the extractor's word).
@@ -557,8 +643,13 @@ def _diets(words: list[str]) -> list[Found]:
         elif after in {"food", "foods", "meals", "only"} and "only" in words and ({"eat", "cook", "buy"} & set(words)):
             stated = True  # "i only eat kosher foods", "i cook kosher foods only"
         elif after == "is" and ({"my", "the"} & set(rest)) and (DIET_NOUNS | {"way", "life"}) & set(rest):
-            found.append(Found("dietary", key, index + length))  # "vegan is my diet", "vegan is the diet i follow"
+            # "vegan is my diet", "vegan is the diet i follow": the shopper's by its form, whoever was named before;
+            # its cues are those between the diet and "diet" ("vegan is not my diet").
+            noun = next(i for i in range(index + length, len(words)) if words[i] in DIET_NOUNS | {"way", "life"})
+            found.append(Found("dietary", key, noun, own=True, cues_from=index))
             stated = False
+        elif index and words[index - 1] in {"my", "our"} and after in {"food", "foods", "meal", "meals"}:
+            stated = True  # "i eat my kosher meals"
         else:
             stated = after not in DIET_NOUN_AFTER and match_at(words, index + length, index + length + 1) is None
         if stated:
@@ -571,6 +662,11 @@ def _diets(words: list[str]) -> list[Found]:
                         break
                 lead -= 1
             before = words[lead] if lead >= 0 else ""
+            if after in PEOPLE and any(
+                w in {"for", "with", "to", "about", "at", "of"} or w.endswith("ing") for w in words[lead + 1 : index]
+            ):
+                index += length
+                continue  # "i'm cooking for a vegan friend", "we're hosting vegetarian guests": theirs
             alone = lead < 0 and unknown == 0 and all(w in DIET_ALONE for w in words[index + length :])
             owned = before in {"my", "our"} and after in DIET_NOUNS | {"food", "meal", "meals"}
             we = before in {"we", "us"} and words[index + length - 1].endswith("s")  # "we vegans"
@@ -582,10 +678,12 @@ def _diets(words: list[str]) -> list[Found]:
                 or we
                 or (before in {"i", "we"} and after in DIET_NOUNS)
             ):
-                # The trigger starts at its verb ("am", "follow"), or after "my" / "I" so that they are its subject.
-                found.append(Found("dietary", key, lead + 1 if before in {"i", "we", "my", "our", "us"} else lead))
+                # The trigger starts at its verb ("am", "follow"), or after "my" / "I" so that they are its subject;
+                # its cues run to the diet ("i am not vegetarian", "i am trying to go vegan").
+                at = lead + 1 if before in {"i", "we", "my", "our", "us"} else lead
+                found.append(Found("dietary", key, at, cues_to=index))
             elif alone:
-                found.append(Found("dietary", key, 0))
+                found.append(Found("dietary", key, 0, cues_to=index))  # "vegan here"; "not vegan though"
         index += length
     return found
 
@@ -616,9 +714,17 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
                 start = index + 2
         elif word == "fan" and index + 1 < len(words) and words[index + 1] == "of":
             window = words[max(0, index - 4) : index]
-            kind = "dislike" if ("not" in window or "no" in window) else "favorite"
+            kind = "dislike" if {"not", "no", "never"} & set(window) else "favorite"
             negative = kind == "dislike"
             start = index + 2
+        elif word in {"big", "into"} and words[index : index + 2] != ["big", "into"] and before in {"not", "really"}:
+            if "not" not in words[max(0, index - 3) : index] or (
+                word == "big" and words[index + 1 : index + 2] != ["on"]
+            ):
+                continue
+            kind, negative, start = "dislike", True, index + 1 + (word == "big")  # "not big on", "not really into"
+        elif word in {"refuse", "refuses"} and words[index + 1 : index + 2] == ["to"]:
+            kind, negative, start = "dislike", True, index + 2  # "i refuse to eat liver"
         elif word in {"stay", "steer"} and index + 2 < len(words) and words[index + 1] in {"away", "clear"}:
             kind, start = "dislike", index + 3
         elif word in LIKE_VERBS and before not in {"would", "feel", "look", "looks", "seem", "not", "never", "to"}:
@@ -654,11 +760,42 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
             found += [Found(told.asked, key, index) for kind_, key, _ in items if kind_ in {"food", "allergen"}]
             continue
         elif word in FAVOURITE:
-            found += _favourite(words, index)
+            found += _favourite(words, index, told)
+            continue
+        elif word in GROSS and index >= 2 and words[index - 2] in {"find", "finds"}:
+            # "i find olives gross", "i find them disgusting" (not "i find it disgusting that ...")
+            object_ = _named(words[index - 1 : index])
+            if not object_ and before in PRONOUNS and _ends_judgement(words, index + 1):
+                object_ = _antecedent(words, index - 1, told)
+            found += [Found("dislike", key, index - 2) for key in object_]
+            continue
+        elif word == "worst" and before == "the" and index >= 2 and words[index - 2] in {"is", "are"}:
+            subject, _ = _backward_items(words, _copula_start(words, index - 1))  # "mushrooms are the worst"
+            found += [Found("dislike", key, at) for kind_, key, at in subject if kind_ == "food"]
             continue
         elif word in GROSS and before in {"is", "are", "so", "really", "just", "pretty", "taste", "tastes"}:
-            subject, _ = _backward_items(words, _copula_start(words, index))
+            copula = _copula_start(words, index)
+            subject, _ = _backward_items(words, copula)
             found += [Found("dislike", key, at) for kind_, key, at in subject if kind_ == "food"]
+            pronoun = copula and words[copula - 1] in PRONOUNS | {"they"}
+            if not subject and pronoun and _ends_judgement(words, index + 1):
+                found += [Found("dislike", key, copula - 1) for key in _antecedent(words, copula - 1, told)]
+            continue
+        elif word in GIVE_UP and (not GIVE_UP[word] or (index + 1 < len(words) and words[index + 1] == GIVE_UP[word])):
+            # "i gave up soda", "i cut out bread", "i quit sugar", "i stopped eating meat": no longer buys it.
+            kind, negative, start = "dislike", True, index + 1 + bool(GIVE_UP[word])
+            if {"trying", "to", "on"} & set(words[start : start + 2]):
+                continue  # "i gave up trying to bake bread", "gave up on": not the food
+        elif word in CAUSE_VERBS and words[index + 1 : index + 2] in (["me"], ["us"], ["my"], ["our"]):
+            felt = words[index + 2 : index + 5] if words[index + 1] in {"me", "us"} else words[index + 2 : index + 3]
+            if not SYMPTOMS & set(felt):
+                continue  # "makes me sick", "upsets my stomach"; not "makes my wife sick"
+            # The shopper is the one it makes sick ("me"), whatever the subject: "they make me sick".
+            found += [Found("dislike", key, index, True, own=True) for key in _cause(words, index, told)]
+            continue
+        elif word == "agree" and before == "not" and words[index + 1 : index + 3] in (["with", "me"], ["with", "us"]):
+            # "dairy does not agree with me"
+            found += [Found("dislike", key, index, True, own=True) for key in _cause(words, index - 2, told)]
             continue
         elif word in BUY_VERBS and before in {"i", "we", "only", "always", "usually", "just", "mostly"}:
             items, _ = _phrase_items(words, index + 1, len(words), written)
@@ -686,11 +823,84 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
     return found
 
 
+def _describes_self(words: list[str]) -> bool:
+    """Whether a clause says what the shopper is ("i am a mom", "i'm just a person"), so that a "who" after it
+    stands for the shopper."""
+    for index, word in enumerate(words[:-2]):
+        if word in {"i", "we"} and words[index + 1] in {"am", "are"}:
+            rest = [w for w in words[index + 2 :] if w not in {"just", "only", "really", "a", "an", "the", "one"}]
+            return len(rest) <= 2 and not any(w in SUBJECTS or match_at([w], 0, 1) for w in rest)
+    return False
+
+
+def _antecedent(words: list[str], pronoun: int, told: Told) -> list[str]:
+    """What a pronoun subject of a judgement stands for ("i had bacon, it is my favorite", "alcohol, its nasty"):
+    the food named last, in its clause or the one before ("they" only when the last plural named was a food: "the
+    animals on the farm, the chicken. they are my favorite" are the animals)."""
+    if words[pronoun] not in {"it", "they", "them", "these", "those"}:
+        return []  # "that is my fave" after "my job is in a cereal factory" is the job
+    if words[pronoun] != "it" and not told.plural_food:
+        return []
+    return (_named(words[:pronoun]) or _named(told.previous))[-1:]
+
+
+def _ends_judgement(words: list[str], at: int) -> bool:
+    """Whether a judgement ("it's gross") ends at `at`, so that a pronoun before it can only be the food named
+    before: "it's gross outside" and "i find it disgusting that ..." are about something else."""
+    return all(w in TRAILING for w in words[at:])
+
+
+def _cause(words: list[str], verb: int, told: Told) -> list[str]:
+    """What a verb of effect ("makes me sick", "does not agree with me") is said of: the foods right before it, or
+    those of the clause before when a pronoun stands there ("i tried oysters. they make me sick")."""
+    subject, _ = _backward_items(words, verb)
+    if subject:
+        return [key for kind, key, _ in subject if kind in {"food", "allergen"}]
+    if verb and words[verb - 1] in PRONOUNS | {"they"}:
+        return _antecedent(words, verb - 1, told)
+    return []
+
+
+def _exceptions(words: list[str], told: Told) -> list[Found]:
+    """What a shopper excepts from what they eat or like: "anything but chicken", "i eat everything except
+    broccoli", "i like fruit but not bananas". The clause starts with the exception; the one before says what it
+    is excepted from, and is neither negated, hedged nor in the past ("i don't eat anything but pizza" is no dislike
+    of pizza)."""
+    previous = told.previous
+    if not words or words[0] not in EXCEPT or not previous:
+        return []
+    start = 1 + (len(words) > 1 and words[1] == "for")
+    negated = start < len(words) and words[start] == "not"
+    start += negated
+    if start < len(words) and words[start] == "with":
+        return []  # "i like rum but not with soda": what it goes with, not what is liked
+    everything = previous[-1] in EVERYTHING or (words[0] != "but" and bool(EVERYTHING & set(previous)))
+    verb = next((i for i, w in enumerate(previous) if w in LIKE_VERBS or w in TASTING_VERBS), None)
+    if not (everything or ((negated or words[0] != "but") and verb is not None)):
+        return []
+    if _cues(previous, 0, len(previous)) & {"negation", "hedge", "past", "used_to"}:
+        return []
+    if verb is not None and _subject(previous, verb, "self") != "self":
+        return []  # "my son eats everything but fish": his
+    items, stop = _phrase_items(words, start, len(words), words)
+    if {"i", "we", "you", "he", "she", "they", "my"} & set(words[stop:]):
+        return []  # the clause goes on to say something else: "but fish i love"
+    return [Found("dislike", key, 0, True, own=True) for kind, key, _ in items if kind in {"food", "allergen"}]
+
+
+def _disgust(words: list[str], told: Told) -> list[Found]:
+    """ "they gave me a salad! yuck.": a word of disgust as a sentence of its own, right after a clause that names a
+    food ("I ordered pizza. Gross, it came cold" is about that pizza)."""
+    if not words or not DISGUST & set(words) or any(w not in DISGUST | {"so", "just", "lol", "!"} for w in words):
+        return []
+    return [Found("dislike", key, 0) for key in _named(told.previous)[-2:]]
+
+
 def _activity(words: list[str], start: int) -> bool:
     """Whether the object starting at `start` is an activity: a gerund other than eating or drinking."""
     for word in words[start : start + 3]:
-        if word in {"really", "just", "also", "especially", "to"}:
-            continue
+        if word in {"really", "just", "also", "especially", "to", "something", "everything"} or word in OBJECT_LEAD:
+            continue  # "anything sweet" is no activity
         return word.endswith("ing") and word not in EATING and match_at(words, start, start + 1) is None
     return False
 
@@ -715,8 +925,9 @@ def _copula_start(words: list[str], index: int) -> int:
     return index
 
 
-def _favourite(words: list[str], index: int) -> list[Found]:
-    """ "my favorite (food) is X", "X is my favorite (drink)"."""
+def _favourite(words: list[str], index: int, told: Told) -> list[Found]:
+    """ "my favorite (food) is X", "X is (definitely) my favorite (drink)", "i had bacon, it is my favorite": the
+    shopper's by "my", whoever was named before."""
     found: list[Found] = []
     after = index + 1
     while after < len(words) and (words[after] in FOOD_KINDS or words[after] in {"all", "time"}):
@@ -730,8 +941,14 @@ def _favourite(words: list[str], index: int) -> list[Found]:
             while after < len(words) and words[after] in {"to", "be", "definitely", "probably", "got", "gotta"}:
                 after += 1
             items, _ = _phrase_items(words, after, len(words), words)
-            found += [Found(kind, key, owner) for item, key, _ in items if item in {"food", "allergen"}]
-        if owner >= 2 and words[owner - 1] in {"is", "are"}:
-            subject, _ = _backward_items(words, _copula_start(words, owner))
-            found += [Found(kind, key, at) for item, key, at in subject if item in {"food", "allergen"}]
+            found += [Found(kind, key, owner, own=True) for item, key, _ in items if item in {"food", "allergen"}]
+        copula = owner - 1
+        while copula > 0 and words[copula] in {"definitely", "probably", "totally", "absolutely", "still", "always"}:
+            copula -= 1
+        if copula >= 1 and words[copula] in {"is", "are"}:
+            start = _copula_start(words, copula + 1)
+            subject, _ = _backward_items(words, start)
+            found += [Found(kind, key, at, own=True) for item, key, at in subject if item in {"food", "allergen"}]
+            if not subject and _ends_judgement(words, after) and start and words[start - 1] in PRONOUNS | {"they"}:
+                found += [Found(kind, key, start - 1, own=True) for key in _antecedent(words, start - 1, told)]
     return found

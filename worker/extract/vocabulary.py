@@ -6,6 +6,8 @@
   people mean ("dog").
 - English words (`data/words.txt.gz`, the same source): a brand is a name that is not an English word, so
   "I like Italian" names no brand and "I like Chobani" does.
+- Person names (`data/person-names.txt`, the same source): words WordNet knows only as a particular person's
+  name; right before a food ("Heinz ketchup", "Kellogg cereal") such a name is the maker's brand.
 - Allergens and diets: canonical keys of our own, after the major allergens of EU Regulation 1169/2011 Annex II and
   the US FALCPA list, with the names shoppers use for them.
 
@@ -93,9 +95,21 @@ DIETS_NEED_DIET = frozenset({"mediterranean", "raw-food", "low-fat", "sugar-free
 GROCERY_ADDITIONS = comma_list(
     "kale, quinoa, kombucha, sriracha, edamame, tempeh, seitan, acai, chia, chia seeds, oat milk, almond milk, soy "
     "milk, coconut milk, greek yogurt, hot sauce, energy drink, energy drinks, sparkling water, water, bottled "
-    "water, seafood, sweets, junk food, fast food, spicy food, dark chocolate, protein shake, tex mex, cilantro, "
+    "water, seafood, sweets, junk food, fast food, spicy food, salty food, fried food, greasy food, dark chocolate, "
+    "protein shake, tex mex, cilantro, mac and cheese, "
     "chicken wing, chicken wings, hot wings, buffalo wings"
 )
+# Tastes that, standing as a noun phrase of their own, name the foods that have them ("i do not like sweet",
+# "anything spicy", "salty stuff"), and the key they are kept under.
+TASTES = {
+    "sweet": "sweets",
+    "sugary": "sweets",
+    "spicy": "spicy food",
+    "salty": "salty food",
+    "fried": "fried food",
+    "greasy": "greasy food",
+}
+GENERIC_TASTE = frozenset({"stuff", "things", "food", "foods"})
 # Words WordNet files as a food whose usual meaning is not one, and heads too general to be a preference.
 NOT_FOOD = word_set(
     "a b c d e dog dogs bird rabbit hare jack mess side must port rose stock mix mixer tuck hay feed grass cud "
@@ -125,6 +139,12 @@ def foods() -> frozenset[Phrase]:
 def english_words() -> frozenset[str]:
     data = resources.files("worker.extract").joinpath("data/words.txt.gz").read_bytes()
     return frozenset(gzip.decompress(data).decode().split())
+
+
+@cache
+def person_names() -> frozenset[str]:
+    text = resources.files("worker.extract").joinpath("data/person-names.txt").read_text(encoding="utf-8")
+    return frozenset(text.split())
 
 
 def _index(table: dict[str, tuple[str, ...]]) -> dict[Phrase, str]:
@@ -211,4 +231,6 @@ def canonical_key(preference_type: str, key: str) -> str | None:
         return DIET_PHRASES.get(phrase)
     if preference_type == "allergy" and phrase in ALLERGEN_PHRASES:
         return ALLERGEN_PHRASES[phrase]
+    if preference_type in {"dislike", "favorite"} and phrase[0] in TASTES and set(phrase[1:]) <= GENERIC_TASTE:
+        return TASTES[phrase[0]]  # "sweet stuff" -> sweets, as the rules keep it
     return food_key(phrase)

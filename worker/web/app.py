@@ -2,9 +2,15 @@
 uses them, and the chat view.
 
     GET    /api/user/memories           every memory, grouped as the prompt groups them (my_memories)
-    GET    /api/user/memories/export    everything stored about the shopper, as a JSON download (export_memories)
+    GET    /api/user/memories/export    everything stored about the shopper, as a JSON download streamed a page at
+                                        a time (export_memories_page)
+    GET    /api/user/order-figures      the shopper's orders of the last 90 days as plain counts, for the charts
+                                        (my_order_figures)
     GET    /api/user/memories/:id       one memory with its evidence (explain_memory)
     DELETE /api/user/memories/:id       forget it (forget_memory)
+    POST   /api/user/memories/:id/pending-change/confirm   the removal the shopper asked for in chat is done
+                                        (confirm_pending_change)
+    POST   /api/user/memories/:id/pending-change/reject    it is not: the memory stays (reject_pending_change)
     DELETE /api/user/memories           forget everything (clear_memories)
     POST   /api/chat                    one chat turn, the reply's cited memories explained
     GET    /api/config                  what the page needs to sign in (public)
@@ -15,8 +21,8 @@ Identity comes only from `Authorization: Bearer <access token>` (worker/web/toke
 memory API's SQL function through the client seam as that shopper: on Supabase the PostgREST adapter with the
 shopper's own token, locally the direct adapter, connected as a role that can do nothing but become the shopper.
 Errors: 401 without a valid shopper token, 400 with a sentence for bad input, and the memory API's own status
-otherwise (404 for an unknown memory or someone else's: the same answer), as `{code, message, details, hint}`,
-PostgREST's error body.
+otherwise (404 for an unknown memory or someone else's, or one with no pending change: the same answer), as
+`{code, message, details, hint}`, PostgREST's error body.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
+from itertools import chain
 from typing import Any
 from uuid import UUID
 
@@ -37,12 +44,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from worker.client.errors import MemoryApiError
+from worker.client.export import PAGE_ROWS, export_document
 from worker.client.memory import MemoryClient
 from worker.client.seam import DatabaseFunctions, Identity
 from worker.web import present
@@ -70,6 +78,7 @@ class Backend:
     anon_key: str | None = None
     anthropic: anthropic.Anthropic | None = None
     model: str = "claude-sonnet-4-6"
+    export_page_rows: int = PAGE_ROWS  # rows per export_memories_page call (smaller in tests, to see it stream)
     # Called when the app shuts down (connection pools).
     closers: list[Callable[[], None]] = field(default_factory=list)
 
@@ -142,8 +151,19 @@ def create_app(backend: Backend) -> Starlette:
         Route("/api/user/memories", shopper_route(list_memories), methods=["GET"]),
         Route("/api/user/memories", shopper_route(clear_memories), methods=["DELETE"]),
         Route("/api/user/memories/export", shopper_route(_export(backend)), methods=["GET"]),
+        Route("/api/user/order-figures", shopper_route(order_figures), methods=["GET"]),
         Route("/api/user/memories/{memory_id}", shopper_route(explain_memory), methods=["GET"]),
         Route("/api/user/memories/{memory_id}", shopper_route(forget_memory), methods=["DELETE"]),
+        Route(
+            "/api/user/memories/{memory_id}/pending-change/confirm",
+            shopper_route(confirm_pending_change),
+            methods=["POST"],
+        ),
+        Route(
+            "/api/user/memories/{memory_id}/pending-change/reject",
+            shopper_route(reject_pending_change),
+            methods=["POST"],
+        ),
         Route("/api/chat", shopper_route(_chat(backend)), methods=["POST"]),
         Route("/", page, methods=["GET"]),
         Route("/chat", page, methods=["GET"]),
@@ -182,6 +202,10 @@ def list_memories(request: Request, memory: MemoryClient, shopper: Shopper, body
     }
 
 
+def order_figures(request: Request, memory: MemoryClient, shopper: Shopper, body: bytes) -> Any:
+    return memory.my_order_figures().model_dump(mode="json")
+
+
 def explain_memory(request: Request, memory: MemoryClient, shopper: Shopper, body: bytes) -> Any:
     explained = memory.explain_memory(_memory_id(request)).model_dump(mode="json")
     return {**explained, "presented": present.presented_explained(explained)}
@@ -191,26 +215,34 @@ def forget_memory(request: Request, memory: MemoryClient, shopper: Shopper, body
     return memory.forget_memory(_memory_id(request)).model_dump(mode="json")
 
 
+# Chat never removes an allergy or a diet on its own: a request to forget one waits, in use, for the shopper's answer.
+def confirm_pending_change(request: Request, memory: MemoryClient, shopper: Shopper, body: bytes) -> Any:
+    return memory.confirm_pending_change(_memory_id(request)).model_dump(mode="json")
+
+
+def reject_pending_change(request: Request, memory: MemoryClient, shopper: Shopper, body: bytes) -> Any:
+    return memory.reject_pending_change(_memory_id(request))
+
+
 def clear_memories(request: Request, memory: MemoryClient, shopper: Shopper, body: bytes) -> Any:
     return memory.clear_memories().model_dump(mode="json")
 
 
 def _export(backend: Backend) -> Handler:
     def export_memories(request: Request, memory: MemoryClient, shopper: Shopper, body: bytes) -> Response:
-        # The document exactly as the function returns it, every key kept (the typed model would drop any it
-        # does not know yet): the export is the shopper's copy of everything.
-        return _download(backend.functions.call("export_memories", {}, _identity(shopper)))
+        # Streamed a page at a time (export_memories_page), so any size fits; each row exactly as the database
+        # wrote it, every key kept: the export is the shopper's copy of everything. The first page is read here,
+        # before the response starts, so that its errors still get their status.
+        pieces = export_document(memory, backend.export_page_rows)
+        first = next(pieces)
+        filename = f"customer-memory-export-{datetime.now(UTC):%Y-%m-%d}.json"
+        return StreamingResponse(
+            chain([first], pieces),
+            media_type="application/json",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+        )
 
     return export_memories
-
-
-def _download(exported: Any) -> Response:
-    filename = f"customer-memory-export-{datetime.now(UTC):%Y-%m-%d}.json"
-    return Response(
-        json.dumps(exported, indent=2, ensure_ascii=False),
-        media_type="application/json",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
-    )
 
 
 def _chat(backend: Backend) -> Handler:

@@ -35,6 +35,8 @@ CONFIDENCE_WORDS: tuple[tuple[float, str], ...] = (
 )
 SOURCE_WORDS = {"explicit": "You said", "pattern": "Learned from your orders", "inferred": "Learned from your shopping"}
 TOLD_US = "You told us"
+# A removal asked for in chat (allergies and diets): the memory is still used until the shopper answers.
+PENDING_REMOVAL_WORDS = "You asked to remove this; it stays in use until you confirm."
 
 
 def section_of(row: dict[str, Any]) -> Section:
@@ -100,6 +102,7 @@ def _words_for(row: dict[str, Any]) -> dict[str, Any]:
         "confidence_words": confidence_words(float(row["confidence"]), row["source"]),
         "source_words": SOURCE_WORDS.get(row["source"], "Learned from your shopping"),
         "last_confirmed_at": row.get("last_confirmed_at") or row.get("last_occurrence") or row.get("updated_at"),
+        "pending_words": PENDING_REMOVAL_WORDS if row.get("pending_change") else None,
     }
 
 

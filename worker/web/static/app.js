@@ -18,10 +18,8 @@ const EVENT_WORDS = {
   search: "You searched",
   view_item: "You looked at",
 };
-const DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
-const TIMES = ["morning", "afternoon", "evening", "night"];
 
-const state = { config: null, session: null, listing: null, chat: [] };
+const state = { config: null, session: null, listing: null, chat: [], refreshTimer: null, refreshing: null };
 const $ = (id) => document.getElementById(id);
 
 // -- small helpers -------------------------------------------------------------------------------------------------
@@ -74,6 +72,11 @@ function longDate(iso) {
   return iso ? dateFormat.format(new Date(iso)) : "";
 }
 
+const dayFormat = new Intl.DateTimeFormat("en", { dateStyle: "long" });
+function longDay(iso) {
+  return iso ? dayFormat.format(new Date(iso)) : "";
+}
+
 function timeElement(iso, prefix = "") {
   return el("time", { datetime: iso, title: longDate(iso) }, prefix + ago(iso));
 }
@@ -94,6 +97,7 @@ class ApiError extends Error {
 }
 
 async function api(method, path, body) {
+  await freshSession();
   const headers = { Authorization: `Bearer ${state.session.access_token}` };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -110,15 +114,82 @@ async function api(method, path, body) {
 }
 
 // -- session -----------------------------------------------------------------------------------------------------
+// Supabase Auth gives a short-lived access token and a refresh token: the page trades the refresh token for a new
+// pair (GoTrue's grant_type=refresh_token) before the access token expires, and before any call made too close to
+// its expiry (a background tab's timers may have been held back). The local sign-in gives no refresh token: its
+// session simply ends. A refresh token is used once (GoTrue rotates it), so one exchange at a time.
+const REFRESH_MARGIN_SECONDS = 60;
+
 function loadSession() {
   try {
     const session = JSON.parse(sessionStorage.getItem(TOKEN_KEY) || "null");
-    if (session && session.expires_at * 1000 > Date.now()) return session;
+    if (session && (session.expires_at * 1000 > Date.now() || session.refresh_token)) return session;
   } catch (error) {
     // an unreadable session is no session
   }
   sessionStorage.removeItem(TOKEN_KEY);
   return null;
+}
+
+function saveSession(answer, email) {
+  const now = Math.floor(Date.now() / 1000);
+  const expiresAt = answer.expires_at || now + (answer.expires_in || 3600);
+  state.session = {
+    access_token: answer.access_token,
+    refresh_token: answer.refresh_token || null,
+    expires_at: expiresAt,
+    // Refresh this long before expiry: a minute, or half the token's life if it is shorter.
+    margin: Math.min(REFRESH_MARGIN_SECONDS, Math.max(1, Math.floor((expiresAt - now) / 2))),
+    email: (answer.user && answer.user.email) || email,
+  };
+  sessionStorage.setItem(TOKEN_KEY, JSON.stringify(state.session));
+  scheduleRefresh();
+}
+
+function authHeaders() {
+  const headers = { "Content-Type": "application/json" };
+  if (state.config.anon_key) headers.apikey = state.config.anon_key;
+  return headers;
+}
+
+function scheduleRefresh() {
+  window.clearTimeout(state.refreshTimer);
+  const session = state.session;
+  if (!session || !session.refresh_token) return;
+  state.refreshTimer = window.setTimeout(() => freshSession().catch(() => {}), Math.max(0, refreshAt(session) - Date.now()));
+}
+
+function refreshAt(session) {
+  return (session.expires_at - (session.margin ?? REFRESH_MARGIN_SECONDS)) * 1000;
+}
+
+async function freshSession() {
+  const session = state.session;
+  if (!session || !session.refresh_token || Date.now() < refreshAt(session)) return;
+  state.refreshing = state.refreshing || refreshSession(session).finally(() => { state.refreshing = null; });
+  await state.refreshing;
+}
+
+async function refreshSession(session) {
+  let response;
+  try {
+    response = await fetch(`${state.config.auth_url}/token?grant_type=refresh_token`, {
+      method: "POST",
+      headers: authHeaders(),
+      body: JSON.stringify({ refresh_token: session.refresh_token }),
+    });
+  } catch (failure) {
+    // Auth unreachable for now: the token may still be good; try again shortly.
+    if (session.expires_at * 1000 > Date.now()) state.refreshTimer = window.setTimeout(() => freshSession().catch(() => {}), 5000);
+    return;
+  }
+  const answer = await response.json().catch(() => ({}));
+  if (state.session !== session) return; // signed out (or in again) meanwhile
+  if (!response.ok || !answer.access_token) {
+    signOut("Your session has ended: sign in again.");
+    throw new ApiError(401, "Signed out.");
+  }
+  saveSession(answer, session.email);
 }
 
 async function signIn(event) {
@@ -131,15 +202,13 @@ async function signIn(event) {
     error.textContent = "Enter your email and your password.";
     return;
   }
-  const headers = { "Content-Type": "application/json" };
-  if (state.config.anon_key) headers.apikey = state.config.anon_key;
   const button = event.submitter || event.target.querySelector("button");
   button.disabled = true;
   try {
     // Supabase Auth's password grant, or this server's local stand-in for it: the same request either way.
     const response = await fetch(`${state.config.auth_url}/token?grant_type=password`, {
       method: "POST",
-      headers,
+      headers: authHeaders(),
       body: JSON.stringify({ email, password }),
     });
     const answer = await response.json().catch(() => ({}));
@@ -148,12 +217,7 @@ async function signIn(event) {
       $("password").focus();
       return;
     }
-    state.session = {
-      access_token: answer.access_token,
-      expires_at: answer.expires_at || Math.floor(Date.now() / 1000) + (answer.expires_in || 3600),
-      email: (answer.user && answer.user.email) || email,
-    };
-    sessionStorage.setItem(TOKEN_KEY, JSON.stringify(state.session));
+    saveSession(answer, email);
     $("password").value = "";
     route();
   } catch (failure) {
@@ -165,10 +229,12 @@ async function signIn(event) {
 
 function signOut(message) {
   sessionStorage.removeItem(TOKEN_KEY);
+  window.clearTimeout(state.refreshTimer);
   state.session = null;
   state.listing = null;
   state.chat = [];
-  $("chat-log").replaceChildren();
+  // Nothing of the shopper stays on the page, hidden or not.
+  for (const id of ["chat-log", "sections", "chart-grid", "memories-summary", "pending-notice"]) $(id).replaceChildren();
   if (window.location.pathname !== "/") history.pushState({}, "", "/");
   route();
   if (message) $("sign-in-error").textContent = message;
@@ -187,7 +253,10 @@ function show(view) {
 }
 
 async function route() {
-  state.session = state.session || loadSession();
+  if (!state.session) {
+    state.session = loadSession();
+    scheduleRefresh();
+  }
   if (!state.session) {
     show("sign-in");
     document.title = "Sign in · Your shopping memory";
@@ -222,9 +291,14 @@ async function loadMemories() {
   const sections = $("sections");
   sections.setAttribute("aria-busy", "true");
   try {
-    const listing = await (await api("GET", "/api/user/memories")).json();
+    const [listing, figures] = await Promise.all([
+      api("GET", "/api/user/memories").then((response) => response.json()),
+      // The charts are a picture of the orders: if they cannot be had, the memories still show.
+      api("GET", "/api/user/order-figures").then((response) => response.json()).catch(() => null),
+    ]);
     state.listing = listing;
     renderMemories(listing);
+    renderCharts(figures);
     performance.mark("memories-rendered");
   } catch (error) {
     if (error.status !== 401) announce(`Your memories could not be loaded: ${error.message}`);
@@ -240,7 +314,11 @@ function renderMemories(listing) {
     : "";
   $("empty").hidden = count > 0;
   $("clear-all").disabled = count === 0;
-  renderCharts(listing);
+  const pending = listing.sections.flatMap((section) => section.memories).filter((memory) => memory.pending_change);
+  $("pending-notice").hidden = pending.length === 0;
+  $("pending-notice").textContent = pending.length === 1
+    ? "You asked in chat to remove 1 allergy or diet. It stays in use until you confirm or keep it below."
+    : `You asked in chat to remove ${pending.length} allergies or diets. They stay in use until you confirm or keep them below.`;
   $("sections").replaceChildren(...listing.sections.map(renderSection));
 }
 
@@ -281,7 +359,12 @@ function renderMemory(memory) {
   }, "Delete");
   return el(
     "li",
-    { className: "memory", id: `memory-${memory.id}`, "data-memory-id": memory.id, "data-key": memory.memory_key },
+    {
+      className: memory.pending_change ? "memory memory-pending" : "memory",
+      id: `memory-${memory.id}`,
+      "data-memory-id": memory.id,
+      "data-key": memory.memory_key,
+    },
     el(
       "div",
       { className: "memory-main" },
@@ -301,7 +384,41 @@ function renderMemory(memory) {
       el("p", { className: "memory-when" }, timeElement(memory.last_confirmed_at, "Last confirmed ")),
     ),
     el("div", { className: "memory-actions" }, why, remove),
+    memory.pending_change ? renderPendingChange(memory) : null,
     el("div", { className: "evidence", id: evidenceId, hidden: true, role: "region", "aria-label": `Why we think “${memory.headline}”` }),
+  );
+}
+
+// A removal the shopper asked for in chat (an allergy or a diet): still in use until they answer here.
+function renderPendingChange(memory) {
+  const change = memory.pending_change;
+  const noteId = `pending-${memory.id}`;
+  const asked = change.message
+    ? el("p", { className: "pending-asked" }, "You wrote “", change.message, "” ", timeElement(change.requested_at), ".")
+    : null;
+  return el(
+    "div",
+    { className: "pending", role: "group", "aria-labelledby": noteId },
+    el("p", { className: "pending-words", id: noteId }, memory.pending_words),
+    asked,
+    el(
+      "div",
+      { className: "pending-actions" },
+      el("button", {
+        type: "button",
+        className: "button button-small button-danger",
+        "data-action": "confirm-removal",
+        "aria-label": `Confirm: remove “${memory.headline}”`,
+        onclick: () => confirmRemoval(memory),
+      }, "Confirm removal"),
+      el("button", {
+        type: "button",
+        className: "button button-small",
+        "data-action": "keep",
+        "aria-label": `Keep “${memory.headline}”`,
+        onclick: () => keepMemory(memory),
+      }, "Keep it"),
+    ),
   );
 }
 
@@ -397,26 +514,71 @@ function renderOrder(order) {
 }
 
 // -- deleting ------------------------------------------------------------------------------------------------------
-function confirmDelete(memory) {
+// The one confirmation step for removing one memory: `act` runs only if the shopper presses the confirm button.
+function askToConfirm(title, text, [confirmLabel, cancelLabel], act) {
   const dialog = $("confirm-delete");
-  $("confirm-delete-title").textContent = `Delete “${memory.headline}”?`;
-  $("confirm-delete-text").textContent =
-    memory.source === "explicit"
-      ? "Your assistant will forget what you told it. Tell it again any time to bring it back."
-      : "Your assistant will forget it and will not learn it again from your past shopping.";
+  $("confirm-delete-title").textContent = title;
+  $("confirm-delete-text").textContent = text;
+  $("confirm-delete-button").textContent = confirmLabel;
+  dialog.querySelector("button[value='cancel']").textContent = cancelLabel;
   dialog.returnValue = "";
   dialog.onclose = async () => {
-    if (dialog.returnValue !== "confirm") return;
-    try {
-      await api("DELETE", `/api/user/memories/${memory.id}`);
-      announce(`Deleted “${memory.headline}”. Your assistant no longer remembers it.`);
-      await loadMemories();
-      $("memories-title").focus();
-    } catch (error) {
-      announce(`“${memory.headline}” could not be deleted: ${error.message}`);
-    }
+    if (dialog.returnValue === "confirm") await act();
   };
   dialog.showModal();
+}
+
+async function changeAndReload(method, path, done, failed) {
+  try {
+    await api(method, path);
+    announce(done);
+    await loadMemories();
+    $("memories-title").focus();
+  } catch (error) {
+    announce(`${failed}: ${error.message}`);
+  }
+}
+
+function confirmDelete(memory) {
+  askToConfirm(
+    `Delete “${memory.headline}”?`,
+    memory.source === "explicit"
+      ? "Your assistant will forget what you told it. Tell it again any time to bring it back."
+      : "Your assistant will forget it and will not learn it again from your past shopping.",
+    ["Delete", "Keep it"],
+    () => changeAndReload(
+      "DELETE",
+      `/api/user/memories/${memory.id}`,
+      `Deleted “${memory.headline}”. Your assistant no longer remembers it.`,
+      `“${memory.headline}” could not be deleted`,
+    ),
+  );
+}
+
+function confirmRemoval(memory) {
+  const safety = memory.memory_type === "allergy"
+    ? "The assistant will stop keeping it out of what it suggests."
+    : "The assistant will stop respecting it in what it suggests.";
+  askToConfirm(
+    `Remove “${memory.headline}”?`,
+    `You asked in chat to remove this. ${safety} Tell it again any time to bring it back.`,
+    ["Remove", "Cancel"],
+    () => changeAndReload(
+      "POST",
+      `/api/user/memories/${memory.id}/pending-change/confirm`,
+      `Removed “${memory.headline}”, as you asked. Your assistant no longer uses it.`,
+      `“${memory.headline}” could not be removed`,
+    ),
+  );
+}
+
+function keepMemory(memory) {
+  changeAndReload(
+    "POST",
+    `/api/user/memories/${memory.id}/pending-change/reject`,
+    `Kept “${memory.headline}”. Your assistant goes on using it.`,
+    `“${memory.headline}” could not be kept`,
+  );
 }
 
 function confirmClear() {
@@ -470,34 +632,31 @@ async function exportMemories() {
 }
 
 // -- charts (inline SVG) -------------------------------------------------------------------------------------------
-function patterns(listing, type) {
-  const section = listing.sections.find((s) => s.section === "patterns");
-  return section ? section.memories.filter((m) => m.memory_type === type) : [];
+// Plain counts of the shopper's own orders (GET /api/user/order-figures), not memories: nothing here is something
+// the assistant believes, so the section says where the figures come from.
+const DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+
+function hourLabel(hour) {
+  return hour === 0 ? "12am" : hour === 12 ? "noon" : hour < 12 ? `${hour}am` : `${hour - 12}pm`;
 }
 
-function orders(memory) {
-  const details = memory.details || {};
-  return Number(details.orders ?? memory.evidence_count ?? 0);
-}
-
-function renderCharts(listing) {
-  const charts = [];
-  const times = patterns(listing, "time_of_day");
-  if (times.length) {
-    const byKey = Object.fromEntries(times.map((m) => [m.memory_key, orders(m)]));
-    charts.push(columnChart("When you shop", TIMES.map((t) => [capitalised(t), byKey[t] || 0]), "orders"));
+function renderCharts(figures) {
+  const orders = figures ? figures.orders : 0;
+  $("charts").hidden = orders === 0;
+  if (orders === 0) {
+    $("chart-grid").replaceChildren();
+    return;
   }
-  const days = patterns(listing, "day_of_week");
-  if (days.length) {
-    const byKey = Object.fromEntries(days.map((m) => [m.memory_key, orders(m)]));
-    charts.push(columnChart("Which day", DAYS.map((d) => [capitalised(d.slice(0, 3)), byKey[d] || 0, capitalised(d)]), "orders"));
-  }
-  const categories = patterns(listing, "category_preference")
-    .map((m) => [capitalised(words(m.memory_key)), Number((m.details || {}).percentage ?? 0)])
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 6);
-  if (categories.length) charts.push(barChart("What you buy most", categories));
-  $("charts").hidden = charts.length === 0;
+  $("charts-note").textContent =
+    `Counted from your ${orders} ${orders === 1 ? "order" : "orders"} since ${longDay(figures.since)}, ` +
+    "each at its own local time. These are your orders as they are, not something your assistant believes about you.";
+  const hours = figures.by_hour.map((count, hour) => [
+    hour % 6 === 0 ? hourLabel(hour) : "", count, `${hourLabel(hour)} to ${hourLabel((hour + 1) % 24)}`,
+  ]);
+  const days = figures.by_weekday.map((count, index) => [DAY_NAMES[index].slice(0, 3), count, DAY_NAMES[index]]);
+  const categories = figures.categories.map((c) => [capitalised(words(c.category)), c.orders / orders]);
+  const charts = [columnChart("Time of day", hours, "orders"), columnChart("Day of the week", days, "orders")];
+  if (categories.length) charts.push(barChart("Categories in your orders", categories));
   $("chart-grid").replaceChildren(...charts);
 }
 
@@ -524,10 +683,16 @@ function columnChart(title, data, unit) {
     const barHeight = Math.round(((base - top) * value) / max);
     const x = index * slot + slot * 0.18;
     drawing.append(
-      svg("rect", { x, y: base - barHeight, width: slot * 0.64, height: Math.max(barHeight, 1), rx: 4, class: value === peak[1] && value > 0 ? "bar bar-peak" : "bar" }),
-      svg("text", { x: index * slot + slot / 2, y: height - 6, "text-anchor": "middle", class: "axis" }, label),
+      svg("rect", { x, y: base - barHeight, width: slot * 0.64, height: Math.max(barHeight, 1), rx: Math.min(4, slot * 0.2), class: value === peak[1] && value > 0 ? "bar bar-peak" : "bar" }),
     );
-    if (value > 0) drawing.append(svg("text", { x: index * slot + slot / 2, y: base - barHeight - 4, "text-anchor": "middle", class: "value" }, value));
+    // A few labels on many columns (hours) mark where a column starts; one per column sits under its middle.
+    const [labelX, anchor] = data.length > 12
+      ? [index * slot, index === 0 ? "start" : "middle"]
+      : [index * slot + slot / 2, "middle"];
+    if (label) drawing.append(svg("text", { x: labelX, y: height - 6, "text-anchor": anchor, class: "axis" }, label));
+    // Every count where there is room for it; with many narrow columns, only the peak's.
+    const labelled = data.length <= 12 || (value === peak[1] && index === data.indexOf(peak));
+    if (value > 0 && labelled) drawing.append(svg("text", { x: index * slot + slot / 2, y: base - barHeight - 4, "text-anchor": "middle", class: "value" }, value));
   });
   const rows = data.map(([label, value, long]) => [long || label, `${value} ${unit}`]);
   return chartFigure(title, `mostly ${(peak[2] || peak[0]).toLowerCase()}`, drawing, rows);
@@ -547,7 +712,7 @@ function barChart(title, data) {
       svg("text", { x: labelWidth + barWidth + 6, y: y + 14, class: "value" }, `${Math.round(share * 100)}%`),
     );
   });
-  const rows = data.map(([label, share]) => [label, `${Math.round(share * 100)}% of orders`]);
+  const rows = data.map(([label, share]) => [label, `in ${Math.round(share * 100)}% of orders`]);
   return chartFigure(title, "share of your orders with each category", drawing, rows);
 }
 
