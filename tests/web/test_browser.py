@@ -177,7 +177,8 @@ def test_a_shopper_sees_explains_deletes_exports_and_clears_her_memory(
     assert "You told us" in peanuts.text and "You said" in peanuts.text
     assert 'User said "allergic to peanuts"' in peanuts.text and "Last confirmed" in peanuts.text
     # The charts are her orders counted, and say so; each has the same figures as a table for screen readers.
-    charts = driver.find_element(By.ID, "charts")
+    charts = _wait(lambda: driver.find_element(By.ID, "charts"), "the charts")  # drawn after the list
+    _wait(lambda: len(driver.find_elements(By.CSS_SELECTOR, "#chart-grid figure svg")) == 3, "the charts")
     assert charts.is_displayed() and "From your orders in the last 90 days" in charts.text
     assert "not something your assistant believes about you" in charts.text
     assert len(driver.find_elements(By.CSS_SELECTOR, "#chart-grid figure svg")) == 3

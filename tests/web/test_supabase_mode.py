@@ -284,7 +284,7 @@ def test_the_export_pages_through_postgrest_with_the_shoppers_token(client: Test
     sent = supabase.to_postgrest()
     assert [r.url.path for r in sent] == ["/rest/v1/rpc/export_memories_page"] * 8
     assert all(r.headers["authorization"] == f"Bearer {token}" for r in sent)
-    assert json.loads(sent[0].content) == {"max_rows": 1000}, "the first page: no cursor"
+    assert json.loads(sent[0].content) == {"max_rows": 10000}, "the first page: no cursor"
     assert json.loads(sent[4].content)["after"] == json.dumps({"section": "interactions", "position": ["page-2"]})
 
 

@@ -291,15 +291,14 @@ async function loadMemories() {
   const sections = $("sections");
   sections.setAttribute("aria-busy", "true");
   try {
-    const [listing, figures] = await Promise.all([
-      api("GET", "/api/user/memories").then((response) => response.json()),
-      // The charts are a picture of the orders: if they cannot be had, the memories still show.
-      api("GET", "/api/user/order-figures").then((response) => response.json()).catch(() => null),
-    ]);
+    // Both asked at once; the list is drawn as soon as it comes, the charts (a picture of the orders, which
+    // takes longer to count for a shopper with many) when theirs do. Without figures, the memories still show.
+    const figures = api("GET", "/api/user/order-figures").then((response) => response.json()).catch(() => null);
+    const listing = await (await api("GET", "/api/user/memories")).json();
     state.listing = listing;
     renderMemories(listing);
-    renderCharts(figures);
     performance.mark("memories-rendered");
+    renderCharts(await figures);
   } catch (error) {
     if (error.status !== 401) announce(`Your memories could not be loaded: ${error.message}`);
   } finally {
