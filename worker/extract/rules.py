@@ -130,6 +130,9 @@ EVERYTHING = word_set("anything everything all whatever")
 TRAILING = word_set("lol haha though tho too honestly really to me imo anyway anyways ugh yuck ew eww yum")
 TASTING_VERBS = word_set("eat eats drink drinks cook cooks have")
 FAVOURITE = {"favorite", "favourite", "fave", "fav", "favorites", "favourites"}
+FONDNESS = {("fan", "of"), ("fond", "of"), ("crazy", "about"), ("keen", "on")}
+# "i'm not a coffee person", "i'm not much of a beer drinker", "a big meat eater": who one is by what one takes.
+TAKER = word_set("person drinker eater lover fan")
 FOOD_KINDS = word_set(
     "food foods drink drinks snack snacks fruit fruits vegetable vegetables veggie veggies meal meals dish dishes "
     "dessert desserts candy beverage treat treats cereal cheese meat soup sandwich pizza topping toppings breakfast "
@@ -327,6 +330,7 @@ def _cues(words: list[str], start: int, stop: int) -> set[str]:
             word in HEDGES
             and not (word == "like" and before not in {"would", "d"})
             and not (word == "sure" and before != "not")
+            and not (word in {"would", "could"} and after == "never")  # "i would never eat liver": no hedge
         ):
             cues.add("hedge")
     return cues
@@ -712,7 +716,8 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
             kind, negative = "dislike", True
             if word == "care" and index + 1 < len(words) and words[index + 1] == "for":
                 start = index + 2
-        elif word == "fan" and index + 1 < len(words) and words[index + 1] == "of":
+        elif (word, words[index + 1] if index + 1 < len(words) else "") in FONDNESS:
+            # "not a fan of", "not fond of", "not crazy about", "not keen on"; without the "not", a like.
             window = words[max(0, index - 4) : index]
             kind = "dislike" if {"not", "no", "never"} & set(window) else "favorite"
             negative = kind == "dislike"
@@ -723,6 +728,26 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
             ):
                 continue
             kind, negative, start = "dislike", True, index + 1 + (word == "big")  # "not big on", "not really into"
+        elif word in TAKER and words[index + 1 : index + 2] != ["of"]:
+            # "i'm not a coffee person", "not much of a beer drinker", "a big meat eater"
+            takes, begin = _backward_items(words, index)
+            negated = bool({"not", "no", "never"} & set(words[max(0, begin - 5) : begin]))
+            found += [
+                Found("dislike" if negated else "favorite", key, begin, negative_trigger=negated)
+                for kind_, key, _ in takes
+                if kind_ == "food"
+            ]
+            continue
+        elif word == "not" and words[index + 1 : index + 3] in (["my", "thing"], ["for", "me"], ["for", "us"]):
+            # "coffee is not my thing", "seafood isn't for me", "it's not for me" (the food named just before)
+            if index < 1 or words[index - 1] not in {"is", "are"} or not _ends_judgement(words, index + 3):
+                continue
+            copula = _copula_start(words, index)
+            judged = [key for kind_, key, _ in _backward_items(words, copula)[0] if kind_ == "food"]
+            if not judged and copula and words[copula - 1] in PRONOUNS | {"they"}:
+                judged = _antecedent(words, copula - 1, told)
+            found += [Found("dislike", key, copula, True, own=True) for key in judged]
+            continue
         elif word in {"refuse", "refuses"} and words[index + 1 : index + 2] == ["to"]:
             kind, negative, start = "dislike", True, index + 2  # "i refuse to eat liver"
         elif word in {"stay", "steer"} and index + 2 < len(words) and words[index + 1] in {"away", "clear"}:
