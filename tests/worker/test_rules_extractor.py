@@ -180,6 +180,8 @@ R, F = "remember", "forget"
         ("i have a friend who is vegan", []),
         ("i am friends with someone who is vegan", []),
         ("I eat my halal meals at home", [(R, "dietary", "halal")]),
+        ("We keep a kosher kitchen", [(R, "dietary", "kosher")]),
+        ("they keep a kosher kitchen at the deli", []),
         ("it was my doctor who led me to becoming a vegan", [(R, "dietary", "vegan")]),
         # Hedges, the past, requests.
         ("I might go vegan next year", []),

@@ -654,6 +654,8 @@ def _diets(words: list[str]) -> list[Found]:
             stated = False
         elif index and words[index - 1] in {"my", "our"} and after in {"food", "foods", "meal", "meals"}:
             stated = True  # "i eat my kosher meals"
+        elif after in {"kitchen", "home", "house", "household"} and {"keep", "keeps", "kept"} & set(words[:index]):
+            stated = True  # "we keep a kosher kitchen"
         else:
             stated = after not in DIET_NOUN_AFTER and match_at(words, index + length, index + length + 1) is None
         if stated:
