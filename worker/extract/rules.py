@@ -5,13 +5,17 @@ How it reads a message (plain Python; see language.py for tokens and clauses, vo
    one, so a negation or a hedge governs its own clause only ("its not bad, i enjoy eating veggies and allergic to
    peanut products": the "not" is in another clause).
 2. Triggers: "allergic to X", "X allergy", "X intolerant", "celiac"; "I am / follow / eat / went X" for a diet;
-   "hate / can't stand / don't eat X" for a dislike; "love / like / enjoy / my favourite is X" for a like; "X
-   brand" or a name that is no English word for a brand. X is read as a list of noun phrases, each checked against
-   the food vocabulary, so non-food ("I hate traffic", "allergic to dogs") is refused and keys are canonical.
+   for a dislike "hate / can't stand / don't eat / gave up / not a fan of X", "X is gross / not my thing", "X makes
+   me sick", "anything but X", and a word of disgust after a food; "love / like / enjoy / my favourite is X" for a
+   like; "X brand", a name that is no English word, or a person's name before a food ("Heinz ketchup") for a
+   brand. X is read as a list of noun phrases, each checked against the food vocabulary, so non-food ("I hate
+   traffic", "allergic to dogs") is refused and keys are canonical; a pronoun stands for the food named just
+   before ("i tried oysters. they make me sick").
 3. Whose and how sure (the ConText idea: a cue governs the trigger it precedes, within its clause): the nearest
-   subject before the trigger ("I", "my son" = the household, "she", "you" = someone else); a negation ("not",
-   "never", "no longer") between the subject and the trigger; a hedge ("might", "thinking of", "want to"); the
-   past ("used to", "was"); "anymore"; a question.
+   subject before the trigger ("I", "my son" = the household, "she", "you" = someone else, "the soup" = the soup);
+   a negation ("not", "never", "no longer") between the subject and the trigger, or for a diet up to the diet
+   word ("i am not vegan"); a hedge ("might", "thinking of", "want to"); the past ("used to", "was"); "anymore",
+   "a lapsed vegetarian"; a question.
 4. What becomes of it: the shopper's own statements are remembered; a household member's allergy is remembered as
    a household allergy (who is kept in `household_member`); other people's and hedged statements are dropped; a
    negated or retracted allergy or diet becomes a request to forget, which the database turns into a pending
