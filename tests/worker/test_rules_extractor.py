@@ -86,6 +86,10 @@ R, F = "remember", "forget"
         # Likes of foods are read.
         ("i love strawberries", [(R, "favorite", "strawberry")]),
         ("Cashews are definitely my favorite", [(R, "favorite", "cashew")]),
+        ("i have a weakness for cheese", [(R, "favorite", "cheese")]),
+        ("donuts are my weakness", [(R, "favorite", "donut")]),
+        ("i can't get enough of mangoes", [(R, "favorite", "mango")]),
+        ("i have a weakness for sad movies", []),
         ("I just made lasagna, it is my favorite", [(R, "favorite", "lasagna")]),
         ("my brother loves pizza, it is my favorite too", [(R, "favorite", "pizza")]),
         ("I work in a chocolate factory, that is my fave", []),

@@ -782,6 +782,14 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
             kind = "favorite"
         elif word in {"addicted", "obsessed", "hooked"} and index + 1 < len(words):
             kind, start = "favorite", index + 2
+        elif word in {"weakness", "sucker"} and words[index + 1 : index + 2] == ["for"]:
+            kind, start = "favorite", index + 2  # "i have a weakness for cheese", "a sucker for donuts"
+        elif word == "enough" and words[index + 1 : index + 2] == ["of"] and {"not", "never"} & set(words[:index]):
+            kind, negative, start = "favorite", True, index + 2  # "i can't get enough of mangoes": its "not" is its own
+        elif word == "weakness" and index >= 2 and words[index - 1] == "my" and words[index - 2] in {"is", "are"}:
+            subject, _ = _backward_items(words, _copula_start(words, index - 1))  # "donuts are my weakness"
+            found += [Found("favorite", key, at, own=True) for kind_, key, at in subject if kind_ == "food"]
+            continue
         elif word in {"drink", "eat"} and index + 2 < len(words) and words[index + 1] in {"a", "lots", "tons"}:
             if words[index + 1] == "a" and words[index + 2] != "lot":
                 continue
