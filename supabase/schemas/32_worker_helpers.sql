@@ -425,8 +425,12 @@ as $$
     select e.*, (e.at at time zone 'UTC')::date as day from events as e
   ),
   shopping as (
-    -- Days with any shopping in the last 90 days: what a favourite's share is of.
-    select count(distinct d.day)::integer as days90 from days as d where d.at > p_now - private.pattern_recency()
+    -- Days with any shopping in the last 90 days (what a favourite's share is of), and how long the history is, in
+    -- 90-day windows (at least one): a rate per window stays comparable whether the history is 3 months or 3 years.
+    select (count(distinct d.day) filter (where d.at > p_now - private.pattern_recency()))::integer as days90,
+           greatest(1, extract(epoch from p_now - min(d.at))::numeric
+                       / extract(epoch from private.pattern_recency())::numeric) as windows
+      from days as d
   ),
   -- Favourites: the share of recent shopping days on which the SKU was bought or added.
   sku_days as (
@@ -447,10 +451,12 @@ as $$
      group by s.sku
     having count(*) filter (where s.at > p_now - private.pattern_recency()) >= 2
   ),
+  -- Evidence: days bought in the last 90 days, days bought per 90 days over the whole history (a count over the
+  -- whole history grows with its length, and the mapping fitted on six months would overrate nine), months since.
   favorite_claims as (
-    select f.*, sh.days90, x.x
+    select f.*, sh.days90, round(f.k_all / sh.windows, 2) as per_window, x.x
       from favorites as f cross join shopping as sh
-      cross join lateral (select array[pg_catalog.ln(1 + f.k90), pg_catalog.ln(1 + f.k_all),
+      cross join lateral (select array[pg_catalog.ln(1 + f.k90), pg_catalog.ln(1 + f.k_all / sh.windows),
                                        extract(epoch from p_now - f.last_at)::numeric / (30 * 86400)] as x) as x
   ),
   -- Brands: days the shopper chose the brand in a category where another was on offer (the catalog, their own
@@ -508,10 +514,11 @@ as $$
      group by bc.brand
     having sum(bc.chosen) >= 2
   ),
+  -- Evidence: days chosen per 90 days of history (as for favourites), share of its categories' days, months since.
   brand_claims as (
-    select b.*, x.x
-      from brands as b
-      cross join lateral (select array[pg_catalog.ln(1 + b.chosen), b.chosen::numeric / greatest(b.offered, 1),
+    select b.*, round(b.chosen / sh.windows, 2) as per_window, x.x
+      from brands as b cross join shopping as sh
+      cross join lateral (select array[pg_catalog.ln(1 + b.chosen / sh.windows), b.chosen::numeric / greatest(b.offered, 1),
                                        extract(epoch from p_now - b.last_at)::numeric / (30 * 86400)] as x) as x
   ),
   -- No meat: the shopper's whole history (since any forget) of orders whose items say what they are.
@@ -529,7 +536,8 @@ as $$
          'Bought on ' || f.k90 || ' of your ' || f.days90 || ' shopping days in the last 90 days', 'pattern',
          f.k90, f.last_at,
          pg_catalog.jsonb_build_object('rule', 'favorite', 'days_bought_90', f.k90, 'shopping_days_90', f.days90,
-                                       'days_bought', f.k_all, 'last_bought', f.last_at,
+                                       'days_bought', f.k_all, 'days_bought_per_90_days', f.per_window,
+                                       'last_bought', f.last_at,
                                        'interaction_ids', pg_catalog.to_jsonb(f.ids), 'features', pg_catalog.to_jsonb(f.x))
     from favorite_claims as f
   union all
@@ -538,7 +546,8 @@ as $$
            case when pg_catalog.cardinality(b.categories) = 1 then b.categories[1]
                 else pg_catalog.cardinality(b.categories) || ' categories where it has rivals' end,
          'pattern', b.chosen, b.last_at,
-         pg_catalog.jsonb_build_object('rule', 'brand', 'days_chosen', b.chosen, 'days_in_categories', b.offered,
+         pg_catalog.jsonb_build_object('rule', 'brand', 'days_chosen', b.chosen, 'days_chosen_per_90_days', b.per_window,
+                                       'days_in_categories', b.offered,
                                        'categories', pg_catalog.to_jsonb(b.categories[1:20]), 'last_chosen', b.last_at,
                                        'interaction_ids', pg_catalog.to_jsonb(b.ids), 'features', pg_catalog.to_jsonb(b.x))
     from brand_claims as b

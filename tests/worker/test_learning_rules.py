@@ -62,9 +62,13 @@ def test_a_favourite_is_the_share_of_recent_shopping_days_and_decays_when_not_bo
         found = preferences(conn, user)
         milk = _evidence(conn, user, "favorite", "milk")
         floor = _floor(conn, "favorite")
-        # Four shopping days in the last 90, milk on all four, last bought on the last day.
+        # Four shopping days in the last 90, milk on all four, last bought on the last day; over the whole history
+        # (the first order 154 days before the last: 1.7 windows of 90 days) 10 days, about 5.8 per 90 days: a rate,
+        # not a count that grows with the history's length.
         assert milk["days_bought_90"] == 4 and milk["shopping_days_90"] == 4 and milk["days_bought"] == 10
-        expected = _probability(conn, "favorite", [math.log(5), math.log(11), milk["features"][2]])
+        windows = (NOW - days_ago(154)) / timedelta(days=90)
+        assert float(milk["days_bought_per_90_days"]) == round(10 / windows, 2)
+        expected = _probability(conn, "favorite", [math.log(5), math.log(1 + 10 / windows), milk["features"][2]])
         assert found[("favorite", "milk")]["confidence"] == expected >= floor
         assert found[("favorite", "milk")]["reason"] == "Bought on 4 of your 4 shopping days in the last 90 days"
         assert milk["interaction_ids"][:4] == [str(i) for i in ids[:4]]  # newest first

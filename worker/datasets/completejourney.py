@@ -136,17 +136,19 @@ def _line_item(row: dict[str, Any]) -> dict[str, Any]:
 def checkouts(data: CompleteJourney, households: list[int] | None = None) -> Iterator[tuple[uuid.UUID, dict[str, Any]]]:
     """(shopper, checkout payload for record_checkout), basket by basket in time order."""
     zone = ZoneInfo(TIME_ZONE)
-    for (household, basket), group in lines(data, households).groupby(["household_id", "basket_id"], sort=False):
-        rows = group.to_dict("records")
-        items = [_line_item(row) for row in rows]
+    # Rows are read once and grouped here: a pandas group per basket costs milliseconds (155,848 baskets).
+    baskets: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    for row in lines(data, households).to_dict("records"):
+        baskets.setdefault((int(row["household_id"]), int(row["basket_id"])), []).append(row)
+    for (household, basket), rows in baskets.items():
         placed_at = pd.Timestamp(rows[0]["placed_at"]).to_pydatetime().replace(tzinfo=zone)
         yield (
-            shopper_id(int(household)),
+            shopper_id(household),
             {
-                "order_id": str(int(basket)),
+                "order_id": str(basket),
                 "placed_at": placed_at.isoformat(),
                 "time_zone": TIME_ZONE,
-                "items": items,
+                "items": [_line_item(row) for row in rows],
             },
         )
 

@@ -5,13 +5,17 @@ How it reads a message (plain Python; see language.py for tokens and clauses, vo
    one, so a negation or a hedge governs its own clause only ("its not bad, i enjoy eating veggies and allergic to
    peanut products": the "not" is in another clause).
 2. Triggers: "allergic to X", "X allergy", "X intolerant", "celiac"; "I am / follow / eat / went X" for a diet;
-   "hate / can't stand / don't eat X" for a dislike; "love / like / enjoy / my favourite is X" for a like; "X
-   brand" or a name that is no English word for a brand. X is read as a list of noun phrases, each checked against
-   the food vocabulary, so non-food ("I hate traffic", "allergic to dogs") is refused and keys are canonical.
+   for a dislike "hate / can't stand / don't eat / gave up / not a fan of X", "X is gross / not my thing", "X makes
+   me sick", "anything but X", and a word of disgust after a food; "love / like / enjoy / my favourite is X" for a
+   like; "X brand", a name that is no English word, or a person's name before a food ("Heinz ketchup") for a
+   brand. X is read as a list of noun phrases, each checked against the food vocabulary, so non-food ("I hate
+   traffic", "allergic to dogs") is refused and keys are canonical; a pronoun stands for the food named just
+   before ("i tried oysters. they make me sick").
 3. Whose and how sure (the ConText idea: a cue governs the trigger it precedes, within its clause): the nearest
-   subject before the trigger ("I", "my son" = the household, "she", "you" = someone else); a negation ("not",
-   "never", "no longer") between the subject and the trigger; a hedge ("might", "thinking of", "want to"); the
-   past ("used to", "was"); "anymore"; a question.
+   subject before the trigger ("I", "my son" = the household, "she", "you" = someone else, "the soup" = the soup);
+   a negation ("not", "never", "no longer") between the subject and the trigger, or for a diet up to the diet
+   word ("i am not vegan"); a hedge ("might", "thinking of", "want to"); the past ("used to", "was"); "anymore",
+   "a lapsed vegetarian"; a question.
 4. What becomes of it: the shopper's own statements are remembered; a household member's allergy is remembered as
    a household allergy (who is kept in `household_member`); other people's and hedged statements are dropped; a
    negated or retracted allergy or diet becomes a request to forget, which the database turns into a pending
@@ -24,7 +28,15 @@ from dataclasses import dataclass, field
 
 from worker.extract.language import SUBJECTS, Clause, sentences
 from worker.extract.model import MAX_STATEMENTS, PreferenceType, Statement
-from worker.extract.vocabulary import DIETS_NEED_DIET, TASTES, english_words, match_at, person_names, word_set
+from worker.extract.vocabulary import (
+    DIETS_NEED_DIET,
+    LONGEST,
+    TASTES,
+    english_words,
+    match_at,
+    person_names,
+    word_set,
+)
 
 MAX_MESSAGE_CHARS = 20_000  # the part of a message that is read; record_message bounds the rest
 
@@ -41,6 +53,7 @@ INTENSITY = word_set(
 NEGATIONS = {"not", "never", "no", "none", "nor", "neither", "without"}
 # Words that take a statement back on their own; "no longer", "gave up", "got over", "grew out" are read in _cues.
 RETRACTIONS = word_set("anymore stopped quit outgrew outgrown outgrow cured formerly")
+FORMER = word_set("former lapsed ex")
 HEDGES = word_set(
     "maybe might may perhaps possibly probably think thinking considering consider want wanna wants wanted trying try "
     "tries plan planning hope hoping should could would if whether wonder wondering tested testing suspect unsure "
@@ -77,13 +90,19 @@ OTHER_PEOPLE = word_set(
     "everything nothing cafeteria restaurant recipe place him them who which what many most some lots"
 )
 WEAK_OTHER = {"his", "her", "their", "your", "its"}
+# People a diet word may describe: "a vegan mom" is the shopper after "i am", a guest after "cooking for".
+PEOPLE = HOUSEHOLD | word_set(
+    "friend friends guest guests people person customer customers coworker coworkers colleague colleagues neighbor "
+    "neighbors neighbour neighbours roommate roommates man men woman women guy guys lady ladies visitors students"
+)
+DETERMINERS = word_set("some many most this that these those")
 # Household members a shopper calls "the ...": "the kids", "the baby".
 THE_HOUSEHOLD = word_set("kids children baby babies toddler twins boys girls wife husband hubby")
 # After "my", words that keep the statement the shopper's own ("my diet is vegan", "my favorite food").
 ABOUT_EATING = word_set(
     "diet diets allergy allergies favorite favourite fave fav own whole entire doctor doctors body stomach life "
     "lifestyle eating intolerance intolerances celiac coeliac severe food tummy gut skin goal goals new only usual go "
-    "biggest main religion faith self guilty"
+    "biggest main religion faith self guilty preference preferences choice"
 )
 
 DISLIKE_VERBS = word_set(
@@ -115,6 +134,9 @@ EVERYTHING = word_set("anything everything all whatever")
 TRAILING = word_set("lol haha though tho too honestly really to me imo anyway anyways ugh yuck ew eww yum")
 TASTING_VERBS = word_set("eat eats drink drinks cook cooks have")
 FAVOURITE = {"favorite", "favourite", "fave", "fav", "favorites", "favourites"}
+FONDNESS = {("fan", "of"), ("fond", "of"), ("crazy", "about"), ("keen", "on")}
+# "i'm not a coffee person", "i'm not much of a beer drinker", "a big meat eater": who one is by what one takes.
+TAKER = word_set("person drinker eater lover fan")
 FOOD_KINDS = word_set(
     "food foods drink drinks snack snacks fruit fruits vegetable vegetables veggie veggies meal meals dish dishes "
     "dessert desserts candy beverage treat treats cereal cheese meat soup sandwich pizza topping toppings breakfast "
@@ -250,7 +272,7 @@ def _subject(words: list[str], before: int, inherited: str) -> str:
     before it in the clause ("my son is allergic", "she is vegan"), else the clause before's ("i ride horses and
     follow a vegan diet": "i" governs both verbs). A noun before a copula is a subject too: "the food is vegan"."""
     weak = None
-    copula = False
+    copula = before < len(words) and words[before] in {"is", "are", "was", "were"}  # the trigger's own verb
     for index in range(before - 1, -1, -1):
         word = words[index]
         if word in {"i", "we", "me", "myself", "us"}:
@@ -268,6 +290,8 @@ def _subject(words: list[str], before: int, inherited: str) -> str:
             return f"household:{words[index + 1]}"  # "the kids are allergic to eggs": ours, as "my kids"
         if word in {"he", "she", "they"}:
             return "pronoun"
+        if word in DETERMINERS and match_at(words, index + 1, index + 1 + LONGEST) is not None:
+            continue  # "i had some bacon", "we like most fruit": a determiner of the food, not a subject
         if word in OTHER_PEOPLE:
             return "other"
         if word in WEAK_OTHER and weak is None:
@@ -275,6 +299,8 @@ def _subject(words: list[str], before: int, inherited: str) -> str:
         if word in {"is", "are", "was", "were", "seems", "looks", "tastes"}:
             copula = True
         elif copula and word not in SOFT | NEGATIONS | HEDGES | HOUSEHOLD:
+            if word in ABOUT_EATING and {"my", "our"} & set(words[max(0, index - 3) : index]):
+                continue  # "my diet is vegan", "our whole diet is kosher"
             return "other"
     return weak or inherited
 
@@ -289,6 +315,8 @@ def _cues(words: list[str], start: int, stop: int) -> set[str]:
         after = words[index + 1] if index + 1 < len(words) else ""
         if word in NEGATIONS and not (word == "no" and after in {"i", "we", ",", "no"}):
             cues.add("negation")
+        if word in FORMER and index >= stop - 2:
+            cues.add("former")  # "a lapsed vegetarian", "an ex vegan": right before what it qualifies
         if word == "used" and after == "to":
             cues.add("used_to")
         elif word in PAST:
@@ -306,6 +334,7 @@ def _cues(words: list[str], start: int, stop: int) -> set[str]:
             word in HEDGES
             and not (word == "like" and before not in {"would", "d"})
             and not (word == "sure" and before != "not")
+            and not (word in {"would", "could"} and after == "never")  # "i would never eat liver": no hedge
         ):
             cues.add("hedge")
     return cues
@@ -533,7 +562,7 @@ def _decide(item: Found, who: str, cues: set[str], forget: bool) -> Statement | 
     if "hedge" in cues:
         return None
     negated = "negation" in cues and not item.negative_trigger
-    retracted = bool({"retraction", "used_to"} & cues)
+    retracted = bool({"retraction", "used_to", "former"} & cues)
     if item.kind in {"allergy", "dietary"}:
         # "I'm not allergic to milk", "no longer vegan": evidence against the memory, for the shopper to confirm
         # (the database makes it a pending confirmation; nothing is removed on the extractor's word).
@@ -629,6 +658,8 @@ def _diets(words: list[str]) -> list[Found]:
             stated = False
         elif index and words[index - 1] in {"my", "our"} and after in {"food", "foods", "meal", "meals"}:
             stated = True  # "i eat my kosher meals"
+        elif after in {"kitchen", "home", "house", "household"} and {"keep", "keeps", "kept"} & set(words[:index]):
+            stated = True  # "we keep a kosher kitchen"
         else:
             stated = after not in DIET_NOUN_AFTER and match_at(words, index + length, index + length + 1) is None
         if stated:
@@ -641,6 +672,11 @@ def _diets(words: list[str]) -> list[Found]:
                         break
                 lead -= 1
             before = words[lead] if lead >= 0 else ""
+            if after in PEOPLE and any(
+                w in {"for", "with", "to", "about", "at", "of"} or w.endswith("ing") for w in words[lead + 1 : index]
+            ):
+                index += length
+                continue  # "i'm cooking for a vegan friend", "we're hosting vegetarian guests": theirs
             alone = lead < 0 and unknown == 0 and all(w in DIET_ALONE for w in words[index + length :])
             owned = before in {"my", "our"} and after in DIET_NOUNS | {"food", "meal", "meals"}
             we = before in {"we", "us"} and words[index + length - 1].endswith("s")  # "we vegans"
@@ -686,7 +722,8 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
             kind, negative = "dislike", True
             if word == "care" and index + 1 < len(words) and words[index + 1] == "for":
                 start = index + 2
-        elif word == "fan" and index + 1 < len(words) and words[index + 1] == "of":
+        elif (word, words[index + 1] if index + 1 < len(words) else "") in FONDNESS:
+            # "not a fan of", "not fond of", "not crazy about", "not keen on"; without the "not", a like.
             window = words[max(0, index - 4) : index]
             kind = "dislike" if {"not", "no", "never"} & set(window) else "favorite"
             negative = kind == "dislike"
@@ -697,6 +734,26 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
             ):
                 continue
             kind, negative, start = "dislike", True, index + 1 + (word == "big")  # "not big on", "not really into"
+        elif word in TAKER and words[index + 1 : index + 2] != ["of"]:
+            # "i'm not a coffee person", "not much of a beer drinker", "a big meat eater"
+            takes, begin = _backward_items(words, index)
+            negated = bool({"not", "no", "never"} & set(words[max(0, begin - 5) : begin]))
+            found += [
+                Found("dislike" if negated else "favorite", key, begin, negative_trigger=negated)
+                for kind_, key, _ in takes
+                if kind_ == "food"
+            ]
+            continue
+        elif word == "not" and words[index + 1 : index + 3] in (["my", "thing"], ["for", "me"], ["for", "us"]):
+            # "coffee is not my thing", "seafood isn't for me", "it's not for me" (the food named just before)
+            if index < 1 or words[index - 1] not in {"is", "are"} or not _ends_judgement(words, index + 3):
+                continue
+            copula = _copula_start(words, index)
+            judged = [key for kind_, key, _ in _backward_items(words, copula)[0] if kind_ == "food"]
+            if not judged and copula and words[copula - 1] in PRONOUNS | {"they"}:
+                judged = _antecedent(words, copula - 1, told)
+            found += [Found("dislike", key, copula, True, own=True) for key in judged]
+            continue
         elif word in {"refuse", "refuses"} and words[index + 1 : index + 2] == ["to"]:
             kind, negative, start = "dislike", True, index + 2  # "i refuse to eat liver"
         elif word in {"stay", "steer"} and index + 2 < len(words) and words[index + 1] in {"away", "clear"}:
@@ -725,6 +782,14 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
             kind = "favorite"
         elif word in {"addicted", "obsessed", "hooked"} and index + 1 < len(words):
             kind, start = "favorite", index + 2
+        elif word in {"weakness", "sucker"} and words[index + 1 : index + 2] == ["for"]:
+            kind, start = "favorite", index + 2  # "i have a weakness for cheese", "a sucker for donuts"
+        elif word == "enough" and words[index + 1 : index + 2] == ["of"] and {"not", "never"} & set(words[:index]):
+            kind, negative, start = "favorite", True, index + 2  # "i can't get enough of mangoes": its "not" is its own
+        elif word == "weakness" and index >= 2 and words[index - 1] == "my" and words[index - 2] in {"is", "are"}:
+            subject, _ = _backward_items(words, _copula_start(words, index - 1))  # "donuts are my weakness"
+            found += [Found("favorite", key, at, own=True) for kind_, key, at in subject if kind_ == "food"]
+            continue
         elif word in {"drink", "eat"} and index + 2 < len(words) and words[index + 1] in {"a", "lots", "tons"}:
             if words[index + 1] == "a" and words[index + 2] != "lot":
                 continue
@@ -740,7 +805,7 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
             # "i find olives gross", "i find them disgusting" (not "i find it disgusting that ...")
             object_ = _named(words[index - 1 : index])
             if not object_ and before in PRONOUNS and _ends_judgement(words, index + 1):
-                object_ = _named(told.previous)[-1:]
+                object_ = _antecedent(words, index - 1, told)
             found += [Found("dislike", key, index - 2) for key in object_]
             continue
         elif word == "worst" and before == "the" and index >= 2 and words[index - 2] in {"is", "are"}:
@@ -758,9 +823,12 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
         elif word in GIVE_UP and (not GIVE_UP[word] or (index + 1 < len(words) and words[index + 1] == GIVE_UP[word])):
             # "i gave up soda", "i cut out bread", "i quit sugar", "i stopped eating meat": no longer buys it.
             kind, negative, start = "dislike", True, index + 1 + bool(GIVE_UP[word])
-        elif word in CAUSE_VERBS and {"me", "my", "us", "our"} & set(words[index + 1 : index + 2]):
-            if not SYMPTOMS & set(words[index + 2 : index + 5]):
-                continue
+            if {"trying", "to", "on"} & set(words[start : start + 2]):
+                continue  # "i gave up trying to bake bread", "gave up on": not the food
+        elif word in CAUSE_VERBS and words[index + 1 : index + 2] in (["me"], ["us"], ["my"], ["our"]):
+            felt = words[index + 2 : index + 5] if words[index + 1] in {"me", "us"} else words[index + 2 : index + 3]
+            if not SYMPTOMS & set(felt):
+                continue  # "makes me sick", "upsets my stomach"; not "makes my wife sick"
             # The shopper is the one it makes sick ("me"), whatever the subject: "they make me sick".
             found += [Found("dislike", key, index, True, own=True) for key in _cause(words, index, told)]
             continue
@@ -827,8 +895,8 @@ def _cause(words: list[str], verb: int, told: Told) -> list[str]:
     subject, _ = _backward_items(words, verb)
     if subject:
         return [key for kind, key, _ in subject if kind in {"food", "allergen"}]
-    if verb and words[verb - 1] in PRONOUNS | {"they"} and told.plural_food:
-        return _named(words[: verb - 1])[-1:] or _named(told.previous)[-1:]
+    if verb and words[verb - 1] in PRONOUNS | {"they"}:
+        return _antecedent(words, verb - 1, told)
     return []
 
 
