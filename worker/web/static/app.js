@@ -646,6 +646,7 @@ function renderCharts(figures) {
     $("chart-grid").replaceChildren();
     return;
   }
+  $("charts-title").textContent = `From your orders in the last ${figures.window_days} days`; // the SQL's window
   $("charts-note").textContent =
     `Counted from your ${orders} ${orders === 1 ? "order" : "orders"} since ${longDay(figures.since)}, ` +
     "each at its own local time. These are your orders as they are, not something your assistant believes about you.";
