@@ -42,12 +42,14 @@ def test_the_demo_teaches_riley_and_leaves_the_design_documents_example_alone(
         )
         assert "+ preference allergy             peanuts" in run
         assert "Riley: a savings swap, accepted" in run
-        # The seed's example shopper renders as the design document's example.
+        # The seed's example shopper: what she said, and what the worker learned from her orders.
         dana = run.split("Dana, the design document's example shopper")[1]
-        assert "- vegetarian: Never orders meat products (confidence: 0.95)" in dana  # as a habit
-        assert "Dietary Restrictions:" not in dana
-        assert "- milk-whole-gal (purchased 15 times)" in dana
-        assert "- persona: Consistently chooses store brands" in dana
+        assert "Dietary Restrictions:\n- lactose_intolerant: You told us in your settings (confidence: 1.00)" in dana
+        assert "- vegetarian: You told us you eat vegetarian (confidence: 1.00)" in dana
+        assert "- peanuts: You told us you are allergic to peanuts (confidence: 1.00)" in dana
+        assert "sku milk-whole-gal (bought on 13 of your 13 shopping days in the last 90 days)" in dana
+        assert "- Great Value: Chosen on 27 of 28 days you bought 3 categories where it has rivals" in dana
+        assert "Customer Insights:" not in dana and "Shopping Patterns:" not in dana
         assert "Riley's default block (no query): the document the worker precomputed at" in run
         assert "Rows of Riley's that Dana and Sam can see: 0" in run
         assert "Rows of Dana's that Riley and Sam can see: 0" in run

@@ -28,10 +28,22 @@ SECTIONS = ("preferences", "patterns", "insights", "interactions", "archived_int
 
 @pytest.fixture
 def everything(seeded: Database) -> Database:
-    """Dana with a row in every section of the export: the seed's memories, orders, archived events, two forget
-    records and her precomputed memory_context document."""
+    """Dana with a row in every section of the export: the seed's memories, orders, archived events, a pattern and
+    an insight as a worker before issue 10 stored them (none is derived now; an export still carries them), two
+    forget records and her precomputed memory_context document."""
     record_orders(seeded, DANA, random_orders(seed=3, count=12))
     with seeded.connect("superuser") as conn:
+        conn.execute(
+            "insert into public.shopping_patterns (user_id, pattern_type, pattern_key, pattern_value, confidence,"
+            " occurrence_count, last_occurrence) values (%s, 'time_of_day', 'evening', '{\"orders\": 12}', 0.60,"
+            " 12, now())",
+            (DANA,),
+        )
+        conn.execute(
+            "insert into public.memory_insights (user_id, insight_type, insight_key, insight_value, confidence,"
+            " supporting_data) values (%s, 'persona', 'budget_conscious', 'Chooses store brands', 0.70, '{}')",
+            (DANA,),
+        )
         conn.execute(
             "with moved as (delete from public.interaction_history where id in (select id from"
             " public.interaction_history where user_id = %s order by created_at limit 4) returning *)"
