@@ -3,8 +3,14 @@ folder (from CMS_PG_BIN's binaries when set, else the embedded wheel's), run twi
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 
@@ -42,12 +48,14 @@ def test_the_demo_teaches_riley_and_leaves_the_design_documents_example_alone(
         )
         assert "+ preference allergy             peanuts" in run
         assert "Riley: a savings swap, accepted" in run
-        # The seed's example shopper renders as the design document's example.
+        # The seed's example shopper: what she said, and what the worker learned from her orders.
         dana = run.split("Dana, the design document's example shopper")[1]
-        assert "- vegetarian: Never orders meat products (confidence: 0.95)" in dana  # as a habit
-        assert "Dietary Restrictions:" not in dana
-        assert "- milk-whole-gal (purchased 15 times)" in dana
-        assert "- persona: Consistently chooses store brands" in dana
+        assert "Dietary Restrictions:\n- lactose_intolerant: You told us in your settings (confidence: 1.00)" in dana
+        assert "- vegetarian: You told us you eat vegetarian (confidence: 1.00)" in dana
+        assert "- peanuts: You told us you are allergic to peanuts (confidence: 1.00)" in dana
+        assert "sku milk-whole-gal (bought on 13 of your 13 shopping days in the last 90 days)" in dana
+        assert "- Great Value: Chosen on 27 of 28 days you bought 3 categories where it has rivals" in dana
+        assert "Customer Insights:" not in dana and "Shopping Patterns:" not in dana
         assert "Riley's default block (no query): the document the worker precomputed at" in run
         assert "Rows of Riley's that Dana and Sam can see: 0" in run
         assert "Rows of Dana's that Riley and Sam can see: 0" in run
@@ -81,4 +89,69 @@ def test_a_local_database_built_from_older_migrations_is_rebuilt(
         third = ensure_local_database(settings, seed=False)
         assert not third.rebuilt and third.applied_migrations == []
     finally:
+        LocalPostgres(settings.data_dir, settings.pg_bin).stop("immediate")
+
+
+SEED_PASSWORD = "grocery-demo-2026"  # supabase/seed.sql's demo password
+
+
+def _served(process: subprocess.Popen[str]) -> str:
+    """The page's address, from the line the command prints when it starts serving."""
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith("The memory page: http://"):
+            return line.split()[3]
+    raise AssertionError("the command never printed the page's address")
+
+
+def _learns_from_the_page_chat(address: str, message: str, key: str) -> None:
+    """Dana says `message` in the page's chat; the worker beside the server learns `key` within seconds."""
+    with httpx.Client(base_url=address, timeout=10) as http:
+        for _ in range(100):  # the address is printed just before uvicorn takes its first request
+            try:
+                config = http.get("/api/config").json()
+                break
+            except httpx.ConnectError:
+                time.sleep(0.05)
+        assert config["learning"] == "beside"
+        session = http.post(
+            "/auth/v1/token?grant_type=password",
+            json={"email": "dana@demo.customer-memory.dev", "password": SEED_PASSWORD},
+        )
+        headers = {"Authorization": f"Bearer {session.json()['access_token']}"}
+        assert http.post("/api/chat", headers=headers, json={"message": message}).status_code == 200
+        deadline = time.monotonic() + 15  # what the page tells the shopper: within seconds
+        while time.monotonic() < deadline:
+            listing = http.get("/api/user/memories", headers=headers).json()
+            if key in {m["memory_key"] for s in listing["sections"] for m in s["memories"]}:
+                return
+            time.sleep(0.2)
+    raise AssertionError(f"{key} was not learned from the page's chat within 15 s")
+
+
+def test_make_run_and_serve_learn_from_the_page_chat_with_the_worker_beside_the_page(tmp_path: Path) -> None:
+    """`customer-memory demo --serve` (what `make run` runs in a terminal) and `customer-memory serve` on the
+    embedded default keep a worker running beside the page: what Dana says in its chat is on her page in seconds."""
+    env = {**os.environ, "CMS_DATA_DIR": str(tmp_path / "postgres")}
+    for name in ("DATABASE_URL", "SUPABASE_URL", "CMS_SERVE_DATABASE_URL"):
+        env.pop(name, None)
+    commands = (["demo", "--serve"], ["serve", "--port", "0"])
+    facts = (("I'm allergic to sesame", "sesame"), ("I'm allergic to shrimp", "shrimp"))
+    try:
+        for command, (message, key) in zip(commands, facts, strict=True):
+            process = subprocess.Popen(
+                [sys.executable, "-m", "worker.cli", *command],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            try:
+                _learns_from_the_page_chat(_served(process), message, key)
+            finally:
+                process.send_signal(signal.SIGINT)
+                _, errors = process.communicate(timeout=60)
+            assert process.returncode == 0, errors
+    finally:
+        settings = Settings(CMS_DATA_DIR=str(tmp_path / "postgres"))  # type: ignore[call-arg]
         LocalPostgres(settings.data_dir, settings.pg_bin).stop("immediate")

@@ -1,18 +1,25 @@
-"""supabase/seed.sql: the design document's example shopper and a second one, loaded idempotently as postgres."""
+"""supabase/seed.sql: the design document's example shopper and two more, loaded idempotently as postgres; every memory
+of theirs is what the system makes of their events, so the worker changes none of it."""
 
 from __future__ import annotations
 
 import re
 import uuid
+from decimal import Decimal
 
 import pytest
 
 from tests.conftest import Database, acting_as
+from worker.config import Settings
 from worker.db import schema
 from worker.db.schema import SEED_FILE
+from worker.extract.rules import RuleExtractor
+from worker.runtime.worker import run_until_idle
 
 DANA = uuid.UUID("d0000000-0000-4000-8000-000000000123")
 SAM = uuid.UUID("d0000000-0000-4000-8000-000000000456")
+RILEY = uuid.UUID("d0000000-0000-4000-8000-000000000789")
+SHOPPER_IDS = (DANA, SAM, RILEY)
 TABLES = ["customer_preferences", "shopping_patterns", "interaction_history", "memory_insights"]
 
 
@@ -28,45 +35,113 @@ def test_seed_is_idempotent(db: Database) -> None:
     with db.connect() as conn:
         schema.apply_seed(conn)
     assert _counts(db) == first
-    assert first == {"customer_preferences": 11, "shopping_patterns": 6, "interaction_history": 6, "memory_insights": 6}
+    # Dana: 4 stated + 3 favourites + 1 brand; Sam: 1 stated + 1 favourite; no pattern or insight (none is derived).
+    # Events: 13 orders, 6 cart adds, 7 other events, 4 messages, 5 preference_stated.
+    assert first == {
+        "customer_preferences": 10,
+        "shopping_patterns": 0,
+        "interaction_history": 35,
+        "memory_insights": 0,
+    }
 
 
-def test_the_demo_shopper_holds_the_design_documents_example_rows(db: Database) -> None:
+Memories = dict[tuple[str, str, str], tuple[str, Decimal | None]]
+
+
+def _memories(db: Database, shopper: uuid.UUID) -> Memories:
+    """What the shopper sees (my_memories): (kind, type, key) -> (source, confidence)."""
+    with db.connect() as conn, acting_as(conn, "authenticated", shopper):
+        rows = conn.execute("select * from public.my_memories").fetchall()
+    return {(r["memory_kind"], r["memory_type"], r["memory_key"]): (r["source"], r["confidence"]) for r in rows}
+
+
+def test_the_demo_shoppers_memories_are_what_their_events_say(db: Database) -> None:
     with db.connect() as conn:
         schema.apply_seed(conn)
-        with acting_as(conn, "authenticated", DANA):
-            preferences = {
-                (r["preference_type"], r["preference_key"]): (str(r["confidence"]), r["reason"], r["source"])
-                for r in conn.execute("select * from public.customer_preferences").fetchall()
-            }
-            patterns = {
-                (r["pattern_type"], r["pattern_key"]): (r["pattern_value"], str(r["confidence"]), r["occurrence_count"])
-                for r in conn.execute("select * from public.shopping_patterns").fetchall()
-            }
-            insights = {
-                (r["insight_type"], r["insight_key"]): r["supporting_data"]
-                for r in conn.execute("select * from public.memory_insights").fetchall()
-            }
-    assert preferences[("dietary", "vegetarian")] == ("0.95", "Never orders meat products", "inferred")
-    assert preferences[("brand", "great-value")] == ("0.75", "Chooses GV 80% of time", "pattern")
-    assert preferences[("favorite", "milk-whole-gal")] == ("0.90", "Purchased 15 times", "pattern")
-    assert preferences[("dislike", "avocado")] == ("1.00", 'User said "I hate avocados"', "explicit")
-    assert preferences[("allergy", "peanuts")] == ("1.00", 'User said "allergic to peanuts"', "explicit")
-    assert patterns == {
-        ("time_of_day", "evening"): ({"range": "18:00-21:00", "orders": 24}, "0.85", 24),
-        ("day_of_week", "saturday"): ({"orders": 18, "total_orders": 30}, "0.60", 18),
-        ("frequency", "weekly"): ({"avg_days": 7.2, "orders": 30}, "0.75", 30),
-        ("basket_size", "medium"): ({"avg_items": 15, "avg_total": 85.50}, "0.70", 30),
-        ("category_preference", "dairy"): ({"percentage": 0.35, "orders": 28}, "0.80", 28),
+    dana, sam = _memories(db, DANA), _memories(db, SAM)
+    stated = ("explicit", Decimal("1.00"))
+    assert {key: value for key, value in dana.items() if value[0] == "explicit"} == {
+        ("preference", "allergy", "peanuts"): stated,
+        ("preference", "dietary", "vegetarian"): stated,
+        ("preference", "dietary", "lactose_intolerant"): stated,
+        ("preference", "dislike", "avocado"): stated,
     }
-    assert set(insights) == {
-        ("persona", "budget_conscious"),
-        ("persona", "health_focused"),
-        ("goal", "meal_prep"),
-        ("context", "family_of_four"),
-        ("constraint", "lactose_intolerant"),
+    # Learned from her thirteen orders and the swap, at the confidence the calibrated model gives them.
+    assert {key for key, value in dana.items() if value[0] != "explicit"} == {
+        ("preference", "favorite", "milk-whole-gal"),
+        ("preference", "favorite", "gv-organic-eggs"),
+        ("preference", "favorite", "chobani-greek-yogurt"),
+        ("preference", "brand", "Great Value"),
     }
-    assert insights[("persona", "budget_conscious")] == {"swaps_accepted": 12, "gv_percentage": 0.75}
+    assert all(value[1] is not None and value[1] >= Decimal("0.80") for value in dana.values())
+    assert set(sam) == {("preference", "allergy", "shellfish"), ("preference", "favorite", "oat-milk-64oz")}
+
+
+def test_a_recompute_of_every_seed_shopper_changes_none_of_their_memories(db: Database) -> None:
+    """The worker, run over every seed shopper (each recomputed, every message read), keeps what the seed holds:
+    the same memories, types and sources, confidence within rounding."""
+    with db.connect() as conn:
+        schema.apply_seed(conn)
+    before = {shopper: _memories(db, shopper) for shopper in SHOPPER_IDS}
+    with db.connect("superuser") as conn:  # as worker_enqueue_all (a rebuild) queues them
+        conn.execute(
+            "insert into private.jobs (user_id, kind) select unnest(%s::uuid[]), 'recompute'"
+            " on conflict (user_id, kind) where status = 'pending' do nothing",
+            (list(SHOPPER_IDS),),
+        )
+    stats = run_until_idle(Settings(), db.url())
+    assert stats.failed == 0
+    with db.connect("superuser") as conn:
+        done = conn.execute(
+            "select count(*) as n from private.jobs where status = 'done' and user_id = any(%s)", (list(SHOPPER_IDS),)
+        ).fetchone()
+    assert done is not None and done["n"] == len(SHOPPER_IDS), "every seed shopper was recomputed"
+    after = {shopper: _memories(db, shopper) for shopper in SHOPPER_IDS}
+    for shopper in SHOPPER_IDS:
+        assert set(after[shopper]) == set(before[shopper]), shopper
+        for key, (source, confidence) in before[shopper].items():
+            assert after[shopper][key][0] == source
+            assert abs((after[shopper][key][1] or 0) - (confidence or 0)) <= Decimal("0.01"), key
+
+
+def test_the_seeds_stated_preferences_are_what_the_extractor_reads_in_its_messages(db: Database) -> None:
+    """Each seed message is marked as read with exactly the statements the rule extractor finds in it, and each
+    statement is an explicit preference with its `preference_stated` evidence, as the worker stores them."""
+    with db.connect() as conn:
+        schema.apply_seed(conn)
+    with db.connect("superuser") as conn:
+        read = conn.execute(
+            "select e.user_id, e.extractor, e.statements, ih.interaction_value ->> 'content' as content, ih.id"
+            " from private.extracted_messages as e join public.interaction_history as ih on ih.id = e.interaction_id"
+        ).fetchall()
+        preferences = {
+            (r["user_id"], r["preference_type"], r["preference_key"]): r
+            for r in conn.execute("select * from public.customer_preferences where source = 'explicit'").fetchall()
+        }
+        stated = {
+            (r["user_id"], r["interaction_key"]): r["interaction_value"]
+            for r in conn.execute(
+                "select * from public.interaction_history where interaction_type = 'preference_stated'"
+            ).fetchall()
+        }
+    assert len(read) == 4
+    extractor = RuleExtractor()
+    for message in read:
+        statements, name = extractor.extract(message["content"])
+        assert message["extractor"] == name
+        assert message["statements"] == [s.model_dump(mode="json") for s in statements], message["content"]
+        for statement in message["statements"]:
+            key = (message["user_id"], statement["preference_type"], statement["preference_key"])
+            assert preferences[key]["reason"] == statement["reason"]
+            assert preferences[key]["preference_value"] == statement["preference_value"]
+            evidence = stated[(message["user_id"], f"{statement['preference_type']}:{statement['preference_key']}")]
+            assert evidence["source"] == "message" and evidence["interaction_id"] == str(message["id"])
+    # The one set in the app's settings, as remember_preference stores it.
+    assert stated[(DANA, "dietary:lactose_intolerant")]["source"] == "settings"
+    assert set(preferences) == {
+        *((m["user_id"], s["preference_type"], s["preference_key"]) for m in read for s in m["statements"]),
+        (DANA, "dietary", "lactose_intolerant"),
+    }
 
 
 def test_each_demo_shopper_sees_only_their_own(db: Database) -> None:
@@ -76,7 +151,8 @@ def test_each_demo_shopper_sees_only_their_own(db: Database) -> None:
             with acting_as(conn, "authenticated", shopper):
                 for table in TABLES:
                     owners = conn.execute(f"select distinct user_id from public.{table}").fetchall()
-                    assert owners == [{"user_id": shopper}], table
+                    held = table in ("customer_preferences", "interaction_history")  # the seed stores no other
+                    assert owners == ([{"user_id": shopper}] if held else []), table
 
 
 # The auth.users columns GoTrue reads into Go strings: a NULL in any of them fails every sign-in (supabase/auth#1940).

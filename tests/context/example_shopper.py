@@ -1,10 +1,9 @@
 """The design document's example shopper ("user123"): the example rows of its preference, pattern and insight
-tables, plus the rows its example prompt block shows, with the same values the lead's supabase/seed.sql gives
-Dana (the seed's "user123").
+tables, plus the rows its example prompt block shows, as the document writes them.
 
-`load_demo_shopper` loads the seed itself when the repository has one (main does; this branch does not) and
-these rows otherwise, so the tests of the prompt block run against the seed as soon as it is merged.
-`load_example_shopper` always builds these rows, under any email, for tests that need two such shoppers."""
+`load_example_shopper` builds these rows, under any email. They are the document's, not what the worker derives
+today (no pattern or insight since issue 10): the tests of the prompt block read them to render every section.
+supabase/seed.sql's Dana holds only what the system makes of her events, so a recompute changes nothing."""
 
 from __future__ import annotations
 
@@ -15,10 +14,8 @@ from uuid import UUID
 import psycopg
 
 from tests.conftest import create_user
-from worker.db import schema
 
 EMAIL = "user123@example.test"
-SEED_EMAIL = "dana@demo.customer-memory.dev"
 
 PREFERENCES = [
     # type, key, value, confidence, reason, source, times_confirmed, days since last confirmed
@@ -100,17 +97,6 @@ INSIGHTS = [
         None,
     ),
 ]
-
-
-def load_demo_shopper(conn: psycopg.Connection[Any]) -> UUID:
-    """The seed's demo shopper if the repository has a seed, else the same rows built here; their id."""
-    if schema.SEED_FILE.exists():
-        schema.apply_seed(conn)
-        row = conn.execute("select id from auth.users where email = %s", (SEED_EMAIL,)).fetchone()
-        if row is not None:
-            found = row[0] if isinstance(row, tuple) else row["id"]
-            return found if isinstance(found, UUID) else UUID(str(found))
-    return load_example_shopper(conn)
 
 
 def load_example_shopper(conn: psycopg.Connection[Any], email: str = EMAIL) -> UUID:

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from tests.conftest import Database, create_user
-from tests.context.example_shopper import load_demo_shopper
+from tests.context.example_shopper import load_example_shopper
 from worker.prompt import calls
 from worker.prompt.explain import explain_suggestion, references_in
 from worker.prompt.render import HEADINGS, render_memory_block
@@ -57,7 +57,7 @@ def _section(text: str, heading: str) -> list[str]:
 
 def test_the_example_shoppers_block_matches_the_design_document(db: Database) -> None:
     with db.connect() as conn:
-        user_id = load_demo_shopper(conn)
+        user_id = load_example_shopper(conn)
         rendered = render_memory_block(calls.memory_context(conn, user_id))
     text = rendered.text
     assert text.startswith("## CUSTOMER MEMORY\n")
@@ -81,7 +81,7 @@ def test_the_example_shoppers_block_matches_the_design_document(db: Database) ->
 
 def test_a_milk_question_ranks_milk_and_dairy_first(db: Database) -> None:
     with db.connect() as conn:
-        user_id = load_demo_shopper(conn)
+        user_id = load_example_shopper(conn)
         plain = calls.memory_context(conn, user_id)
         asked = calls.memory_context(conn, user_id, query="What milk should I get?")
     assert plain.favorites[0].key == "milk-whole-gal"  # a confidence tie is broken by the evidence
@@ -96,7 +96,7 @@ def test_a_chicken_recipe_question_keeps_the_stated_allergy_and_leaves_inferred_
     db: Database,
 ) -> None:
     with db.connect() as conn:
-        user_id = load_demo_shopper(conn)
+        user_id = load_example_shopper(conn)
         asked = calls.memory_context(conn, user_id, min_confidence=Decimal("0.99"), query="recipes with chicken")
         low = calls.memory_context(conn, user_id, min_confidence=Decimal("0.50"), query="recipes with chicken")
     # What the shopper said stays whatever the floor; the inferred diets are habits, under the floor like any
@@ -110,7 +110,7 @@ def test_a_chicken_recipe_question_keeps_the_stated_allergy_and_leaves_inferred_
 
 def test_an_explanation_cites_the_memory_and_links_to_it(db: Database) -> None:
     with db.connect() as conn:
-        user_id = load_demo_shopper(conn)
+        user_id = load_example_shopper(conn)
         rendered = render_memory_block(calls.memory_context(conn, user_id, query="milk"))
     by_key = {reference.item.key: ref for ref, reference in rendered.references.items()}
     dairy, milk = by_key["dairy"], by_key["milk-whole-gal"]

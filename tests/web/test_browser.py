@@ -33,14 +33,14 @@ from tests.web.conftest import (
     PASSWORD,
     SAM,
     WAIT_SECONDS,
-    random_orders,
-    record_orders,
     say_in_chat,
     serving,
 )
 from tests.web.test_supabase_mode import ANON_KEY
 from worker.client.postgrest_adapter import PostgrestAdapter
+from worker.config import Settings
 from worker.prompt import calls
+from worker.runtime.worker import BackgroundWorker
 from worker.web.app import Backend, create_app
 from worker.web.tokens import JWKS_PATH, JwksKeys, TokenVerifier
 
@@ -157,7 +157,6 @@ def test_a_shopper_sees_explains_deletes_exports_and_clears_her_memory(
     browser: WebDriver, page_url: str, downloads: Path, seeded: Database
 ) -> None:
     driver = browser
-    record_orders(seeded, DANA, random_orders(seed=5, count=40))  # the charts draw her orders
     driver.get(page_url)
 
     # Sign in as Dana, with the keyboard.
@@ -171,13 +170,14 @@ def test_a_shopper_sees_explains_deletes_exports_and_clears_her_memory(
     _wait(lambda: _card(driver, "peanuts"), "Dana's memories")
     sections = [h.text.split("\n")[0] for h in driver.find_elements(By.CSS_SELECTOR, ".memory-section h2")]
     assert sections[0] == "Allergies"
-    # Her diets were inferred from orders, not stated: habits, never restrictions.
-    assert "Diets and restrictions" not in sections and "Shopping habits (not restrictions)" in sections
+    # Her diets she stated: restrictions, right after the allergies.
+    assert sections[1] == "Diets and restrictions" and "Shopping habits (not restrictions)" not in sections
     peanuts = _card(driver, "peanuts")
     assert "You told us" in peanuts.text and "You said" in peanuts.text
-    assert 'User said "allergic to peanuts"' in peanuts.text and "Last confirmed" in peanuts.text
+    assert "You told us you are allergic to peanuts" in peanuts.text and "Last confirmed" in peanuts.text
     # The charts are her orders counted, and say so; each has the same figures as a table for screen readers.
-    charts = driver.find_element(By.ID, "charts")
+    charts = _wait(lambda: driver.find_element(By.ID, "charts"), "the charts")  # drawn after the list
+    _wait(lambda: len(driver.find_elements(By.CSS_SELECTOR, "#chart-grid figure svg")) == 3, "the charts")
     assert charts.is_displayed() and "From your orders in the last 90 days" in charts.text
     assert "not something your assistant believes about you" in charts.text
     assert len(driver.find_elements(By.CSS_SELECTOR, "#chart-grid figure svg")) == 3
@@ -213,7 +213,7 @@ def test_a_shopper_sees_explains_deletes_exports_and_clears_her_memory(
     eggs = _card(driver, "gv-organic-eggs")
     eggs.find_element(By.CSS_SELECTOR, "[data-action='delete']").click()
     dialog = _wait(lambda: driver.find_element(By.ID, "confirm-delete"), "the confirmation")
-    assert dialog.is_displayed() and "Delete “Gv organic eggs”?" in dialog.text
+    assert dialog.is_displayed() and "Delete “Great Value Organic Large Eggs, 12 ct”?" in dialog.text
     dialog.find_element(By.CSS_SELECTOR, "button[value='cancel']").click()
     assert _card(driver, "gv-organic-eggs").is_displayed()
     _card(driver, "gv-organic-eggs").find_element(By.CSS_SELECTOR, "[data-action='delete']").click()
@@ -256,7 +256,7 @@ def test_a_shopper_sees_explains_deletes_exports_and_clears_her_memory(
     driver.execute_script("window.scrollTo(0, 0)")  # the button is at the top, where the shopper would look
     driver.find_element(By.ID, "clear-all").click()
     clear = driver.find_element(By.ID, "confirm-clear")
-    assert "all 18 memories" in clear.text and "Allergies: 1" in clear.text and "Favourite items: 2" in clear.text
+    assert "all 7 memories" in clear.text and "Allergies: 1" in clear.text and "Favourite items: 2" in clear.text
     confirm = driver.find_element(By.ID, "confirm-clear-button")
     assert not confirm.is_enabled()
     driver.find_element(By.ID, "confirm-clear-input").send_keys("delete everything")
@@ -343,6 +343,66 @@ def test_a_removal_asked_for_in_chat_waits_until_the_shopper_keeps_or_confirms_i
     with seeded.connect() as conn:
         assert "peanuts" not in {item.key for item in calls.memory_context(conn, DANA).allergies}
     _no_trace_of_sam(driver)
+    problems = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert problems == [], f"the browser reported errors: {problems}"
+
+
+def _say_in_the_page_chat(driver: WebDriver, message: str) -> None:
+    """Dana types `message` in the page's chat and waits until the page says the worker learned from it."""
+    driver.find_element(By.CSS_SELECTOR, ".tabs a[data-view='chat']").click()
+    box = _wait(lambda: driver.find_element(By.ID, "chat-input"), "the chat view")
+    replies = len(driver.find_elements(By.CSS_SELECTOR, ".bubble-assistant .reply-text"))
+    box.send_keys(message, Keys.ENTER)
+    _wait(lambda: len(driver.find_elements(By.CSS_SELECTOR, ".bubble-assistant .reply-text")) > replies, "the reply")
+    note = driver.find_element(By.ID, "chat-learning")
+    assert note.is_displayed() and "a change shows under “What I remember” within seconds" in note.text
+    _wait(lambda: "The assistant learned from your message" in note.text, "the worker to learn from the message")
+
+
+def test_what_she_says_in_the_page_chat_is_learned_and_a_removal_waits_for_her_answer(
+    browser: WebDriver, backend: Backend, page_url: str, seeded: Database
+) -> None:
+    """The page's chat records each message as Dana (record_message); the worker beside the server (as `make run`
+    and `customer-memory serve` run it) reads it, and the page shows what it learned."""
+    driver = browser
+    backend.worker_beside = True
+    with BackgroundWorker(Settings(), seeded.url()):
+        _sign_in_as_dana(driver, page_url)
+
+        # A stated allergy: on her page, as she said it.
+        _say_in_the_page_chat(driver, "I'm allergic to sesame")
+        _screenshot(driver, "chat-learned-desktop", DESKTOP)
+        driver.find_element(By.CSS_SELECTOR, "#chat-learning a").click()
+        sesame = _wait(lambda: _card(driver, "sesame"), "the sesame allergy on her page")
+        assert "You told us you are allergic to sesame" in sesame.text and "You said" in sesame.text
+        assert (
+            sesame.find_element(By.XPATH, "ancestor::section[1]").get_attribute("aria-labelledby")
+            == "section-allergies"
+        )
+
+        # A request to forget the peanut allergy: shown as a pending removal; the allergy stays in use.
+        _say_in_the_page_chat(driver, "Please forget that I'm allergic to peanuts")
+        driver.find_element(By.CSS_SELECTOR, "#chat-learning a").click()
+        pending = _wait(lambda: _card(driver, "peanuts").find_element(By.CSS_SELECTOR, ".pending"), "the question")
+        assert "You wrote “Please forget that I'm allergic to peanuts”" in pending.text
+        with seeded.connect() as conn:
+            assert "peanuts" in {item.key for item in calls.memory_context(conn, DANA).allergies}
+        pending.find_element(By.CSS_SELECTOR, "[data-action='keep']").send_keys(Keys.ENTER)
+        _wait(lambda: "goes on using it" in driver.find_element(By.ID, "status").text, "the announcement")
+        kept = _peanut_allergy(seeded)
+        assert kept is not None and kept["pending_removal"] is None
+
+        # Asked again in the page's chat, and this time confirmed.
+        _say_in_the_page_chat(driver, "Please forget that I'm allergic to peanuts")
+        driver.find_element(By.CSS_SELECTOR, "#chat-learning a").click()
+        confirm = _wait(
+            lambda: _card(driver, "peanuts").find_element(By.CSS_SELECTOR, "[data-action='confirm-removal']"),
+            "the question asked again",
+        )
+        confirm.send_keys(Keys.ENTER)
+        driver.find_element(By.ID, "confirm-delete-button").send_keys(Keys.ENTER)
+        _wait(lambda: not driver.find_elements(By.CSS_SELECTOR, "li.memory[data-key='peanuts']"), "the removal")
+        assert _peanut_allergy(seeded) is None
     problems = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     assert problems == [], f"the browser reported errors: {problems}"
 

@@ -28,10 +28,22 @@ SECTIONS = ("preferences", "patterns", "insights", "interactions", "archived_int
 
 @pytest.fixture
 def everything(seeded: Database) -> Database:
-    """Dana with a row in every section of the export: the seed's memories, orders, archived events, two forget
-    records and her precomputed memory_context document."""
+    """Dana with a row in every section of the export: the seed's memories, orders, archived events, a pattern and
+    an insight as a worker before issue 10 stored them (none is derived now; an export still carries them), two
+    forget records and her precomputed memory_context document."""
     record_orders(seeded, DANA, random_orders(seed=3, count=12))
     with seeded.connect("superuser") as conn:
+        conn.execute(
+            "insert into public.shopping_patterns (user_id, pattern_type, pattern_key, pattern_value, confidence,"
+            " occurrence_count, last_occurrence) values (%s, 'time_of_day', 'evening', '{\"orders\": 12}', 0.60,"
+            " 12, now())",
+            (DANA,),
+        )
+        conn.execute(
+            "insert into public.memory_insights (user_id, insight_type, insight_key, insight_value, confidence,"
+            " supporting_data) values (%s, 'persona', 'budget_conscious', 'Chooses store brands', 0.70, '{}')",
+            (DANA,),
+        )
         conn.execute(
             "with moved as (delete from public.interaction_history where id in (select id from"
             " public.interaction_history where user_id = %s order by created_at limit 4) returning *)"
@@ -116,6 +128,32 @@ def test_the_export_route_sends_the_first_pages_before_it_reads_the_rest(
     assert _comparable(document) == _comparable(_one_piece(backend))
 
 
+class FailingAt(CountingPages):
+    def call(self, function: str, args: Mapping[str, Any], identity: Identity) -> Any:
+        if function == "export_memories_page" and self.pages + 1 == self.hold_at:
+            raise ConnectionError("the database went away mid-export")
+        return super().call(function, args, identity)
+
+
+def test_a_failure_after_the_first_page_cuts_the_download_short_never_silently(
+    everything: Database, backend: Backend, page_url: str
+) -> None:
+    backend.functions, backend.export_page_rows = FailingAt(backend.functions, hold_at=3), 2
+    with httpx.Client(base_url=page_url, timeout=30) as http:
+        token = http.post("/auth/v1/token?grant_type=password", json={"email": DANA_EMAIL, "password": PASSWORD})
+        received = b""
+        with (
+            pytest.raises(httpx.RemoteProtocolError),
+            http.stream("GET", "/api/user/memories/export", headers=bearer(token.json()["access_token"])) as response,
+        ):
+            assert response.status_code == 200  # the first page was good: the download had begun
+            for piece in response.iter_bytes():
+                received += piece
+    assert received.startswith(b'{"format": "customer-memory-export"')
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(received)
+
+
 def test_an_error_on_the_first_page_keeps_its_status(client: TestClient, backend: Backend) -> None:
     backend.export_page_rows = 0  # export_memories_page takes 1 to 10000
     response = client.get("/api/user/memories/export", headers=bearer(sign_in(client)))
@@ -124,10 +162,17 @@ def test_an_error_on_the_first_page_keeps_its_status(client: TestClient, backend
 
 
 def test_the_command_writes_the_same_document(
-    everything: Database, backend: Backend, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    everything: Database,
+    backend: Backend,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", everything.url())
     output = tmp_path / "dana.json"
     assert cli.main(["export", "--user", DANA_EMAIL, "--output", str(output)]) == 0
     assert _comparable(json.loads(output.read_text())) == _comparable(_one_piece(backend))
     assert [p.name for p in tmp_path.iterdir()] == ["dana.json"], "no partial file left behind"
+    capsys.readouterr()
+    assert cli.main(["export", "--user", DANA_EMAIL]) == 0
+    assert _comparable(json.loads(capsys.readouterr().out)) == _comparable(_one_piece(backend))

@@ -36,6 +36,10 @@ def _expected(orders: list[Checkout]) -> dict[str, object]:
 def test_the_figures_are_the_shoppers_orders_counted_in_their_own_time_zones(
     client: TestClient, seeded: Database
 ) -> None:
+    with seeded.connect("superuser") as conn:  # these orders alone, without the seed's
+        conn.execute(
+            "delete from public.interaction_history where user_id = %s and interaction_type = 'checkout'", (DANA,)
+        )
     orders = random_orders(seed=13, count=80)
     record_orders(seeded, DANA, orders)
     record_orders(seeded, SAM, random_orders(seed=14, count=10))

@@ -251,6 +251,37 @@ def test_postgrest_errors_keep_their_status_and_body(
     assert response.json() == error
 
 
+def test_a_chat_message_is_recorded_through_postgrest_with_the_shoppers_token_before_the_memory_is_read(
+    client: TestClient, supabase: Supabase
+) -> None:
+    recorded = "a0000000-0000-4000-8000-00000000c4a7"
+    answers = {
+        "/rest/v1/rpc/record_message": recorded,
+        "/rest/v1/rpc/memory_context": {"generated_at": "2026-12-05T10:00:00Z", "min_confidence": 0.7},
+    }
+    supabase.answer = lambda request: httpx.Response(200, json=answers[request.url.path])
+    token = gotrue_token()
+    response = client.post("/api/chat", headers=_bearer(token), json={"message": "I'm allergic to sesame"})
+    assert response.status_code == 200, response.text
+    assert response.json()["recorded_message_id"] == recorded
+    record, context = supabase.to_postgrest()
+    assert (record.method, record.url.path) == ("POST", "/rest/v1/rpc/record_message")
+    assert json.loads(record.content)["content"] == "I'm allergic to sesame"
+    assert context.url.path == "/rest/v1/rpc/memory_context"
+    assert {r.headers["authorization"] for r in (record, context)} == {f"Bearer {token}"}
+
+
+@pytest.mark.parametrize(("status", "code"), [(400, "22023"), (503, "PGRST000")])
+def test_a_chat_message_postgrest_refuses_keeps_its_status_and_nothing_else_is_asked(
+    client: TestClient, supabase: Supabase, status: int, code: str
+) -> None:
+    error = {"code": code, "message": "It could not be recorded.", "details": None, "hint": None}
+    supabase.answer = lambda request: httpx.Response(status, json=error)
+    response = client.post("/api/chat", headers=_bearer(gotrue_token()), json={"message": "I'm allergic to sesame"})
+    assert response.status_code == status and response.json() == error
+    assert [r.url.path for r in supabase.to_postgrest()] == ["/rest/v1/rpc/record_message"]
+
+
 EXPORT_SECTIONS = ("preferences", "patterns", "insights", "interactions", "archived_interactions", "suppressions",
                    "precomputed_contexts")  # fmt: skip
 
@@ -284,7 +315,7 @@ def test_the_export_pages_through_postgrest_with_the_shoppers_token(client: Test
     sent = supabase.to_postgrest()
     assert [r.url.path for r in sent] == ["/rest/v1/rpc/export_memories_page"] * 8
     assert all(r.headers["authorization"] == f"Bearer {token}" for r in sent)
-    assert json.loads(sent[0].content) == {"max_rows": 1000}, "the first page: no cursor"
+    assert json.loads(sent[0].content) == {"max_rows": 10000}, "the first page: no cursor"
     assert json.loads(sent[4].content)["after"] == json.dumps({"section": "interactions", "position": ["page-2"]})
 
 
@@ -404,6 +435,12 @@ def test_a_server_built_from_supabase_settings_has_no_local_sign_in_and_sends_th
     with TestClient(create_app(backend)) as test_client:
         config = test_client.get("/api/config")
         refused = test_client.post("/auth/v1/token?grant_type=password", json={"email": "a@b.c", "password": "x"})
-    assert config.json() == {"mode": "supabase", "auth_url": ISSUER, "anon_key": ANON_KEY, "chat": "recorded"}
+    assert config.json() == {
+        "mode": "supabase",
+        "auth_url": ISSUER,
+        "anon_key": ANON_KEY,
+        "chat": "recorded",
+        "learning": "elsewhere",  # the project's worker runs on its own
+    }
     assert f"connect-src 'self' {PROJECT};" in config.headers["content-security-policy"]
     assert refused.status_code == 403

@@ -20,7 +20,9 @@ from worker.client.memory import MemoryClient
 from worker.client.responses import ExportPage, ExportSection
 
 SECTIONS: tuple[ExportSection, ...] = get_args(ExportSection)
-PAGE_ROWS = 1000  # export_memories_page's default; each page also stops at about 8 MiB
+# The most export_memories_page takes: a page also stops at about 8 MiB, which bounds memory either way, and fewer
+# calls are faster (a heavy shopper's 5.7 MiB: 287 ms in pages of 10,000 rows, 373 ms in pages of 1,000).
+PAGE_ROWS = 10000
 
 
 def export_pages(memory: MemoryClient, max_rows: int = PAGE_ROWS) -> Iterator[ExportPage]:

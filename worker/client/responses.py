@@ -164,5 +164,5 @@ class ExportPage(_Model):
     version: Literal[1]
     user_id: UUID
     section: ExportSection
-    rows: list[dict[str, Any]]
+    rows: list[Any]  # each a table row as to_jsonb made it, passed on untouched (and unchecked: the copy is costly)
     next: str | None

@@ -125,7 +125,8 @@ def run(args: argparse.Namespace) -> int:
         from worker.web.server import serve  # only now: the page's stack is not the demo's
 
         print("\nRiley's, Dana's and Sam's memory pages, for them to see, explain, delete and export:")
-        return serve(settings, database.running.url(SERVER_ROLE, DATABASE), DEFAULT_HOST, DEFAULT_PORT)
+        # The worker goes on beside the page: what a shopper says in its chat is learned within seconds.
+        return serve(settings, database.running.url(SERVER_ROLE, DATABASE), DEFAULT_HOST, DEFAULT_PORT, worker_url=url)
     print(
         f"\nSee the shoppers' memory pages in a browser: `.venv/bin/customer-memory serve`, then open "
         f"http://{DEFAULT_HOST}:{DEFAULT_PORT}/ and sign in as dana@demo.customer-memory.dev."

@@ -5,13 +5,17 @@ How it reads a message (plain Python; see language.py for tokens and clauses, vo
    one, so a negation or a hedge governs its own clause only ("its not bad, i enjoy eating veggies and allergic to
    peanut products": the "not" is in another clause).
 2. Triggers: "allergic to X", "X allergy", "X intolerant", "celiac"; "I am / follow / eat / went X" for a diet;
-   "hate / can't stand / don't eat X" for a dislike; "love / like / enjoy / my favourite is X" for a like; "X
-   brand" or a name that is no English word for a brand. X is read as a list of noun phrases, each checked against
-   the food vocabulary, so non-food ("I hate traffic", "allergic to dogs") is refused and keys are canonical.
+   for a dislike "hate / can't stand / don't eat / gave up / not a fan of X", "X is gross / not my thing", "X makes
+   me sick", "anything but X", and a word of disgust after a food; "love / like / enjoy / my favourite is X" for a
+   like; "X brand", a name that is no English word, or a person's name before a food ("Heinz ketchup") for a
+   brand. X is read as a list of noun phrases, each checked against the food vocabulary, so non-food ("I hate
+   traffic", "allergic to dogs") is refused and keys are canonical; a pronoun stands for the food named just
+   before ("i tried oysters. they make me sick").
 3. Whose and how sure (the ConText idea: a cue governs the trigger it precedes, within its clause): the nearest
-   subject before the trigger ("I", "my son" = the household, "she", "you" = someone else); a negation ("not",
-   "never", "no longer") between the subject and the trigger; a hedge ("might", "thinking of", "want to"); the
-   past ("used to", "was"); "anymore"; a question.
+   subject before the trigger ("I", "my son" = the household, "she", "you" = someone else, "the soup" = the soup);
+   a negation ("not", "never", "no longer") between the subject and the trigger, or for a diet up to the diet
+   word ("i am not vegan"); a hedge ("might", "thinking of", "want to"); the past ("used to", "was"); "anymore",
+   "a lapsed vegetarian"; a question.
 4. What becomes of it: the shopper's own statements are remembered; a household member's allergy is remembered as
    a household allergy (who is kept in `household_member`); other people's and hedged statements are dropped; a
    negated or retracted allergy or diet becomes a request to forget, which the database turns into a pending
@@ -130,6 +134,9 @@ EVERYTHING = word_set("anything everything all whatever")
 TRAILING = word_set("lol haha though tho too honestly really to me imo anyway anyways ugh yuck ew eww yum")
 TASTING_VERBS = word_set("eat eats drink drinks cook cooks have")
 FAVOURITE = {"favorite", "favourite", "fave", "fav", "favorites", "favourites"}
+FONDNESS = {("fan", "of"), ("fond", "of"), ("crazy", "about"), ("keen", "on")}
+# "i'm not a coffee person", "i'm not much of a beer drinker", "a big meat eater": who one is by what one takes.
+TAKER = word_set("person drinker eater lover fan")
 FOOD_KINDS = word_set(
     "food foods drink drinks snack snacks fruit fruits vegetable vegetables veggie veggies meal meals dish dishes "
     "dessert desserts candy beverage treat treats cereal cheese meat soup sandwich pizza topping toppings breakfast "
@@ -327,6 +334,7 @@ def _cues(words: list[str], start: int, stop: int) -> set[str]:
             word in HEDGES
             and not (word == "like" and before not in {"would", "d"})
             and not (word == "sure" and before != "not")
+            and not (word in {"would", "could"} and after == "never")  # "i would never eat liver": no hedge
         ):
             cues.add("hedge")
     return cues
@@ -650,6 +658,8 @@ def _diets(words: list[str]) -> list[Found]:
             stated = False
         elif index and words[index - 1] in {"my", "our"} and after in {"food", "foods", "meal", "meals"}:
             stated = True  # "i eat my kosher meals"
+        elif after in {"kitchen", "home", "house", "household"} and {"keep", "keeps", "kept"} & set(words[:index]):
+            stated = True  # "we keep a kosher kitchen"
         else:
             stated = after not in DIET_NOUN_AFTER and match_at(words, index + length, index + length + 1) is None
         if stated:
@@ -712,7 +722,8 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
             kind, negative = "dislike", True
             if word == "care" and index + 1 < len(words) and words[index + 1] == "for":
                 start = index + 2
-        elif word == "fan" and index + 1 < len(words) and words[index + 1] == "of":
+        elif (word, words[index + 1] if index + 1 < len(words) else "") in FONDNESS:
+            # "not a fan of", "not fond of", "not crazy about", "not keen on"; without the "not", a like.
             window = words[max(0, index - 4) : index]
             kind = "dislike" if {"not", "no", "never"} & set(window) else "favorite"
             negative = kind == "dislike"
@@ -723,6 +734,26 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
             ):
                 continue
             kind, negative, start = "dislike", True, index + 1 + (word == "big")  # "not big on", "not really into"
+        elif word in TAKER and words[index + 1 : index + 2] != ["of"]:
+            # "i'm not a coffee person", "not much of a beer drinker", "a big meat eater"
+            takes, begin = _backward_items(words, index)
+            negated = bool({"not", "no", "never"} & set(words[max(0, begin - 5) : begin]))
+            found += [
+                Found("dislike" if negated else "favorite", key, begin, negative_trigger=negated)
+                for kind_, key, _ in takes
+                if kind_ == "food"
+            ]
+            continue
+        elif word == "not" and words[index + 1 : index + 3] in (["my", "thing"], ["for", "me"], ["for", "us"]):
+            # "coffee is not my thing", "seafood isn't for me", "it's not for me" (the food named just before)
+            if index < 1 or words[index - 1] not in {"is", "are"} or not _ends_judgement(words, index + 3):
+                continue
+            copula = _copula_start(words, index)
+            judged = [key for kind_, key, _ in _backward_items(words, copula)[0] if kind_ == "food"]
+            if not judged and copula and words[copula - 1] in PRONOUNS | {"they"}:
+                judged = _antecedent(words, copula - 1, told)
+            found += [Found("dislike", key, copula, True, own=True) for key in judged]
+            continue
         elif word in {"refuse", "refuses"} and words[index + 1 : index + 2] == ["to"]:
             kind, negative, start = "dislike", True, index + 2  # "i refuse to eat liver"
         elif word in {"stay", "steer"} and index + 2 < len(words) and words[index + 1] in {"away", "clear"}:
@@ -751,6 +782,14 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
             kind = "favorite"
         elif word in {"addicted", "obsessed", "hooked"} and index + 1 < len(words):
             kind, start = "favorite", index + 2
+        elif word in {"weakness", "sucker"} and words[index + 1 : index + 2] == ["for"]:
+            kind, start = "favorite", index + 2  # "i have a weakness for cheese", "a sucker for donuts"
+        elif word == "enough" and words[index + 1 : index + 2] == ["of"] and {"not", "never"} & set(words[:index]):
+            kind, negative, start = "favorite", True, index + 2  # "i can't get enough of mangoes": its "not" is its own
+        elif word == "weakness" and index >= 2 and words[index - 1] == "my" and words[index - 2] in {"is", "are"}:
+            subject, _ = _backward_items(words, _copula_start(words, index - 1))  # "donuts are my weakness"
+            found += [Found("favorite", key, at, own=True) for kind_, key, at in subject if kind_ == "food"]
+            continue
         elif word in {"drink", "eat"} and index + 2 < len(words) and words[index + 1] in {"a", "lots", "tons"}:
             if words[index + 1] == "a" and words[index + 2] != "lot":
                 continue

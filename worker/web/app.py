@@ -12,7 +12,8 @@ uses them, and the chat view.
                                         (confirm_pending_change)
     POST   /api/user/memories/:id/pending-change/reject    it is not: the memory stays (reject_pending_change)
     DELETE /api/user/memories           forget everything (clear_memories)
-    POST   /api/chat                    one chat turn, the reply's cited memories explained
+    POST   /api/chat                    one chat turn: the message recorded for the worker (record_message), the
+                                        reply's cited memories explained (memory_context)
     GET    /api/config                  what the page needs to sign in (public)
     POST   /auth/v1/token               the local sign-in (embedded default only; worker/web/signin.py)
     GET    /, /memories/:id, /chat      the page
@@ -79,6 +80,9 @@ class Backend:
     anthropic: anthropic.Anthropic | None = None
     model: str = "claude-sonnet-4-6"
     export_page_rows: int = PAGE_ROWS  # rows per export_memories_page call (smaller in tests, to see it stream)
+    # Whether a worker runs in this process beside the page (`customer-memory serve` on the embedded default, `make
+    # run`): then what a shopper says in the chat is learned within seconds, and the page says so.
+    worker_beside: bool = False
     # Called when the app shuts down (connection pools).
     closers: list[Callable[[], None]] = field(default_factory=list)
 
@@ -114,6 +118,7 @@ def create_app(backend: Backend) -> Starlette:
                 "auth_url": backend.auth_url,
                 "anon_key": backend.anon_key,
                 "chat": "claude" if backend.anthropic is not None else "recorded",
+                "learning": "beside" if backend.worker_beside else "elsewhere",
             }
         )
 

@@ -1,4 +1,5 @@
-"""The chat view's turn: the shopper's memory ranked for their message, the system prompt, and the assistant's
+"""The chat view's turn: the shopper's message recorded for the worker to learn from, their memory ranked for it,
+the system prompt, and the assistant's
 reply with the memories it cites ([m3]) explained and linked (/memories/<id>). With an Anthropic client it is
 Claude's reply; without one, the request that would be sent and a recorded reply of Claude's (labelled as such),
 cited against this shopper's own block."""
@@ -40,6 +41,9 @@ class ChatRequest(BaseModel):
 def chat_turn(
     memory: MemoryClient, request: ChatRequest, *, client: anthropic.Anthropic | None, model: str
 ) -> dict[str, Any]:
+    # The shopper's words are logged first, as an app's chat logs them (record_message, as the shopper), so that the
+    # worker reads them for what to remember or forget. If that is refused, the turn ends there, with its status.
+    recorded = memory.record_message(request.message)
     context = memory.memory_context(query=request.message)
     system = build_system_prompt(context)
     messages: list[dict[str, Any]] = [turn.model_dump() for turn in request.history]
@@ -56,7 +60,12 @@ def chat_turn(
             "recorded_question": MILK_QUESTION,
             "request": request_body(system, messages, model=model),
         }
-    return {**answer, "memory_block": system.memory.text, **_citations(reply, system.memory)}
+    return {
+        **answer,
+        "recorded_message_id": str(recorded),
+        "memory_block": system.memory.text,
+        **_citations(reply, system.memory),
+    }
 
 
 def _citations(reply: str, rendered: RenderedMemory) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from worker.client.direct_adapter import DirectAdapter
 from worker.client.postgrest_adapter import PostgrestAdapter
 from worker.commands.serve import DEFAULT_HOST, DEFAULT_PORT, SERVER_ROLE
 from worker.config import Settings
+from worker.runtime.worker import BackgroundWorker
 from worker.web.app import Backend, create_app
 from worker.web.signin import LOCAL_ISSUER, LocalAuth
 from worker.web.tokens import JWKS_PATH, JwksKeys, TokenVerifier
@@ -147,21 +148,30 @@ def serve(
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
     *,
+    worker_url: str | None = None,
     log_level: str = "warning",
 ) -> int:
-    """Run the page and its API until Ctrl-C / SIGTERM; prints its address first."""
+    """Run the page and its API until Ctrl-C / SIGTERM; prints its address first. With `worker_url` (a database URL
+    the worker may use), a worker runs beside it in this process, so what a shopper says in the page's chat is
+    learned within seconds; without, learning waits for a worker run elsewhere (`customer-memory worker`)."""
     try:
         backend = backend_from_settings(settings, database_url)
     except (ServerConfigError, psycopg.Error) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    backend.worker_beside = worker_url is not None
     sock = listening_socket(host, port)
     bound_host, bound_port = sock.getsockname()[:2]
     print(f"The memory page: http://{bound_host}:{bound_port}/  (Ctrl-C stops it)", flush=True)
     if backend.local_auth is not None:
         print("Sign in as a seed shopper: dana@demo.customer-memory.dev, password grocery-demo-2026.", flush=True)
+    if worker_url is None:
+        print("No worker runs beside it: start `customer-memory worker` to learn from what shoppers say.", flush=True)
     config = uvicorn.Config(create_app(backend), log_level=log_level, access_log=False, lifespan="on")
-    with contextlib.suppress(KeyboardInterrupt):  # uvicorn shuts down gracefully on SIGINT, then raises it again
+    with (
+        BackgroundWorker(settings, worker_url) if worker_url is not None else contextlib.nullcontext(),
+        contextlib.suppress(KeyboardInterrupt),  # uvicorn shuts down gracefully on SIGINT, then raises it again
+    ):
         uvicorn.Server(config).run(sockets=[sock])
     print("The memory page stopped.", flush=True)
     return 0

@@ -19,7 +19,7 @@ const EVENT_WORDS = {
   view_item: "You looked at",
 };
 
-const state = { config: null, session: null, listing: null, chat: [], refreshTimer: null, refreshing: null };
+const state = { config: null, session: null, listing: null, chat: [], refreshTimer: null, refreshing: null, learningWatch: 0 };
 const $ = (id) => document.getElementById(id);
 
 // -- small helpers -------------------------------------------------------------------------------------------------
@@ -233,6 +233,8 @@ function signOut(message) {
   state.session = null;
   state.listing = null;
   state.chat = [];
+  state.learningWatch += 1;  // a watch for the last chat message ends with the session
+  $("chat-learning").hidden = true;
   // Nothing of the shopper stays on the page, hidden or not.
   for (const id of ["chat-log", "sections", "chart-grid", "memories-summary", "pending-notice"]) $(id).replaceChildren();
   if (window.location.pathname !== "/") history.pushState({}, "", "/");
@@ -291,15 +293,14 @@ async function loadMemories() {
   const sections = $("sections");
   sections.setAttribute("aria-busy", "true");
   try {
-    const [listing, figures] = await Promise.all([
-      api("GET", "/api/user/memories").then((response) => response.json()),
-      // The charts are a picture of the orders: if they cannot be had, the memories still show.
-      api("GET", "/api/user/order-figures").then((response) => response.json()).catch(() => null),
-    ]);
+    // Both asked at once; the list is drawn as soon as it comes, the charts (a picture of the orders, which
+    // takes longer to count for a shopper with many) when theirs do. Without figures, the memories still show.
+    const figures = api("GET", "/api/user/order-figures").then((response) => response.json()).catch(() => null);
+    const listing = await (await api("GET", "/api/user/memories")).json();
     state.listing = listing;
     renderMemories(listing);
-    renderCharts(figures);
     performance.mark("memories-rendered");
+    renderCharts(await figures);
   } catch (error) {
     if (error.status !== 401) announce(`Your memories could not be loaded: ${error.message}`);
   } finally {
@@ -647,6 +648,7 @@ function renderCharts(figures) {
     $("chart-grid").replaceChildren();
     return;
   }
+  $("charts-title").textContent = `From your orders in the last ${figures.window_days} days`; // the SQL's window
   $("charts-note").textContent =
     `Counted from your ${orders} ${orders === 1 ? "order" : "orders"} since ${longDay(figures.since)}, ` +
     "each at its own local time. These are your orders as they are, not something your assistant believes about you.";
@@ -729,14 +731,66 @@ async function sendChat(event) {
   const pending = el("li", { className: "bubble bubble-assistant muted" }, "Thinking…");
   log.append(pending);
   try {
+    // What the list holds before the message, to see when the worker has learned something from it.
+    const before = await listingNow();
     const turn = await (await api("POST", "/api/chat", { message, history })).json();
     state.chat.push({ role: "user", content: message }, { role: "assistant", content: turn.reply });
     pending.replaceWith(renderReply(turn));
     showChatMode(turn);
+    watchForLearning(before);
   } catch (error) {
     pending.replaceWith(el("li", { className: "bubble bubble-assistant form-error" }, `The assistant could not answer: ${error.message}`));
   }
   input.focus();
+}
+
+// The server records each message (record_message) and the worker reads it for anything to remember or forget;
+// the list is read again until it changes, or until the worker has had ample time. The page says which: when a
+// worker runs beside this server (state.config.learning === "beside"), a change shows within seconds; otherwise
+// it shows when the project's worker gets to it.
+const LEARN_POLL_MS = 1000;
+const LEARN_WAIT_MS = { beside: 15000, elsewhere: 60000 };
+
+async function listingNow() {
+  return (await api("GET", "/api/user/memories")).json();
+}
+
+function listingSignature(listing) {
+  return JSON.stringify(listing.sections.map((section) => section.memories.map((memory) =>
+    [memory.id, memory.confidence, memory.last_confirmed_at, memory.pending_change])));
+}
+
+async function watchForLearning(before) {
+  const watch = ++state.learningWatch;
+  const beside = state.config.learning === "beside";
+  const note = $("chat-learning");
+  note.hidden = false;
+  note.textContent = beside
+    ? "Your message is recorded. The assistant is reading it for anything to remember; a change shows under “What I remember” within seconds."
+    : "Your message is recorded. The assistant learns from it when its worker reads it (the worker does not run inside this server), so a change can take a while to show under “What I remember”.";
+  const deadline = Date.now() + LEARN_WAIT_MS[beside ? "beside" : "elsewhere"];
+  const seen = listingSignature(before);
+  while (Date.now() < deadline && watch === state.learningWatch && state.session) {
+    await new Promise((resolve) => window.setTimeout(resolve, LEARN_POLL_MS));
+    let listing;
+    try {
+      listing = await listingNow();
+    } catch (error) {
+      return;  // signed out, or the server is gone: nothing to say about learning
+    }
+    if (watch !== state.learningWatch) return;
+    if (listingSignature(listing) !== seen) {
+      state.listing = listing;
+      renderMemories(listing);
+      note.replaceChildren("The assistant learned from your message: ", el("a", { href: "/" }, "see what it remembers now"), ".");
+      return;
+    }
+  }
+  if (watch === state.learningWatch && state.session) {
+    note.textContent = beside
+      ? "Nothing in your message changed what the assistant remembers."
+      : "Nothing has changed yet. If the worker is running, look under “What I remember” again later.";
+  }
 }
 
 function showChatMode(turn) {
