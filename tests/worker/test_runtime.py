@@ -33,7 +33,7 @@ def _settings(**overrides: Any) -> Settings:
 
 def _shopper(conn: psycopg.Connection[Any], orders: int = 8) -> Any:
     """A shopper with `orders` weekly orders of BASKET. The worker's probe in these tests is the favourite "milk",
-    stored from 7 weekly orders on (below that its calibrated probability is under the floor)."""
+    stored from 4 weekly orders on (below that its calibrated probability is under the floor)."""
     user = create_user(conn)
     with conn.transaction():  # one commit: one job, one wake-up
         for k in range(orders):
@@ -329,15 +329,15 @@ def test_the_worker_expires_archives_and_recomputes_after_deleted_evidence(db: D
         ).fetchone() == {"n": 0}
         assert conn.execute("select id from private.interaction_archive").fetchall() == [{"id": old}]
         assert preferences(conn, user)[("favorite", "milk")]["times_confirmed"] == 8
-        # The shopper deletes two of their checkouts: the next run recomputes what was derived from them.
+        # The shopper deletes five of their checkouts: the next run recomputes what was derived from them.
         conn.execute(
             "delete from public.interaction_history where id in (select id from public.interaction_history"
-            " where user_id = %s and interaction_type = 'checkout' order by created_at limit 2)",
+            " where user_id = %s and interaction_type = 'checkout' order by created_at limit 5)",
             (user,),
         )
         run_until_idle(_settings(), db.url(), now=lambda: NOW)
-        assert ("favorite", "milk") not in preferences(conn, user)  # 6 days left: under the floor
-        assert preference_candidates(conn, user)[("favorite", "milk")]["times_confirmed"] == 6
+        assert ("favorite", "milk") not in preferences(conn, user)  # 3 days left: under the floor
+        assert preference_candidates(conn, user)[("favorite", "milk")]["times_confirmed"] == 3
 
 
 def test_bad_command_line_input_is_refused_before_anything_runs(db: Database) -> None:
