@@ -120,6 +120,11 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=10)
     parser.add_argument("--target", type=float, default=0.9, help="validated share the stored claims must reach")
     parser.add_argument("--lower-bound", action="store_true", help="floors by the 95%% lower bound of the share")
+    parser.add_argument(
+        "--out-of-time-floors",
+        action="store_true",
+        help="floors from the out-of-time check: the lowest at which the older fit reached the target a quarter later",
+    )
     parser.add_argument("--url", help="reuse a database an earlier --keep run loaded (same --households, --seed)")
     parser.add_argument("--apply", type=Path, help="with --url: run this SQL file first (development)")
     parser.add_argument("--keep", type=Path, help="keep the cluster in this folder, running (development)")
@@ -181,7 +186,8 @@ def main() -> int:
     print(
         "      -- claim,               b0,     b1,     b2,     b3,    floor   (candidates, validated; kept, validated)"
     )
-    checks = []
+    checks: list[str] = []
+    printed: list[str] = []
     for kind in sorted(by_kind):
         arrays = {
             name: (np.array([f for f, _ in rows], dtype=float), np.array([v for _, v in rows], dtype=float))
@@ -193,16 +199,14 @@ def main() -> int:
         beta = fit_logistic(x, y)
         p = probabilities(beta, x)
         floor = choose_floor(p, y, args.target, args.lower_bound)
-        kept = p >= floor - 1e-9
-        kept_share = f"{int(kept.sum())}, {y[kept].mean():.3f}" if kept.any() else "0, -"
-        b = ", ".join(f"{v:7.3f}" for v in beta)
-        print(f"      ('{kind}', {b}, {floor:.2f}),  -- {len(y)}, {y.mean():.3f}; {kept_share}")
         if "check" in arrays and len(arrays["check"][1]):
             cx, cy = arrays["check"]
             check_beta = fit_logistic(cx, cy)
             check_floor = choose_floor(probabilities(check_beta, cx), cy, args.target, args.lower_bound)
             q = probabilities(check_beta, x)
             k = q >= check_floor - 1e-9
+            # The lowest floor at which the older fit's claims still reach the target on the next quarter.
+            held = choose_floor(q, y, args.target, args.lower_bound)
             checks.append(
                 f"  {kind:<28} floor {check_floor:.2f}: {int(k.sum())} of {len(y)} kept, validated "
                 + (
@@ -210,7 +214,15 @@ def main() -> int:
                     if k.any()
                     else "-"
                 )
+                + f"; lowest floor reaching the target out of time {held:.2f}"
             )
+            if args.out_of_time_floors:
+                floor = held
+        kept = p >= floor - 1e-9
+        kept_share = f"{int(kept.sum())}, {y[kept].mean():.3f}" if kept.any() else "0, -"
+        b = ", ".join(f"{v:7.3f}" for v in beta)
+        printed.append(f"      ('{kind}', {b}, {floor:.2f}),  -- {len(y)}, {y.mean():.3f}; {kept_share}")
+    print("\n".join(printed))
     print(
         f"\nout of time: fitted on learn < {CHECK_AS_OF:%Y-%m-%d} -> validate < {FIT_AS_OF:%Y-%m-%d}, applied to the"
         " claims above"

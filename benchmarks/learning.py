@@ -431,8 +431,11 @@ def backfill(url: str, as_of: datetime, concurrency: int) -> None:
     )
 
 
-def read_claims(url: str, by_shopper: dict[UUID, int]) -> tuple[list[Claim], list[Claim], dict[str, Any]]:
-    """Every inferred memory, and what the default memory_context() block of each shopper injects."""
+def read_claims(
+    url: str, by_shopper: dict[UUID, int], as_of: datetime
+) -> tuple[list[Claim], list[Claim], dict[str, Any]]:
+    """Every inferred memory, what the default memory_context() block of each shopper injects, and every candidate
+    favourite and brand the rules proposed as of `as_of` (stored or not), with its probability."""
     stored: list[Claim] = []
     by_id: dict[UUID, Claim] = {}
     with psycopg.connect(url) as conn:
@@ -465,7 +468,17 @@ def read_claims(url: str, by_shopper: dict[UUID, int]) -> tuple[list[Claim], lis
                         sections[section] += 1
                         if section in ("dietary", "allergies"):
                             restrictions.append(claim)
-    return stored, injected, {"sections": sections, "restrictions": restrictions}
+    with psycopg.connect(url) as conn:  # as the operator again (the shopper's role lasts to the transaction's end)
+        candidates = [
+            Claim(by_shopper[shopper], type_, key, float(confidence))
+            for shopper in by_shopper
+            for type_, key, confidence in conn.execute(
+                "select preference_type, preference_key, confidence from private.preference_candidates(%s, %s)"
+                " where preference_type in ('favorite', 'brand') and confidence is not null",
+                (shopper, as_of),
+            ).fetchall()
+        ]
+    return stored, injected, {"sections": sections, "restrictions": restrictions, "candidates": candidates}
 
 
 def report(
@@ -572,18 +585,16 @@ def report(
         f" (precision {restr_ok:.3f})"
     )
 
-    # The accuracy / coverage frontier of inferred preferences, by confidence floor.
+    # The accuracy / coverage frontier of inferred preferences, by confidence floor: of what was stored, and of every
+    # candidate the rules proposed (what the data allows with this evidence; at most 25 favourites and 10 brands
+    # per shopper, as stored).
     print("\nfrontier (inferred preferences at or above a confidence floor): floor, validated share, coverage >= 5")
-    frontier = []
-    for floor in (0.5, 0.6, 0.7, 0.8, 0.85, 0.9):
-        kept = [(c, v) for c, v in zip(prefs, pref_ok, strict=True) if c.confidence >= floor]
-        if not kept:
-            continue
-        per: Counter[int] = Counter(c.household for c, _ in kept)
-        acc_f = sum(v for _, v in kept) / len(kept)
-        cov_f = sum(1 for h in active if per[h] >= 5) / len(active) if active else float("nan")
-        frontier.append((floor, len(kept), acc_f, cov_f))
-        print(f"  {floor:.2f}: {len(kept):>7} claims, validated {acc_f:.3f}, coverage {cov_f:.3f}")
+    frontier = frontier_table(list(zip(prefs, pref_ok, strict=True)), active, (0.5, 0.6, 0.7, 0.8, 0.85, 0.9))
+    proposed = [c for c in capped(extra["candidates"]) if validate.evaluable(c)]
+    print(f"frontier of every candidate ({len(proposed)} favourites and brands the rules proposed, stored or not):")
+    candidate_frontier = frontier_table(
+        [(c, validate(c)) for c in proposed], active, (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
+    )
     results |= {
         "preferences": {"claims": len(prefs), "accuracy": acc_prefs, "mean_confidence": mean_conf},
         "all_claims_accuracy": all_ok,
@@ -595,8 +606,34 @@ def report(
             "restriction_precision": restr_ok,
         },
         "frontier": frontier,
+        "candidate_frontier": candidate_frontier,
     }
     return results
+
+
+def frontier_table(
+    verdicts: list[tuple[Claim, bool]], active: list[int], floors: tuple[float, ...]
+) -> list[tuple[float, int, float, float]]:
+    """Per floor: claims at or above it, their validated share, and the share of active shoppers with >= 5."""
+    rows = []
+    for floor in floors:
+        kept = [(c, v) for c, v in verdicts if c.confidence >= floor]
+        if not kept:
+            continue
+        per: Counter[int] = Counter(c.household for c, _ in kept)
+        accuracy = sum(v for _, v in kept) / len(kept)
+        coverage = sum(1 for h in active if per[h] >= 5) / len(active) if active else float("nan")
+        rows.append((floor, len(kept), accuracy, coverage))
+        print(f"  {floor:.2f}: {len(kept):>7} claims, validated {accuracy:.3f}, coverage {coverage:.3f}")
+    return rows
+
+
+def capped(candidates: list[Claim]) -> list[Claim]:
+    """The candidates derive_preferences could store: the 25 likeliest favourites and 10 likeliest brands a shopper."""
+    ranked: dict[tuple[int, str], list[Claim]] = defaultdict(list)
+    for c in sorted(candidates, key=lambda c: -c.confidence):
+        ranked[(c.household, c.kind)].append(c)
+    return [c for (_, kind), found in ranked.items() for c in found[: 25 if kind == "favorite" else 10]]
 
 
 def family_labels() -> dict[int, bool]:
@@ -617,9 +654,6 @@ def main() -> int:
     parser.add_argument("--no-cart-adds", action="store_true", help="checkouts only")
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--json", type=Path, help="also write the figures here")
-    parser.add_argument("--url", help="reuse this database, already loaded by an earlier run (development)")
-    parser.add_argument("--apply", type=Path, help="with --url: run this SQL file first (development)")
-    parser.add_argument("--keep", type=Path, help="keep the cluster in this folder, running (development)")
     args = parser.parse_args()
 
     data = completejourney.load()
@@ -649,7 +683,7 @@ def main() -> int:
             backfill(url, as_of, args.concurrency)
             # Only households with a grocery line are shoppers (2 of the 2,469 have none).
             loaded = sorted(int(h) for h in lines["household_id"].unique())
-            stored, injected, extra = read_claims(url, {completejourney.shopper_id(h): h for h in loaded})
+            stored, injected, extra = read_claims(url, {completejourney.shopper_id(h): h for h in loaded}, as_of)
         finally:
             cluster.stop("immediate")
     results = report(stored, injected, extra, train, recent, validate, chosen)
