@@ -347,6 +347,17 @@ def test_a_removal_asked_for_in_chat_waits_until_the_shopper_keeps_or_confirms_i
     assert problems == [], f"the browser reported errors: {problems}"
 
 
+def _act(driver: WebDriver, key: str, action: str) -> None:
+    """Press a memory's button from the keyboard, found afresh until it takes (the list may be drawn again as the
+    page reads it after the worker learned something)."""
+
+    def press() -> bool:
+        _card(driver, key).find_element(By.CSS_SELECTOR, f"[data-action='{action}']").send_keys(Keys.ENTER)
+        return True
+
+    _wait(press, f"the {action} button of {key}")
+
+
 def _say_in_the_page_chat(driver: WebDriver, message: str) -> None:
     """Dana types `message` in the page's chat and waits until the page says the worker learned from it."""
     driver.find_element(By.CSS_SELECTOR, ".tabs a[data-view='chat']").click()
@@ -355,7 +366,7 @@ def _say_in_the_page_chat(driver: WebDriver, message: str) -> None:
     box.send_keys(message, Keys.ENTER)
     _wait(lambda: len(driver.find_elements(By.CSS_SELECTOR, ".bubble-assistant .reply-text")) > replies, "the reply")
     note = driver.find_element(By.ID, "chat-learning")
-    assert note.is_displayed() and "a change shows under “What I remember” within seconds" in note.text
+    assert note.is_displayed() and "a change shows under “What we remember” within seconds" in note.text
     _wait(lambda: "The assistant learned from your message" in note.text, "the worker to learn from the message")
 
 
@@ -387,7 +398,7 @@ def test_what_she_says_in_the_page_chat_is_learned_and_a_removal_waits_for_her_a
         assert "You wrote “Please forget that I'm allergic to peanuts”" in pending.text
         with seeded.connect() as conn:
             assert "peanuts" in {item.key for item in calls.memory_context(conn, DANA).allergies}
-        pending.find_element(By.CSS_SELECTOR, "[data-action='keep']").send_keys(Keys.ENTER)
+        _act(driver, "peanuts", "keep")
         _wait(lambda: "goes on using it" in driver.find_element(By.ID, "status").text, "the announcement")
         kept = _peanut_allergy(seeded)
         assert kept is not None and kept["pending_removal"] is None
@@ -395,11 +406,8 @@ def test_what_she_says_in_the_page_chat_is_learned_and_a_removal_waits_for_her_a
         # Asked again in the page's chat, and this time confirmed.
         _say_in_the_page_chat(driver, "Please forget that I'm allergic to peanuts")
         driver.find_element(By.CSS_SELECTOR, "#chat-learning a").click()
-        confirm = _wait(
-            lambda: _card(driver, "peanuts").find_element(By.CSS_SELECTOR, "[data-action='confirm-removal']"),
-            "the question asked again",
-        )
-        confirm.send_keys(Keys.ENTER)
+        _act(driver, "peanuts", "confirm-removal")
+        _wait(lambda: driver.find_element(By.ID, "confirm-delete").is_displayed(), "the confirmation")
         driver.find_element(By.ID, "confirm-delete-button").send_keys(Keys.ENTER)
         _wait(lambda: not driver.find_elements(By.CSS_SELECTOR, "li.memory[data-key='peanuts']"), "the removal")
         assert _peanut_allergy(seeded) is None

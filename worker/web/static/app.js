@@ -766,8 +766,8 @@ async function watchForLearning(before) {
   const note = $("chat-learning");
   note.hidden = false;
   note.textContent = beside
-    ? "Your message is recorded. The assistant is reading it for anything to remember; a change shows under “What I remember” within seconds."
-    : "Your message is recorded. The assistant learns from it when its worker reads it (the worker does not run inside this server), so a change can take a while to show under “What I remember”.";
+    ? "Your message is recorded. The assistant is reading it for anything to remember; a change shows under “What we remember” within seconds."
+    : "Your message is recorded. The assistant learns from it when its worker reads it (the worker does not run inside this server), so a change can take a while to show under “What we remember”.";
   const deadline = Date.now() + LEARN_WAIT_MS[beside ? "beside" : "elsewhere"];
   const seen = listingSignature(before);
   while (Date.now() < deadline && watch === state.learningWatch && state.session) {
@@ -789,7 +789,7 @@ async function watchForLearning(before) {
   if (watch === state.learningWatch && state.session) {
     note.textContent = beside
       ? "Nothing in your message changed what the assistant remembers."
-      : "Nothing has changed yet. If the worker is running, look under “What I remember” again later.";
+      : "Nothing has changed yet. If the worker is running, look under “What we remember” again later.";
   }
 }
 
