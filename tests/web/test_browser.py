@@ -147,6 +147,13 @@ def _card(driver: WebDriver, key: str) -> WebElement:
     return driver.find_element(By.CSS_SELECTOR, f"li.memory[data-key='{key}']")
 
 
+def _card_text_and_section(driver: WebDriver, key: str) -> tuple[str, str | None]:
+    """A memory's text and its section, for `_wait`: the page draws the list again while it polls for what the
+    worker learned, so an element found before a redraw goes stale and the whole read has to be retried."""
+    card = _card(driver, key)
+    return card.text, card.find_element(By.XPATH, "ancestor::section[1]").get_attribute("aria-labelledby")
+
+
 def _no_trace_of_sam(driver: WebDriver) -> None:
     page = driver.page_source.lower()
     for word in ("shellfish", "oat milk", "oat-milk", str(SAM)):
@@ -384,18 +391,15 @@ def test_what_she_says_in_the_page_chat_is_learned_and_a_removal_waits_for_her_a
         _say_in_the_page_chat(driver, "I'm allergic to sesame")
         _screenshot(driver, "chat-learned-desktop", DESKTOP)
         driver.find_element(By.CSS_SELECTOR, "#chat-learning a").click()
-        sesame = _wait(lambda: _card(driver, "sesame"), "the sesame allergy on her page")
-        assert "You told us you are allergic to sesame" in sesame.text and "You said" in sesame.text
-        assert (
-            sesame.find_element(By.XPATH, "ancestor::section[1]").get_attribute("aria-labelledby")
-            == "section-allergies"
-        )
+        sesame, section = _wait(lambda: _card_text_and_section(driver, "sesame"), "the sesame allergy on her page")
+        assert "You told us you are allergic to sesame" in sesame and "You said" in sesame
+        assert section == "section-allergies"
 
         # A request to forget the peanut allergy: shown as a pending removal; the allergy stays in use.
         _say_in_the_page_chat(driver, "Please forget that I'm allergic to peanuts")
         driver.find_element(By.CSS_SELECTOR, "#chat-learning a").click()
-        pending = _wait(lambda: _card(driver, "peanuts").find_element(By.CSS_SELECTOR, ".pending"), "the question")
-        assert "You wrote “Please forget that I'm allergic to peanuts”" in pending.text
+        pending = _wait(lambda: _card(driver, "peanuts").find_element(By.CSS_SELECTOR, ".pending").text, "the question")
+        assert "You wrote “Please forget that I'm allergic to peanuts”" in pending
         with seeded.connect() as conn:
             assert "peanuts" in {item.key for item in calls.memory_context(conn, DANA).allergies}
         _act(driver, "peanuts", "keep")
