@@ -18,7 +18,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, get_args
 
 import httpx
 import jwt
@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from starlette.testclient import TestClient
 
 from worker.client.postgrest_adapter import PostgrestAdapter
+from worker.client.responses import ExportSection
 from worker.config import Settings
 from worker.web.app import Backend, create_app
 from worker.web.server import supabase_backend
@@ -148,18 +149,7 @@ ANSWERS: dict[str, Any] = {
         "memory_key": "peanuts",
         "suppressed": True,
     },
-    "clear_memories": dict.fromkeys(
-        (
-            "preferences",
-            "patterns",
-            "insights",
-            "interactions",
-            "archived_interactions",
-            "suppressions",
-            "precomputed_contexts",
-        ),
-        0,
-    ),
+    "clear_memories": dict.fromkeys(get_args(ExportSection), 0),  # a count per section it cleared
     "my_order_figures": {
         "window_days": 90,
         "since": "2026-09-06T10:00:00Z",
