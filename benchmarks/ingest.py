@@ -11,7 +11,8 @@
    commit included), minus the median round trip of `select 1`.
 
 Events are real: Complete Journey transactions (worker.datasets.completejourney) of the busiest households, as
-cart adds (the API validates each item and applies the favourite rule) and as view_item events (logged only).
+cart adds (the API validates each item; the worker, not the call, derives favourites) and as view_item events
+(logged only).
 
 Usage: .venv/bin/python benchmarks/ingest.py [--households 8] [--repeats 3]
 Server: DATABASE_URL (a superuser URL) if set, else a throwaway cluster from CMS_PG_BIN or the embedded wheel.
