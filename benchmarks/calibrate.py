@@ -143,14 +143,6 @@ def choose_floor(p: np.ndarray[Any, Any], y: np.ndarray[Any, Any], target: float
     return 0.95
 
 
-def ece(p: np.ndarray[Any, Any], y: np.ndarray[Any, Any]) -> float:
-    buckets = np.minimum(np.floor(p * 10), 9)
-    return float(
-        sum(abs(p[buckets == b].mean() - y[buckets == b].mean()) * (buckets == b).sum() for b in np.unique(buckets))
-        / max(len(p), 1)
-    )
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--households", type=int, help="a random sample of N households (default: all)")
@@ -261,14 +253,11 @@ def main() -> int:
             k = q >= check_floor - 1e-9
             # The lowest floor at which the older fit's claims still reach the target on the next quarter.
             held = choose_floor(q, y, args.target, args.lower_bound)
+            _, kept_ece = learning.calibration(list(zip(q[k], y[k], strict=True)))  # the benchmark's own ECE
             checks.append(
                 f"  {kind:<28} {'*' if method == adopted else ' '} {label:<44} floor {check_floor:.2f}: "
                 f"{int(k.sum())} of {len(y)} kept, validated "
-                + (
-                    f"{y[k].mean():.3f}, mean probability {q[k].mean():.3f}, ECE {ece(q[k], y[k]):.3f}"
-                    if k.any()
-                    else "-"
-                )
+                + (f"{y[k].mean():.3f}, mean probability {q[k].mean():.3f}, ECE {kept_ece:.3f}" if k.any() else "-")
                 + f"; lowest floor reaching the target out of time {held:.2f}"
             )
             if method == adopted and args.out_of_time_floors:
