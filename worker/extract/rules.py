@@ -194,6 +194,7 @@ EATING = word_set("eating drinking having snacking munching sipping trying tasti
 
 
 PRONOUNS = word_set("it them those these that this one ones")
+FOOD_OR_ALLERGEN = frozenset({"food", "allergen"})
 # After a pronoun object, words that show it is not a food ("I hate it when ...", "I love that you ...").
 NOT_ANAPHORA = word_set("when how if that is was so you i we he she they because about to")
 
@@ -749,10 +750,8 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
             if index < 1 or words[index - 1] not in {"is", "are"} or not _ends_judgement(words, index + 3):
                 continue
             copula = _copula_start(words, index)
-            judged = [key for kind_, key, _ in _backward_items(words, copula)[0] if kind_ == "food"]
-            if not judged and copula and words[copula - 1] in PRONOUNS | {"they"}:
-                judged = _antecedent(words, copula - 1, told)
-            found += [Found("dislike", key, copula, True, own=True) for key in judged]
+            judged = _said_of(words, copula, told, {"food"})
+            found += [Found("dislike", key, copula, True, own=True) for key, _ in judged]
             continue
         elif word in {"refuse", "refuses"} and words[index + 1 : index + 2] == ["to"]:
             kind, negative, start = "dislike", True, index + 2  # "i refuse to eat liver"
@@ -814,11 +813,8 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
             continue
         elif word in GROSS and before in {"is", "are", "so", "really", "just", "pretty", "taste", "tastes"}:
             copula = _copula_start(words, index)
-            subject, _ = _backward_items(words, copula)
-            found += [Found("dislike", key, at) for kind_, key, at in subject if kind_ == "food"]
-            pronoun = copula and words[copula - 1] in PRONOUNS | {"they"}
-            if not subject and pronoun and _ends_judgement(words, index + 1):
-                found += [Found("dislike", key, copula - 1) for key in _antecedent(words, copula - 1, told)]
+            judged = _said_of(words, copula, told, {"food"}, pronoun=_ends_judgement(words, index + 1))
+            found += [Found("dislike", key, at) for key, at in judged]
             continue
         elif word in GIVE_UP and (not GIVE_UP[word] or (index + 1 < len(words) and words[index + 1] == GIVE_UP[word])):
             # "i gave up soda", "i cut out bread", "i quit sugar", "i stopped eating meat": no longer buys it.
@@ -830,11 +826,11 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
             if not SYMPTOMS & set(felt):
                 continue  # "makes me sick", "upsets my stomach"; not "makes my wife sick"
             # The shopper is the one it makes sick ("me"), whatever the subject: "they make me sick".
-            found += [Found("dislike", key, index, True, own=True) for key in _cause(words, index, told)]
+            found += [Found("dislike", key, index, True, own=True) for key, _ in _said_of(words, index, told)]
             continue
         elif word == "agree" and before == "not" and words[index + 1 : index + 3] in (["with", "me"], ["with", "us"]):
             # "dairy does not agree with me"
-            found += [Found("dislike", key, index, True, own=True) for key in _cause(words, index - 2, told)]
+            found += [Found("dislike", key, index, True, own=True) for key, _ in _said_of(words, index - 2, told)]
             continue
         elif word in BUY_VERBS and before in {"i", "we", "only", "always", "usually", "just", "mostly"}:
             items, _ = _phrase_items(words, index + 1, len(words), written)
@@ -889,14 +885,17 @@ def _ends_judgement(words: list[str], at: int) -> bool:
     return all(w in TRAILING for w in words[at:])
 
 
-def _cause(words: list[str], verb: int, told: Told) -> list[str]:
-    """What a verb of effect ("makes me sick", "does not agree with me") is said of: the foods right before it, or
-    those of the clause before when a pronoun stands there ("i tried oysters. they make me sick")."""
-    subject, _ = _backward_items(words, verb)
+def _said_of(
+    words: list[str], end: int, told: Told, kinds: frozenset[str] | set[str] = FOOD_OR_ALLERGEN, *, pronoun: bool = True
+) -> list[tuple[str, int]]:
+    """What a judgement or an effect whose subject ends at `end` is said of, as (key, where): the items of `kinds`
+    named right before it ("olives are gross", "dairy makes me sick"), else, where `pronoun` allows, the food a
+    pronoun there stands for ("i tried oysters. they make me sick")."""
+    subject, _ = _backward_items(words, end)
     if subject:
-        return [key for kind, key, _ in subject if kind in {"food", "allergen"}]
-    if verb and words[verb - 1] in PRONOUNS | {"they"}:
-        return _antecedent(words, verb - 1, told)
+        return [(key, at) for kind, key, at in subject if kind in kinds]
+    if end and pronoun:
+        return [(key, end - 1) for key in _antecedent(words, end - 1, told)]
     return []
 
 
@@ -986,8 +985,6 @@ def _favourite(words: list[str], index: int, told: Told) -> list[Found]:
             copula -= 1
         if copula >= 1 and words[copula] in {"is", "are"}:
             start = _copula_start(words, copula + 1)
-            subject, _ = _backward_items(words, start)
-            found += [Found(kind, key, at, own=True) for item, key, at in subject if item in {"food", "allergen"}]
-            if not subject and _ends_judgement(words, after) and start and words[start - 1] in PRONOUNS | {"they"}:
-                found += [Found(kind, key, start - 1, own=True) for key in _antecedent(words, start - 1, told)]
+            judged = _said_of(words, start, told, pronoun=_ends_judgement(words, after))
+            found += [Found(kind, key, at, own=True) for key, at in judged]
     return found
