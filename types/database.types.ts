@@ -97,11 +97,14 @@ export type Database = {
         Row: {
           confidence: number
           created_at: string
+          ended: Json | null
           expires_at: string | null
           id: string
           insight_key: string
           insight_type: string
           insight_value: string
+          source: string
+          status: string
           supporting_data: NonNullable<Json>
           updated_at: string
           user_id: string
@@ -109,11 +112,14 @@ export type Database = {
         Insert: {
           confidence?: number
           created_at?: string
+          ended?: Json | null
           expires_at?: string | null
           id?: string
           insight_key: string
           insight_type: string
           insight_value: string
+          source?: string
+          status?: string
           supporting_data?: NonNullable<Json>
           updated_at?: string
           user_id: string
@@ -121,11 +127,14 @@ export type Database = {
         Update: {
           confidence?: number
           created_at?: string
+          ended?: Json | null
           expires_at?: string | null
           id?: string
           insight_key?: string
           insight_type?: string
           insight_value?: string
+          source?: string
+          status?: string
           supporting_data?: NonNullable<Json>
           updated_at?: string
           user_id?: string

@@ -584,19 +584,105 @@ as $$
 $$;
 revoke all on function private.derive_preferences(uuid, timestamptz) from public, anon, authenticated, service_role;
 
--- None is derived: on the benchmark no insight rule beat its naive baseline or base rate significantly (family
--- household 41% against 36% for the largest baskets, budget-conscious 50% against 42%, meal prep with no
--- defensible check; benchmarks/RESULTS.md). A claim type that does not beat the baseline goes; the function
--- stays so that a recompute removes the insights older rules wrote.
+-- Inferred insights and the questions inference may ask (status 'question': shown on the page, never in the
+-- prompt, until the shopper answers Yes). None is derived yet: on the benchmark no insight rule beat its naive
+-- baseline or base rate significantly (family household 41% against 36% for the largest baskets, budget-conscious
+-- 50% against 42%, meal prep with no defensible check; benchmarks/RESULTS.md). A claim type that does not beat the
+-- baseline goes; the function stays so that a recompute removes the inferred insights older rules wrote. What the
+-- shopper said or confirmed is never touched by a recompute.
 create or replace function private.derive_insights(p_user_id uuid, p_now timestamptz)
 returns table (
   insight_type text, insight_key text, insight_value text, confidence numeric, supporting_data jsonb,
-  expires_at timestamptz
+  expires_at timestamptz, status text
 )
 language sql
 stable
 set search_path = ''
 as $$
-  select null::text, null::text, null::text, null::numeric, null::jsonb, null::timestamptz where false;
+  select null::text, null::text, null::text, null::numeric, null::jsonb, null::timestamptz, null::text where false;
 $$;
 revoke all on function private.derive_insights(uuid, timestamptz) from public, anon, authenticated, service_role;
+
+-- Insights the shopper stated or confirmed ------------------------------------------------------------------------
+-- Remember an insight the shopper said (source explicit, from a chat message) or confirmed (source confirmed, their
+-- Yes to a question): active at 1.00. What was stored under the same type and key (a question, an ended insight,
+-- an earlier statement) is updated in place, its earlier value kept in supporting_data.previous when it changes
+-- ("two kids" after "one kid"), and any earlier "forget this" is lifted. The callers have validated the input and
+-- checked who is asking. Returns the insight's id.
+create or replace function private.remember_insight(
+  p_user_id uuid, p_type text, p_key text, p_value text, p_source text, p_supporting_data jsonb,
+  p_expires_at timestamptz
+)
+returns uuid
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_id uuid;
+  v_stated bigint;
+begin
+  if not exists (select from public.memory_insights as mi
+                  where mi.user_id = p_user_id and mi.insight_type = p_type and mi.insight_key = p_key
+                    and mi.source <> 'inferred') then
+    perform private.lock_memory(p_user_id, 'stated-insights');
+    select count(*) into v_stated from public.memory_insights as mi
+     where mi.user_id = p_user_id and mi.source <> 'inferred';
+    if v_stated >= private.volume_limit('stated_insights') then
+      raise exception using errcode = '22023',
+        message = format('This shopper has %s stated insights, the most kept; forget one before adding another.',
+                         v_stated);
+    end if;
+  end if;
+
+  insert into public.memory_insights as mi
+    (user_id, insight_type, insight_key, insight_value, confidence, supporting_data, expires_at, source, status, ended)
+  values (p_user_id, p_type, p_key, p_value, 1.00, p_supporting_data, p_expires_at, p_source, 'active', null)
+  on conflict on constraint memory_insights_user_type_key_key do update
+    set insight_value = excluded.insight_value, confidence = 1.00,
+        supporting_data = excluded.supporting_data
+          || case when mi.status = 'question' or mi.insight_value = excluded.insight_value then '{}'::jsonb
+                  else pg_catalog.jsonb_build_object('previous', pg_catalog.jsonb_build_object(
+                         'value', mi.insight_value, 'source', mi.source, 'status', mi.status,
+                         'until', now())) end,
+        expires_at = excluded.expires_at, source = excluded.source, status = 'active', ended = null
+  returning mi.id into v_id;
+
+  delete from private.memory_suppressions as s
+   where s.user_id = p_user_id and s.memory_kind = 'insight' and s.memory_type = p_type and s.memory_key = p_key;
+  return v_id;
+end;
+$$;
+revoke all on function private.remember_insight(uuid, text, text, text, text, jsonb, timestamptz)
+  from public, anon, authenticated, service_role;
+
+-- The shopper says an insight no longer holds ("the dog died", "the kids moved out"). Nothing is deleted on a
+-- message's word: an active insight becomes ended (out of the prompt at once, kept on the page with what ended
+-- it, where the shopper can delete it or say it still holds); an unanswered question is dismissed (deleted). Either
+-- way older evidence never suggests it again (a suppression, lifted by a later statement). Returns 'ended',
+-- 'dismissed' or 'none' (nothing was stored under that key).
+create or replace function private.end_insight(p_user_id uuid, p_type text, p_key text, p_ended jsonb)
+returns text
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_outcome text := 'none';
+begin
+  update public.memory_insights as mi set status = 'ended', ended = p_ended
+   where mi.user_id = p_user_id and mi.insight_type = p_type and mi.insight_key = p_key and mi.status = 'active';
+  if found then
+    v_outcome := 'ended';
+  else
+    delete from public.memory_insights as mi
+     where mi.user_id = p_user_id and mi.insight_type = p_type and mi.insight_key = p_key and mi.status = 'question';
+    if found then
+      v_outcome := 'dismissed';
+    end if;
+  end if;
+  perform private.suppress_memory(p_user_id, 'insight', p_type, p_key);
+  return v_outcome;
+end;
+$$;
+revoke all on function private.end_insight(uuid, text, text, jsonb) from public, anon, authenticated, service_role;

@@ -357,22 +357,28 @@ begin
   select count(*) into v_preferences from public.customer_preferences as cp
    where cp.user_id = p_user_id and cp.source <> 'explicit';
 
+  -- Inferred insights and questions the worker owns: what the shopper stated or confirmed, and what they said no
+  -- longer holds (ended), are theirs and never touched here.
   with d as (select * from private.derive_insights(p_user_id, p_now) as x where coalesce(x.expires_at > p_now, true)),
   gone as (
     delete from public.memory_insights as mi
-     where mi.user_id = p_user_id
+     where mi.user_id = p_user_id and mi.source = 'inferred' and mi.status <> 'ended'
        and not exists (select 1 from d where d.insight_type = mi.insight_type and d.insight_key = mi.insight_key)
   )
   insert into public.memory_insights as mi
-    (user_id, insight_type, insight_key, insight_value, confidence, supporting_data, expires_at)
-  select p_user_id, d.insight_type, d.insight_key, d.insight_value, d.confidence, d.supporting_data, d.expires_at
+    (user_id, insight_type, insight_key, insight_value, confidence, supporting_data, expires_at, source, status)
+  select p_user_id, d.insight_type, d.insight_key, d.insight_value, d.confidence, d.supporting_data, d.expires_at,
+         'inferred', d.status
     from d
   on conflict (user_id, insight_type, insight_key) do update
      set insight_value = excluded.insight_value, confidence = excluded.confidence,
-         supporting_data = excluded.supporting_data, expires_at = excluded.expires_at
-   where (mi.insight_value, mi.confidence, mi.supporting_data, mi.expires_at)
-         is distinct from (excluded.insight_value, excluded.confidence, excluded.supporting_data, excluded.expires_at);
-  select count(*) into v_insights from public.memory_insights as mi where mi.user_id = p_user_id;
+         supporting_data = excluded.supporting_data, expires_at = excluded.expires_at, status = excluded.status
+   where mi.source = 'inferred' and mi.status <> 'ended'
+     and (mi.insight_value, mi.confidence, mi.supporting_data, mi.expires_at, mi.status)
+         is distinct from (excluded.insight_value, excluded.confidence, excluded.supporting_data, excluded.expires_at,
+                           excluded.status);
+  select count(*) into v_insights from public.memory_insights as mi
+   where mi.user_id = p_user_id and mi.source = 'inferred';
 
   return pg_catalog.jsonb_build_object('patterns', v_patterns, 'preferences', v_preferences, 'insights', v_insights);
 end;
@@ -477,11 +483,19 @@ grant execute on function public.worker_pending_messages(uuid, integer) to servi
 comment on function public.worker_pending_messages(uuid, integer) is
   'Worker only: the shopper''s own chat messages not yet read for stated preferences, oldest first.';
 
--- p_statements: [{"action": "remember"|"forget", "preference_type", "preference_key", "preference_value",
--- "reason", "household_member"}]. Returns how many statements were applied (0 when the message was already
--- applied). The one place where what any extractor read (the rules or Claude) changes memory: chat never
--- removes an allergy or a diet on its own; a request to forget one becomes a pending removal the shopper
--- confirms or rejects (confirm_pending_change, reject_pending_change), and the memory stays until then.
+-- p_statements: an array of at most 20 statements, each either a preference
+--   {"action": "remember"|"forget", "preference_type", "preference_key", "preference_value", "reason",
+--    "household_member"}
+-- or an insight (dispatched on "insight_type"; README, "Insights")
+--   {"action": "remember"|"forget", "insight_type": persona|goal|context|constraint, "insight_key": a canonical
+--    lowercase key ("children", "pet-dog", "budget"), "insight_value": short text in words, "details": an optional
+--    object of figures ({"count": 2, "ages": [4, 7]}), "expires_at": an ISO-8601 timestamp or null}.
+-- Returns how many statements were applied (0 when the message was already applied). The one place where what any
+-- extractor read (the rules or Claude) changes memory: chat never removes an allergy or a diet on its own; a
+-- request to forget one becomes a pending removal the shopper confirms or rejects (confirm_pending_change,
+-- reject_pending_change), and the memory stays until then. An insight is remembered as explicit with the message
+-- as its evidence (a later statement with the same key updates it); a "forget" ends it (out of the prompt, kept on
+-- the page with what ended it) and never deletes it on a message's word (private.end_insight).
 create or replace function public.worker_apply_stated_preferences(
   p_user_id uuid, p_interaction_id uuid, p_statements jsonb, p_extractor text
 )
@@ -500,10 +514,14 @@ declare
   v_member text;
   v_message text;
   v_message_id text;
+  v_said_at timestamptz;
+  v_expires_at timestamptz;
   v_types text[] := private.preference_types();
+  v_insight_types text[] := private.insight_types();
 begin
   perform private.require_service_role();
-  select left(ih.interaction_value ->> 'content', 500), ih.message_id into v_message, v_message_id
+  select left(ih.interaction_value ->> 'content', 500), ih.message_id, ih.created_at
+    into v_message, v_message_id, v_said_at
     from public.interaction_history as ih
    where ih.id = p_interaction_id and ih.user_id = p_user_id
      and ih.interaction_type = 'message' and ih.interaction_key = 'user_message';
@@ -523,6 +541,46 @@ begin
     if jsonb_typeof(v_statement) <> 'object' or coalesce(v_statement ->> 'action', '') not in ('remember', 'forget') then
       raise exception using errcode = '22023',
         message = format('Statement %s must be an object whose action is remember or forget.', v_index);
+    end if;
+    if v_statement ? 'insight_type' then
+      if v_statement ? 'preference_type' or v_statement ? 'preference_key' then
+        raise exception using errcode = '22023',
+          message = format('Statement %s names both an insight and a preference; a statement is one or the other.',
+                           v_index);
+      end if;
+      if not coalesce(v_statement ->> 'insight_type', '') = any (v_insight_types) then
+        raise exception using errcode = '22023',
+          message = format('Statement %s: insight_type must be %s.', v_index, private.in_words(v_insight_types));
+      end if;
+      if coalesce(v_statement ->> 'insight_key', '') !~ '^[a-z0-9]+(-[a-z0-9]+)*$'
+         or char_length(v_statement ->> 'insight_key') > 64 then
+        raise exception using errcode = '22023',
+          message = format('Statement %s: insight_key must be a canonical lowercase key of at most 64 characters '
+                           '(letters and digits joined by hyphens, such as pet-dog), not %s.',
+                           v_index, private.json_excerpt(v_statement -> 'insight_key'));
+      end if;
+      if v_statement ->> 'action' = 'remember'
+         and char_length(pg_catalog.btrim(coalesce(v_statement ->> 'insight_value', ''))) not between 1 and 200 then
+        raise exception using errcode = '22023',
+          message = format('Statement %s: insight_value must say the insight in words, in 1 to 200 characters.',
+                           v_index);
+      end if;
+      if coalesce(jsonb_typeof(v_statement -> 'details'), 'null') not in ('null', 'object')
+         or char_length((v_statement -> 'details')::text) > 1000 then
+        raise exception using errcode = '22023',
+          message = format('Statement %s: details must be an object of figures of at most 1000 characters, or null.',
+                           v_index);
+      end if;
+      if coalesce(jsonb_typeof(v_statement -> 'expires_at'), 'null') not in ('null', 'string')
+         or (jsonb_typeof(v_statement -> 'expires_at') = 'string'
+             and (v_statement ->> 'expires_at' !~ '^\d{4}-\d{2}-\d{2}'
+                  or not coalesce(pg_catalog.isfinite(private.try_timestamptz(v_statement ->> 'expires_at')), false)))
+      then
+        raise exception using errcode = '22023',
+          message = format('Statement %s: expires_at must be an ISO-8601 timestamp or null, not %s.',
+                           v_index, private.json_excerpt(v_statement -> 'expires_at'));
+      end if;
+      continue;
     end if;
     if not coalesce(v_statement ->> 'preference_type', '') = any (v_types) then
       raise exception using errcode = '22023',
@@ -550,6 +608,25 @@ begin
   end if;
 
   for v_statement in select s.value from jsonb_array_elements(p_statements) as s loop
+    if v_statement ? 'insight_type' then
+      v_type := v_statement ->> 'insight_type';
+      v_key := v_statement ->> 'insight_key';
+      if v_statement ->> 'action' = 'remember' then
+        v_expires_at := private.try_timestamptz(v_statement ->> 'expires_at');
+        perform private.remember_insight(
+          p_user_id, v_type, v_key, pg_catalog.btrim(v_statement ->> 'insight_value'), 'explicit',
+          pg_catalog.jsonb_build_object(
+            'source', 'message', 'interaction_ids', pg_catalog.jsonb_build_array(p_interaction_id),
+            'message', v_message, 'message_id', v_message_id, 'said_at', v_said_at, 'extractor', p_extractor)
+            || case when jsonb_typeof(v_statement -> 'details') = 'object'
+                    then pg_catalog.jsonb_build_object('details', v_statement -> 'details') else '{}'::jsonb end,
+          v_expires_at);
+      else
+        perform private.end_insight(p_user_id, v_type, v_key, pg_catalog.jsonb_build_object(
+          'ended_at', now(), 'interaction_id', p_interaction_id, 'message', v_message, 'extractor', p_extractor));
+      end if;
+      continue;
+    end if;
     v_type := v_statement ->> 'preference_type';
     v_key := pg_catalog.btrim(v_statement ->> 'preference_key');
     v_value := v_statement ->> 'preference_value';
@@ -588,7 +665,8 @@ grant execute on function public.worker_apply_stated_preferences(uuid, uuid, jso
 comment on function public.worker_apply_stated_preferences(uuid, uuid, jsonb, text) is
   'Worker only: apply what a shopper stated in one of their messages, once: remember as explicit; forget a '
   'dislike, favourite or brand (deleted and suppressed); for an allergy or a diet, a pending removal that the '
-  'shopper confirms or rejects.';
+  'shopper confirms or rejects; for an insight (statements with insight_type), remember it as explicit with the '
+  'message as evidence, or end it (kept on the page with what ended it, out of the prompt).';
 
 -- A message the extractor could not read (its output failed validation, it raised, it timed out): recorded with
 -- why, nothing applied, and never offered again. Returns false when the message was already read.

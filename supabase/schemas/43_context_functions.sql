@@ -273,7 +273,8 @@ begin
       'memory', jsonb_build_object(
         'id', v_insight.id, 'memory_kind', 'insight', 'memory_type', v_insight.insight_type,
         'memory_key', v_insight.insight_key, 'value', v_insight.insight_value,
-        'confidence', v_insight.confidence, 'source', 'inferred',
+        'confidence', v_insight.confidence, 'source', v_insight.source, 'status', v_insight.status,
+        'ended', v_insight.ended,
         'evidence_count', (select count(*) from jsonb_object_keys(v_insight.supporting_data)),
         'expires_at', v_insight.expires_at, 'created_at', v_insight.created_at, 'updated_at', v_insight.updated_at),
       'evidence', v_evidence);
@@ -335,7 +336,7 @@ as
   where sp.user_id = (select auth.uid())
   union all
   select mi.id, 'insight', mi.insight_type, mi.insight_key,
-         mi.insight_value, mi.confidence, 'inferred', mi.insight_value,
+         mi.insight_value, mi.confidence, mi.source, mi.insight_value,
          (select count(*)::integer from jsonb_object_keys(mi.supporting_data)), mi.supporting_data,
          mi.created_at, mi.updated_at, mi.expires_at,
          mi.updated_at, null

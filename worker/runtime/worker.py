@@ -100,6 +100,7 @@ class Worker:
         # How long a claim or a sweep waits for a connection (never longer than --once waits for the database).
         self._connect_wait = min(5.0, settings.database_wait_seconds)
         self._releasing = threading.Event()
+        self._reached_at = time.monotonic()
         self._lock = threading.Lock()
         self._side: list[threading.Thread] = []
 
@@ -142,7 +143,9 @@ class Worker:
         executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="job")
         inflight: dict[Future[None], Job] = {}
         failures = 0
-        unreachable_since: float | None = None
+        # --once gives up database_wait_seconds after the database was last reached (or, never reached, after the
+        # run began): every wait below is cut to what is left of it, so the run ends on time.
+        self._reached_at = time.monotonic()
         try:
             self._sweep(force=once)
             while not self._stop.is_set():
@@ -152,15 +155,15 @@ class Worker:
                 jobs: list[Job] = []
                 if free > 0:
                     try:
-                        with self._pool.connection(timeout=self._connect_wait) as conn:
+                        with self._pool.connection(timeout=self._wait_left(once)) as conn:
                             jobs = JobStore(conn).claim(
                                 self.name, free, self.settings.job_lease_seconds, self._presence_pid()
                             )
-                        failures, unreachable_since = 0, None
+                        failures = 0
+                        self._reached_at = time.monotonic()
                     except _RETRYABLE as error:
                         failures += 1
-                        unreachable_since = unreachable_since or time.monotonic()
-                        if once and time.monotonic() - unreachable_since >= self.settings.database_wait_seconds:
+                        if once and self._wait_left(once) <= 0.05:
                             self.stats.unreachable = True
                             log.error(
                                 "cannot reach the database; giving up",
@@ -169,7 +172,7 @@ class Worker:
                             break
                         delay = min(30.0, 0.5 * 2 ** min(failures, 6))
                         if once:
-                            delay = min(delay, self.settings.database_wait_seconds / 4)
+                            delay = min(delay, self.settings.database_wait_seconds / 4, self._wait_left(once))
                         log.warning(
                             "cannot reach the database; retrying",
                             extra={"worker": self.name, "error": str(error), "retry_in": delay},
@@ -206,6 +209,14 @@ class Worker:
             self.extractor.close()
             log.info("worker stopped", extra={"worker": self.name, **vars(self.stats)})
         return self.stats
+
+    def _wait_left(self, once: bool) -> float:
+        """How long a connection may be waited for now: the usual wait, and with --once never past the moment it
+        gives up (database_wait_seconds after the database was last reached)."""
+        if not once:
+            return self._connect_wait
+        left = self._reached_at + self.settings.database_wait_seconds - time.monotonic()
+        return max(0.05, min(self._connect_wait, left))
 
     def _shutdown(self, executor: ThreadPoolExecutor, inflight: dict[Future[None], Job]) -> None:
         pending = [f for f in inflight if not f.done()]
@@ -403,7 +414,7 @@ class Worker:
     def _sweep(self, force: bool = False) -> None:
         """Requeue expired leases, run the periodic jobs that are due (once across all workers), wake the loop."""
         try:
-            with self._pool.connection(timeout=self._connect_wait) as conn:
+            with self._pool.connection(timeout=self._wait_left(force)) as conn:
                 store = JobStore(conn)
                 if store.try_periodic("sweep", max(1.0, self.settings.sweep_interval_seconds / 2), self.name) or force:
                     requeued = store.requeue_expired(self.settings.job_max_attempts)
