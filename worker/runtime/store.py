@@ -110,6 +110,7 @@ class JobStore:
         """Recompute, store the shopper's precomputed memory_context document and mark the job done in one
         transaction: a worker killed in between leaves no trace but the lease, which runs out and hands the job to
         another worker (the recompute is idempotent)."""
+        assert job.user_id is not None, "a recompute has a shopper"
         with self._as_service() as cursor:
             summary = _first(
                 cursor.execute("select public.worker_recompute_user(%s, coalesce(%s, now()))", (job.user_id, now))

@@ -318,6 +318,8 @@ class Worker:
 
     def before_job(self, job: Job, store: JobStore) -> None:
         """Before the recompute: apply what the shopper stated in messages not yet read."""
+        if job.user_id is None:
+            return  # maintenance: no shopper
         applied = apply_pending_messages(store.conn, job.user_id, self.extractor)
         if applied.messages or applied.unreadable:
             log.info(
