@@ -3,6 +3,7 @@
     python benchmarks/extraction.py                      # the rules and the baseline, on every set
     python benchmarks/extraction.py --show 30            # and the misses and false positives to read
     python benchmarks/extraction.py --extractor claude   # Claude (needs ANTHROPIC_API_KEY)
+    python benchmarks/extraction.py --against 5b66065    # next to the rules as they were at a commit
 
 Two kinds of labelled data, each split into a part to develop on ("tune") and a held-out part never tuned on:
 - the development file (PersonaExt: 11,356 real crowd-written chat utterances, one persona triple each; the path
@@ -19,7 +20,10 @@ Two kinds of labelled data, each split into a part to develop on ("tune") and a 
 Printed per set and type (allergy, diet, dislike, like, brand): precision, recall and F1 of what is remembered;
 the false-positive rate (utterances stating no food preference that yield anything); requests to forget, scored
 like the rest on our cases; and the unsafe count: allergies or diets a message would have removed without asking
-for it (what the database's pending confirmation then holds back).
+for it (what the database's pending confirmation then holds back). Then, per set, the restriction-vs-dislike
+confusion table: each utterance's expected class (restriction = an allergy or a diet remembered; else dislike; else
+none) against what each extractor made of it, and the count of our intolerance and medical cases (tags
+"intolerance", "medical", "exclusion") that stored a dislike.
 """
 
 from __future__ import annotations
@@ -29,7 +33,9 @@ import gzip
 import hashlib
 import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -178,6 +184,8 @@ class Score:
     count: int = 0
     misses: list[str] = field(default_factory=list)
     false_positives: list[str] = field(default_factory=list)
+    confusion: Counter[tuple[str, str]] = field(default_factory=Counter)  # (expected class, stored class)
+    restrictions_as_dislikes: int = 0  # our intolerance / medical / exclusion cases that stored a dislike
 
     def prf(self, kind: str) -> tuple[float | None, float | None, float | None]:
         tp, fp, fn = self.tp[kind], self.fp[kind], self.fn[kind]
@@ -186,6 +194,15 @@ class Score:
         r = tp / (tp + fn) if tp + fn else None
         f = 2 * p * r / (p + r) if p and r else (0.0 if p is not None and r is not None else None)
         return p, r, f
+
+
+RESTRICTION_TAGS = frozenset({"intolerance", "medical", "exclusion"})
+
+
+def restriction_class(said: set[tuple[str, str, str]]) -> str:
+    """ "restriction" when an allergy or a diet is remembered, else "dislike" when a dislike is, else "none"."""
+    kinds = {kind for action, kind, _ in said if action == "remember"}
+    return "restriction" if kinds & {"allergy", "diet"} else "dislike" if "dislike" in kinds else "none"
 
 
 def predicted(statements: Iterable[Statement]) -> set[tuple[str, str, str]]:
@@ -197,10 +214,14 @@ def score(extractor: Extractor, items: list[Item]) -> Score:
     for item in items:
         started = time.perf_counter()
         statements, source = extractor.extract(item.text)
-        result.seconds += time.perf_counter() - started
+        result.seconds += getattr(extractor, "per_text", 0.0) or time.perf_counter() - started
         result.fallbacks += source != extractor.name
         result.count += 1
         got = predicted(statements)
+        expected = item.expected | {s for s in item.adjudicated if s[0] != "relabelled"}
+        result.confusion[(restriction_class(expected), restriction_class(got))] += 1
+        if RESTRICTION_TAGS & set(item.tags) and "near-miss" not in item.tags:
+            result.restrictions_as_dislikes += any(a == "remember" and k == "dislike" for a, k, _ in got - expected)
         if not item.food:
             result.negatives += 1
             result.negatives_hit += bool(got)
@@ -297,6 +318,18 @@ def report(name: str, scores: dict[str, Score], show: int) -> None:
             f"predictions {s.unlabelled}; {1e6 * s.seconds / max(1, s.count):.0f} us per utterance"
             + (f"; {s.fallbacks} read by the fallback" if s.fallbacks else "")
         )
+    classes = ("restriction", "dislike", "none")
+    print("  restriction vs dislike, utterances (rows: expected; columns: stored):")
+    print("    " + " " * 12 + "".join(f"| {n[:26]:^26}" for n in names))
+    print("    " + " " * 12 + "| restriction dislike  none " * len(names))
+    for row in classes:
+        cells = "".join("| " + "".join(f"{scores[n].confusion[(row, c)]:>8}" for c in classes) + "  " for n in names)
+        print(f"    {row:<12}{cells}")
+    if any(scores[n].restrictions_as_dislikes or any(RESTRICTION_TAGS) for n in names):
+        print(
+            "  intolerance / medical / exclusion cases that stored a dislike: "
+            + ", ".join(f"{n} {scores[n].restrictions_as_dislikes}" for n in names)
+        )
     if show:
         first = scores[names[0]]
         print(f"  -- {names[0]}: misses ({len(first.misses)}), first {show}:")
@@ -305,6 +338,51 @@ def report(name: str, scores: dict[str, Score], show: int) -> None:
         print(f"  -- {names[0]}: false positives ({len(first.false_positives)}), first {show}:")
         for line in first.false_positives[:show]:
             print("     ", line)
+
+
+# The extractor as it was at a commit, run in a child process on that commit's worker/extract (git archive), so its
+# figures print beside today's from the same data. Its time per utterance is the child's.
+_AT_COMMIT = """
+import json, sys, time
+from worker.extract.rules import RuleExtractor
+extractor, out = RuleExtractor(), {}
+started = time.perf_counter()
+for text in json.load(sys.stdin):
+    statements, _ = extractor.extract(text)
+    out[text] = [s.model_dump(mode="json") for s in statements]
+json.dump({"seconds": time.perf_counter() - started, "statements": out}, sys.stdout)
+"""
+
+
+class CommitExtractor:
+    def __init__(self, commit: str) -> None:
+        self.commit = commit
+        self.name = f"rules@{commit[:7]}"
+        self.said: dict[str, list[Statement]] = {}
+        self.per_text = 0.0
+
+    def prepare(self, texts: list[str]) -> None:
+        with tempfile.TemporaryDirectory() as tree:
+            archive = subprocess.run(
+                ["git", "-C", str(PROJECT_DIR), "archive", self.commit, "worker/__init__.py", "worker/extract"],
+                check=True,
+                capture_output=True,
+            ).stdout
+            subprocess.run(["tar", "-x", "-C", tree], input=archive, check=True)
+            child = subprocess.run(
+                [sys.executable, "-c", _AT_COMMIT],
+                input=json.dumps(texts).encode(),
+                env={**os.environ, "PYTHONPATH": tree},
+                cwd=tree,
+                check=True,
+                capture_output=True,
+            )
+        answer = json.loads(child.stdout)
+        self.said = {t: [Statement.model_validate(s) for s in said] for t, said in answer["statements"].items()}
+        self.per_text = answer["seconds"] / max(1, len(texts))
+
+    def extract(self, message: str) -> tuple[list[Statement], str]:
+        return self.said[message], self.name
 
 
 def make_extractor(name: str) -> Extractor:
@@ -333,6 +411,7 @@ def main() -> int:
     )
     parser.add_argument("--extractor", default="rules", choices=["rules", "baseline", "claude"])
     parser.add_argument("--baseline", default="baseline", choices=["rules", "baseline", "none"])
+    parser.add_argument("--against", metavar="COMMIT", help="also score the rule extractor as it was at COMMIT")
     parser.add_argument("--dev-file", help="the PersonaExt development file (jsonl.gz)")
     parser.add_argument("--sets", default="cases,dev", help="which data: cases, dev or both (default)")
     parser.add_argument("--split", default="both", choices=["tune", "heldout", "both"])
@@ -361,6 +440,10 @@ def main() -> int:
             print("The development file is not here (pass --dev-file); scoring our cases only.", file=sys.stderr)
         else:
             sets["dev file"] = load_dev(path, load_adjudicated() if args.adjudicated else None)
+    if args.against:
+        at_commit = CommitExtractor(args.against)
+        at_commit.prepare(sorted({item.text for items in sets.values() for item in items}))
+        extractors[at_commit.name] = at_commit
     splits = ["tune", "heldout"] if args.split == "both" else [args.split]
     for set_name, items in sets.items():
         for split in splits:

@@ -4,9 +4,12 @@ of theirs is what the system makes of their events, so the worker changes none o
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import uuid
 from decimal import Decimal
 
+import bcrypt
 import pytest
 
 from tests.conftest import Database, acting_as
@@ -206,3 +209,44 @@ def test_the_demo_password_is_what_the_seed_stores(db: Database) -> None:
             {"password": DEMO_PASSWORD, "fallback": fallback.group(1)},
         ).fetchall()
     assert rows == [{"matches": True}] * (SHOPPERS + 1)
+
+
+def _statements(text: str) -> list[str]:
+    """The seed's statements, as psql sends them one by one (PostgreSQL's own parser splits them)."""
+    from pglast import split
+
+    return [statement for statement in split(text, with_parser=True) if statement.strip()]
+
+
+@pytest.mark.parametrize("runner", ["statement by statement", "psql -f"])
+def test_the_seed_run_statement_by_statement_gives_the_same_signed_in_users(db: Database, runner: str) -> None:
+    """`psql -f supabase/seed.sql` runs each statement in its own transaction (no single transaction, as many
+    people apply a seed). A setting local to one transaction does not reach the next statement, so every user must
+    still get the demo password's hash, which bcrypt accepts as GoTrue's sign-in would (GoTrue cannot run here)."""
+    if runner == "psql -f":
+        psql = shutil.which("psql")
+        if psql is None:
+            pytest.skip("psql is not installed")
+        result = subprocess.run(
+            [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db.url(), "-f", str(SEED_FILE)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+    else:
+        with db.connect() as conn:  # autocommit: each statement commits on its own
+            for statement in _statements(SEED_FILE.read_text()):
+                conn.execute(statement.encode())
+    with db.connect() as conn:
+        users = conn.execute(
+            "select email, encrypted_password from auth.users where email like '%@demo.customer-memory.dev'"
+        ).fetchall()
+        stated = conn.execute(
+            "select count(*) as n from public.customer_preferences where user_id = any(%s)", (list(SHOPPER_IDS),)
+        ).fetchone()
+    assert len(users) == SHOPPERS
+    for user in users:
+        assert user["encrypted_password"], user["email"]
+        assert bcrypt.checkpw(DEMO_PASSWORD.encode(), user["encrypted_password"].encode()), user["email"]
+    assert stated == {"n": 10}  # the same memories as the one-transaction load (test_seed_is_idempotent)

@@ -335,3 +335,44 @@ def test_a_claude_request_to_forget_an_allergy_waits_for_the_shopper(db: Databas
             (user,),
         ).fetchone()
         assert pending is not None and pending["pending_removal"]["extractor"] == "claude"
+
+
+def test_a_stated_intolerance_reaches_the_block_whatever_the_number_of_dislikes(db: Database) -> None:
+    """Six dislikes, then "I can't have lactose", then five more dislikes (the block carries at most five): the
+    intolerance is a dietary restriction, always carried, in the shopper's words; explained by its message,
+    exported, and deletable like any memory."""
+    from worker.prompt import calls
+    from worker.prompt.render import render_memory_block
+
+    foods = ["olives", "anchovies", "beets", "liver", "okra", "radishes"]
+    later = ["sardines", "turnips", "tofu", "kale", "celery"]
+    with db.connect() as conn:
+        user = create_user(conn)
+        for food in foods:
+            _message(conn, user, f"I hate {food}")
+        said = _message(conn, user, "I can't have lactose, it makes me bloated")
+        for food in later:
+            _message(conn, user, f"I really dislike {food}")
+        run_until_idle(Settings(), db.url(), now=lambda: NOW)
+        prefs = preferences(conn, user)
+        assert sum(1 for kind, _ in prefs if kind == "dislike") == 11
+        assert ("dislike", "lactose") not in prefs
+        assert prefs[("dietary", "lactose-free")]["reason"] == (
+            'You told us: "I can\'t have lactose, it makes me bloated"'
+        )
+
+        context = calls.memory_context(conn, user, query="what should I cook tonight")
+        block = render_memory_block(context).text
+        assert len(context.section("dislikes")) == 5 and context.omitted.get("dislikes") == 6
+        restrictions = block.split("Dietary Restrictions:")[1].split("\n\n")[0]
+        assert 'lactose-free: You told us: "I can\'t have lactose, it makes me bloated"' in restrictions
+
+        (item,) = context.section("dietary")
+        explained = calls.explain_memory(conn, user, item.id)
+        assert str(said) in json.dumps(explained.evidence)
+        exported = calls.export_memories(conn, user)
+        assert [p["preference_key"] for p in exported.preferences if p["preference_type"] == "dietary"] == [
+            "lactose-free"
+        ]
+        assert calls.forget_memory(conn, user, item.id).forgotten
+        assert ("dietary", "lactose-free") not in preferences(conn, user)

@@ -24,17 +24,22 @@ How it reads a message (plain Python; see language.py for tokens and clauses, vo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from worker.extract.language import SUBJECTS, Clause, sentences
+from worker.extract.language import SUBJECTS, Clause, sentence_texts, sentences
 from worker.extract.model import MAX_STATEMENTS, PreferenceType, Statement
 from worker.extract.vocabulary import (
+    ALLERGENS,
+    CONDITIONS,
     DIETS_NEED_DIET,
+    INTOLERANCES,
     LONGEST,
+    RESTRICTION_OF,
     TASTES,
     english_words,
     match_at,
     person_names,
+    restriction_key,
     word_set,
 )
 
@@ -45,6 +50,21 @@ ALLERGY_WORDS = word_set(
     "anaphylaxis allergens allergen"
 )
 CELIAC = {"celiac", "coeliac", "celiacs", "coeliacs"}
+# Words that say a food does not agree with the shopper's body rather than their taste: the diet it implies.
+INTOLERANCE_WORDS = word_set("intolerant intolerance intolerances sensitive sensitivity sensitivities")
+# Before a condition, words that say the shopper has it ("i have diabetes", "diagnosed with celiac", "i'm pregnant").
+HAVING = word_set("have has got diagnosed suffer suffers suffering am is are being with my living live")
+# After a condition, nouns that make it about something else ("diabetes medication", "a celiac friendly bakery").
+CONDITION_NOUN_AFTER = word_set(
+    "medication medications medicine meds test tests testing awareness research foundation walk charity clinic "
+    "nurse doctor specialist educator friendly safe"
+)
+# What a shopper may say they cannot, or do not, eat that is a diet rather than a taste: "i don't eat meat or fish".
+MEATS = frozenset({"meat", "poultry", "red meat", "chicken", "beef", "pork"})
+FISH = frozenset({"fish", "seafood", "shellfish"})
+ANIMAL = MEATS | FISH | frozenset({"milk", "eggs", "cheese", "animal product", "honey"})
+# Symptoms of disgust as much as of the body ("olives make me sick"); the others are the body's ("bloated").
+QUEASY = word_set("sick ill nauseous nauseated queasy gag puke vomit")
 INTENSITY = word_set(
     "severe serious bad mild life threatening deadly major really very extreme extremely slight terrible known "
     "diagnosed food an a strong minor bit little pretty super awful horrible real true actual medical lifelong fatal "
@@ -266,6 +286,11 @@ class Found:
     own: bool = False  # the shopper's by its form ("as a vegan"), whatever the subject before
     cues_from: int | None = None  # where its cues start, when not at its subject ("vegan is not my diet")
     cues_to: int | None = None  # where they end, when not at the trigger: a diet's word ("i am not vegan")
+    # How a dislike was said, when not by taste: "inability" ("can't have"), "effect" ("makes me bloated"),
+    # "sick" ("makes me sick"), "exclusion" ("i don't eat", "i avoid", "no X for me").
+    effect: str | None = None
+    restriction: bool = False  # a diet the shopper's body or a medical need imposes: the sentence is its evidence
+    own_only: bool = False  # a condition or a diet ("i have diabetes", "i don't eat meat"): the shopper's own only
 
 
 def _subject(words: list[str], before: int, inherited: str) -> str:
@@ -449,28 +474,33 @@ class RuleExtractor:
         statements: list[Statement] = []
         seen: set[tuple[str, str, str]] = set()
         told = Told()
-        for sentence in sentences(message[:MAX_MESSAGE_CHARS]):
+        text = message[:MAX_MESSAGE_CHARS]
+        for sentence, said in zip(sentences(text), sentence_texts(text), strict=True):
             inherited = "self"
             forget = False
+            found: list[Statement] = []
             for position, clause in enumerate(sentence.clauses):
                 if position == 0:
                     forget = _forget_request(clause)
                 clause.forget = forget
-                for statement in self._clause(clause, inherited, told):
-                    mark = (statement.action, statement.preference_type, statement.preference_key)
-                    if mark not in seen:
-                        seen.add(mark)
-                        statements.append(statement)
+                found += self._clause(clause, inherited, told, said)
                 inherited = clause.subject or inherited
                 told.update(clause.words, clause.question)
+            for statement in _pescatarian(found, sentence.clauses):
+                mark = (statement.action, statement.preference_type, statement.preference_key)
+                if mark not in seen:
+                    seen.add(mark)
+                    statements.append(statement)
         # An allergy says more than a like or a dislike of the same thing ("I can't have dairy, I'm allergic to
         # milk"); in a message about colours, "orange" is one.
         allergies = {s.preference_key for s in statements if s.preference_type == "allergy"}
+        implied = {restriction_key(key) for key in allergies}  # "i can't have dairy, i'm allergic to milk"
         colours = bool(told.colours)
         statements = [
             s
             for s in statements
             if not (s.preference_type in {"dislike", "favorite"} and s.preference_key in allergies)
+            and not (s.preference_type == "dietary" and s.preference_key in implied and s.action == "remember")
             and not (colours and s.preference_key in COLOUR_FOODS)
         ]
         # Safety first when a message states more than fits: allergies and diets, then the rest.
@@ -478,17 +508,21 @@ class RuleExtractor:
         statements.sort(key=lambda s: order[s.preference_type])
         return statements[:MAX_STATEMENTS], self.name
 
-    def _clause(self, clause: Clause, inherited: str, told: Told) -> list[Statement]:
+    def _clause(self, clause: Clause, inherited: str, told: Told, said: str) -> list[Statement]:
         words = clause.words
         if words[:1] == ["who"] and _describes_self(told.previous):
             words = ["i", *words[1:]]  # "i am just a person who is vegan": the relative pronoun is the shopper
-        found = [
-            *_allergies(words, told),
-            *_diets(words),
-            *_dislikes_and_likes(words, clause.original, told),
-            *_exceptions(words, told),
-            *(_disgust(words, told) if clause.alone else []),
-        ]
+        found = _restrictions(
+            [
+                *_allergies(words, told),
+                *_diets(words),
+                *_conditions(words),
+                *_dislikes_and_likes(words, clause.original, told),
+                *_exceptions(words, told),
+                *(_disgust(words, told) if clause.alone else []),
+            ],
+            words,
+        )
         clause.subject = told.resolve(_subject(words, len(words), inherited))
         out: list[Statement] = []
         for item in found:
@@ -502,7 +536,7 @@ class RuleExtractor:
             cues |= _cues(words, 0, len(words)) & {"retraction"}
             if STRONG_HEDGES & set(words):
                 cues.add("hedge")
-            statement = _decide(item, who, cues, clause.forget)
+            statement = _decide(item, who, cues, clause.forget, said)
             if statement is not None:
                 out.append(statement)
         return out
@@ -553,10 +587,14 @@ def _forget_request(clause: Clause) -> bool:
     return False
 
 
-def _decide(item: Found, who: str, cues: set[str], forget: bool) -> Statement | None:
+def _decide(item: Found, who: str, cues: set[str], forget: bool, said: str = "") -> Statement | None:
     member = who.split(":", 1)[1] if who.startswith("household:") else None
-    if who == "other" or (member is not None and item.kind != "allergy"):
-        return None  # other people's preferences are theirs; a household member's diet is not the shopper's
+    # Other people's preferences are theirs; a household member's diet is not the shopper's, but what a member's
+    # body cannot take is shopped around like an allergy ("my son is lactose intolerant"); a condition is said of
+    # the shopper only ("my sister is pregnant" is hers).
+    kept_for_member = item.kind == "allergy" or (item.restriction and not item.own_only)
+    if who == "other" or (member is not None and not kept_for_member):
+        return None
     gone = Statement(action="forget", preference_type=item.kind, preference_key=item.key, household_member=member)
     if forget:
         return gone
@@ -564,7 +602,7 @@ def _decide(item: Found, who: str, cues: set[str], forget: bool) -> Statement | 
         return None
     negated = "negation" in cues and not item.negative_trigger
     retracted = bool({"retraction", "used_to", "former"} & cues)
-    if item.kind in {"allergy", "dietary"}:
+    if item.kind in {"allergy", "dietary"} and not item.negative_trigger:
         # "I'm not allergic to milk", "no longer vegan": evidence against the memory, for the shopper to confirm
         # (the database makes it a pending confirmation; nothing is removed on the extractor's word).
         if negated or retracted:
@@ -572,7 +610,8 @@ def _decide(item: Found, who: str, cues: set[str], forget: bool) -> Statement | 
         if "past" in cues:
             return None
     elif item.negative_trigger:
-        # "I don't eat meat anymore" still states a dislike; "I used to not like olives" takes one back.
+        # "I don't eat meat anymore" still states a dislike (or the diet it amounts to), "I can't have gluten
+        # anymore" the restriction; "I used to not like olives" takes one back.
         if "used_to" in cues:
             return gone
         if "past" in cues:
@@ -587,12 +626,16 @@ def _decide(item: Found, who: str, cues: set[str], forget: bool) -> Statement | 
         preference_type=item.kind,
         preference_key=item.key,
         preference_value=item.key,
-        reason=_reason(item, member),
+        reason=_reason(item, member, said),
         household_member=member,
     )
 
 
-def _reason(item: Found, member: str | None) -> str:
+def _reason(item: Found, member: str | None, said: str = "") -> str:
+    if item.restriction and said:
+        # A health statement is kept in the shopper's own words, the sentence they said it in (bounded).
+        words = said if len(said) <= 200 else said[:199].rstrip() + "\u2026"
+        return f'You told us: "{words}"'
     who, be = (f"your {member}", "is") if member else ("you", "are")
     match item.kind:
         case "allergy":
@@ -610,9 +653,6 @@ def _reason(item: Found, member: str | None) -> str:
 def _allergies(words: list[str], told: Told) -> list[Found]:
     found: list[Found] = []
     for index, word in enumerate(words):
-        if word in CELIAC:
-            found.append(Found("allergy", "gluten", index))
-            continue
         if word not in ALLERGY_WORDS:
             continue
         items: list[tuple[str, str, int]] = []
@@ -627,8 +667,114 @@ def _allergies(words: list[str], told: Told) -> list[Found]:
         if not items and index + 1 == len(words):
             items = told.antecedents(words, len(words))  # "my wife can't eat shellfish, she's allergic"
         for _, key, _ in items:
-            found.append(Found("allergy", key, start))
+            if word not in INTOLERANCE_WORDS:
+                found.append(Found("allergy", key, start))
+            elif word.startswith("intoleran") or key in ALLERGENS or key in RESTRICTION_OF:
+                # "lactose intolerant", "sensitive to gluten": the diet it imposes, not an allergy unless said so.
+                found.append(Found("dietary", restriction_key(key), start, restriction=True))
+            else:
+                found.append(Found("dislike", key, start))  # "sensitive to spicy food": a reason not to buy it
     return found
+
+
+def _conditions(words: list[str]) -> list[Found]:
+    """A medical condition the shopper says they have, as the diet it implies: "i have type 2 diabetes" (low-sugar),
+    "diagnosed with celiac disease" (gluten-free), "i have high blood pressure" (low-sodium), "kidney disease"
+    (renal), "i'm pregnant". Not "diabetes medication", "a celiac friendly bakery", nor another person's."""
+    found: list[Found] = []
+    index = 0
+    while index < len(words):
+        hit = next(
+            (
+                (n, CONDITIONS[tuple(words[index : index + n])])
+                for n in (3, 2, 1)
+                if tuple(words[index : index + n]) in CONDITIONS
+            ),
+            None,
+        )
+        if hit is None:
+            index += 1
+            continue
+        length, key = hit
+        window = words[max(0, index - 4) : index]
+        after = words[index + length] if index + length < len(words) else ""
+        if after == "disease" and words[index] in CELIAC:
+            after = words[index + length + 1] if index + length + 1 < len(words) else ""
+        if (words[index] in CELIAC or HAVING & set(window)) and after not in CONDITION_NOUN_AFTER | DIET_NOUN_AFTER:
+            # Cues run from the subject to the condition; "i was diagnosed with" is no past: they still have it.
+            diagnosed = max((i for i in range(index) if words[i] == "diagnosed"), default=None)
+            found.append(
+                Found(
+                    "dietary",
+                    key,
+                    index,
+                    restriction=True,
+                    own_only=words[index] not in CELIAC,
+                    cues_from=None if diagnosed is None else diagnosed + 1,
+                    cues_to=index,
+                )
+            )
+        index += length
+    return found
+
+
+def _restrictions(found: list[Found], words: list[str]) -> list[Found]:
+    """What the shopper cannot or does not eat, read for what it means: an intolerance said the everyday way ("i
+    can't have lactose", "dairy doesn't agree with me", "milk makes me bloated") is the diet it imposes
+    (lactose-free, dairy-free); a diet said by what is not eaten ("i don't eat meat or fish", "no animal products
+    for me") is that diet. A taste ("i hate olives") and an uncertain avoidance (hedged: nothing) are left alone."""
+    excluded = {f.key for f in found if f.kind == "dislike" and f.effect == "exclusion"}
+    diet = _exclusion_diet(excluded, words)
+    out: list[Found] = []
+    for item in found:
+        if item.kind != "dislike" or item.effect is None:
+            out.append(item)
+            continue
+        if diet is not None and item.effect == "exclusion" and item.key in ANIMAL:
+            continue  # said by the diet it amounts to
+        key = item.key
+        core = key in INTOLERANCES or (key == "milk" and (item.effect != "exclusion" or "dairy" in words))
+        bodily = key in ALLERGENS or key in RESTRICTION_OF
+        if core or (bodily and item.effect in {"inability", "effect"}):
+            out.append(replace(item, kind="dietary", key=restriction_key(key), restriction=True))
+        else:
+            out.append(item)
+    if diet is not None:
+        first = min(f.at for f in found if f.kind == "dislike" and f.effect == "exclusion")
+        out.append(Found("dietary", diet, first, negative_trigger=True, restriction=True, own_only=True))
+    return out
+
+
+def _exclusion_diet(excluded: set[str], words: list[str]) -> str | None:
+    """The diet that not eating `excluded` amounts to: meat (and fish) -> vegetarian; meat, dairy and eggs, or
+    animal products -> vegan. Not when the clause names the diet itself ("i do not eat meat and am vegan")."""
+    if "animal product" in excluded or ({"meat", "eggs"} <= excluded and {"milk", "cheese"} & excluded):
+        return "vegan"
+    if "meat" in excluded and not {"vegan", "vegetarian", "pescatarian", "red"} & set(words):
+        return "vegetarian"
+    return None
+
+
+def _pescatarian(statements: list[Statement], clauses: list[Clause]) -> list[Statement]:
+    """ "i don't eat meat, but i do eat fish", "fish is fine though": a vegetarian by exclusion who says they eat
+    fish is a pescatarian."""
+    eats_fish = any(
+        not {"not", "never", "no"} & set(clause.words)
+        and bool({"eat", "eats", "have", "ok", "okay", "fine"} & set(clause.words))
+        and bool(FISH & set(clause.words))
+        for clause in clauses
+    )
+    if not eats_fish:
+        return statements
+    return [
+        s.model_copy(update={"preference_key": "pescatarian", "preference_value": "pescatarian"})
+        if s.preference_type == "dietary"
+        and s.preference_key == "vegetarian"
+        and s.reason
+        and s.reason.startswith("You told us: ")
+        else s
+        for s in statements
+    ]
 
 
 def _diets(words: list[str]) -> list[Found]:
@@ -705,9 +851,23 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
         before = words[index - 1] if index else ""
         kind: PreferenceType | None = None
         negative = False
+        effect: str | None = None
         start = index + 1
         if word in DISLIKE_VERBS:
             kind = "dislike"
+            effect = "exclusion" if word.startswith("avoid") else None
+        elif (
+            word == "no"
+            and (items_stop := _phrase_items(words, index + 1, len(words), written))[0]
+            and words[items_stop[1] : items_stop[1] + 2] in (["for", "me"], ["for", "us"])
+        ):
+            # "no animal products for me", "no mushrooms for us please"
+            found += [
+                Found("dislike", key, index, True, own=True, effect="exclusion")
+                for kind_, key, _ in items_stop[0]
+                if kind_ in FOOD_OR_ALLERGEN
+            ]
+            continue
         elif word in NEGATED_DISLIKE and (
             before in {"not", "never"}
             or (
@@ -721,6 +881,11 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
             if word == "have" and "can" not in words[max(0, index - 4) : index]:
                 continue
             kind, negative = "dislike", True
+            able = "can" in words[max(0, index - 4) : index]
+            if word in {"stomach", "tolerate", "handle", "digest"} or (word in CONSUME | {"eats", "drinks"} and able):
+                effect = "inability"  # "i can't have lactose", "my stomach can't handle gluten"
+            elif word in {"eat", "eats", "drink", "drinks", "touch"}:
+                effect = "exclusion"  # "i don't eat meat", "i never touch dairy"
             if word == "care" and index + 1 < len(words) and words[index + 1] == "for":
                 start = index + 2
         elif (word, words[index + 1] if index + 1 < len(words) else "") in FONDNESS:
@@ -756,7 +921,7 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
         elif word in {"refuse", "refuses"} and words[index + 1 : index + 2] == ["to"]:
             kind, negative, start = "dislike", True, index + 2  # "i refuse to eat liver"
         elif word in {"stay", "steer"} and index + 2 < len(words) and words[index + 1] in {"away", "clear"}:
-            kind, start = "dislike", index + 3
+            kind, start, effect = "dislike", index + 3, "exclusion"
         elif word in LIKE_VERBS and before not in {"would", "feel", "look", "looks", "seem", "not", "never", "to"}:
             if word in {"like", "likes"} and before not in {
                 "i",
@@ -826,11 +991,17 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
             if not SYMPTOMS & set(felt):
                 continue  # "makes me sick", "upsets my stomach"; not "makes my wife sick"
             # The shopper is the one it makes sick ("me"), whatever the subject: "they make me sick".
-            found += [Found("dislike", key, index, True, own=True) for key, _ in _said_of(words, index, told)]
+            said = "effect" if SYMPTOMS - QUEASY & set(felt) else "sick"
+            found += [
+                Found("dislike", key, index, True, own=True, effect=said) for key, _ in _said_of(words, index, told)
+            ]
             continue
         elif word == "agree" and before == "not" and words[index + 1 : index + 3] in (["with", "me"], ["with", "us"]):
             # "dairy does not agree with me"
-            found += [Found("dislike", key, index, True, own=True) for key, _ in _said_of(words, index - 2, told)]
+            found += [
+                Found("dislike", key, index, True, own=True, effect="effect")
+                for key, _ in _said_of(words, index - 2, told)
+            ]
             continue
         elif word in BUY_VERBS and before in {"i", "we", "only", "always", "usually", "just", "mostly"}:
             items, _ = _phrase_items(words, index + 1, len(words), written)
@@ -854,7 +1025,7 @@ def _dislikes_and_likes(words: list[str], written: list[str], told: Told) -> lis
                 if kind == "favorite":
                     found.append(Found("brand", key, index))
             elif item_kind in {"food", "allergen"}:
-                found.append(Found(kind, key, index, negative_trigger=negative))
+                found.append(Found(kind, key, index, negative_trigger=negative, effect=effect))
     return found
 
 

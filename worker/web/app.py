@@ -120,7 +120,7 @@ def create_app(backend: Backend) -> Starlette:
                 "mode": backend.mode,
                 "auth_url": backend.auth_url,
                 "anon_key": backend.anon_key,
-                "chat": "claude" if backend.anthropic is not None else "recorded",
+                "chat": "claude" if backend.anthropic is not None else "no_model",
                 "learning": "beside" if backend.worker_beside else "elsewhere",
             }
         )

@@ -845,20 +845,20 @@ async function watchForLearning(before) {
 
 function showChatMode(turn) {
   const notice = $("chat-mode");
-  if (turn.mode !== "recorded") {
+  if (turn.mode !== "no_model") {
     notice.hidden = true;
     return;
   }
   notice.hidden = false;
   notice.replaceChildren(
-    el("strong", {}, "No ANTHROPIC_API_KEY on this server. "),
-    `Replies are a recording of what Claude answered to “${turn.recorded_question}”, with its references pointed at your own memory. Open “The prompt that would be sent” under a reply to see exactly what Claude would get.`,
+    el("strong", {}, "No model is configured on this server (no ANTHROPIC_API_KEY), so no assistant answers. "),
+    "Each answer lists what the assistant would rely on from your own memory for your question, and why. Open “The prompt that would be sent” under an answer to see exactly what a model would get.",
   );
 }
 
 function renderReply(turn) {
   const byRef = Object.fromEntries(turn.citations.map((c) => [c.ref, c]));
-  const text = el("p", { className: "reply-text" });
+  const text = el(turn.mode === "no_model" ? "div" : "p", { className: "reply-text" });
   for (const part of turn.reply.split(/(\[m[0-9]+\])/)) {
     const ref = (part.match(/^\[(m[0-9]+)\]$/) || [])[1];
     if (!ref) {
@@ -873,7 +873,7 @@ function renderReply(turn) {
   if (turn.explanation) body.push(el("p", { className: "explanation" }, turn.explanation));
   if (turn.citations.length) {
     body.push(el("ul", { className: "cited" }, turn.citations.map((c) =>
-      el("li", {}, el("a", { href: c.href }, `View memory details: ${words(c.key)}`)))));
+      el("li", {}, el("a", { href: c.href }, `View memory details: ${c.name}`)))));
   }
   if (turn.request) {
     body.push(el("details", { className: "prompt" },
@@ -890,7 +890,7 @@ function citation(cited) {
     { className: "cite-wrap" },
     el("a", { className: "cite", href: cited.href, "aria-describedby": tipId }, cited.ref),
     el("span", { className: "tooltip", role: "tooltip", id: tipId },
-      el("strong", {}, capitalised(words(cited.key))),
+      el("strong", {}, capitalised(cited.name)),
       el("span", {}, `Because ${cited.because}.`),
       el("span", { className: "tooltip-link" }, "Select to view memory details")),
   );
