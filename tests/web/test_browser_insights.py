@@ -63,17 +63,27 @@ def test_a_question_answered_yes_reaches_the_prompt(
     question = _wait(lambda: driver.find_element(By.CSS_SELECTOR, "li.memory-question[data-key='children']"), "Q")
     assert QUESTION in question.text and BECAUSE in question.text
     titles = [h.text.split("\n")[0] for h in driver.find_elements(By.CSS_SELECTOR, ".memory-section h2")]
-    assert titles[0] == "Questions for you" and "About you" not in titles
+    assert titles[0] == "Questions for you" and titles[-1] == "About you"  # her store-label habit is there already
+    assert len(driver.find_elements(By.CSS_SELECTOR, "li.memory[data-key='children']")) == 1  # only the question
     _screenshot(driver, "insight-question-desktop", DESKTOP)
     prompt = _prompt_after_asking(driver, "What milk should I get?")
     assert "## CUSTOMER MEMORY" in prompt and "young children" not in prompt
 
     # Yes, from the keyboard.
     driver.find_element(By.CSS_SELECTOR, ".tabs a[data-view='memories']").click()
-    yes = _wait(lambda: driver.find_element(By.CSS_SELECTOR, "li.memory-question [data-action='answer-yes']"), "Yes")
-    assert yes.get_attribute("aria-label") == f"Yes: {QUESTION}"
-    yes.send_keys(Keys.ENTER)
-    _wait(lambda: "Your assistant now knows" in driver.find_element(By.ID, "status").text, "the announcement")
+    # The list may be drawn again (the page polls for what the worker learned from the chat): the button is found
+    # afresh until one press takes, and pressed once only.
+    pressed: list[bool] = []
+
+    def answered_yes() -> bool:
+        if not pressed:
+            yes = driver.find_element(By.CSS_SELECTOR, "li.memory-question [data-action='answer-yes']")
+            assert yes.get_attribute("aria-label") == f"Yes: {QUESTION}"
+            yes.send_keys(Keys.ENTER)
+            pressed.append(True)
+        return "Your assistant now knows" in driver.find_element(By.ID, "status").text
+
+    _wait(answered_yes, "the answer and its announcement")
 
     def about_you() -> Any:
         card = _card(driver, "children")
@@ -90,7 +100,7 @@ def test_a_question_answered_yes_reaches_the_prompt(
     insights = prompt.split("Customer Insights:\n", 1)[1]
     assert "- context: Shopping for young children (you confirmed) [m" in insights
     with seeded.connect() as conn:
-        assert [(i.key, i.source) for i in calls.memory_context(conn, DANA).insights] == [("children", "confirmed")]
+        assert ("children", "confirmed") in [(i.key, i.source) for i in calls.memory_context(conn, DANA).insights]
 
     problems = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     assert problems == [], f"the browser reported errors: {problems}"
