@@ -272,6 +272,7 @@ export type Database = {
       }
       worker_claim_jobs: {
         Args: {
+          p_busy_seconds?: number
           p_lease_seconds: number
           p_limit: number
           p_worker: string
@@ -289,6 +290,7 @@ export type Database = {
         Returns: boolean
       }
       worker_enqueue_all: { Args: Record<PropertyKey, never>; Returns: number }
+      worker_enqueue_maintenance: { Args: { p_kind: string }; Returns: boolean }
       worker_expire_insights: { Args: { p_now?: string }; Returns: number }
       worker_extend_leases: {
         Args: { p_job_ids: number[]; p_lease_seconds: number; p_worker: string }

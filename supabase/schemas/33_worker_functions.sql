@@ -4,13 +4,18 @@
 
 -- The queue ------------------------------------------------------------------------------------------------------
 create or replace function public.worker_claim_jobs(
-  p_worker text, p_limit integer, p_lease_seconds integer, p_worker_pid integer default null
+  p_worker text, p_limit integer, p_lease_seconds integer, p_worker_pid integer default null,
+  p_busy_seconds integer default 10
 )
 returns table (job_id bigint, user_id uuid, kind text, attempts integer)
 language plpgsql
 security definer
 set search_path = ''
+set lock_timeout = '2s'
 as $$
+declare
+  v_ids bigint[] := '{}';
+  v_id bigint;
 begin
   perform private.require_service_role();
   if p_worker is null or char_length(p_worker) not between 1 and 255 then
@@ -22,29 +27,59 @@ begin
   if p_lease_seconds is null or p_lease_seconds < 1 then
     raise exception using errcode = '22023', message = 'The lease must be at least one second.';
   end if;
+  if p_busy_seconds is null or p_busy_seconds < 1 then
+    raise exception using errcode = '22023', message = 'The busy shopper bound must be at least one second.';
+  end if;
+  -- A shopper who never pauses: each of their events locks their pending job until it commits, one after
+  -- another, so SKIP LOCKED alone would pass the job by for as long as they go on. A shopper's job pending for
+  -- p_busy_seconds is waited for instead (an event holds the lock for milliseconds; lock_timeout bounds the wait):
+  -- a busy shopper is recomputed at least every p_busy_seconds plus one recompute.
+  for v_id in
+    select j.id from private.jobs as j
+     where j.status = 'pending' and j.priority = 0 and j.run_after <= now()
+       and j.created_at <= now() - pg_catalog.make_interval(secs => p_busy_seconds)
+     order by j.priority, j.run_after, j.id
+     limit p_limit
+  loop
+    begin
+      select j.id into v_id from private.jobs as j where j.id = v_id and j.status = 'pending' for update;
+      if found then
+        v_ids := v_ids || v_id;
+      end if;
+    exception when lock_not_available then
+      null;  -- still held: the next claim tries again
+    end;
+  end loop;
   return query
   with due as (
     select j.id
       from private.jobs as j
-     where j.status = 'pending' and j.run_after <= now()
-     order by j.run_after, j.id
-     limit p_limit
+     where j.status = 'pending' and j.run_after <= now() and not (j.id = any (v_ids))
+     order by j.priority, j.run_after, j.id
+     limit p_limit - pg_catalog.cardinality(v_ids)
      for update skip locked
+  ),
+  picked as (
+    select x.id from pg_catalog.unnest(v_ids) as x (id)
+    union
+    select due.id from due
   )
   update private.jobs as j
      set status = 'running', attempts = j.attempts + 1, locked_by = p_worker, locked_pid = p_worker_pid,
          locked_until = now() + pg_catalog.make_interval(secs => p_lease_seconds), updated_at = now()
-    from due
-   where j.id = due.id
+    from picked
+   where j.id = picked.id
   returning j.id, j.user_id, j.kind, j.attempts;
 end;
 $$;
-revoke all on function public.worker_claim_jobs(text, integer, integer, integer)
+revoke all on function public.worker_claim_jobs(text, integer, integer, integer, integer)
   from public, anon, authenticated, service_role;
-grant execute on function public.worker_claim_jobs(text, integer, integer, integer) to service_role;
-comment on function public.worker_claim_jobs(text, integer, integer, integer) is
-  'Worker only: lease up to p_limit due jobs to p_worker for p_lease_seconds (FOR UPDATE SKIP LOCKED); '
-  'p_worker_pid names the backend of the connection the worker keeps open, so a killed worker''s jobs are reclaimed.';
+grant execute on function public.worker_claim_jobs(text, integer, integer, integer, integer) to service_role;
+comment on function public.worker_claim_jobs(text, integer, integer, integer, integer) is
+  'Worker only: lease up to p_limit due jobs to p_worker for p_lease_seconds, shoppers first (priority), then the '
+  'longest due (FOR UPDATE SKIP LOCKED; a shopper''s job pending p_busy_seconds is waited for, so a shopper who '
+  'never pauses is still recomputed); p_worker_pid names the backend of the connection the worker keeps open, so a '
+  'killed worker''s jobs are reclaimed.';
 
 -- The heartbeat: a worker extends the leases of the jobs it is still running. Returns how many it still holds.
 create or replace function public.worker_extend_leases(p_job_ids bigint[], p_worker text, p_lease_seconds integer)
@@ -271,8 +306,9 @@ declare
   v_count integer;
 begin
   perform private.require_service_role();
-  insert into private.jobs (user_id, kind)
-  select u.id, 'recompute'
+  -- Maintenance: behind every shopper's own event (priority 1); a shopper's pending job keeps its place.
+  insert into private.jobs (user_id, kind, priority)
+  select u.id, 'recompute', 1
     from auth.users as u
    where exists (select from public.interaction_history as ih where ih.user_id = u.id)
    order by u.id
@@ -286,7 +322,35 @@ end;
 $$;
 revoke all on function public.worker_enqueue_all() from public, anon, authenticated, service_role;
 grant execute on function public.worker_enqueue_all() to service_role;
-comment on function public.worker_enqueue_all() is 'Worker only: enqueue a recompute for every shopper with events (rebuild).';
+comment on function public.worker_enqueue_all() is
+  'Worker only: enqueue a recompute for every shopper with events (rebuild), behind every shopper''s own events.';
+
+-- Maintenance as jobs of its own (no shopper, priority 2, at most one pending per kind): retention, expiry and the
+-- precomputed documents run when no shopper's job is due, in slices, never before the worker claims. Returns
+-- whether a job was enqueued (false: one is pending already).
+create or replace function public.worker_enqueue_maintenance(p_kind text)
+returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.require_service_role();
+  if p_kind is null or p_kind not in ('retention', 'expiry', 'contexts') then
+    raise exception using errcode = '22023', message = 'The maintenance job must be retention, expiry or contexts.';
+  end if;
+  insert into private.jobs (user_id, kind, priority) values (null, p_kind, 2)
+  on conflict (kind) where status = 'pending' and user_id is null do nothing;
+  if found then
+    perform pg_catalog.pg_notify('customer_memory_jobs', p_kind);
+  end if;
+  return found;
+end;
+$$;
+revoke all on function public.worker_enqueue_maintenance(text) from public, anon, authenticated, service_role;
+grant execute on function public.worker_enqueue_maintenance(text) to service_role;
+comment on function public.worker_enqueue_maintenance(text) is
+  'Worker only: enqueue a maintenance job (retention, expiry or contexts) behind every shopper''s job, once.';
 
 
 -- Derivations, expiry and retention ------------------------------------------------------------------------------
@@ -428,6 +492,8 @@ begin
   if p_batch is null or p_batch < 1 then
     raise exception using errcode = '22023', message = 'The batch size must be at least 1.';
   end if;
+  -- The recomputes these moves enqueue are maintenance: behind every shopper's own events.
+  perform pg_catalog.set_config('customer_memory.maintenance', 'on', true);
   with old as (
     select ih.id from public.interaction_history as ih
      where ih.created_at < p_now - pg_catalog.make_interval(months => p_months)
@@ -701,7 +767,8 @@ grant execute on function public.worker_skip_message(uuid, uuid, text, text) to 
 comment on function public.worker_skip_message(uuid, uuid, text, text) is
   'Worker only: record a message the extractor could not read as unreadable (with why), so it is skipped, once.';
 
--- Recount how many brands are on offer in each category, over every shopper's orders (no shopper kept).
+-- Rebuild the brand catalog from the live log (every shopper's orders, no shopper kept): a full scan, for a
+-- rebuild on demand (an import, a benchmark); the catalog is otherwise kept current by private.brand_catalog_add.
 create or replace function public.worker_refresh_brand_catalog()
 returns integer
 language plpgsql
@@ -712,17 +779,19 @@ declare
   v_count integer;
 begin
   perform private.require_service_role();
-  delete from private.category_brands where true;
-  insert into private.category_brands (category, brands)
-  select l.category, count(distinct l.brand)::integer
+  delete from private.brand_catalog where true;
+  insert into private.brand_catalog (category, brand)
+  select distinct l.category, l.brand
     from (select pg_catalog.lower(pg_catalog.btrim(i ->> 'category')) as category, private.brand_key(i ->> 'brand') as brand
             from public.interaction_history as ih
             cross join lateral pg_catalog.jsonb_array_elements(
               case when pg_catalog.jsonb_typeof(ih.interaction_value -> 'items') = 'array'
                    then ih.interaction_value -> 'items' else '[]'::jsonb end) as i
            where ih.interaction_type = 'checkout') as l
-   where l.category <> '' and l.brand is not null and char_length(l.category) <= 255
-   group by l.category;
+   where l.category <> '' and l.brand is not null and char_length(l.category) <= 255;
+  delete from private.category_brands where true;
+  insert into private.category_brands (category, brands)
+  select bc.category, count(*)::integer from private.brand_catalog as bc group by bc.category;
   get diagnostics v_count = row_count;
   return v_count;
 end;
@@ -730,4 +799,5 @@ $$;
 revoke all on function public.worker_refresh_brand_catalog() from public, anon, authenticated, service_role;
 grant execute on function public.worker_refresh_brand_catalog() to service_role;
 comment on function public.worker_refresh_brand_catalog() is
-  'Worker only: recount how many brands are on offer in each category (over every shopper''s orders, no ids kept).';
+  'Worker only: rebuild the brands on offer in each category from every shopper''s orders (no ids kept); the '
+  'catalog is otherwise kept current as checkouts arrive.';
