@@ -43,10 +43,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from worker.config import PROJECT_DIR
-from worker.extract.model import Extractor, Statement
+from worker.extract.model import Extractor, InsightStatement, Said, Statement
 from worker.extract.vocabulary import canonical_key
 
-TYPES = ("allergy", "diet", "dislike", "like", "brand")
+TYPES = ("allergy", "diet", "dislike", "like", "brand", "context", "goal", "constraint")
+INSIGHT_TYPES = frozenset({"persona", "context", "goal", "constraint"})
 OUR_TYPE = {"allergy": "allergy", "dietary": "diet", "dislike": "dislike", "favorite": "like", "brand": "brand"}
 DEV_RELATIONS = {
     "diet": "diet",
@@ -58,12 +59,17 @@ DEV_RELATIONS = {
     "like_drink": "like",
     "favorite_drink": "like",
 }
+# Household relations: what the dev file labels as the speaker's household, as our insight keys (read the labels:
+# grandchildren, parents and siblings are no household of the shopper's; "single" and "engaged" state none).
+HOUSEHOLD_RELATIONS = {"have_chidren", "have_children", "have_pet", "have_no_children", "have_family", "marital_status"}
 CASES = PROJECT_DIR / "benchmarks" / "data" / "extraction-cases.jsonl"
 ADJUDICATED = PROJECT_DIR / "benchmarks" / "data" / "dev-adjudicated.tsv"
+ADJUDICATED_HOUSEHOLD = PROJECT_DIR / "benchmarks" / "data" / "dev-adjudicated-household.tsv"
 # Diet and dislike labels that, read by hand, state no first-person diet or dislike of a food.
 NOT_FIRST_PERSON = (
     PROJECT_DIR / "benchmarks" / "data" / "dev-not-first-person-diets.txt",
     PROJECT_DIR / "benchmarks" / "data" / "dev-not-first-person-dislikes.txt",
+    PROJECT_DIR / "benchmarks" / "data" / "dev-not-first-person-household.txt",
 )
 DEV_NAME = Path("shared") / "data" / "utterances-dev" / "personaext-dev.jsonl.gz"
 
@@ -76,6 +82,7 @@ class Item:
     food: bool  # states a food preference at all (for the false-positive rate)
     heldout: bool
     tags: list[str] = field(default_factory=list)
+    insight: bool = False  # states an insight (household, goal, constraint): for the no-insight FP rate
     adjudicated: set[tuple[str, str, str]] = field(default_factory=set)  # read by hand: stated after all
 
 
@@ -92,6 +99,8 @@ def norm(key: str) -> str:
 
 
 def keys_match(predicted: str, gold: str) -> bool:
+    if gold.endswith("-*"):
+        return predicted.startswith(gold[:-1])  # "pet-*": a pet the label names in words we do not know
     p, g = norm(predicted), norm(gold)
     if p == g or f" {p} " in f" {g} " or f" {g} " in f" {p} ":
         return True
@@ -124,14 +133,16 @@ def _statement(text: str) -> tuple[str, str, str]:
     return (action, kind, key)
 
 
-def load_adjudicated(path: Path = ADJUDICATED) -> dict[str, set[tuple[str, str, str]]]:
+def load_adjudicated(
+    paths: tuple[Path, ...] = (ADJUDICATED, ADJUDICATED_HOUSEHOLD),
+) -> dict[str, set[tuple[str, str, str]]]:
     """Statements read by hand in development utterances whose label names another relation."""
     table: dict[str, set[tuple[str, str, str]]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in (line for path in paths for line in path.read_text(encoding="utf-8").splitlines()):
         if line.startswith("#") or not line.strip():
             continue
         digest, statements, _ = line.split("\t", 2)
-        table[digest] = {_statement(s) for s in statements.split(";") if s}
+        table.setdefault(digest, set()).update(_statement(s) for s in statements.split(";") if s)
     # Diet and dislike labels that name no first-person statement of one: out of the recall of first-person
     # statements (the target's); what else such an utterance states, read above, still counts.
     for path in NOT_FIRST_PERSON:
@@ -141,6 +152,29 @@ def load_adjudicated(path: Path = ADJUDICATED) -> dict[str, set[tuple[str, str, 
     return table
 
 
+def household_label(relation: str, tail: str) -> tuple[str, str, str] | None:
+    """The insight a household label names, as (action, type, key), or None (not a household of the shopper's)."""
+    from worker.extract.insights import PETS
+
+    words = tail.lower().replace("-", " ").split()
+    if relation in {"have_chidren", "have_children"}:
+        return None if any("grand" in w for w in words) else ("remember", "context", "children")
+    if relation == "have_no_children":
+        return ("forget", "context", "children")
+    if relation == "have_pet":
+        animal = next((PETS[w] for w in words if w in PETS), "*")
+        return ("remember", "context", f"pet-{animal}")
+    if relation == "have_family":
+        if {"wife", "husband", "spouse", "hubby"} & set(words):
+            return ("remember", "context", "partner")
+        if {"kids", "children", "child", "son", "sons", "daughter", "daughters", "twins"} & set(words):
+            return ("remember", "context", "children")
+        return None
+    if relation == "marital_status" and "married" in words:
+        return ("remember", "context", "partner")
+    return None
+
+
 def load_dev(path: Path, adjudicated: dict[str, set[tuple[str, str, str]]] | None = None) -> list[Item]:
     items = []
     with gzip.open(path, "rt", encoding="utf-8") as file:
@@ -148,10 +182,15 @@ def load_dev(path: Path, adjudicated: dict[str, set[tuple[str, str, str]]] | Non
             row = json.loads(line)
             kind = DEV_RELATIONS.get(row["relation"])
             expected = {("remember", kind, row["tail"])} if kind else set()
+            household = household_label(row["relation"], row["tail"])
+            if household is not None:
+                expected = {household}
             item = Item(row["text"], expected, False, kind is not None, heldout_by_hash(row["text"]))
+            item.insight = household is not None
             if adjudicated is not None:
                 item.adjudicated = adjudicated.get(text_id(row["text"]), set())
-                item.food = item.food or bool(item.adjudicated)
+                item.food = item.food or any(s[1] not in INSIGHT_TYPES for s in item.adjudicated)
+                item.insight = item.insight or any(s[1] in INSIGHT_TYPES for s in item.adjudicated)
                 if ("relabelled", "", "") in item.adjudicated:
                     item.expected = set()  # no first-person diet after all
             items.append(item)
@@ -165,7 +204,10 @@ def load_cases(path: Path = CASES) -> list[Item]:
             continue
         row = json.loads(line)
         expected = {(a, t, k) for a, t, k in row["expect"]}
-        items.append(Item(row["text"], expected, True, bool(expected), row.get("split") == "heldout", row["tags"]))
+        food = any(t not in INSIGHT_TYPES for _, t, _ in expected)
+        insight = any(t in INSIGHT_TYPES for _, t, _ in expected)
+        heldout = row.get("split") == "heldout"
+        items.append(Item(row["text"], expected, True, food, heldout, row["tags"], insight=insight))
     return items
 
 
@@ -177,6 +219,9 @@ class Score:
     fn: Counter[str] = field(default_factory=Counter)
     negatives: int = 0
     negatives_hit: int = 0
+    insight_negatives: int = 0  # utterances that state no insight ...
+    insight_negatives_hit: int = 0  # ... and still yield one
+    others_facts: int = 0  # insights stored from our cases tagged "other" (other people's facts)
     unsafe: int = 0  # allergy/diet forgets nobody asked for
     unlabelled: int = 0
     fallbacks: int = 0  # utterances another extractor read instead (Claude's errors fall back to the rules)
@@ -205,8 +250,13 @@ def restriction_class(said: set[tuple[str, str, str]]) -> str:
     return "restriction" if kinds & {"allergy", "diet"} else "dislike" if "dislike" in kinds else "none"
 
 
-def predicted(statements: Iterable[Statement]) -> set[tuple[str, str, str]]:
-    return {(s.action, OUR_TYPE[s.preference_type], s.preference_key) for s in statements}
+def predicted(statements: Iterable[Said]) -> set[tuple[str, str, str]]:
+    return {
+        (s.action, s.insight_type, s.insight_key)
+        if isinstance(s, InsightStatement)
+        else (s.action, OUR_TYPE[s.preference_type], s.preference_key)
+        for s in statements
+    }
 
 
 def score(extractor: Extractor, items: list[Item]) -> Score:
@@ -218,13 +268,20 @@ def score(extractor: Extractor, items: list[Item]) -> Score:
         result.fallbacks += source != extractor.name
         result.count += 1
         got = predicted(statements)
+        insights = {s for s in got if s[1] in INSIGHT_TYPES}
+        if not item.insight:
+            result.insight_negatives += 1
+            result.insight_negatives_hit += bool(insights)
+        if {"other", "insight"} <= set(item.tags):
+            result.others_facts += len(insights)
+        got_preferences = got - insights
         expected = item.expected | {s for s in item.adjudicated if s[0] != "relabelled"}
         result.confusion[(restriction_class(expected), restriction_class(got))] += 1
         if RESTRICTION_TAGS & set(item.tags) and "near-miss" not in item.tags:
             result.restrictions_as_dislikes += any(a == "remember" and k == "dislike" for a, k, _ in got - expected)
         if not item.food:
             result.negatives += 1
-            result.negatives_hit += bool(got)
+            result.negatives_hit += bool(got_preferences)
         for action, kind, key in got:
             asked = (action, kind, key) in item.expected | item.adjudicated
             if action == "forget" and kind in {"allergy", "diet"} and not asked:
@@ -237,7 +294,7 @@ def score(extractor: Extractor, items: list[Item]) -> Score:
 
 
 def _row(kind: str, action: str) -> str:
-    return kind if action == "remember" else "forget"
+    return kind if action == "remember" or kind in INSIGHT_TYPES else "forget"
 
 
 def _score_exact(result: Score, item: Item, got: set[tuple[str, str, str]]) -> None:
@@ -264,7 +321,7 @@ def _score_one_label(result: Score, item: Item, got: set[tuple[str, str, str]]) 
         elif gold is None:
             result.fp[_row(kind, action)] += 1
             result.false_positives.append(f"{action} {kind}:{key}  <- {item.text}")
-        elif keys_match(key, gold[2]) and action == "remember" and kind == gold[1]:
+        elif keys_match(key, gold[2]) and action == gold[0] and kind == gold[1]:
             if not found:
                 result.tp[kind] += 1
             found = True
@@ -312,6 +369,11 @@ def report(name: str, scores: dict[str, Score], show: int) -> None:
     for n in names:
         s = scores[n]
         rate = s.negatives_hit / s.negatives if s.negatives else 0.0
+        insight_rate = s.insight_negatives_hit / s.insight_negatives if s.insight_negatives else 0.0
+        print(
+            f"  {n}: no-insight utterances with an insight {s.insight_negatives_hit}/{s.insight_negatives} = "
+            f"{100 * insight_rate:.2f}%; insights from other people's facts (our cases tagged other) {s.others_facts}"
+        )
         print(
             f"  {n}: {s.count} utterances; no-food-preference utterances with output {s.negatives_hit}/"
             f"{s.negatives} = {100 * rate:.2f}%; unasked allergy/diet removals {s.unsafe}; unlabelled "

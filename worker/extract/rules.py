@@ -24,10 +24,13 @@ How it reads a message (plain Python; see language.py for tokens and clauses, vo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
+from worker.extract.insights import InsightReader, now_utc
 from worker.extract.language import SUBJECTS, Clause, sentence_texts, sentences
-from worker.extract.model import MAX_STATEMENTS, PreferenceType, Statement
+from worker.extract.model import MAX_STATEMENTS, InsightStatement, PreferenceType, Said, Statement
 from worker.extract.vocabulary import (
     ALLERGENS,
     CONDITIONS,
@@ -470,8 +473,12 @@ def _backward_items(words: list[str], end: int) -> tuple[list[tuple[str, str, in
 class RuleExtractor:
     name = "rules"
 
-    def extract(self, message: str) -> tuple[list[Statement], str]:
+    def __init__(self, clock: Callable[[], datetime] = now_utc) -> None:
+        self.insights = InsightReader(clock)
+
+    def extract(self, message: str) -> tuple[list[Said], str]:
         statements: list[Statement] = []
+        insights: list[InsightStatement] = []
         seen: set[tuple[str, str, str]] = set()
         told = Told()
         text = message[:MAX_MESSAGE_CHARS]
@@ -486,11 +493,18 @@ class RuleExtractor:
                 found += self._clause(clause, inherited, told, said)
                 inherited = clause.subject or inherited
                 told.update(clause.words, clause.question)
+            said_insights = self.insights.read(sentence, said)
+            # "this month i'm doing keto": a goal for a while (it expires), not a restriction.
+            for_now = {i.insight_key.removeprefix("diet-goal-") for i in said_insights if i.insight_type == "goal"}
             for statement in _pescatarian(found, sentence.clauses):
                 mark = (statement.action, statement.preference_type, statement.preference_key)
+                if statement.preference_type == "dietary" and statement.preference_key in for_now:
+                    continue
                 if mark not in seen:
                     seen.add(mark)
                     statements.append(statement)
+            known = {(i.insight_type, i.insight_key) for i in insights}
+            insights += [i for i in said_insights if (i.insight_type, i.insight_key) not in known]
         # An allergy says more than a like or a dislike of the same thing ("I can't have dairy, I'm allergic to
         # milk"); in a message about colours, "orange" is one.
         allergies = {s.preference_key for s in statements if s.preference_type == "allergy"}
@@ -506,7 +520,8 @@ class RuleExtractor:
         # Safety first when a message states more than fits: allergies and diets, then the rest.
         order: dict[str, int] = {"allergy": 0, "dietary": 1, "dislike": 2, "favorite": 3, "brand": 4}
         statements.sort(key=lambda s: order[s.preference_type])
-        return statements[:MAX_STATEMENTS], self.name
+        everything: list[Said] = [*statements, *insights]
+        return everything[:MAX_STATEMENTS], self.name
 
     def _clause(self, clause: Clause, inherited: str, told: Told, said: str) -> list[Statement]:
         words = clause.words
