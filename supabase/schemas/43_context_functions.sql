@@ -250,7 +250,8 @@ begin
       'evidence', v_evidence || jsonb_build_object('orders_cap', v_evidence_cap));
   end if;
 
-  -- An insight: its supporting data, and the interactions it names (supporting_data.interaction_ids), if any.
+  -- An insight: its supporting data, and the interactions it names (supporting_data.interaction_ids), if any: the
+  -- message it was said in, or the orders that suggested it (summarised).
   select mi.* into v_insight
   from public.memory_insights as mi
   where mi.id = explain_memory.memory_id and mi.user_id = v_user;
@@ -259,7 +260,13 @@ begin
              'supporting_data', v_insight.supporting_data,
              'interactions', coalesce(jsonb_agg(jsonb_build_object(
                  'id', ih.id, 'interaction_type', ih.interaction_type, 'interaction_key', ih.interaction_key,
-                 'created_at', ih.created_at) order by ih.created_at desc, ih.id), '[]'))
+                 'created_at', ih.created_at,
+                 'detail', case when ih.interaction_type = 'checkout' then
+                     jsonb_build_object(
+                       'order_id', ih.interaction_value -> 'order_id',
+                       'placed_at', ih.interaction_value -> 'placed_at',
+                       'item_count', ih.interaction_value -> 'item_count')
+                   else ih.interaction_value end) order by ih.created_at desc, ih.id), '[]'))
       into v_evidence
     from public.interaction_history as ih
     where ih.user_id = v_user
@@ -275,6 +282,8 @@ begin
         'memory_key', v_insight.insight_key, 'value', v_insight.insight_value,
         'confidence', v_insight.confidence, 'source', v_insight.source, 'status', v_insight.status,
         'ended', v_insight.ended,
+        -- Why, in the words my_memories uses (the view reads the caller's own rows, as this function does).
+        'reason', (select m.reason from public.my_memories as m where m.id = v_insight.id),
         'evidence_count', (select count(*) from jsonb_object_keys(v_insight.supporting_data)),
         'expires_at', v_insight.expires_at, 'created_at', v_insight.created_at, 'updated_at', v_insight.updated_at),
       'evidence', v_evidence);

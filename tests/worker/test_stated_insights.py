@@ -69,6 +69,8 @@ def test_a_stated_insight_is_explicit_with_the_message_as_evidence(db: Database)
         assert explained.memory["source"] == "explicit"
         assert [i["id"] for i in explained.evidence["interactions"]] == [str(message)]
         assert explained.evidence["supporting_data"]["message"] == "I have two kids, 4 and 7"
+        assert explained.evidence["interactions"][0]["detail"]["content"] == "I have two kids, 4 and 7"
+        assert explained.memory["reason"] == 'You told us: "I have two kids, 4 and 7"'
 
 
 def test_a_later_statement_with_the_same_key_updates_it_and_keeps_what_it_said_before(db: Database) -> None:

@@ -510,7 +510,7 @@ function renderEvidence(explained) {
   const figures = evidence.figures || evidence.supporting_data;
   if (figures && Object.keys(figures).length) {
     parts.push(
-      el("dl", { className: "figures" }, Object.entries(figures).flatMap(([key, value]) => [
+      el("dl", { className: "figures" }, Object.entries(figures).filter(([key]) => key !== "interaction_ids").flatMap(([key, value]) => [
         el("dt", {}, capitalised(words(key))),
         el("dd", {}, typeof value === "object" ? JSON.stringify(value) : String(value)),
       ])),
