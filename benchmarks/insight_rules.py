@@ -17,6 +17,7 @@ benchmarks/learning.py, which reports the same claims as stored and the insight 
 
 from __future__ import annotations
 
+import argparse
 import math
 import sys
 from datetime import datetime
@@ -90,6 +91,7 @@ def children(lines: pd.DataFrame, as_of: datetime, demo: pd.DataFrame) -> str:
 
 
 def main() -> int:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     data = completejourney.load()
     lines = learning.prepare(data, None)
     lines["store"] = lines["brand_key"] == completejourney.STORE_BRAND
