@@ -364,3 +364,25 @@ def test_the_prompt_says_where_each_insight_comes_from_capped_and_cut(db: Databa
         assert client.answer_insight_question(question["id"], True)["status"] == "active"
         rendered = render_memory_block(calls.memory_context(conn, user, query="dog food"))
         assert "- context: Has a dog (you confirmed) [m" in rendered.text
+
+
+def test_the_worker_reads_insights_from_chat_end_to_end(db: Database) -> None:
+    """The real path: the shopper's messages, the worker's extractor (the rules), this function, the prompt."""
+    from worker.config import Settings
+    from worker.prompt.render import render_memory_block
+    from worker.runtime.worker import run_until_idle
+
+    with db.connect() as conn:
+        user = create_user(conn)
+        for content in ("I have two kids, ages 4 and 7", "I have a dog", "my sister has three cats"):
+            record_event(conn, user, "message", "user_message", {"content": content})
+        run_until_idle(Settings(), db.url(), now=lambda: NOW)
+        rows = _rows(conn, user)
+        assert {key for _, key in rows} >= {"children", "pet-dog"} and "pet-cat" not in {key for _, key in rows}
+        assert all(r["source"] == "explicit" and r["status"] == "active" for r in rows.values())
+        assert "(you told us) [m" in render_memory_block(calls.memory_context(conn, user)).text
+        record_event(conn, user, "message", "user_message", {"content": "our dog died last week"})
+        run_until_idle(Settings(), db.url(), now=lambda: NOW)
+        dog = _rows(conn, user)[("context", "pet-dog")]
+        assert dog["status"] == "ended" and dog["ended"]["message"] == "our dog died last week"
+        assert "pet-dog" not in _in_prompt(conn, user) and "children" in _in_prompt(conn, user)
