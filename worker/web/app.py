@@ -205,10 +205,12 @@ def create_app(backend: Backend) -> Starlette:
 # -- the routes ------------------------------------------------------------------------------------------------------
 def list_memories(request: Request, memory: MemoryClient, shopper: Shopper, body: bytes) -> dict[str, Any]:
     rows = [row.model_dump(mode="json") for row in memory.my_memories()]
+    sections = present.grouped(rows)
     return {
         "user": {"id": str(shopper.user_id), "email": shopper.email},
-        "count": len(rows),
-        "sections": present.grouped(rows),
+        # What is remembered: a question (asked above the sections) is not, until the shopper says Yes.
+        "count": sum(len(section["memories"]) for section in sections),
+        "sections": sections,
         "questions": present.questions(rows),
     }
 

@@ -92,6 +92,9 @@ def headline(row: dict[str, Any]) -> str:
 
 def presented(row: dict[str, Any]) -> dict[str, Any]:
     """A my_memories row with the words the page shows."""
+    reason = row.get("reason")
+    if row["memory_kind"] == "insight" and reason:  # an inferred one's figure is written to follow a line in the prompt
+        row = {**row, "reason": reason[:1].upper() + reason[1:]}
     return {**row, **_words_for(row)}
 
 

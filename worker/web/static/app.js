@@ -7,7 +7,7 @@ const SECTION_NOTES = {
   allergies: "The assistant keeps these out of everything it suggests.",
   dietary: "Always respected, whatever else the assistant knows.",
   habits: "What your orders suggest you usually buy. The assistant treats these as habits, not rules, and asks before assuming.",
-  insights: "Your household, goals and limits, as you told us or confirmed. They shape suggestions, never over an allergy or a diet.",
+  insights: "Your household, goals and limits as you told us or confirmed, and habits your orders show. They shape suggestions, never over an allergy or a diet.",
 };
 const EVENT_WORDS = {
   cart_add: "Added to your cart",
