@@ -5,7 +5,7 @@ Supabase's generator: worker/client/rows.py (`make types`)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,7 +17,13 @@ Tag = Annotated[str, Field(min_length=1, max_length=100)]
 Price = Annotated[float, Field(ge=0, le=100_000)]
 Quantity = Annotated[int, Field(ge=1, le=1000)]
 
+# The memory types, as private.preference_types() and private.insight_types() list them in
+# supabase/schemas/00_constants.sql (tests/test_type_lists.py holds them equal). Every Python module that names
+# these types imports them from here.
 PreferenceType = Literal["dietary", "allergy", "dislike", "favorite", "brand"]
+InsightType = Literal["persona", "goal", "context", "constraint"]
+PREFERENCE_TYPES: tuple[PreferenceType, ...] = get_args(PreferenceType)
+INSIGHT_TYPES: tuple[InsightType, ...] = get_args(InsightType)
 PreferenceSource = Literal["explicit", "inferred", "pattern"]
 PlainEventType = Literal["question", "search", "view_item", "voice_used", "cart_add"]
 InteractionType = Literal[

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from worker.client.models import PreferenceType
 from worker.extract.language import SUBJECTS
-from worker.extract.model import PreferenceType
 from worker.extract.vocabulary import LONGEST, TASTES, brand_word, maker_name, match_at, word_set
 
 INTENSITY = word_set(

@@ -9,7 +9,7 @@ traffic") is refused; a pronoun stands for the food named just before. A dislike
 
 from __future__ import annotations
 
-from worker.extract.model import PreferenceType
+from worker.client.models import PreferenceType
 from worker.extract.reading import (
     FAVOURITE,
     FOOD_OR_ALLERGEN,
