@@ -1,7 +1,8 @@
-"""Pydantic models at the edges of the memory API: the event payloads a client sends (in the CONTRACTS.md
-shapes). They check on the client what the database checks again (the database is the authority; these catch
-mistakes before a round trip). The memory rows a client reads back are generated from the database by
-Supabase's generator: worker/client/rows.py (`make types`)."""
+"""Pydantic models at the edges of the memory API: the event payloads a client sends, in the shapes the API
+functions accept (public.record_interaction, record_cart_add, record_checkout, record_swap in
+supabase/schemas/21_api_functions.sql). They check on the client what the database checks again (the database is the
+authority; these catch mistakes before a round trip). The memory rows a client reads back are generated from the
+database by Supabase's generator: worker/client/rows.py (`make types`)."""
 
 from __future__ import annotations
 
@@ -77,7 +78,7 @@ class SwapItem(CartItem):
 
 
 class Checkout(_Payload):
-    """An order: CONTRACTS.md's checkout shape. item_count and items_total are computed by the database; total is
+    """An order, as public.record_checkout takes it. item_count and items_total are computed by the database; total is
     what the shopper paid (tax, fees and coupons included), the items' sum when left out; without time_zone the
     shopper's profile time zone applies."""
 
