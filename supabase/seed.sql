@@ -207,8 +207,8 @@ values
 on conflict (id) do nothing;
 
 -- The inferred memories: what the worker's recompute derives from the events above (favourites and brands with
--- their calibrated confidence and evidence), run here as the worker runs it, as the service role. It also removes
--- what an older seed stored that the system no longer derives (patterns, insights, uncalibrated favourites).
+-- their calibrated confidence and evidence, and patterns with their figures), run here as the worker runs it, as the service role. It also removes
+-- what an older seed stored that the system no longer derives (insights, uncalibrated favourites).
 do $$
 begin
   perform set_config('request.jwt.claims', '{"role": "service_role"}', true);

@@ -57,8 +57,17 @@ def test_the_list_is_grouped_as_the_prompt_with_allergies_and_diets_first(client
     assert response.headers["cache-control"] == "no-store"
     listing = response.json()
     assert listing["user"] == {"id": str(DANA), "email": DANA_EMAIL}
-    assert [s["section"] for s in listing["sections"]] == ["allergies", "dietary", "dislikes", "favorites", "brands"]
-    assert listing["count"] == sum(len(s["memories"]) for s in listing["sections"]) == 8
+    assert [s["section"] for s in listing["sections"]] == [
+        "allergies",
+        "dietary",
+        "dislikes",
+        "favorites",
+        "brands",
+        "patterns",
+    ]
+    assert listing["count"] == sum(len(s["memories"]) for s in listing["sections"]) == 10
+    evening = memories_by_key(listing)["evening"]
+    assert evening["headline"].startswith("You usually shop in the evening (17:00-21:00): 13 of your last 13 orders")
     memories = memories_by_key(listing)
     peanuts = memories["peanuts"]
     assert (peanuts["section"], peanuts["confidence_words"], peanuts["source_words"]) == (
@@ -82,13 +91,15 @@ def test_the_list_is_grouped_as_the_prompt_with_allergies_and_diets_first(client
 def test_patterns_insights_and_inferred_diets_an_older_worker_stored_are_listed_as_what_they_are(
     client: TestClient, seeded: Database
 ) -> None:
-    """The worker derives none of these since issue 10, but a database may still hold them: each is listed in its
-    own section, an inferred diet as a habit, never under restrictions (as in the prompt)."""
+    """Each kind is listed in its own section, an inferred diet as a habit, never under restrictions (as in the
+    prompt), and a pattern as the claim it makes with its figures (figures missing from an older row are left out)."""
     with seeded.connect("superuser") as conn:
+        conn.execute("delete from public.shopping_patterns where user_id = %s", (DANA,))
         conn.execute(
             "insert into public.shopping_patterns (user_id, pattern_type, pattern_key, pattern_value, confidence,"
             " occurrence_count, last_occurrence) values"
-            " (%(u)s, 'time_of_day', 'evening', '{\"range\": \"18:00-21:00\", \"orders\": 24}', 0.85, 24, now()),"
+            ' (%(u)s, \'time_of_day\', \'evening\', \'{"range": "17:00-21:00", "orders": 9, "total_orders": 13,'
+            ' "window_days": 90, "share": 0.69, "population_share": 0.3, "lift": 2.3}\', 0.85, 9, now()),'
             " (%(u)s, 'category_preference', 'dairy', '{\"percentage\": 0.35, \"orders\": 28}', 0.80, 28, now())",
             {"u": DANA},
         )
@@ -118,8 +129,11 @@ def test_patterns_insights_and_inferred_diets_an_older_worker_stored_are_listed_
     assert memories["pescatarian"]["section"] == "habits"
     assert memories["pescatarian"]["confidence_words"] == "Very sure"
     assert memories["pescatarian"]["source_words"] == "Learned from your shopping"
-    assert memories["evening"]["headline"] == "Evening (18:00-21:00)"
-    assert memories["dairy"]["headline"] == "Dairy: 35% of orders"
+    assert memories["evening"]["headline"] == (
+        "You usually shop in the evening (17:00-21:00): 9 of your last 13 orders in 90 days;"
+        " 69% against 30% for shoppers in general"
+    )
+    assert memories["dairy"]["headline"] == "You buy dairy in most orders"
     assert memories["dairy"]["source_words"] == "Learned from your orders"
 
 
@@ -187,7 +201,7 @@ def test_clearing_deletes_everything_of_the_shopper_and_nothing_of_anyone_else(c
     response = client.delete("/api/user/memories", headers=danas)
     assert response.status_code == 200
     counts = response.json()
-    assert counts["preferences"] == 8 and counts["patterns"] == 0 and counts["insights"] == 0
+    assert counts["preferences"] == 8 and counts["patterns"] == 2 and counts["insights"] == 0
     assert client.get("/api/user/memories", headers=danas).json() == {
         "user": {"id": str(DANA), "email": DANA_EMAIL},
         "count": 0,
@@ -398,9 +412,11 @@ def test_chat_without_a_key_shows_the_prompt_and_a_recorded_reply_citing_the_sho
     assert turn["mode"] == "recorded" and turn["recorded_question"] == "What milk should I get?"
     assert turn["request"]["messages"] == [{"role": "user", "content": "What milk should I get?"}]
     assert turn["memory_block"] in turn["request"]["system"]
-    # Dana has a milk favourite and no stored pattern (none is derived): the recording cites the favourite alone.
-    assert [c["key"] for c in turn["citations"]] == ["milk-whole-gal"]
-    assert turn["explanation"] == "I suggested this because you have bought milk whole gal 13 times."
+    # Dana has a milk favourite and shops in the evening: the recording cites both.
+    assert [c["key"] for c in turn["citations"]] == ["milk-whole-gal", "evening"]
+    assert turn["explanation"] == (
+        "I suggested this because you have bought milk whole gal 13 times and you usually shop in the evening."
+    )
     for citation in turn["citations"]:
         assert f"[{citation['ref']}]" in turn["reply"] and citation["href"] == f"/memories/{citation['memory_id']}"
         explained = client.get(f"/api/user/memories/{citation['memory_id']}", headers=headers)

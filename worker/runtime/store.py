@@ -79,6 +79,11 @@ class JobStore:
         """Recount the brands on offer per category (a brand preference needs rivals); returns the categories."""
         return int(self._scalar("select public.worker_refresh_brand_catalog()", ()))
 
+    def refresh_pattern_population(self, now: datetime | None = None) -> int:
+        """Recount how shoppers in general shop (the shares a pattern's lift is measured against) and how long they
+        go between buying the same item (a favourite's buy-again prior); 0 while there are too few shoppers."""
+        return int(self._scalar("select public.worker_refresh_pattern_population(coalesce(%s, now()))", (now,)))
+
     def enqueue_all(self) -> int:
         return int(self._scalar("select public.worker_enqueue_all()", ()))
 

@@ -420,6 +420,7 @@ class Worker:
                     self._count("expired", store.expire_insights(self.now()))
                 if store.try_periodic("retention", RETENTION_INTERVAL_SECONDS, self.name):
                     self._count("brand_categories", store.refresh_brand_catalog())
+                    self._count("pattern_population", store.refresh_pattern_population(self.now()))
                     moved, total = 1, 0
                     while moved and not self._stop.is_set():
                         moved = store.archive_interactions(self.settings.retention_months, self.now())
