@@ -18,40 +18,40 @@
 -- bcrypt-hashed at GoTrue's cost (10), and an `email` identity in auth.identities, without which GoTrue finds no
 -- way for the user to sign in.
 
--- The demo password's bcrypt hash: pgcrypto's crypt() where the server has it (in `extensions`, as on Supabase);
--- a server built without pgcrypto (the embedded PostgreSQL 18) gets the same password hashed ahead of time.
-do $$
+-- The three users, with the demo password's bcrypt hash: pgcrypto's crypt() where the server has it (in
+-- `extensions`, as on Supabase); a server built without pgcrypto (the embedded PostgreSQL 18) gets the same password
+-- hashed ahead of time. One statement (a DO block), so the seed works however it is run: `psql -f` (each statement
+-- its own transaction), the Supabase CLI's reset, or all in one transaction.
+do $seed$
+declare
+  v_hash text := '$2a$10$GQ3RDcEiXn1ce1xUn6XGR.7nxLtHM5b3AhTyjgGdF.vwHzmr.K1Ka';
 begin
   if to_regprocedure('extensions.crypt(text, text)') is not null then
-    execute 'select set_config(''seed.password_hash'','
-            ' extensions.crypt(''grocery-demo-2026'', extensions.gen_salt(''bf'', 10)), true)';
-  else
-    perform set_config('seed.password_hash', '$2a$10$GQ3RDcEiXn1ce1xUn6XGR.7nxLtHM5b3AhTyjgGdF.vwHzmr.K1Ka', true);
+    execute 'select extensions.crypt(''grocery-demo-2026'', extensions.gen_salt(''bf'', 10))' into v_hash;
   end if;
+  insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
+                          confirmation_token, recovery_token, email_change_token_new, email_change,
+                          email_change_token_current, phone_change, phone_change_token, reauthentication_token,
+                          raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
+  select '00000000-0000-0000-0000-000000000000', shopper.id, 'authenticated', 'authenticated', shopper.email,
+         v_hash, now(), '', '', '', '', '', '', '', '',
+         '{"provider": "email", "providers": ["email"]}', shopper.metadata, now() - shopper.age, now()
+    from (values
+      ('d0000000-0000-4000-8000-000000000123'::uuid, 'dana@demo.customer-memory.dev',
+       '{"display_name": "Dana", "time_zone": "America/Chicago"}'::jsonb, interval '200 days'),
+      ('d0000000-0000-4000-8000-000000000456', 'sam@demo.customer-memory.dev',
+       '{"display_name": "Sam", "time_zone": "Europe/London"}', interval '30 days'),
+      ('d0000000-0000-4000-8000-000000000789', 'riley@demo.customer-memory.dev',
+       '{"display_name": "Riley", "time_zone": "America/New_York"}', interval '120 days')
+    ) as shopper (id, email, metadata, age)
+  on conflict (id) do update set
+    email = excluded.email, encrypted_password = excluded.encrypted_password,
+    email_confirmed_at = coalesce(auth.users.email_confirmed_at, excluded.email_confirmed_at),
+    confirmation_token = '', recovery_token = '', email_change_token_new = '', email_change = '',
+    email_change_token_current = '', phone_change = '', phone_change_token = '', reauthentication_token = '',
+    raw_app_meta_data = excluded.raw_app_meta_data, raw_user_meta_data = excluded.raw_user_meta_data;
 end
-$$;
-
-insert into auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
-                        confirmation_token, recovery_token, email_change_token_new, email_change,
-                        email_change_token_current, phone_change, phone_change_token, reauthentication_token,
-                        raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
-select '00000000-0000-0000-0000-000000000000', shopper.id, 'authenticated', 'authenticated', shopper.email,
-       current_setting('seed.password_hash'), now(), '', '', '', '', '', '', '', '',
-       '{"provider": "email", "providers": ["email"]}', shopper.metadata, now() - shopper.age, now()
-  from (values
-    ('d0000000-0000-4000-8000-000000000123'::uuid, 'dana@demo.customer-memory.dev',
-     '{"display_name": "Dana", "time_zone": "America/Chicago"}'::jsonb, interval '200 days'),
-    ('d0000000-0000-4000-8000-000000000456', 'sam@demo.customer-memory.dev',
-     '{"display_name": "Sam", "time_zone": "Europe/London"}', interval '30 days'),
-    ('d0000000-0000-4000-8000-000000000789', 'riley@demo.customer-memory.dev',
-     '{"display_name": "Riley", "time_zone": "America/New_York"}', interval '120 days')
-  ) as shopper (id, email, metadata, age)
-on conflict (id) do update set
-  email = excluded.email, encrypted_password = excluded.encrypted_password,
-  email_confirmed_at = coalesce(auth.users.email_confirmed_at, excluded.email_confirmed_at),
-  confirmation_token = '', recovery_token = '', email_change_token_new = '', email_change = '',
-  email_change_token_current = '', phone_change = '', phone_change_token = '', reauthentication_token = '',
-  raw_app_meta_data = excluded.raw_app_meta_data, raw_user_meta_data = excluded.raw_user_meta_data;
+$seed$;
 
 -- GoTrue's `email` identity: provider_id is the user's id, identity_data what GoTrue records at sign-up.
 insert into auth.identities (provider_id, user_id, identity_data, provider, created_at, updated_at)

@@ -4,9 +4,12 @@ of theirs is what the system makes of their events, so the worker changes none o
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import uuid
 from decimal import Decimal
 
+import bcrypt
 import pytest
 
 from tests.conftest import Database, acting_as
@@ -35,14 +38,14 @@ def test_seed_is_idempotent(db: Database) -> None:
     with db.connect() as conn:
         schema.apply_seed(conn)
     assert _counts(db) == first
-    # Dana: 4 stated + 3 favourites + 1 brand, and 2 patterns (she shops in the evening, in small baskets); Sam: 1
-    # stated + 1 favourite; no insight (none is derived).
+    # Dana: 4 stated + 3 favourites + 1 brand, the store-label persona (25 of her 62 items of the last 90 days)
+    # and 2 patterns (she shops in the evening, in small baskets); Sam: 1 stated + 1 favourite.
     # Events: 13 orders, 6 cart adds, 7 other events, 4 messages, 5 preference_stated.
     assert first == {
         "customer_preferences": 10,
         "shopping_patterns": 2,
         "interaction_history": 35,
-        "memory_insights": 0,
+        "memory_insights": 1,
     }
 
 
@@ -76,6 +79,7 @@ def test_the_demo_shoppers_memories_are_what_their_events_say(db: Database) -> N
         ("preference", "brand", "Great Value"),
         ("pattern", "time_of_day", "evening"),
         ("pattern", "basket_size", "small"),
+        ("insight", "persona", "store-label"),
     }
     assert all(value[1] is not None and value[1] >= Decimal("0.80") for value in dana.values())
     assert set(sam) == {("preference", "allergy", "shellfish"), ("preference", "favorite", "oat-milk-64oz")}
@@ -155,8 +159,9 @@ def test_each_demo_shopper_sees_only_their_own(db: Database) -> None:
             with acting_as(conn, "authenticated", shopper):
                 for table in TABLES:
                     owners = conn.execute(f"select distinct user_id from public.{table}").fetchall()
+                    # Dana's store-label habit is an insight and her evening shopping a pattern; Sam has neither.
                     held = table in ("customer_preferences", "interaction_history") or (
-                        table == "shopping_patterns" and shopper == DANA  # Sam has no orders; no one an insight
+                        table in ("memory_insights", "shopping_patterns") and shopper == DANA
                     )
                     assert owners == ([{"user_id": shopper}] if held else []), table
 
@@ -212,3 +217,44 @@ def test_the_demo_password_is_what_the_seed_stores(db: Database) -> None:
             {"password": DEMO_PASSWORD, "fallback": fallback.group(1)},
         ).fetchall()
     assert rows == [{"matches": True}] * (SHOPPERS + 1)
+
+
+def _statements(text: str) -> list[str]:
+    """The seed's statements, as psql sends them one by one (PostgreSQL's own parser splits them)."""
+    from pglast import split
+
+    return [statement for statement in split(text, with_parser=True) if statement.strip()]
+
+
+@pytest.mark.parametrize("runner", ["statement by statement", "psql -f"])
+def test_the_seed_run_statement_by_statement_gives_the_same_signed_in_users(db: Database, runner: str) -> None:
+    """`psql -f supabase/seed.sql` runs each statement in its own transaction (no single transaction, as many
+    people apply a seed). A setting local to one transaction does not reach the next statement, so every user must
+    still get the demo password's hash, which bcrypt accepts as GoTrue's sign-in would (GoTrue cannot run here)."""
+    if runner == "psql -f":
+        psql = shutil.which("psql")
+        if psql is None:
+            pytest.skip("psql is not installed")
+        result = subprocess.run(
+            [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db.url(), "-f", str(SEED_FILE)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+    else:
+        with db.connect() as conn:  # autocommit: each statement commits on its own
+            for statement in _statements(SEED_FILE.read_text()):
+                conn.execute(statement.encode())
+    with db.connect() as conn:
+        users = conn.execute(
+            "select email, encrypted_password from auth.users where email like '%@demo.customer-memory.dev'"
+        ).fetchall()
+        stated = conn.execute(
+            "select count(*) as n from public.customer_preferences where user_id = any(%s)", (list(SHOPPER_IDS),)
+        ).fetchone()
+    assert len(users) == SHOPPERS
+    for user in users:
+        assert user["encrypted_password"], user["email"]
+        assert bcrypt.checkpw(DEMO_PASSWORD.encode(), user["encrypted_password"].encode()), user["email"]
+    assert stated == {"n": 10}  # the same memories as the one-transaction load (test_seed_is_idempotent)

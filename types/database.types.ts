@@ -97,11 +97,14 @@ export type Database = {
         Row: {
           confidence: number
           created_at: string
+          ended: Json | null
           expires_at: string | null
           id: string
           insight_key: string
           insight_type: string
           insight_value: string
+          source: string
+          status: string
           supporting_data: NonNullable<Json>
           updated_at: string
           user_id: string
@@ -109,11 +112,14 @@ export type Database = {
         Insert: {
           confidence?: number
           created_at?: string
+          ended?: Json | null
           expires_at?: string | null
           id?: string
           insight_key: string
           insight_type: string
           insight_value: string
+          source?: string
+          status?: string
           supporting_data?: NonNullable<Json>
           updated_at?: string
           user_id: string
@@ -121,11 +127,14 @@ export type Database = {
         Update: {
           confidence?: number
           created_at?: string
+          ended?: Json | null
           expires_at?: string | null
           id?: string
           insight_key?: string
           insight_type?: string
           insight_value?: string
+          source?: string
+          status?: string
           supporting_data?: NonNullable<Json>
           updated_at?: string
           user_id?: string
@@ -188,6 +197,7 @@ export type Database = {
           pending_change: Json | null
           reason: string | null
           source: string | null
+          status: string | null
           summary: string | null
           updated_at: string | null
         }
@@ -195,6 +205,10 @@ export type Database = {
       }
     }
     Functions: {
+      answer_insight_question: {
+        Args: { answer: boolean; memory_id: string }
+        Returns: Json
+      }
       clear_memories: { Args: Record<PropertyKey, never>; Returns: Json }
       confirm_pending_change: { Args: { memory_id: string }; Returns: Json }
       explain_memory: { Args: { memory_id: string }; Returns: Json }
@@ -263,6 +277,7 @@ export type Database = {
       }
       worker_claim_jobs: {
         Args: {
+          p_busy_seconds?: number
           p_lease_seconds: number
           p_limit: number
           p_worker: string
@@ -280,6 +295,7 @@ export type Database = {
         Returns: boolean
       }
       worker_enqueue_all: { Args: Record<PropertyKey, never>; Returns: number }
+      worker_enqueue_maintenance: { Args: { p_kind: string }; Returns: boolean }
       worker_expire_insights: { Args: { p_now?: string }; Returns: number }
       worker_extend_leases: {
         Args: { p_job_ids: number[]; p_lease_seconds: number; p_worker: string }

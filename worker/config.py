@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = Field(default=30.0, gt=0, validation_alias="CMS_SWEEP_INTERVAL_SECONDS")
     job_lease_seconds: int = Field(default=60, ge=5, validation_alias="CMS_JOB_LEASE_SECONDS")
     job_max_attempts: int = Field(default=5, ge=1, validation_alias="CMS_JOB_MAX_ATTEMPTS")
+    # A shopper who never pauses (their pending job always locked by an event in flight) is still recomputed at
+    # least this often: a claim waits for the lock of a job pending this long.
+    busy_shopper_seconds: int = Field(default=10, ge=1, le=3600, validation_alias="CMS_BUSY_SHOPPER_SECONDS")
+    # Maintenance (retention, the precomputed documents) runs in slices of about this long, so a shopper's job that
+    # becomes due waits at most one slice for a free slot.
+    maintenance_slice_seconds: float = Field(default=1.0, gt=0, le=60, validation_alias="CMS_MAINTENANCE_SLICE_SECONDS")
     shutdown_timeout_seconds: float = Field(default=20.0, gt=0, validation_alias="CMS_SHUTDOWN_TIMEOUT_SECONDS")
     # A message the extractor has not read in this time is recorded as unreadable and skipped.
     extract_timeout_seconds: float = Field(default=10.0, gt=0, validation_alias="CMS_EXTRACT_TIMEOUT_SECONDS")

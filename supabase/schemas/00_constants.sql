@@ -127,10 +127,11 @@ as $$
            when 'events' then 100000
            when 'event_bytes' then 67108864
            when 'stated_preferences' then 500
+           when 'stated_insights' then 100
            when 'export_document_bytes' then 134217728
          end::bigint;
 $$;
 revoke all on function private.volume_limit(text) from public, anon, authenticated, service_role;
 comment on function private.volume_limit(text) is
   'Per-shopper limits: events (100,000) and event_bytes (64 MiB) in the live log, stated_preferences (500), '
-  'export_document_bytes (128 MiB: past it, export_memories_page).';
+  'stated_insights (100), export_document_bytes (128 MiB: past it, export_memories_page).';

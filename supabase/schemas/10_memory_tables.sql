@@ -134,10 +134,21 @@ create table public.memory_insights (
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   expires_at timestamptz,
+  source text not null default 'inferred',
+  status text not null default 'active',
+  ended jsonb,
   constraint memory_insights_user_type_key_key unique (user_id, insight_type, insight_key),
   constraint memory_insights_insight_type_check check (insight_type = any (private.insight_types())),
   constraint memory_insights_confidence_range check (confidence between 0 and 1),
-  constraint memory_insights_inferred_confidence_cap check (confidence <= 0.95),
+  -- 1.00 is for what the shopper said or confirmed; inference stops at 0.95.
+  constraint memory_insights_inferred_confidence_cap check (source <> 'inferred' or confidence <= 0.95),
+  constraint memory_insights_source_check check (source in ('explicit', 'confirmed', 'inferred')),
+  constraint memory_insights_status_check check (status in ('active', 'question', 'ended')),
+  -- A question is a suggestion the shopper has not answered: only inference asks.
+  constraint memory_insights_question_is_inferred check (status <> 'question' or source = 'inferred'),
+  constraint memory_insights_ended_when_ended check (
+    (status = 'ended') = (ended is not null)
+    and (ended is null or (jsonb_typeof(ended) = 'object' and pg_column_size(ended) <= 4096))),
   constraint memory_insights_insight_key_length check (char_length(insight_key) between 1 and 255),
   constraint memory_insights_insight_value_length check (char_length(insight_value) between 1 and 1000),
   constraint memory_insights_supporting_data_object check (jsonb_typeof(supporting_data) = 'object'),
@@ -150,6 +161,14 @@ comment on table public.memory_insights is
   'Higher-level conclusions (persona, goal, context, constraint) with the evidence behind them; written by the worker only.';
 comment on column public.memory_insights.supporting_data is 'The evidence: counts, shares and ids of the interactions it came from.';
 comment on column public.memory_insights.expires_at is 'When a time-bound insight stops being true unless new evidence renews it.';
+comment on column public.memory_insights.source is
+  'explicit (the shopper said it in chat), confirmed (the shopper answered Yes to a question) or inferred (from '
+  'behaviour, only where the learning benchmark measured precision >= 0.90).';
+comment on column public.memory_insights.status is
+  'active (in the prompt), question (a suggestion shown on the page as a question, never in the prompt, until the '
+  'shopper answers Yes) or ended (the shopper said it no longer holds: kept visible with the change, out of the prompt).';
+comment on column public.memory_insights.ended is
+  'For an ended insight, what ended it: {ended_at, interaction_id, message, extractor}. Null otherwise.';
 
 -- private.memory_suppressions: what a shopper told us to forget --------------------------------------------------
 -- Forgetting a memory deletes it and records a suppression, so that evidence from before the moment it was

@@ -5,6 +5,29 @@
 -- full sentence naming the field; the caller raises it (private.raise_invalid, SQLSTATE 22023) before writing.
 
 -- Validation -----------------------------------------------------------------------------------------------------
+-- The one size check of every recording function: NULL when `p_size` is within `p_limit`, else the sentence that
+-- names the field, its size and the limit (in KiB or MiB too, for bytes), and what to do. Each record_* function
+-- checks its argument with it before it reads or writes anything more, so an oversize call always answers 22023.
+create or replace function private.size_problem(
+  p_path text, p_size bigint, p_limit bigint, p_unit text, p_advice text
+)
+returns text
+language sql
+immutable
+set search_path = ''
+as $$
+  select case
+    when p_size is null or p_size <= p_limit then null
+    else format('%s has %s %s, but at most %s%s are accepted; %s.', p_path, p_size, p_unit, p_limit,
+                case when p_unit <> 'bytes' then ''
+                     when p_limit % 1048576 = 0 then format(' (%s MiB)', p_limit / 1048576)
+                     when p_limit % 1024 = 0 then format(' (%s KiB)', p_limit / 1024)
+                     else '' end,
+                p_advice)
+  end;
+$$;
+revoke all on function private.size_problem(text, bigint, bigint, text, text) from public, anon, authenticated, service_role;
+
 -- An item (a cart add, a checkout line, a side of a swap): {"sku", "name", "category", "brand", "price",
 -- "quantity", "tags"}. sku is required; price and quantity too when `p_priced` (a checkout line). Other fields are
 -- kept as sent. `p_path` names the item in the message: item, checkout.items[2], events[3].interaction_value.
@@ -93,6 +116,7 @@ declare
   v_field text;
   v_value jsonb;
   v_unknown text;
+  v_problem text;
 begin
   if jsonb_typeof(p_event) is distinct from 'object' then
     return format('events[%s] must be a JSON object (an event), not %s.', p_index,
@@ -140,8 +164,10 @@ begin
   if v_value is not null and jsonb_typeof(v_value) <> 'object' then
     return format('%sinteraction_value must be a JSON object, not %s.', v_at, jsonb_typeof(v_value));
   end if;
-  if pg_catalog.pg_column_size(v_value) > 262144 then
-    return format('%sinteraction_value must be at most 256 KiB, not %s bytes.', v_at, pg_catalog.pg_column_size(v_value));
+  v_problem := private.size_problem(v_at || 'interaction_value', pg_catalog.pg_column_size(v_value), 262144, 'bytes',
+                                    'send a smaller event');
+  if v_problem is not null then
+    return v_problem;
   end if;
   if v_type #>> '{}' = 'cart_add' then
     if v_value is null then

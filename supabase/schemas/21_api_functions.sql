@@ -63,11 +63,8 @@ begin
                        v_count, v_max_events);
   end if;
   -- Each event may hold up to 256 KiB, but a batch as a whole stays small enough for one request.
-  if pg_catalog.pg_column_size(record_interactions.events) > v_max_bytes then
-    raise exception using errcode = '22023',
-      message = format('events takes %s bytes, but a batch takes at most %s (8 MiB); split it into smaller batches.',
-                       pg_catalog.pg_column_size(record_interactions.events), v_max_bytes);
-  end if;
+  perform private.raise_invalid(private.size_problem(
+    'events', pg_catalog.pg_column_size(record_interactions.events), v_max_bytes, 'bytes', 'split it into smaller batches'));
   -- All or nothing: the first bad event (in array order) fails the whole batch before anything is written.
   select p.problem into v_problem
     from (select private.event_problem(e.event, (e.ord - 1)::integer) as problem, e.ord
@@ -98,7 +95,10 @@ set search_path = ''
 as $$
 declare
   v_user_id uuid := private.require_shopper('record_cart_add');
-  v_problem text := private.item_problem(record_cart_add.item, 'item', false);
+  v_problem text := coalesce(
+    private.size_problem('item', pg_catalog.pg_column_size(record_cart_add.item), 262144, 'bytes',
+                         'an item is stored as one event: send only its sku, name, category, brand and price'),
+    private.item_problem(record_cart_add.item, 'item', false));
 begin
   perform private.raise_invalid(v_problem);
   return (private.insert_events(v_user_id, jsonb_build_array(jsonb_build_object(
@@ -133,6 +133,9 @@ declare
   v_value jsonb;
   v_existing record;
 begin
+  perform private.raise_invalid(private.size_problem(
+    'checkout', pg_catalog.pg_column_size(record_checkout.checkout), v_max_bytes, 'bytes',
+    'shorten its names and tags or send fewer items'));
   -- No time zone in the checkout: the one in the shopper's profile, if any.
   if jsonb_typeof(v_checkout) = 'object' and nullif(v_checkout -> 'time_zone', 'null'::jsonb) is null then
     v_zone := private.profile_time_zone(v_user_id);
@@ -166,11 +169,10 @@ begin
     'item_count', v_item_count,
     'items_total', v_items_total,
     'total', coalesce(round((v_total #>> '{}')::numeric, 2), v_items_total));
-  if pg_catalog.pg_column_size(v_value) > v_max_bytes then
-    raise exception using errcode = '22023',
-      message = format('checkout takes %s bytes, but an order is stored in at most %s (256 KiB); shorten its names '
-                       'and tags or send fewer items.', pg_catalog.pg_column_size(v_value), v_max_bytes);
-  end if;
+  -- With its figures added, the order must still fit in one event.
+  perform private.raise_invalid(private.size_problem(
+    'checkout', pg_catalog.pg_column_size(v_value), v_max_bytes, 'bytes',
+    'shorten its names and tags or send fewer items'));
 
   -- An order is recorded once: a retry of the same checkout returns the first event, a different one conflicts.
   perform private.lock_memory(v_user_id, 'checkout:' || v_order_id);
@@ -208,8 +210,15 @@ set search_path = ''
 as $$
 declare
   v_user_id uuid := private.require_shopper('record_swap');
-  v_problem text := coalesce(private.item_problem(record_swap.original, 'original', false),
-                             private.item_problem(record_swap.replacement, 'replacement', false));
+  -- Both items and the reason are stored as one event (256 KiB): each item gets half of it.
+  v_problem text := coalesce(
+    private.size_problem('original', pg_catalog.pg_column_size(record_swap.original), 131072, 'bytes',
+                         'send only the item''s sku, name, category, brand and price'),
+    private.size_problem('replacement', pg_catalog.pg_column_size(record_swap.replacement), 131072, 'bytes',
+                         'send only the item''s sku, name, category, brand and price'),
+    private.size_problem('reason', char_length(record_swap.reason), 1000, 'characters', 'shorten it'),
+    private.item_problem(record_swap.original, 'original', false),
+    private.item_problem(record_swap.replacement, 'replacement', false));
 begin
   if v_problem is null and nullif(record_swap.original ->> 'brand', '') is null then
     v_problem := 'original.brand is required: a swap teaches which brand the shopper prefers.';
@@ -217,8 +226,6 @@ begin
     v_problem := 'replacement.brand is required: a swap teaches which brand the shopper prefers.';
   elsif v_problem is null and record_swap.accepted is null then
     v_problem := 'accepted must be true (the shopper took the replacement) or false, not null.';
-  elsif v_problem is null and char_length(record_swap.reason) > 1000 then
-    v_problem := format('reason must be at most 1000 characters, not %s.', char_length(record_swap.reason));
   end if;
   perform private.raise_invalid(v_problem);
 
@@ -252,12 +259,10 @@ declare
   v_user_id uuid := private.require_shopper('record_message');
   v_events jsonb;
 begin
+  perform private.raise_invalid(private.size_problem(
+    'content', char_length(record_message.content), 10000, 'characters', 'split it into shorter messages'));
   if nullif(btrim(record_message.content), '') is null then
     raise exception using errcode = '22023', message = 'content is required: the shopper''s message, not an empty one.';
-  end if;
-  if char_length(record_message.content) > 10000 then
-    raise exception using errcode = '22023',
-      message = format('content must be at most 10000 characters, not %s.', char_length(record_message.content));
   end if;
   if record_message.message_id is not null and char_length(record_message.message_id) not between 1 and 255 then
     raise exception using errcode = '22023',

@@ -1,17 +1,20 @@
 -- Worker: the job queue in Postgres, and what the worker keeps about messages it has read.
 --
 -- Recording (or deleting) an event enqueues one 'recompute' job for its shopper, deduplicated while pending, and
--- wakes the workers with NOTIFY. Workers claim due jobs with FOR UPDATE SKIP LOCKED and a lease; a job whose
--- lease runs out (its worker died) is claimed again; a failing job is retried with exponential backoff and parked
--- as 'failed', with its last error, after the maximum number of attempts. Periodic jobs (sweep, expiry, retention)
--- run once per interval across every worker through a last-run row taken under a row lock.
+-- wakes the workers with NOTIFY. Workers claim due jobs with FOR UPDATE SKIP LOCKED and a lease, shoppers first:
+-- by priority (0: a shopper's own event; 1: a recompute maintenance asked for, a backfill or retention's moves;
+-- 2: maintenance itself), then by when they are due. A job whose lease runs out (its worker died) is claimed
+-- again; a failing job is retried with exponential backoff and parked as 'failed', with its last error, after the
+-- maximum number of attempts. Maintenance (retention, expiry, the precomputed documents) is a job of its own
+-- (no shopper), enqueued once per interval across every worker through a last-run row taken under a row lock,
+-- and run in short slices, so that it never runs before a shopper's job that is due.
 -- The queue is the truth: a missed wake-up only delays work until the next sweep.
 -- Grants, RLS and the Realtime publication are in 31_worker_rls_grants.sql.
 
 -- Tables ---------------------------------------------------------------------------------------------------------
 create table private.jobs (
   id bigint generated always as identity primary key,
-  user_id uuid not null references auth.users (id) on delete cascade,
+  user_id uuid references auth.users (id) on delete cascade,
   kind text not null default 'recompute',
   status text not null default 'pending',
   attempts integer not null default 0,
@@ -23,7 +26,10 @@ create table private.jobs (
   updated_at timestamptz not null default now(),
   finished_at timestamptz,
   locked_pid integer,
-  constraint jobs_kind_check check (kind in ('recompute')),
+  priority smallint not null default 0,
+  constraint jobs_kind_check check (kind in ('recompute', 'retention', 'expiry', 'contexts')),
+  constraint jobs_recompute_has_shopper check ((kind = 'recompute') = (user_id is not null)),
+  constraint jobs_priority_range check (priority between 0 and 2),
   constraint jobs_status_check check (status in ('pending', 'running', 'done', 'failed')),
   constraint jobs_attempts_nonnegative check (attempts >= 0),
   constraint jobs_running_has_lease check (status <> 'running' or (locked_by is not null and locked_until is not null)),
@@ -33,14 +39,20 @@ create table private.jobs (
 
 -- At most one pending job per shopper and kind: a burst of events is one recompute.
 create unique index jobs_pending_dedup_idx on private.jobs (user_id, kind) where status = 'pending';
-create index jobs_due_idx on private.jobs (run_after, id) where status = 'pending';
+-- And at most one pending maintenance job of each kind.
+create unique index jobs_pending_maintenance_idx on private.jobs (kind) where status = 'pending' and user_id is null;
+-- Claims read this in order: shoppers first (priority), then due first.
+create index jobs_due_idx on private.jobs (priority, run_after, id) where status = 'pending';
 create index jobs_lease_idx on private.jobs (locked_until) where status = 'running';
 create index jobs_finished_idx on private.jobs (finished_at) where status = 'done';
 -- The cascade from auth.users finds a shopper's jobs of any status through this one: a partial index cannot serve it.
 create index jobs_user_idx on private.jobs (user_id);
 
 comment on table private.jobs is
-  'Work for the worker: one recompute per shopper with new or deleted evidence; pending, running (leased), done or failed (parked).';
+  'Work for the worker: one recompute per shopper with new or deleted evidence, and maintenance (no shopper); '
+  'pending, running (leased), done or failed (parked).';
+comment on column private.jobs.priority is
+  '0: a shopper''s own event; 1: a recompute maintenance asked for (backfill, retention); 2: maintenance. Lower runs first.';
 comment on column private.jobs.locked_pid is
   'The backend pid of the connection the leasing worker keeps open while it lives; gone means the worker is gone.';
 
@@ -85,7 +97,21 @@ create table private.category_brands (
 );
 comment on table private.category_brands is
   'How many brands shoppers bought in each category (all shoppers, no ids): a brand is a choice only where there '
-  'were others. Refreshed by worker_refresh_brand_catalog.';
+  'were others. Kept current by a trigger as checkouts name new brands (private.brand_catalog); rebuilt from the '
+  'log by worker_refresh_brand_catalog.';
+
+-- The brands seen in each category (no shopper, no time but the first sighting): a checkout naming a pair not seen
+-- before adds it and counts it in private.category_brands, so the catalog is current without a scan of the log.
+create table private.brand_catalog (
+  category text not null,
+  brand text not null,
+  first_seen_at timestamptz not null default now(),
+  constraint brand_catalog_pkey primary key (category, brand),
+  constraint brand_catalog_category_length check (char_length(category) between 1 and 255),
+  constraint brand_catalog_brand_length check (char_length(brand) between 1 and 255)
+);
+comment on table private.brand_catalog is
+  'Each brand seen in each category in any shopper''s checkout (no ids), kept by a trigger on interaction_history.';
 
 -- How shoppers in general shop: for each pattern bucket, the mean over shoppers (with at least three orders in the
 -- pattern window) of the share of their orders in it (for frequency, of the gaps between their orders). A

@@ -6,6 +6,7 @@ revoke all on table private.jobs from public, anon, authenticated, service_role;
 revoke all on table private.periodic_runs from public, anon, authenticated, service_role;
 revoke all on table private.extracted_messages from public, anon, authenticated, service_role;
 revoke all on table private.category_brands from public, anon, authenticated, service_role;
+revoke all on table private.brand_catalog from public, anon, authenticated, service_role;
 revoke all on table private.pattern_population from public, anon, authenticated, service_role;
 revoke all on table private.repeat_intervals from public, anon, authenticated, service_role;
 
@@ -28,5 +29,6 @@ alter table private.jobs enable row level security;
 alter table private.periodic_runs enable row level security;
 alter table private.extracted_messages enable row level security;
 alter table private.category_brands enable row level security;
+alter table private.brand_catalog enable row level security;
 alter table private.pattern_population enable row level security;
 alter table private.repeat_intervals enable row level security;

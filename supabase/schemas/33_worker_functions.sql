@@ -4,13 +4,18 @@
 
 -- The queue ------------------------------------------------------------------------------------------------------
 create or replace function public.worker_claim_jobs(
-  p_worker text, p_limit integer, p_lease_seconds integer, p_worker_pid integer default null
+  p_worker text, p_limit integer, p_lease_seconds integer, p_worker_pid integer default null,
+  p_busy_seconds integer default 10
 )
 returns table (job_id bigint, user_id uuid, kind text, attempts integer)
 language plpgsql
 security definer
 set search_path = ''
+set lock_timeout = '2s'
 as $$
+declare
+  v_ids bigint[] := '{}';
+  v_id bigint;
 begin
   perform private.require_service_role();
   if p_worker is null or char_length(p_worker) not between 1 and 255 then
@@ -22,29 +27,59 @@ begin
   if p_lease_seconds is null or p_lease_seconds < 1 then
     raise exception using errcode = '22023', message = 'The lease must be at least one second.';
   end if;
+  if p_busy_seconds is null or p_busy_seconds < 1 then
+    raise exception using errcode = '22023', message = 'The busy shopper bound must be at least one second.';
+  end if;
+  -- A shopper who never pauses: each of their events locks their pending job until it commits, one after
+  -- another, so SKIP LOCKED alone would pass the job by for as long as they go on. A shopper's job pending for
+  -- p_busy_seconds is waited for instead (an event holds the lock for milliseconds; lock_timeout bounds the wait):
+  -- a busy shopper is recomputed at least every p_busy_seconds plus one recompute.
+  for v_id in
+    select j.id from private.jobs as j
+     where j.status = 'pending' and j.priority = 0 and j.run_after <= now()
+       and j.created_at <= now() - pg_catalog.make_interval(secs => p_busy_seconds)
+     order by j.priority, j.run_after, j.id
+     limit p_limit
+  loop
+    begin
+      select j.id into v_id from private.jobs as j where j.id = v_id and j.status = 'pending' for update;
+      if found then
+        v_ids := v_ids || v_id;
+      end if;
+    exception when lock_not_available then
+      null;  -- still held: the next claim tries again
+    end;
+  end loop;
   return query
   with due as (
     select j.id
       from private.jobs as j
-     where j.status = 'pending' and j.run_after <= now()
-     order by j.run_after, j.id
-     limit p_limit
+     where j.status = 'pending' and j.run_after <= now() and not (j.id = any (v_ids))
+     order by j.priority, j.run_after, j.id
+     limit p_limit - pg_catalog.cardinality(v_ids)
      for update skip locked
+  ),
+  picked as (
+    select x.id from pg_catalog.unnest(v_ids) as x (id)
+    union
+    select due.id from due
   )
   update private.jobs as j
      set status = 'running', attempts = j.attempts + 1, locked_by = p_worker, locked_pid = p_worker_pid,
          locked_until = now() + pg_catalog.make_interval(secs => p_lease_seconds), updated_at = now()
-    from due
-   where j.id = due.id
+    from picked
+   where j.id = picked.id
   returning j.id, j.user_id, j.kind, j.attempts;
 end;
 $$;
-revoke all on function public.worker_claim_jobs(text, integer, integer, integer)
+revoke all on function public.worker_claim_jobs(text, integer, integer, integer, integer)
   from public, anon, authenticated, service_role;
-grant execute on function public.worker_claim_jobs(text, integer, integer, integer) to service_role;
-comment on function public.worker_claim_jobs(text, integer, integer, integer) is
-  'Worker only: lease up to p_limit due jobs to p_worker for p_lease_seconds (FOR UPDATE SKIP LOCKED); '
-  'p_worker_pid names the backend of the connection the worker keeps open, so a killed worker''s jobs are reclaimed.';
+grant execute on function public.worker_claim_jobs(text, integer, integer, integer, integer) to service_role;
+comment on function public.worker_claim_jobs(text, integer, integer, integer, integer) is
+  'Worker only: lease up to p_limit due jobs to p_worker for p_lease_seconds, shoppers first (priority), then the '
+  'longest due (FOR UPDATE SKIP LOCKED; a shopper''s job pending p_busy_seconds is waited for, so a shopper who '
+  'never pauses is still recomputed); p_worker_pid names the backend of the connection the worker keeps open, so a '
+  'killed worker''s jobs are reclaimed.';
 
 -- The heartbeat: a worker extends the leases of the jobs it is still running. Returns how many it still holds.
 create or replace function public.worker_extend_leases(p_job_ids bigint[], p_worker text, p_lease_seconds integer)
@@ -271,8 +306,9 @@ declare
   v_count integer;
 begin
   perform private.require_service_role();
-  insert into private.jobs (user_id, kind)
-  select u.id, 'recompute'
+  -- Maintenance: behind every shopper's own event (priority 1); a shopper's pending job keeps its place.
+  insert into private.jobs (user_id, kind, priority)
+  select u.id, 'recompute', 1
     from auth.users as u
    where exists (select from public.interaction_history as ih where ih.user_id = u.id)
    order by u.id
@@ -286,7 +322,35 @@ end;
 $$;
 revoke all on function public.worker_enqueue_all() from public, anon, authenticated, service_role;
 grant execute on function public.worker_enqueue_all() to service_role;
-comment on function public.worker_enqueue_all() is 'Worker only: enqueue a recompute for every shopper with events (rebuild).';
+comment on function public.worker_enqueue_all() is
+  'Worker only: enqueue a recompute for every shopper with events (rebuild), behind every shopper''s own events.';
+
+-- Maintenance as jobs of its own (no shopper, priority 2, at most one pending per kind): retention, expiry and the
+-- precomputed documents run when no shopper's job is due, in slices, never before the worker claims. Returns
+-- whether a job was enqueued (false: one is pending already).
+create or replace function public.worker_enqueue_maintenance(p_kind text)
+returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.require_service_role();
+  if p_kind is null or p_kind not in ('retention', 'expiry', 'contexts') then
+    raise exception using errcode = '22023', message = 'The maintenance job must be retention, expiry or contexts.';
+  end if;
+  insert into private.jobs (user_id, kind, priority) values (null, p_kind, 2)
+  on conflict (kind) where status = 'pending' and user_id is null do nothing;
+  if found then
+    perform pg_catalog.pg_notify('customer_memory_jobs', p_kind);
+  end if;
+  return found;
+end;
+$$;
+revoke all on function public.worker_enqueue_maintenance(text) from public, anon, authenticated, service_role;
+grant execute on function public.worker_enqueue_maintenance(text) to service_role;
+comment on function public.worker_enqueue_maintenance(text) is
+  'Worker only: enqueue a maintenance job (retention, expiry or contexts) behind every shopper''s job, once.';
 
 
 -- Derivations, expiry and retention ------------------------------------------------------------------------------
@@ -357,22 +421,28 @@ begin
   select count(*) into v_preferences from public.customer_preferences as cp
    where cp.user_id = p_user_id and cp.source <> 'explicit';
 
+  -- Inferred insights and questions the worker owns: what the shopper stated or confirmed, and what they said no
+  -- longer holds (ended), are theirs and never touched here.
   with d as (select * from private.derive_insights(p_user_id, p_now) as x where coalesce(x.expires_at > p_now, true)),
   gone as (
     delete from public.memory_insights as mi
-     where mi.user_id = p_user_id
+     where mi.user_id = p_user_id and mi.source = 'inferred' and mi.status <> 'ended'
        and not exists (select 1 from d where d.insight_type = mi.insight_type and d.insight_key = mi.insight_key)
   )
   insert into public.memory_insights as mi
-    (user_id, insight_type, insight_key, insight_value, confidence, supporting_data, expires_at)
-  select p_user_id, d.insight_type, d.insight_key, d.insight_value, d.confidence, d.supporting_data, d.expires_at
+    (user_id, insight_type, insight_key, insight_value, confidence, supporting_data, expires_at, source, status)
+  select p_user_id, d.insight_type, d.insight_key, d.insight_value, d.confidence, d.supporting_data, d.expires_at,
+         'inferred', d.status
     from d
   on conflict (user_id, insight_type, insight_key) do update
      set insight_value = excluded.insight_value, confidence = excluded.confidence,
-         supporting_data = excluded.supporting_data, expires_at = excluded.expires_at
-   where (mi.insight_value, mi.confidence, mi.supporting_data, mi.expires_at)
-         is distinct from (excluded.insight_value, excluded.confidence, excluded.supporting_data, excluded.expires_at);
-  select count(*) into v_insights from public.memory_insights as mi where mi.user_id = p_user_id;
+         supporting_data = excluded.supporting_data, expires_at = excluded.expires_at, status = excluded.status
+   where mi.source = 'inferred' and mi.status <> 'ended'
+     and (mi.insight_value, mi.confidence, mi.supporting_data, mi.expires_at, mi.status)
+         is distinct from (excluded.insight_value, excluded.confidence, excluded.supporting_data, excluded.expires_at,
+                           excluded.status);
+  select count(*) into v_insights from public.memory_insights as mi
+   where mi.user_id = p_user_id and mi.source = 'inferred';
 
   return pg_catalog.jsonb_build_object('patterns', v_patterns, 'preferences', v_preferences, 'insights', v_insights);
 end;
@@ -422,6 +492,8 @@ begin
   if p_batch is null or p_batch < 1 then
     raise exception using errcode = '22023', message = 'The batch size must be at least 1.';
   end if;
+  -- The recomputes these moves enqueue are maintenance: behind every shopper's own events.
+  perform pg_catalog.set_config('customer_memory.maintenance', 'on', true);
   with old as (
     select ih.id from public.interaction_history as ih
      where ih.created_at < p_now - pg_catalog.make_interval(months => p_months)
@@ -477,11 +549,19 @@ grant execute on function public.worker_pending_messages(uuid, integer) to servi
 comment on function public.worker_pending_messages(uuid, integer) is
   'Worker only: the shopper''s own chat messages not yet read for stated preferences, oldest first.';
 
--- p_statements: [{"action": "remember"|"forget", "preference_type", "preference_key", "preference_value",
--- "reason", "household_member"}]. Returns how many statements were applied (0 when the message was already
--- applied). The one place where what any extractor read (the rules or Claude) changes memory: chat never
--- removes an allergy or a diet on its own; a request to forget one becomes a pending removal the shopper
--- confirms or rejects (confirm_pending_change, reject_pending_change), and the memory stays until then.
+-- p_statements: an array of at most 20 statements, each either a preference
+--   {"action": "remember"|"forget", "preference_type", "preference_key", "preference_value", "reason",
+--    "household_member"}
+-- or an insight (dispatched on "insight_type"; README, "Insights")
+--   {"action": "remember"|"forget", "insight_type": persona|goal|context|constraint, "insight_key": a canonical
+--    lowercase key ("children", "pet-dog", "budget"), "insight_value": short text in words, "details": an optional
+--    object of figures ({"count": 2, "ages": [4, 7]}), "expires_at": an ISO-8601 timestamp or null}.
+-- Returns how many statements were applied (0 when the message was already applied). The one place where what any
+-- extractor read (the rules or Claude) changes memory: chat never removes an allergy or a diet on its own; a
+-- request to forget one becomes a pending removal the shopper confirms or rejects (confirm_pending_change,
+-- reject_pending_change), and the memory stays until then. An insight is remembered as explicit with the message
+-- as its evidence (a later statement with the same key updates it); a "forget" ends it (out of the prompt, kept on
+-- the page with what ended it) and never deletes it on a message's word (private.end_insight).
 create or replace function public.worker_apply_stated_preferences(
   p_user_id uuid, p_interaction_id uuid, p_statements jsonb, p_extractor text
 )
@@ -500,10 +580,14 @@ declare
   v_member text;
   v_message text;
   v_message_id text;
+  v_said_at timestamptz;
+  v_expires_at timestamptz;
   v_types text[] := private.preference_types();
+  v_insight_types text[] := private.insight_types();
 begin
   perform private.require_service_role();
-  select left(ih.interaction_value ->> 'content', 500), ih.message_id into v_message, v_message_id
+  select left(ih.interaction_value ->> 'content', 500), ih.message_id, ih.created_at
+    into v_message, v_message_id, v_said_at
     from public.interaction_history as ih
    where ih.id = p_interaction_id and ih.user_id = p_user_id
      and ih.interaction_type = 'message' and ih.interaction_key = 'user_message';
@@ -523,6 +607,46 @@ begin
     if jsonb_typeof(v_statement) <> 'object' or coalesce(v_statement ->> 'action', '') not in ('remember', 'forget') then
       raise exception using errcode = '22023',
         message = format('Statement %s must be an object whose action is remember or forget.', v_index);
+    end if;
+    if v_statement ? 'insight_type' then
+      if v_statement ? 'preference_type' or v_statement ? 'preference_key' then
+        raise exception using errcode = '22023',
+          message = format('Statement %s names both an insight and a preference; a statement is one or the other.',
+                           v_index);
+      end if;
+      if not coalesce(v_statement ->> 'insight_type', '') = any (v_insight_types) then
+        raise exception using errcode = '22023',
+          message = format('Statement %s: insight_type must be %s.', v_index, private.in_words(v_insight_types));
+      end if;
+      if coalesce(v_statement ->> 'insight_key', '') !~ '^[a-z0-9]+(-[a-z0-9]+)*$'
+         or char_length(v_statement ->> 'insight_key') > 64 then
+        raise exception using errcode = '22023',
+          message = format('Statement %s: insight_key must be a canonical lowercase key of at most 64 characters '
+                           '(letters and digits joined by hyphens, such as pet-dog), not %s.',
+                           v_index, private.json_excerpt(v_statement -> 'insight_key'));
+      end if;
+      if v_statement ->> 'action' = 'remember'
+         and char_length(pg_catalog.btrim(coalesce(v_statement ->> 'insight_value', ''))) not between 1 and 200 then
+        raise exception using errcode = '22023',
+          message = format('Statement %s: insight_value must say the insight in words, in 1 to 200 characters.',
+                           v_index);
+      end if;
+      if coalesce(jsonb_typeof(v_statement -> 'details'), 'null') not in ('null', 'object')
+         or char_length((v_statement -> 'details')::text) > 1000 then
+        raise exception using errcode = '22023',
+          message = format('Statement %s: details must be an object of figures of at most 1000 characters, or null.',
+                           v_index);
+      end if;
+      if coalesce(jsonb_typeof(v_statement -> 'expires_at'), 'null') not in ('null', 'string')
+         or (jsonb_typeof(v_statement -> 'expires_at') = 'string'
+             and (v_statement ->> 'expires_at' !~ '^\d{4}-\d{2}-\d{2}'
+                  or not coalesce(pg_catalog.isfinite(private.try_timestamptz(v_statement ->> 'expires_at')), false)))
+      then
+        raise exception using errcode = '22023',
+          message = format('Statement %s: expires_at must be an ISO-8601 timestamp or null, not %s.',
+                           v_index, private.json_excerpt(v_statement -> 'expires_at'));
+      end if;
+      continue;
     end if;
     if not coalesce(v_statement ->> 'preference_type', '') = any (v_types) then
       raise exception using errcode = '22023',
@@ -550,6 +674,25 @@ begin
   end if;
 
   for v_statement in select s.value from jsonb_array_elements(p_statements) as s loop
+    if v_statement ? 'insight_type' then
+      v_type := v_statement ->> 'insight_type';
+      v_key := v_statement ->> 'insight_key';
+      if v_statement ->> 'action' = 'remember' then
+        v_expires_at := private.try_timestamptz(v_statement ->> 'expires_at');
+        perform private.remember_insight(
+          p_user_id, v_type, v_key, pg_catalog.btrim(v_statement ->> 'insight_value'), 'explicit',
+          pg_catalog.jsonb_build_object(
+            'source', 'message', 'interaction_ids', pg_catalog.jsonb_build_array(p_interaction_id),
+            'message', v_message, 'message_id', v_message_id, 'said_at', v_said_at, 'extractor', p_extractor)
+            || case when jsonb_typeof(v_statement -> 'details') = 'object'
+                    then pg_catalog.jsonb_build_object('details', v_statement -> 'details') else '{}'::jsonb end,
+          v_expires_at);
+      else
+        perform private.end_insight(p_user_id, v_type, v_key, pg_catalog.jsonb_build_object(
+          'ended_at', now(), 'interaction_id', p_interaction_id, 'message', v_message, 'extractor', p_extractor));
+      end if;
+      continue;
+    end if;
     v_type := v_statement ->> 'preference_type';
     v_key := pg_catalog.btrim(v_statement ->> 'preference_key');
     v_value := v_statement ->> 'preference_value';
@@ -588,7 +731,8 @@ grant execute on function public.worker_apply_stated_preferences(uuid, uuid, jso
 comment on function public.worker_apply_stated_preferences(uuid, uuid, jsonb, text) is
   'Worker only: apply what a shopper stated in one of their messages, once: remember as explicit; forget a '
   'dislike, favourite or brand (deleted and suppressed); for an allergy or a diet, a pending removal that the '
-  'shopper confirms or rejects.';
+  'shopper confirms or rejects; for an insight (statements with insight_type), remember it as explicit with the '
+  'message as evidence, or end it (kept on the page with what ended it, out of the prompt).';
 
 -- A message the extractor could not read (its output failed validation, it raised, it timed out): recorded with
 -- why, nothing applied, and never offered again. Returns false when the message was already read.
@@ -623,7 +767,8 @@ grant execute on function public.worker_skip_message(uuid, uuid, text, text) to 
 comment on function public.worker_skip_message(uuid, uuid, text, text) is
   'Worker only: record a message the extractor could not read as unreadable (with why), so it is skipped, once.';
 
--- Recount how many brands are on offer in each category, over every shopper's orders (no shopper kept).
+-- Rebuild the brand catalog from the live log (every shopper's orders, no shopper kept): a full scan, for a
+-- rebuild on demand (an import, a benchmark); the catalog is otherwise kept current by private.brand_catalog_add.
 create or replace function public.worker_refresh_brand_catalog()
 returns integer
 language plpgsql
@@ -634,17 +779,19 @@ declare
   v_count integer;
 begin
   perform private.require_service_role();
-  delete from private.category_brands where true;
-  insert into private.category_brands (category, brands)
-  select l.category, count(distinct l.brand)::integer
+  delete from private.brand_catalog where true;
+  insert into private.brand_catalog (category, brand)
+  select distinct l.category, l.brand
     from (select pg_catalog.lower(pg_catalog.btrim(i ->> 'category')) as category, private.brand_key(i ->> 'brand') as brand
             from public.interaction_history as ih
             cross join lateral pg_catalog.jsonb_array_elements(
               case when pg_catalog.jsonb_typeof(ih.interaction_value -> 'items') = 'array'
                    then ih.interaction_value -> 'items' else '[]'::jsonb end) as i
            where ih.interaction_type = 'checkout') as l
-   where l.category <> '' and l.brand is not null and char_length(l.category) <= 255
-   group by l.category;
+   where l.category <> '' and l.brand is not null and char_length(l.category) <= 255;
+  delete from private.category_brands where true;
+  insert into private.category_brands (category, brands)
+  select bc.category, count(*)::integer from private.brand_catalog as bc group by bc.category;
   get diagnostics v_count = row_count;
   return v_count;
 end;
@@ -652,7 +799,8 @@ $$;
 revoke all on function public.worker_refresh_brand_catalog() from public, anon, authenticated, service_role;
 grant execute on function public.worker_refresh_brand_catalog() to service_role;
 comment on function public.worker_refresh_brand_catalog() is
-  'Worker only: recount how many brands are on offer in each category (over every shopper''s orders, no ids kept).';
+  'Worker only: rebuild the brands on offer in each category from every shopper''s orders (no ids kept); the '
+  'catalog is otherwise kept current as checkouts arrive.';
 
 -- Recount how shoppers in general shop (private.pattern_population) and how long they go between buying the same
 -- item (private.repeat_intervals), from every shopper's checkouts up to p_now: the pattern window for the buckets,

@@ -76,7 +76,7 @@ def test_an_order_too_large_to_store_is_refused_with_a_sentence(db: Database) ->
         ]  # fmt: skip
         state, message = _refusal(conn, user, {**ORDER, "items": lines})
         assert state == "22023"
-        assert message.startswith("checkout takes ") and "at most 262144 (256 KiB)" in message
+        assert message.startswith("checkout has ") and "at most 262144 (256 KiB) are accepted" in message
         assert conn.execute("select count(*) as n from public.interaction_history").fetchone() == {"n": 0}
 
 

@@ -1,7 +1,7 @@
 """The chat path and the operator commands, on a real database.
 
 The Anthropic API cannot be reached from here, so Claude's side of the chat is a recorded Messages API stream
-(worker/prompt/recordings/*.sse, server-sent events in the API's streaming format) served by an httpx mock
+(tests/recordings/*.sse, server-sent events in the API's streaming format) served by an httpx mock
 transport handed to the real anthropic client; everything else (the database, memory_context, the prompt, the
 explanation) is real."""
 
@@ -22,11 +22,13 @@ from tests.context.example_shopper import EMAIL, load_example_shopper
 from worker import cli
 from worker.commands.chat import chat_turn
 from worker.prompt import calls
-from worker.prompt.recorded import RECORDINGS
 from worker.prompt.render import render_memory_block
 
 # The HTTP library the installed anthropic package is built on (httpx, or its successor httpx2).
 httpx: Any = getattr(anthropic._base_client, "httpx2", None) or anthropic._base_client.httpx
+
+
+RECORDINGS = Path(__file__).resolve().parents[1] / "recordings"  # a recorded Claude reply: tests only
 
 
 def _recorded_client(body: str, requests: list[Any]) -> anthropic.Anthropic:
@@ -87,7 +89,10 @@ def test_chat_without_a_key_prints_the_request_it_would_send(
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     assert cli.main(["chat", "--user", EMAIL, "--message", "recipes with chicken"]) == 0
     printed = capsys.readouterr().out
-    assert "ANTHROPIC_API_KEY is not set" in printed
+    assert printed.startswith("No model is configured here (ANTHROPIC_API_KEY is not set)")
+    assert "this is what it would rely on for “recipes with chicken”" in printed
+    assert "- Peanuts [m" in printed and ": you are allergic to peanuts." in printed  # safety first, with why
+    assert "The request that would be sent:" in printed
     assert "- vegetarian: Never orders meat products (confidence: 0.95) [m" in printed
     assert "Dietary Restrictions:" not in printed, "an inferred diet is a habit, not a restriction"
     assert '"content": "recipes with chicken"' in printed

@@ -64,8 +64,12 @@ def test_the_list_is_grouped_as_the_prompt_with_allergies_and_diets_first(client
         "favorites",
         "brands",
         "patterns",
+        "insights",
     ]
-    assert listing["count"] == sum(len(s["memories"]) for s in listing["sections"]) == 10
+    assert listing["count"] == sum(len(s["memories"]) for s in listing["sections"]) == 11
+    assert listing["questions"] == []
+    # About you: the store label's share of her items, learned from her orders (a share claim measured at 0.97).
+    assert [m["memory_key"] for m in listing["sections"][-1]["memories"]] == ["store-label"]
     evening = memories_by_key(listing)["evening"]
     assert evening["headline"].startswith("You usually shop in the evening (17:00-21:00): 13 of your last 13 orders")
     memories = memories_by_key(listing)
@@ -201,11 +205,12 @@ def test_clearing_deletes_everything_of_the_shopper_and_nothing_of_anyone_else(c
     response = client.delete("/api/user/memories", headers=danas)
     assert response.status_code == 200
     counts = response.json()
-    assert counts["preferences"] == 8 and counts["patterns"] == 2 and counts["insights"] == 0
+    assert counts["preferences"] == 8 and counts["patterns"] == 2 and counts["insights"] == 1
     assert client.get("/api/user/memories", headers=danas).json() == {
         "user": {"id": str(DANA), "email": DANA_EMAIL},
         "count": 0,
         "sections": [],
+        "questions": [],
     }
     assert client.get("/api/user/memories", headers=sams).json()["count"] == sam_before > 0
 
@@ -378,7 +383,7 @@ def test_config_tells_the_page_where_to_sign_in_and_whether_a_worker_learns_besi
         "mode": "local",
         "auth_url": "/auth/v1",
         "anon_key": None,
-        "chat": "recorded",
+        "chat": "no_model",
         "learning": "elsewhere",
     }
     backend.worker_beside = True  # as `customer-memory serve` sets it when it runs the worker beside the page
@@ -402,32 +407,46 @@ def test_unknown_addresses_and_methods_are_json_errors(client: TestClient) -> No
 
 
 # -- the chat view -----------------------------------------------------------------------------------------------------
-def test_chat_without_a_key_shows_the_prompt_and_a_recorded_reply_citing_the_shoppers_memories(
-    client: TestClient,
-) -> None:
+def test_chat_without_a_key_answers_from_the_shoppers_own_memory_and_shows_the_prompt(client: TestClient) -> None:
     headers = bearer(sign_in(client))
     response = client.post("/api/chat", headers=headers, json={"message": "What milk should I get?"})
     assert response.status_code == 200, response.text
     turn = response.json()
-    assert turn["mode"] == "recorded" and turn["recorded_question"] == "What milk should I get?"
+    assert turn["mode"] == "no_model" and "recorded_question" not in turn
+    assert turn["reply"].startswith("No model is configured here (ANTHROPIC_API_KEY is not set)")
     assert turn["request"]["messages"] == [{"role": "user", "content": "What milk should I get?"}]
     assert turn["memory_block"] in turn["request"]["system"]
-    # Dana has a milk favourite and shops in the evening: the recording cites both.
-    assert [c["key"] for c in turn["citations"]] == ["milk-whole-gal", "evening"]
-    assert turn["explanation"] == (
-        "I suggested this because you have bought milk whole gal 13 times and you usually shop in the evening."
-    )
+    # What it would rely on: Dana's allergy and diets first (always), then the milk the question matches, by the
+    # name she bought it under and why; never the raw SKU, and nothing is presented as something a model said.
+    cited = [c["key"] for c in turn["citations"]]
+    assert cited[0] == "peanuts" and "milk-whole-gal" in cited
+    assert cited.index("milk-whole-gal") > max(cited.index(k) for k in ("vegetarian", "lactose_intolerant"))
+    milk = next(c for c in turn["citations"] if c["key"] == "milk-whole-gal")
+    assert milk["name"] == "Great Value Lactose-Free Whole Milk, 1 gal"
+    assert f"- Great Value Lactose-Free Whole Milk, 1 gal [{milk['ref']}]: you have bought Great Value" in turn["reply"]
+    assert "milk-whole-gal" not in turn["reply"] and "milk whole gal" not in turn["reply"]
+    assert turn["explanation"] is None  # nothing was suggested
     for citation in turn["citations"]:
         assert f"[{citation['ref']}]" in turn["reply"] and citation["href"] == f"/memories/{citation['memory_id']}"
         explained = client.get(f"/api/user/memories/{citation['memory_id']}", headers=headers)
         assert explained.json()["memory"]["memory_key"] == citation["key"]
 
 
+def test_chat_without_a_key_never_shows_another_shoppers_memory(client: TestClient) -> None:
+    """Riley has no memories: the answer says so and carries nothing of Dana's (it used to replay a recorded
+    reply about Dana's lactose-free milk)."""
+    headers = bearer(sign_in(client, "riley@demo.customer-memory.dev", SEED_PASSWORD))
+    turn = client.post("/api/chat", headers=headers, json={"message": "what should I buy for breakfast this week?"})
+    assert turn.status_code == 200, turn.text
+    reply = turn.json()["reply"]
+    assert "Nothing in your memory bears on “what should I buy for breakfast this week?”" in reply
+    assert "lactose" not in reply.lower() and "milk" not in reply.lower() and turn.json()["citations"] == []
+
+
 def test_chat_with_a_key_talks_to_claude_and_explains_what_it_cited(
     seeded: Database, backend: Any, client: TestClient
 ) -> None:
-    from tests.context.test_chat_and_commands import _recorded_client
-    from worker.prompt.recorded import RECORDINGS
+    from tests.context.test_chat_and_commands import RECORDINGS, _recorded_client
 
     sent: list[Any] = []
     body = (RECORDINGS / "claude_milk_reply.sse").read_text()

@@ -135,6 +135,7 @@ MY_MEMORIES_ROW = {
     "expires_at": None,
     "last_confirmed_at": "2026-08-30T10:00:00+00:00",
     "pending_change": None,
+    "status": "active",
 }
 
 
@@ -429,7 +430,7 @@ def test_a_server_built_from_supabase_settings_has_no_local_sign_in_and_sends_th
         "mode": "supabase",
         "auth_url": ISSUER,
         "anon_key": ANON_KEY,
-        "chat": "recorded",
+        "chat": "no_model",
         "learning": "elsewhere",  # the project's worker runs on its own
     }
     assert f"connect-src 'self' {PROJECT};" in config.headers["content-security-policy"]

@@ -55,7 +55,8 @@ from worker.runtime.worker import run_until_idle
 )
 def test_rules_read_what_the_shopper_states(message: str, expected: list[tuple[str, str, str]]) -> None:
     statements, source = RuleExtractor().extract(message)
-    assert [(s.action, s.preference_type, s.preference_key) for s in statements] == expected
+    preferences = [s for s in statements if isinstance(s, Statement)]  # insights: test_insights_extractor.py
+    assert [(s.action, s.preference_type, s.preference_key) for s in preferences] == expected
     assert source == "rules"
 
 
@@ -335,3 +336,141 @@ def test_a_claude_request_to_forget_an_allergy_waits_for_the_shopper(db: Databas
             (user,),
         ).fetchone()
         assert pending is not None and pending["pending_removal"]["extractor"] == "claude"
+
+
+def test_a_stated_intolerance_reaches_the_block_whatever_the_number_of_dislikes(db: Database) -> None:
+    """Six dislikes, then "I can't have lactose", then five more dislikes (the block carries at most five): the
+    intolerance is a dietary restriction, always carried, in the shopper's words; explained by its message,
+    exported, and deletable like any memory."""
+    from worker.prompt import calls
+    from worker.prompt.render import render_memory_block
+
+    foods = ["olives", "anchovies", "beets", "liver", "okra", "radishes"]
+    later = ["sardines", "turnips", "tofu", "kale", "celery"]
+    with db.connect() as conn:
+        user = create_user(conn)
+        for food in foods:
+            _message(conn, user, f"I hate {food}")
+        said = _message(conn, user, "I can't have lactose, it makes me bloated")
+        for food in later:
+            _message(conn, user, f"I really dislike {food}")
+        run_until_idle(Settings(), db.url(), now=lambda: NOW)
+        prefs = preferences(conn, user)
+        assert sum(1 for kind, _ in prefs if kind == "dislike") == 11
+        assert ("dislike", "lactose") not in prefs
+        assert prefs[("dietary", "lactose-free")]["reason"] == (
+            'You told us: "I can\'t have lactose, it makes me bloated"'
+        )
+
+        context = calls.memory_context(conn, user, query="what should I cook tonight")
+        block = render_memory_block(context).text
+        assert len(context.section("dislikes")) == 5 and context.omitted.get("dislikes") == 6
+        restrictions = block.split("Dietary Restrictions:")[1].split("\n\n")[0]
+        assert 'lactose-free: You told us: "I can\'t have lactose, it makes me bloated"' in restrictions
+
+        (item,) = context.section("dietary")
+        # On the page (my_memories, as the page reads it): the restriction in the shopper's own words.
+        (shown,) = [m for m in calls.my_memories(conn, user) if m.memory_type == "dietary"]
+        assert (shown.memory_key, shown.reason) == (
+            "lactose-free",
+            'You told us: "I can\'t have lactose, it makes me bloated"',
+        )
+        explained = calls.explain_memory(conn, user, item.id)
+        assert str(said) in json.dumps(explained.evidence)
+        exported = calls.export_memories(conn, user)
+        assert [p["preference_key"] for p in exported.preferences if p["preference_type"] == "dietary"] == [
+            "lactose-free"
+        ]
+        assert calls.forget_memory(conn, user, item.id).forgotten
+        assert ("dietary", "lactose-free") not in preferences(conn, user)
+
+
+def _insights(conn: psycopg.Connection[Any], user: Any) -> dict[tuple[str, str], dict[str, Any]]:
+    rows = conn.execute(
+        "select * from public.memory_insights where user_id = %s order by insight_type, insight_key", (user,)
+    ).fetchall()
+    return {(r["insight_type"], r["insight_key"]): r for r in rows}
+
+
+def test_a_message_in_an_insight_row_out(db: Database) -> None:
+    """What the shopper says of their household, goals and constraints is stored by the worker as stated insights,
+    the message as evidence; other people's facts, wishes and the past store nothing; "the dog died" ends one."""
+    from worker.prompt import calls
+
+    with db.connect() as conn:
+        user = create_user(conn)
+        said = _message(conn, user, "I have two kids, ages 4 and 7, and a dog. I meal prep on Sundays.")
+        _message(conn, user, "My sister has three cats. We used to have a rabbit. I want a parrot someday.")
+        _message(conn, user, "My budget is $120 a week and I don't have an oven")
+        run_until_idle(Settings(), db.url(), now=lambda: NOW)
+        rows = _insights(conn, user)
+        assert set(rows) == {
+            ("context", "children"),
+            ("context", "pet-dog"),
+            ("goal", "meal-prep"),
+            ("constraint", "budget"),
+            ("constraint", "no-oven"),
+        }
+        kids = rows[("context", "children")]
+        assert (kids["source"], kids["status"], kids["insight_value"]) == (
+            "explicit",
+            "active",
+            "Two children, ages 4 and 7",
+        )
+        assert kids["supporting_data"]["details"] == {"count": 2, "ages": [4, 7]}
+        assert kids["supporting_data"]["interaction_ids"] == [str(said)]
+        assert rows[("constraint", "budget")]["supporting_data"]["details"] == {"amount": 120, "period": "week"}
+        assert "children" in {item.key for item in calls.memory_context(conn, user).insights}
+
+        _message(conn, user, "Sad news, our dog died last week")
+        run_until_idle(Settings(), db.url(), now=lambda: NOW)
+        dog = _insights(conn, user)[("context", "pet-dog")]
+        assert dog["status"] == "ended" and dog["ended"]["message"] == "Sad news, our dog died last week"
+        assert "pet-dog" not in {item.key for item in calls.memory_context(conn, user).insights}
+
+
+def test_a_time_bound_goal_is_stored_with_its_end_not_as_a_diet(db: Database) -> None:
+    with db.connect() as conn:
+        user = create_user(conn)
+        _message(conn, user, "This month I'm doing keto")
+        run_until_idle(Settings(), db.url(), now=lambda: NOW)
+        goal = _insights(conn, user)[("goal", "diet-goal-keto")]
+        assert goal["expires_at"] is not None and goal["expires_at"] > NOW
+        assert ("dietary", "keto") not in preferences(conn, user)
+
+
+def test_claude_insights_are_held_to_the_rules_vocabulary() -> None:
+    def insight(kind: str, key: str, value: str | None, details: dict[str, Any] | None = None) -> dict[str, Any]:
+        return {
+            "action": "remember",
+            "insight_type": kind,
+            "insight_key": key,
+            "insight_value": value,
+            "details": details,
+            "expires_at": None,
+        }
+
+    figures = {"count": 2, "ages": [4, 7], "size": None, "amount": None, "period": None}
+    reply = _response(
+        [
+            {
+                "type": "tool_use",
+                "id": "toolu_01",
+                "name": TOOL_NAME,
+                "input": {
+                    "statements": [_stated("remember", "dislike", "olives")],
+                    "insights": [
+                        insight("context", "Children", "Two children, ages 4 and 7", figures),
+                        insight("context", "pet-dog", "Has a dog"),
+                        insight("persona", "likes-jazz", "Likes jazz"),
+                        insight("goal", "pet-dog", "Has a dog"),
+                    ],
+                },
+            }
+        ]
+    )
+    statements, source = _claude(Recorded((200, reply))).extract("...")
+    assert source == "claude"
+    dumped = [s.model_dump(mode="json", exclude_none=True) for s in statements]
+    assert [d.get("insight_key") or d["preference_key"] for d in dumped] == ["olive", "children", "pet-dog"]
+    assert dumped[1]["details"] == {"count": 2, "ages": [4, 7]}

@@ -16,8 +16,9 @@ Said = tuple[str, str, str] | tuple[str, str, str, str]
 
 
 def read(message: str) -> list[Said]:
+    """The preferences a message states (its insights: test_insights_extractor.py)."""
     statements, _ = RuleExtractor().extract(message)
-    return [_said(s) for s in statements]
+    return [_said(s) for s in statements if isinstance(s, Statement)]
 
 
 def _said(s: Statement) -> Said:
@@ -36,8 +37,8 @@ R, F = "remember", "forget"
         ("i follow a vegan diet", [(R, "dietary", "vegan")]),
         ("I have been vegan since seventh grade", [(R, "dietary", "vegan")]),
         ("I strictly follow a Kosher diet", [(R, "dietary", "kosher")]),
-        ("lactose intolerant", [(R, "allergy", "lactose")]),
-        ("celiac", [(R, "allergy", "gluten")]),
+        ("lactose intolerant", [(R, "dietary", "lactose-free")]),
+        ("celiac", [(R, "dietary", "gluten-free")]),
         ("I have a severe peanut allergy", [(R, "allergy", "peanuts")]),
         ("I have a severe allergy to tree nuts", [(R, "allergy", "tree-nuts")]),
         ("nut allergy", [(R, "allergy", "nuts")]),
@@ -136,7 +137,7 @@ R, F = "remember", "forget"
         ("I stopped drinking milk", [(R, "dislike", "milk")]),
         ("I quit smoking", []),
         ("My wife gave up sugar", []),
-        ("Dairy makes me sick", [(R, "dislike", "milk")]),
+        ("Dairy makes me sick", [(R, "dietary", "dairy-free")]),
         ("Spicy food gives me heartburn", [(R, "dislike", "spicy food")]),
         ("coffee doesn't agree with me", [(R, "dislike", "coffee")]),
         ("Milk doesn't make me sick at all", []),
@@ -161,7 +162,7 @@ R, F = "remember", "forget"
         ("I gave up on cooking", []),
         ("i gave up trying to bake bread", []),
         ("the smell of fried fish makes my wife sick", []),
-        ("dairy upsets my stomach", [(R, "dislike", "milk")]),
+        ("dairy upsets my stomach", [(R, "dietary", "dairy-free")]),
         ("i hate it when my coffee gets cold", []),
         ("i like all music except country", []),
         ("the game makes me sick", []),
@@ -202,6 +203,58 @@ R, F = "remember", "forget"
 )
 def test_the_rules_read_what_is_stated_and_nothing_else(message: str, expected: list[Said]) -> None:
     assert read(message) == expected
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        # An intolerance, however it is said, is the diet it imposes; a member's is the household's.
+        ("I can't have lactose", [(R, "dietary", "lactose-free")]),
+        ("my stomach can't handle gluten", [(R, "dietary", "gluten-free")]),
+        ("milk makes me bloated", [(R, "dietary", "dairy-free")]),
+        ("I'm sensitive to gluten", [(R, "dietary", "gluten-free")]),
+        ("my son is lactose intolerant", [(R, "dietary", "lactose-free", "son")]),
+        ("I can't have gluten anymore", [(R, "dietary", "gluten-free")]),
+        ("I'm allergic to milk", [(R, "allergy", "milk")]),
+        # A diet said by what is not eaten is that diet.
+        ("I don't eat meat or fish", [(R, "dietary", "vegetarian")]),
+        ("no animal products for me", [(R, "dietary", "vegan")]),
+        ("I don't eat meat, but I do eat fish", [(R, "dietary", "pescatarian")]),
+        ("I used to not eat meat", [(F, "dietary", "vegetarian")]),
+        # A medical need is the diet it implies, the shopper's own only, not past, not asked.
+        ("I have type 2 diabetes", [(R, "dietary", "low-sugar")]),
+        ("I was diagnosed with celiac disease", [(R, "dietary", "gluten-free")]),
+        ("I have high blood pressure", [(R, "dietary", "low-sodium")]),
+        ("I have kidney disease", [(R, "dietary", "renal")]),
+        ("I'm pregnant", [(R, "dietary", "pregnancy")]),
+        ("I don't have diabetes", [(F, "dietary", "low-sugar")]),
+        ("my sister is pregnant", []),
+        ("my friend is diabetic", []),
+        ("my husband doesn't eat meat", []),
+        ("I had gestational diabetes with my first", []),
+        ("Is this safe for diabetics?", []),
+        ("I need to pick up my diabetes medication", []),
+        # A taste stays a dislike; an uncertain avoidance is nothing.
+        ("I hate olives", [(R, "dislike", "olive")]),
+        ("olives make me sick", [(R, "dislike", "olive")]),
+        ("I don't eat pork", [(R, "dislike", "pork")]),
+        ("I don't eat red meat", [(R, "dislike", "red meat")]),
+        ("I try to avoid sugar", []),
+        ("I think dairy might not agree with me", []),
+    ],
+)
+def test_what_the_shopper_cannot_eat_is_a_restriction(message: str, expected: list[Said]) -> None:
+    assert read(message) == expected
+
+
+def test_a_restriction_keeps_the_shoppers_own_words() -> None:
+    statements, _ = RuleExtractor().extract("Hi there! I can't have lactose, it makes me ill. Thanks")
+    assert [(s.preference_key, s.reason) for s in statements] == [
+        ("lactose-free", 'You told us: "I can\'t have lactose, it makes me ill"')
+    ]
+    long = "I can't have gluten " + "really " * 60
+    (statement,) = RuleExtractor().extract(long)[0]
+    assert statement.reason is not None and len(statement.reason) <= 220
 
 
 def _valid(message: str) -> list[Statement]:
@@ -260,7 +313,7 @@ def test_a_message_stating_more_than_fits_keeps_the_allergies_first() -> None:
 )
 def test_any_input_gives_valid_statements(message: str) -> None:
     statements = _valid(message)
-    assert all(len(s.preference_key) <= 60 for s in statements)
+    assert all(len(s.preference_key if isinstance(s, Statement) else s.insight_key) <= 64 for s in statements)
 
 
 def test_reading_time_is_linear_in_the_input() -> None:

@@ -100,11 +100,14 @@ class PublicInteractionHistoryUpdate(TypedDict):
 class PublicMemoryInsights(BaseModel):
     confidence: float = Field(alias="confidence")
     created_at: datetime.datetime = Field(alias="created_at")
+    ended: Optional[JsonValue] = Field(alias="ended")
     expires_at: Optional[datetime.datetime] = Field(alias="expires_at")
     id: uuid.UUID = Field(alias="id")
     insight_key: str = Field(alias="insight_key")
     insight_type: str = Field(alias="insight_type")
     insight_value: str = Field(alias="insight_value")
+    source: str = Field(alias="source")
+    status: str = Field(alias="status")
     supporting_data: JsonValue = Field(alias="supporting_data")
     updated_at: datetime.datetime = Field(alias="updated_at")
     user_id: uuid.UUID = Field(alias="user_id")
@@ -112,11 +115,14 @@ class PublicMemoryInsights(BaseModel):
 class PublicMemoryInsightsInsert(TypedDict):
     confidence: NotRequired[Annotated[float, Field(alias="confidence")]]
     created_at: NotRequired[Annotated[datetime.datetime, Field(alias="created_at")]]
+    ended: NotRequired[Annotated[Optional[JsonValue], Field(alias="ended")]]
     expires_at: NotRequired[Annotated[Optional[datetime.datetime], Field(alias="expires_at")]]
     id: NotRequired[Annotated[uuid.UUID, Field(alias="id")]]
     insight_key: Annotated[str, Field(alias="insight_key")]
     insight_type: Annotated[str, Field(alias="insight_type")]
     insight_value: Annotated[str, Field(alias="insight_value")]
+    source: NotRequired[Annotated[str, Field(alias="source")]]
+    status: NotRequired[Annotated[str, Field(alias="status")]]
     supporting_data: NotRequired[Annotated[JsonValue, Field(alias="supporting_data")]]
     updated_at: NotRequired[Annotated[datetime.datetime, Field(alias="updated_at")]]
     user_id: Annotated[uuid.UUID, Field(alias="user_id")]
@@ -124,11 +130,14 @@ class PublicMemoryInsightsInsert(TypedDict):
 class PublicMemoryInsightsUpdate(TypedDict):
     confidence: NotRequired[Annotated[float, Field(alias="confidence")]]
     created_at: NotRequired[Annotated[datetime.datetime, Field(alias="created_at")]]
+    ended: NotRequired[Annotated[Optional[JsonValue], Field(alias="ended")]]
     expires_at: NotRequired[Annotated[Optional[datetime.datetime], Field(alias="expires_at")]]
     id: NotRequired[Annotated[uuid.UUID, Field(alias="id")]]
     insight_key: NotRequired[Annotated[str, Field(alias="insight_key")]]
     insight_type: NotRequired[Annotated[str, Field(alias="insight_type")]]
     insight_value: NotRequired[Annotated[str, Field(alias="insight_value")]]
+    source: NotRequired[Annotated[str, Field(alias="source")]]
+    status: NotRequired[Annotated[str, Field(alias="status")]]
     supporting_data: NotRequired[Annotated[JsonValue, Field(alias="supporting_data")]]
     updated_at: NotRequired[Annotated[datetime.datetime, Field(alias="updated_at")]]
     user_id: NotRequired[Annotated[uuid.UUID, Field(alias="user_id")]]
@@ -183,5 +192,6 @@ class PublicMyMemories(BaseModel):
     pending_change: Optional[JsonValue] = Field(alias="pending_change")
     reason: Optional[str] = Field(alias="reason")
     source: Optional[str] = Field(alias="source")
+    status: Optional[str] = Field(alias="status")
     summary: Optional[str] = Field(alias="summary")
     updated_at: Optional[datetime.datetime] = Field(alias="updated_at")

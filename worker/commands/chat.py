@@ -1,7 +1,8 @@
 """`customer-memory chat --user U [--message M]`: talk to the assistant as a shopper. Builds the system prompt
 with the shopper's memory (ranked for each message) and, with ANTHROPIC_API_KEY, streams Claude's reply, then
-says which memories the reply relied on ("View memory details: /memories/<id>"). Without a key it prints the
-request it would send."""
+says which memories the reply relied on ("View memory details: /memories/<id>"). Without a key it says that no
+model is configured, lists what the assistant would rely on from the shopper's own memory (each with why), and
+prints the request it would send."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from worker.commands._shopper import add_user_argument, reports_errors, shopper_
 from worker.config import Settings
 from worker.prompt import calls
 from worker.prompt.chat import build_system_prompt, request_body, stream_reply
-from worker.prompt.explain import explain_suggestion, references_in
+from worker.prompt.explain import MEMORY_PATH, explain_suggestion, references_in
+from worker.prompt.offline import no_model_answer
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -76,13 +78,18 @@ def chat_turn(
     out: TextIO | None = None,
 ) -> list[dict[str, Any]]:
     """One turn: the memory ranked for this message, the system prompt, and either Claude's streamed reply with
-    its explanation (client given) or the request that would be sent (no client). Returns the history after it."""
+    its explanation (client given) or, with no model, what the assistant would rely on and the request that
+    would be sent. Returns the history after it."""
     out = out or sys.stdout
     context = calls.memory_context(conn, user_id, min_confidence=min_confidence, query=message)
     system = build_system_prompt(context)
     messages = [*history, {"role": "user", "content": message}]
     if client is None:
-        out.write("ANTHROPIC_API_KEY is not set; this is the request that would be sent:\n")
+        answer = no_model_answer(message, system.memory)
+        out.write(answer + "\n")
+        for ref in references_in(answer):
+            out.write(f"  [{ref}] {MEMORY_PATH.format(id=system.memory.references[ref].item.id)}\n")
+        out.write("\nThe request that would be sent:\n")
         out.write(json.dumps(request_body(system, messages, model=model), indent=2) + "\n")
         out.write(system.text + "\n")
         return messages

@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from worker.extract.model import Extractor, Statement, Statements
+from worker.extract.model import Extractor, InsightStatement, Said, Statement, Statements
 
 # How long a new child process may take to start and import the extractor.
 _START_SECONDS = 60.0
@@ -35,7 +35,7 @@ _PROBLEM_LENGTH = 1000
 class Reading:
     """What the extractor made of one message: statements to apply, or `problem` (then nothing is applied)."""
 
-    statements: list[Statement]
+    statements: list[Said]
     source: str
     problem: str | None = None
 
@@ -49,7 +49,7 @@ def validate(raw: Any, source: Any) -> Reading:
     255 characters, a source name of 1 to 100 characters): statements, or why they are not acceptable."""
     name = source if isinstance(source, str) and 1 <= len(source) <= 100 else "unknown"
     try:
-        dumped = [s.model_dump(mode="json") if isinstance(s, Statement) else s for s in raw]
+        dumped = [s.model_dump(mode="json") if isinstance(s, Statement | InsightStatement) else s for s in raw]
         statements = Statements.model_validate({"statements": dumped}).statements
     except (ValidationError, TypeError) as error:
         return unreadable(name, f"The extractor's output failed validation: {_one_line(error)}")
@@ -173,7 +173,9 @@ def _serve(conn: Connection, extractor: Extractor) -> None:
             return
         try:
             statements, source = extractor.extract(message)
-            dumped = [s.model_dump(mode="json") if isinstance(s, Statement) else s for s in statements]
+            dumped = [
+                s.model_dump(mode="json") if isinstance(s, Statement | InsightStatement) else s for s in statements
+            ]
             conn.send(("ok", dumped, source))
         except Exception as error:
             conn.send(("error", _one_line(error)[:_PROBLEM_LENGTH], None))

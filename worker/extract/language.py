@@ -151,8 +151,10 @@ def _starts_clause(words: list[str], at: int) -> bool:
     if word in {"and", "or"} and at + 1 < len(words):
         word = words[at + 1]
         at += 1
-    if match_at(words, at, min(len(words), at + 4)) is not None:
-        return False
+    found = match_at(words, at, min(len(words), at + 4))
+    if found is not None:
+        # "..., fish is fine": a food with a verb of its own is the next clause's subject, not a list's next item.
+        return words[at + found[0] : at + found[0] + 1] in (["is"], ["are"], ["was"], ["were"])
     return (
         word in SUBJECTS
         or word in CLAUSE_WORDS
@@ -160,6 +162,12 @@ def _starts_clause(words: list[str], at: int) -> bool:
         or word in AUXILIARIES
         or word in {"not", "no", "never"}
     )
+
+
+def sentence_texts(message: str) -> list[str]:
+    """The text of each sentence `sentences` finds, as written (stripped): the shopper's own words, for evidence."""
+    pieces = re.split(r"[.!?;\n]", message)
+    return [" ".join(piece.split()) for piece in pieces if _TOKEN.search(_lower(piece))]
 
 
 def sentences(message: str) -> list[Sentence]:
@@ -184,7 +192,9 @@ def _sentence(pairs: list[tuple[str, str]], asked: bool) -> Sentence:
         elif word in {",", ":", "(", ")"}:
             boundary, skip = _starts_clause(words, index + 1), 1
         elif word in CLAUSE_WORDS:
-            boundary, skip = index > start, 0
+            # "it makes me so bloated": "so" after the one it makes feel something is a degree, not a clause word.
+            intensifier = word == "so" and index > 0 and words[index - 1] in {"me", "us"}
+            boundary, skip = index > start and not intensifier, 0
         elif word in {"and", "or"} and index + 1 < len(words):
             after = words[index + 1]
             new_subject = after in SUBJECTS and (

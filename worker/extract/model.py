@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+import json
+from datetime import datetime
+from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-PreferenceType = Literal["dietary", "allergy", "dislike", "favorite", "brand"]
+from worker.client.models import InsightType, PreferenceType
+
 MAX_STATEMENTS = 20  # per message, as worker_apply_stated_preferences accepts
 
 
@@ -38,10 +41,35 @@ class Statement(BaseModel):
         return value
 
 
+class InsightStatement(BaseModel):
+    """Who the shopper is, as they said it: their household, a goal, a constraint (memory_insights). "forget": it no
+    longer holds ("the dog died"); the database ends it, it deletes nothing."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    action: Literal["remember", "forget"]
+    insight_type: InsightType
+    insight_key: str = Field(max_length=64, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    insight_value: str | None = Field(default=None, max_length=200)  # the insight in words; required to remember
+    details: dict[str, Any] | None = None  # figures: {"count": 2, "ages": [4, 7]}, {"amount": 100, "period": "week"}
+    expires_at: datetime | None = None  # a time-bound statement ("this month I'm doing keto")
+
+    @model_validator(mode="after")
+    def _said_in_words(self) -> InsightStatement:
+        if self.action == "remember" and not (self.insight_value or "").strip():
+            raise ValueError("insight_value must say the insight in words")
+        if self.details is not None and len(json.dumps(self.details)) > 1000:
+            raise ValueError("details must be at most 1000 characters of JSON")
+        return self
+
+
+Said = Statement | InsightStatement
+
+
 class Statements(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    statements: list[Statement] = Field(default_factory=list, max_length=MAX_STATEMENTS)
+    statements: list[Said] = Field(default_factory=list, max_length=MAX_STATEMENTS)
 
 
 class Extractor(Protocol):
@@ -49,4 +77,4 @@ class Extractor(Protocol):
 
     name: str
 
-    def extract(self, message: str) -> tuple[list[Statement], str]: ...
+    def extract(self, message: str) -> tuple[list[Said], str]: ...

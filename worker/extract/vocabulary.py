@@ -84,12 +84,74 @@ DIETS: dict[str, tuple[str, ...]] = {
     "low-sodium": ("low sodium", "low salt"),
     "low-fat": ("low fat",),
     "sugar-free": ("sugar free", "no sugar"),
-    "diabetic": ("diabetic",),
+    "low-sugar": ("low sugar", "diabetic", "diabetics"),
+    "egg-free": ("egg free",),
+    "nut-free": ("nut free",),
+    "peanut-free": ("peanut free",),
+    "tree-nut-free": ("tree nut free",),
+    "soy-free": ("soy free",),
+    "wheat-free": ("wheat free",),
+    "fish-free": ("fish free",),
+    "shellfish-free": ("shellfish free",),
+    "sesame-free": ("sesame free",),
+    "low-fodmap": ("low fodmap",),
+    "low-fructose": ("low fructose", "fructose free"),
+    "low-histamine": ("low histamine",),
+    "caffeine-free": ("caffeine free",),
+    "alcohol-free": ("alcohol free",),
+    "renal": ("renal",),
+    "pregnancy": ("pregnancy",),
     "whole30": ("whole30", "whole 30"),
+    "low-purine": ("low purine",),
     "mediterranean": ("mediterranean",),
     "raw-food": ("raw food", "raw vegan"),
 }
-DIETS_NEED_DIET = frozenset({"mediterranean", "raw-food", "low-fat", "sugar-free", "whole30"})
+DIETS_NEED_DIET = frozenset(
+    {"mediterranean", "raw-food", "low-fat", "sugar-free", "whole30", "renal", "pregnancy", "low-histamine"}
+)
+
+# Restrictions: what an intolerance or an inability ("lactose intolerant", "I can't have gluten", "dairy doesn't
+# agree with me") means for the basket, as the diet it implies. An allergen not listed is "<allergen>-free".
+RESTRICTION_OF: dict[str, str] = {
+    "lactose": "lactose-free",
+    "milk": "dairy-free",
+    "gluten": "gluten-free",
+    "wheat": "wheat-free",
+    "eggs": "egg-free",
+    "peanuts": "peanut-free",
+    "tree-nuts": "tree-nut-free",
+    "nuts": "nut-free",
+    "fructose": "low-fructose",
+    "histamine": "low-histamine",
+    "fodmap": "low-fodmap",
+    "sugar": "low-sugar",
+    "salt": "low-sodium",
+    "sodium": "low-sodium",
+    "caffeine": "caffeine-free",
+    "alcohol": "alcohol-free",
+}
+# Substances people are intolerant of rather than averse to: however it is said that they do not agree with the
+# shopper ("makes me sick", "I can't have", "I don't eat"), it is the restriction, never a taste.
+INTOLERANCES = frozenset({"lactose", "gluten", "wheat", "fructose", "histamine", "fodmap"})
+# Medical conditions that imply a diet, said of the shopper ("I have diabetes", "I'm pregnant"): the diet's key.
+CONDITIONS: dict[Phrase, str] = {
+    ("diabetes",): "low-sugar",
+    ("prediabetes",): "low-sugar",
+    ("prediabetic",): "low-sugar",
+    ("celiac",): "gluten-free",
+    ("coeliac",): "gluten-free",
+    ("celiacs",): "gluten-free",
+    ("coeliacs",): "gluten-free",
+    ("high", "blood", "pressure"): "low-sodium",
+    ("hypertension",): "low-sodium",
+    ("kidney", "disease"): "renal",
+    ("kidney", "failure"): "renal",
+    ("renal", "failure"): "renal",
+    ("ckd",): "renal",
+    ("dialysis",): "renal",
+    ("pregnant",): "pregnancy",
+    ("gout",): "low-purine",
+}
 
 # Groceries that WordNet 3.0 (2006) lacks or files under another usual sense.
 GROCERY_ADDITIONS = comma_list(
@@ -97,7 +159,8 @@ GROCERY_ADDITIONS = comma_list(
     "milk, coconut milk, greek yogurt, hot sauce, energy drink, energy drinks, sparkling water, water, bottled "
     "water, seafood, sweets, junk food, fast food, spicy food, salty food, fried food, greasy food, dark chocolate, "
     "protein shake, tex mex, cilantro, mac and cheese, "
-    "chicken wing, chicken wings, hot wings, buffalo wings"
+    "chicken wing, chicken wings, hot wings, buffalo wings, fructose, histamine, caffeine, sodium, fodmap, "
+    "animal product"
 )
 # Tastes that, standing as a noun phrase of their own, name the foods that have them ("i do not like sweet",
 # "anything spicy", "salty stuff"), and the key they are kept under.
@@ -218,6 +281,11 @@ def _first_words() -> frozenset[str]:
     return frozenset(p[0] for p in (*foods(), *ALLERGEN_PHRASES, *DIET_PHRASES))
 
 
+def restriction_key(key: str) -> str:
+    """The diet an intolerance of `key` (an allergen or a food key) implies: "lactose" -> "lactose-free"."""
+    return RESTRICTION_OF.get(key) or f"{key.replace(' ', '-')}-free"
+
+
 def canonical_key(preference_type: str, key: str) -> str | None:
     """The canonical key for what an extractor returned (Claude's "Tree Nuts" -> "tree-nuts", "olives" ->
     "olive"), or None when it is not one this type may hold (a non-food dislike, an unknown diet, a sentence)."""
@@ -228,9 +296,32 @@ def canonical_key(preference_type: str, key: str) -> str | None:
         return " ".join(key.split()) if len(key) <= 60 else None
     phrase = tuple(words)
     if preference_type == "dietary":
-        return DIET_PHRASES.get(phrase)
+        if phrase in DIET_PHRASES:
+            return DIET_PHRASES[phrase]
+        if phrase in CONDITIONS:
+            return CONDITIONS[phrase]  # Claude may name the condition: "diabetes" -> low-sugar
+        if len(phrase) > 1 and phrase[-1] == "free":  # "onion free": an intolerance of a food
+            base = ALLERGEN_PHRASES.get(phrase[:-1]) or food_key(phrase[:-1])
+            return None if base is None else restriction_key(base)
+        return None
     if preference_type == "allergy" and phrase in ALLERGEN_PHRASES:
         return ALLERGEN_PHRASES[phrase]
     if preference_type in {"dislike", "favorite"} and phrase[0] in TASTES and set(phrase[1:]) <= GENERIC_TASTE:
         return TASTES[phrase[0]]  # "sweet stuff" -> sweets, as the rules keep it
     return food_key(phrase)
+
+
+def brand_word(written: str, word: str, sentence_start: bool) -> bool:
+    """A word that names a brand: written with a capital, not at the start, and not an English word."""
+    if not written[:1].isupper() or sentence_start or len(word) < 2 or word.isdigit():
+        return False
+    return word not in english_words() and word not in {"i"}
+
+
+def maker_name(written: list[str], words: list[str], index: int, end: int) -> bool:
+    """ "I prefer Heinz ketchup": a capitalised name that WordNet knows only as a person's, right before a food,
+    names the food's maker (a place or a people does not: "Chicago pizza", "Italian bread")."""
+    if index == 0 or not written[index][:1].isupper() or words[index] not in person_names():
+        return False
+    found = match_at(words, index + 1, end)
+    return found is not None and found[1] == "food"

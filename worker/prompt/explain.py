@@ -60,9 +60,19 @@ def explain_suggestion(
     )
 
 
+def item_name(section: Section, item: MemoryItem) -> str:
+    """The item as the shopper knows it: a favourite by the name it was bought under (its key is a SKU, an id
+    that means nothing to them), anything else by its key in words."""
+    if section == "favorites" and item.value and item.value != item.key:
+        return item.value
+    if section == "favorites" and item.key.isdigit():
+        return "an item you buy often"  # a numeric SKU and no name: never show the raw id
+    return _words(item.key)
+
+
 def because(section: Section, item: MemoryItem) -> str:
     """What a memory says about the shopper, as the second half of "I suggested X because ..."."""
-    key = _words(item.key)
+    key = item_name(section, item)
     if section == "allergies":
         return f"you are allergic to {key}"
     if section == "dietary":

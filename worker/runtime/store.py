@@ -21,7 +21,7 @@ from worker.db.request import set_request_context
 @dataclass(frozen=True)
 class Job:
     id: int
-    user_id: UUID
+    user_id: UUID | None  # None for maintenance (retention, expiry, contexts)
     kind: str
     attempts: int
 
@@ -41,11 +41,13 @@ class JobStore:
             return _first(cursor.execute(query, params))
 
     # -- the queue ------------------------------------------------------------------------------------------------
-    def claim(self, worker: str, limit: int, lease_seconds: int, worker_pid: int | None = None) -> list[Job]:
+    def claim(
+        self, worker: str, limit: int, lease_seconds: int, worker_pid: int | None = None, busy_seconds: int = 10
+    ) -> list[Job]:
         with self._as_service() as cursor:
             rows = cursor.execute(
-                "select job_id, user_id, kind, attempts from public.worker_claim_jobs(%s, %s, %s, %s)",
-                (worker, limit, lease_seconds, worker_pid),
+                "select job_id, user_id, kind, attempts from public.worker_claim_jobs(%s, %s, %s, %s, %s)",
+                (worker, limit, lease_seconds, worker_pid, busy_seconds),
             ).fetchall()
         return [Job(*row) for row in rows]
 
@@ -79,6 +81,10 @@ class JobStore:
         """Recount the brands on offer per category (a brand preference needs rivals); returns the categories."""
         return int(self._scalar("select public.worker_refresh_brand_catalog()", ()))
 
+    def enqueue_maintenance(self, kind: str) -> bool:
+        """Queue a maintenance job (retention, expiry, contexts) behind every shopper's; false if one is pending."""
+        return bool(self._scalar("select public.worker_enqueue_maintenance(%s)", (kind,)))
+
     def refresh_pattern_population(self, now: datetime | None = None) -> int:
         """Recount how shoppers in general shop (the shares a pattern's lift is measured against) and how long they
         go between buying the same item (a favourite's buy-again prior); 0 while there are too few shoppers."""
@@ -109,6 +115,7 @@ class JobStore:
         """Recompute, store the shopper's precomputed memory_context document and mark the job done in one
         transaction: a worker killed in between leaves no trace but the lease, which runs out and hands the job to
         another worker (the recompute is idempotent)."""
+        assert job.user_id is not None, "a recompute has a shopper"
         with self._as_service() as cursor:
             summary = _first(
                 cursor.execute("select public.worker_recompute_user(%s, coalesce(%s, now()))", (job.user_id, now))

@@ -35,9 +35,9 @@ from apscheduler.schedulers.background import BackgroundScheduler  # type: ignor
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from worker.config import Settings
-from worker.extract.apply import apply_pending_messages, extractor_for
 from worker.extract.boundary import ContainedExtractor
 from worker.extract.model import Extractor
+from worker.runtime.messages import apply_pending_messages, extractor_for
 from worker.runtime.store import Job, JobStore
 
 log = logging.getLogger("worker.runtime")
@@ -46,13 +46,15 @@ NOTIFY_CHANNEL = "customer_memory_jobs"
 EXPIRY_INTERVAL_SECONDS = 300.0
 CONTEXT_REFRESH_BATCH = 100
 RETENTION_INTERVAL_SECONDS = 3600.0
+RETENTION_BATCH = 10000
 _RETRYABLE = (psycopg.OperationalError, PoolTimeout)
 
 
 @dataclass
 class RunStats:
-    claimed: int = 0
+    claimed: int = 0  # shoppers' recomputes (maintenance jobs are counted in `maintenance`)
     done: int = 0
+    maintenance: int = 0
     failed: int = 0
     released: int = 0
     unreachable: bool = False  # --once gave up: the database could not be reached for database_wait_seconds
@@ -100,6 +102,7 @@ class Worker:
         # How long a claim or a sweep waits for a connection (never longer than --once waits for the database).
         self._connect_wait = min(5.0, settings.database_wait_seconds)
         self._releasing = threading.Event()
+        self._reached_at = time.monotonic()
         self._lock = threading.Lock()
         self._side: list[threading.Thread] = []
 
@@ -142,7 +145,9 @@ class Worker:
         executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="job")
         inflight: dict[Future[None], Job] = {}
         failures = 0
-        unreachable_since: float | None = None
+        # --once gives up database_wait_seconds after the database was last reached (or, never reached, after the
+        # run began): every wait below is cut to what is left of it, so the run ends on time.
+        self._reached_at = time.monotonic()
         try:
             self._sweep(force=once)
             while not self._stop.is_set():
@@ -152,15 +157,19 @@ class Worker:
                 jobs: list[Job] = []
                 if free > 0:
                     try:
-                        with self._pool.connection(timeout=self._connect_wait) as conn:
+                        with self._pool.connection(timeout=self._wait_left(once)) as conn:
                             jobs = JobStore(conn).claim(
-                                self.name, free, self.settings.job_lease_seconds, self._presence_pid()
+                                self.name,
+                                free,
+                                self.settings.job_lease_seconds,
+                                self._presence_pid(),
+                                self.settings.busy_shopper_seconds,
                             )
-                        failures, unreachable_since = 0, None
+                        failures = 0
+                        self._reached_at = time.monotonic()
                     except _RETRYABLE as error:
                         failures += 1
-                        unreachable_since = unreachable_since or time.monotonic()
-                        if once and time.monotonic() - unreachable_since >= self.settings.database_wait_seconds:
+                        if once and self._wait_left(once) <= 0.05:
                             self.stats.unreachable = True
                             log.error(
                                 "cannot reach the database; giving up",
@@ -169,7 +178,7 @@ class Worker:
                             break
                         delay = min(30.0, 0.5 * 2 ** min(failures, 6))
                         if once:
-                            delay = min(delay, self.settings.database_wait_seconds / 4)
+                            delay = min(delay, self.settings.database_wait_seconds / 4, self._wait_left(once))
                         log.warning(
                             "cannot reach the database; retrying",
                             extra={"worker": self.name, "error": str(error), "retry_in": delay},
@@ -179,7 +188,8 @@ class Worker:
                         self._wake.clear()
                         continue
                 for job in jobs:
-                    self.stats.claimed += 1
+                    if job.kind == "recompute":
+                        self.stats.claimed += 1
                     future = executor.submit(self._execute, job)
                     future.add_done_callback(lambda _f: self._wake.set())
                     inflight[future] = job
@@ -206,6 +216,14 @@ class Worker:
             self.extractor.close()
             log.info("worker stopped", extra={"worker": self.name, **vars(self.stats)})
         return self.stats
+
+    def _wait_left(self, once: bool) -> float:
+        """How long a connection may be waited for now: the usual wait, and with --once never past the moment it
+        gives up (database_wait_seconds after the database was last reached)."""
+        if not once:
+            return self._connect_wait
+        left = self._reached_at + self.settings.database_wait_seconds - time.monotonic()
+        return max(0.05, min(self._connect_wait, left))
 
     def _shutdown(self, executor: ThreadPoolExecutor, inflight: dict[Future[None], Job]) -> None:
         pending = [f for f in inflight if not f.done()]
@@ -242,15 +260,22 @@ class Worker:
                     self._running_jobs[job.id] = job
                 try:
                     store = JobStore(conn)
-                    self.before_job(job, store)
-                    summary, ours = store.run_recompute(job, self.name, self.now())
+                    if job.kind == "recompute":
+                        self.before_job(job, store)
+                        summary, ours = store.run_recompute(job, self.name, self.now())
+                    else:
+                        summary = self._maintain(job, store)
+                        ours = store.complete(job, self.name)
                 finally:
                     with self._lock:
                         self._running_conns.pop(job.id, None)
                         self._running_jobs.pop(job.id, None)
-            self.stats.done += 1
+            if job.kind == "recompute":
+                self.stats.done += 1
+            else:
+                self.stats.maintenance += 1
             log.info(
-                "job done",
+                "job done" if job.kind == "recompute" else "maintenance done",
                 extra={
                     "worker": self.name,
                     "job": job.id,
@@ -265,8 +290,38 @@ class Worker:
         except BaseException as error:
             self._after_failure(job, error)
 
+    def _maintain(self, job: Job, store: JobStore) -> dict[str, int]:
+        """One slice of a maintenance job (about maintenance_slice_seconds); when there is more to do, the next
+        slice is queued behind every shopper's job that came in meanwhile."""
+        deadline = time.monotonic() + self.settings.maintenance_slice_seconds
+        done, more = 0, False
+        if job.kind == "expiry":
+            done = store.expire_insights(self.now())
+        elif job.kind == "retention":
+            while not self._stop.is_set():
+                moved = store.archive_interactions(self.settings.retention_months, self.now(), RETENTION_BATCH)
+                done += moved
+                more = moved >= RETENTION_BATCH
+                if not more or time.monotonic() >= deadline:
+                    break
+            if not more:  # the archive is done: recount how shoppers in general shop (hourly, as retention runs)
+                self._count("pattern_population", store.refresh_pattern_population(self.now()))
+        elif job.kind == "contexts":
+            while not self._stop.is_set():
+                refreshed = store.refresh_stale_contexts(CONTEXT_REFRESH_BATCH)
+                done += refreshed
+                more = refreshed >= CONTEXT_REFRESH_BATCH
+                if not more or time.monotonic() >= deadline:
+                    break
+        if more:
+            store.enqueue_maintenance(job.kind)
+        self._count({"expiry": "expired", "retention": "archived", "contexts": "contexts_refreshed"}[job.kind], done)
+        return {job.kind: done, "more": int(more)}
+
     def before_job(self, job: Job, store: JobStore) -> None:
         """Before the recompute: apply what the shopper stated in messages not yet read."""
+        if job.user_id is None:
+            return  # maintenance: no shopper
         applied = apply_pending_messages(store.conn, job.user_id, self.extractor)
         if applied.messages or applied.unreadable:
             log.info(
@@ -401,47 +456,28 @@ class Worker:
         run_realtime_wakeups(self.settings, self._wake.set, self._stop)
 
     def _sweep(self, force: bool = False) -> None:
-        """Requeue expired leases, run the periodic jobs that are due (once across all workers), wake the loop."""
+        """The queue's own upkeep: requeue expired leases, purge finished jobs, and queue the maintenance that is
+        due (once per interval across all workers) as jobs behind every shopper's; then wake the loop. Nothing
+        here reads the event log: maintenance runs as jobs, never before the worker claims."""
         try:
-            with self._pool.connection(timeout=self._connect_wait) as conn:
+            with self._pool.connection(timeout=self._wait_left(force)) as conn:
                 store = JobStore(conn)
                 if store.try_periodic("sweep", max(1.0, self.settings.sweep_interval_seconds / 2), self.name) or force:
                     requeued = store.requeue_expired(self.settings.job_max_attempts)
                     purged = store.purge_finished()
-                    refreshed = self._refresh_stale_contexts(store)
+                    store.enqueue_maintenance("contexts")
                     self._count("requeued", requeued)
-                    self._count("contexts_refreshed", refreshed)
-                    if requeued or purged or refreshed:
-                        log.info(
-                            "sweep",
-                            extra={"worker": self.name, "requeued": requeued, "purged": purged, "refreshed": refreshed},
-                        )
+                    if requeued or purged:
+                        log.info("sweep", extra={"worker": self.name, "requeued": requeued, "purged": purged})
                 if store.try_periodic("expiry", EXPIRY_INTERVAL_SECONDS, self.name):
-                    self._count("expired", store.expire_insights(self.now()))
+                    store.enqueue_maintenance("expiry")
                 if store.try_periodic("retention", RETENTION_INTERVAL_SECONDS, self.name):
-                    self._count("brand_categories", store.refresh_brand_catalog())
-                    self._count("pattern_population", store.refresh_pattern_population(self.now()))
-                    moved, total = 1, 0
-                    while moved and not self._stop.is_set():
-                        moved = store.archive_interactions(self.settings.retention_months, self.now())
-                        total += moved
-                    self._count("archived", total)
+                    store.enqueue_maintenance("retention")
         except _RETRYABLE as error:
             if not self._stop.is_set():
                 log.warning("sweep could not reach the database", extra={"worker": self.name, "error": str(error)})
         finally:
             self._wake.set()
-
-    def _refresh_stale_contexts(self, store: JobStore) -> int:
-        """Precomputed memory_context documents that no recompute rebuilt (forget_memory, expiry, time, the
-        dashboard), in small transactions so that no shopper's writes wait long on the sweep."""
-        total = 0
-        while not self._stop.is_set():
-            refreshed = store.refresh_stale_contexts(CONTEXT_REFRESH_BATCH)
-            total += refreshed
-            if refreshed < CONTEXT_REFRESH_BATCH:
-                break
-        return total
 
     def _count(self, key: str, value: int) -> None:
         self.stats.periodic[key] = self.stats.periodic.get(key, 0) + value

@@ -1,8 +1,8 @@
 """The chat view's turn: the shopper's message recorded for the worker to learn from, their memory ranked for it,
 the system prompt, and the assistant's
 reply with the memories it cites ([m3]) explained and linked (/memories/<id>). With an Anthropic client it is
-Claude's reply; without one, the request that would be sent and a recorded reply of Claude's (labelled as such),
-cited against this shopper's own block."""
+Claude's reply; without one, no reply is made up: the answer says no model is configured, lists what the assistant
+would rely on from this shopper's own memory (each linked, with why) and carries the request that would be sent."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from worker.client.memory import MemoryClient
 from worker.prompt.chat import build_system_prompt, request_body, stream_reply
-from worker.prompt.explain import MEMORY_PATH, because, explain_suggestion, references_in
-from worker.prompt.recorded import MILK_QUESTION, cited_against, recorded_text
+from worker.prompt.explain import MEMORY_PATH, because, explain_suggestion, item_name, references_in
+from worker.prompt.offline import no_model_answer
 from worker.prompt.render import RenderedMemory
 
 MAX_MESSAGE_CHARS = 2000
@@ -53,19 +53,12 @@ def chat_turn(
         reply = "".join(stream_reply(client, system, messages, model=model))
         answer = {"mode": "claude", "reply": reply}
     else:
-        reply = cited_against(recorded_text(), system.memory)
-        answer = {
-            "mode": "recorded",
-            "reply": reply,
-            "recorded_question": MILK_QUESTION,
-            "request": request_body(system, messages, model=model),
-        }
-    return {
-        **answer,
-        "recorded_message_id": str(recorded),
-        "memory_block": system.memory.text,
-        **_citations(reply, system.memory),
-    }
+        reply = no_model_answer(request.message, system.memory)
+        answer = {"mode": "no_model", "reply": reply, "request": request_body(system, messages, model=model)}
+    cited = _citations(reply, system.memory)
+    if client is None:
+        cited["explanation"] = None  # nothing was suggested: each line already says why
+    return {**answer, "recorded_message_id": str(recorded), "memory_block": system.memory.text, **cited}
 
 
 def _citations(reply: str, rendered: RenderedMemory) -> dict[str, Any]:
@@ -80,6 +73,7 @@ def _citations(reply: str, rendered: RenderedMemory) -> dict[str, Any]:
             "href": MEMORY_PATH.format(id=reference.item.id),
             "section": reference.section,
             "key": reference.item.key,
+            "name": item_name(reference.section, reference.item),
             "because": because(reference.section, reference.item),
         }
         for ref in cited

@@ -23,8 +23,9 @@ select columns_are('public', 'interaction_history',
   'interaction_history has the design document''s columns');
 select columns_are('public', 'memory_insights',
   array['id', 'user_id', 'insight_type', 'insight_key', 'insight_value', 'confidence', 'supporting_data',
-        'created_at', 'updated_at', 'expires_at'],
-  'memory_insights has the design document''s columns');
+        'created_at', 'updated_at', 'expires_at', 'source', 'status', 'ended'],
+  'memory_insights has the design document''s columns, where it comes from (source), whether it is in use, a '
+  'question or ended (status), and what ended it');
 
 select col_type_is('public', 'customer_preferences', 'confidence', 'numeric(3,2)', 'confidence is numeric(3,2)');
 select col_type_is('public', 'shopping_patterns', 'pattern_value', 'jsonb', 'pattern_value is jsonb');

@@ -84,7 +84,7 @@ select throws_ok($$ select public.record_interactions(events => (select jsonb_ag
   'an oversized batch is refused, stating the bound');
 select throws_like($$ select public.record_interactions(events => (select jsonb_agg(jsonb_build_object('interaction_type', 'search',
     'interaction_value', jsonb_build_object('blob', repeat(md5(g::text), 4000)))) from generate_series(1, 80) as g)) $$,
-  'events takes % bytes, but a batch takes at most 8388608 (8 MiB); split it into smaller batches.',
+  'events has % bytes, but at most 8388608 (8 MiB) are accepted; split it into smaller batches.',
   'a batch larger than 8 MiB is refused, stating the bound');
 select tests.clear_authentication();
 select is((select count(*) from public.interaction_history), (select n from before_bad),

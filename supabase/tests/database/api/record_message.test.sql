@@ -40,7 +40,8 @@ select tests.authenticate_as('alice');
 select throws_ok($$ select public.record_message(content => '   ') $$,
   '22023', 'content is required: the shopper''s message, not an empty one.', 'an empty message is refused');
 select throws_ok($$ select public.record_message(content => repeat('a', 10001)) $$,
-  '22023', 'content must be at most 10000 characters, not 10001.', 'an overlong message is refused');
+  '22023', 'content has 10001 characters, but at most 10000 are accepted; split it into shorter messages.',
+  'an overlong message is refused, naming the limit');
 select throws_ok($$ select public.record_message(content => 'hi', message_id => '') $$,
   '22023', 'message_id must be a non-empty string of at most 255 characters.', 'an empty message id is refused');
 select tests.clear_authentication();

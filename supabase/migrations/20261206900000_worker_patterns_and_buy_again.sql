@@ -719,12 +719,19 @@ begin
     where sp.user_id = p_user_id
       and sp.last_occurrence >= now() - private.pattern_recency()
     union all
-    select 7, mi.id, mi.insight_type, mi.insight_key, mi.insight_value, mi.confidence, null, 'inferred',
-           null, mi.updated_at, mi.updated_at, mi.supporting_data, mi.expires_at,
+    -- Insights: only active ones (a question waits for the shopper's Yes, an ended one no longer holds); the
+    -- reason says where it comes from in words, the measured figure for an inferred one.
+    select 7, mi.id, mi.insight_type, mi.insight_key, mi.insight_value, mi.confidence,
+           case mi.source when 'explicit' then 'You told us'
+                          when 'confirmed' then 'You confirmed it'
+                          else coalesce(mi.supporting_data ->> 'summary', 'Inferred from your orders') end,
+           mi.source, null, mi.updated_at, mi.updated_at,
+           case when mi.source = 'inferred' then mi.supporting_data else mi.supporting_data -> 'details' end,
+           mi.expires_at,
            case when v_pattern is not null
                 then lower(concat_ws(' ', mi.insight_type, mi.insight_key, mi.insight_value)) end
     from public.memory_insights as mi
-    where mi.user_id = p_user_id
+    where mi.user_id = p_user_id and mi.status = 'active'
       and (mi.expires_at is null or mi.expires_at > now())
   ),
   scored as (
