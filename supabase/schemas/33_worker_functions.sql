@@ -472,8 +472,14 @@ revoke all on function public.worker_expire_insights(timestamptz) from public, a
 grant execute on function public.worker_expire_insights(timestamptz) to service_role;
 comment on function public.worker_expire_insights(timestamptz) is 'Worker only: delete insights whose expires_at has passed.';
 
--- Retention: interactions older than p_months move to private.interaction_archive (still their owner's), in
--- batches of p_batch rows so a first run on a large log does not hold locks for long. Returns how many moved.
+-- Retention: interactions older than p_months move to private.interaction_archive (still their owner's), a month
+-- at a time: each call moves one whole monthly partition that is entirely past the window (copied to the archive,
+-- then dropped, so the log shrinks at once and nothing else is read; empty months are dropped on the way), and
+-- when none is left, up to p_batch rows of
+-- the default partition past the window. So a month's events move once the whole month is past the window. What a
+-- delete of those rows would do is done for the month: a recompute for each shopper (behind every shopper's own
+-- events), the messages read, the shoppers' volume. It also makes the partitions of the next three months.
+-- Returns how many rows moved (0: nothing left).
 create or replace function public.worker_archive_interactions(
   p_months integer, p_now timestamptz default now(), p_batch integer default 10000
 )
@@ -481,8 +487,11 @@ returns integer
 language plpgsql
 security definer
 set search_path = ''
+set lock_timeout = '500ms'
 as $$
 declare
+  v_cutoff timestamptz;
+  v_month text;
   v_count integer;
 begin
   perform private.require_service_role();
@@ -492,17 +501,64 @@ begin
   if p_batch is null or p_batch < 1 then
     raise exception using errcode = '22023', message = 'The batch size must be at least 1.';
   end if;
+  v_cutoff := p_now - pg_catalog.make_interval(months => p_months);
   -- The recomputes these moves enqueue are maintenance: behind every shopper's own events.
   perform pg_catalog.set_config('customer_memory.maintenance', 'on', true);
+  begin
+  -- Making or dropping a partition locks the whole log for a moment: if a transaction holds it (lock_timeout),
+  -- this waits for the next pass rather than queue every shopper's call behind it.
+  perform private.ensure_interaction_partitions(now(), now() + interval '3 months');
+  for v_month in
+    select c.relname
+      from pg_catalog.pg_inherits as i
+      join pg_catalog.pg_class as c on c.oid = i.inhrelid
+     where i.inhparent = 'public.interaction_history'::regclass
+       and c.relname ~ '^interaction_history_p[0-9]{4}_[0-9]{2}$'
+       and (pg_catalog.to_date(substr(c.relname, 22), 'YYYY_MM') + interval '1 month')::timestamp at time zone 'UTC'
+           <= v_cutoff
+     order by c.relname
+  loop
+    -- No shopper writes into a month this old; a shopper's delete of their own rows waits until it has moved.
+    execute pg_catalog.format('lock table private.%I in exclusive mode', v_month);
+    execute pg_catalog.format(
+      'insert into private.interaction_archive (id, user_id, interaction_type, interaction_key, interaction_value, '
+      'session_id, message_id, created_at, archived_at) '
+      'select m.id, m.user_id, m.interaction_type, m.interaction_key, m.interaction_value, m.session_id, '
+      'm.message_id, m.created_at, $1 from private.%I as m', v_month) using p_now;
+    get diagnostics v_count = row_count;
+    if v_count = 0 then
+      execute pg_catalog.format('drop table private.%I', v_month);  -- an empty month goes, and the next is looked at
+      continue;
+    end if;
+    -- What the log's delete triggers do for deleted rows, once for the month (jobs before volume, as they do).
+    execute pg_catalog.format(
+      'select private.enqueue_recompute(array(select distinct m.user_id from private.%I as m))', v_month);
+    execute pg_catalog.format(
+      'delete from private.extracted_messages as e using private.%I as m '
+      'where e.interaction_id = m.id and m.interaction_type = %L', v_month, 'message');
+    execute pg_catalog.format(
+      'update private.shopper_volume as v '
+      'set events = greatest(v.events - d.events, 0), event_bytes = greatest(v.event_bytes - d.bytes, 0) '
+      'from (select m.user_id, count(*) as events, '
+      'coalesce(sum(pg_catalog.pg_column_size(m.interaction_value)), 0) as bytes '
+      'from private.%I as m group by m.user_id) as d where v.user_id = d.user_id', v_month);
+    execute pg_catalog.format('drop table private.%I', v_month);
+    return v_count;
+  end loop;
+  exception when lock_not_available then
+    return 0;
+  end;
+
+  -- What no month holds (an import older than the partitions, a moment with no month yet), row by row.
   with old as (
-    select ih.id from public.interaction_history as ih
-     where ih.created_at < p_now - pg_catalog.make_interval(months => p_months)
-     order by ih.created_at
+    select d.id, d.created_at from private.interaction_history_default as d
+     where d.created_at < v_cutoff
+     order by d.created_at
      limit p_batch
      for update skip locked
   ),
   moved as (
-    delete from public.interaction_history as ih using old where ih.id = old.id
+    delete from public.interaction_history as ih using old where ih.id = old.id and ih.created_at = old.created_at
     returning ih.id, ih.user_id, ih.interaction_type, ih.interaction_key, ih.interaction_value, ih.session_id,
               ih.message_id, ih.created_at
   )
@@ -519,7 +575,8 @@ revoke all on function public.worker_archive_interactions(integer, timestamptz, 
   from public, anon, authenticated, service_role;
 grant execute on function public.worker_archive_interactions(integer, timestamptz, integer) to service_role;
 comment on function public.worker_archive_interactions(integer, timestamptz, integer) is
-  'Worker only: move interactions older than p_months to the archive, at most p_batch per call.';
+  'Worker only: move interactions older than p_months to the archive: one whole month per call, or at most p_batch '
+  'rows no month holds.';
 
 
 -- Stated preferences from chat messages --------------------------------------------------------------------------

@@ -1,0 +1,299 @@
+-- interaction_history partitioned by month of created_at (issue 19): retention moves whole months to the archive
+-- instead of scanning the log, and the log shrinks when it does. The events move into the new table as they are
+-- (no trigger fires: nothing is recorded or deleted); the monthly partitions span the oldest event to three months
+-- ahead, each in the private schema with RLS, the log's two policies and no grant. private.extracted_messages loses
+-- its foreign key (a partitioned table's key is (id, created_at)): a trigger deletes its rows with their message.
+
+-- The log as it was, set aside (index names are relation names: they move out of the way too).
+alter table public.interaction_history rename to interaction_history_unpartitioned;
+do $$
+declare
+  v_name text;
+begin
+  -- Constraint names too (the key, the checks, the foreign key, and on PostgreSQL 18 the named NOT NULLs), so the
+  -- new table's own get the names they have in a fresh install.
+  for v_name in
+    select c.conname from pg_catalog.pg_constraint as c
+     where c.conrelid = 'public.interaction_history_unpartitioned'::regclass
+  loop
+    execute pg_catalog.format('alter table public.interaction_history_unpartitioned rename constraint %I to %I',
+                              v_name, pg_catalog.replace(v_name, 'interaction_history_', 'interaction_history_old_'));
+  end loop;
+end;
+$$;
+alter index public.interaction_history_user_created_idx rename to interaction_history_unpartitioned_user_created_idx;
+alter index public.interaction_history_user_type_idx rename to interaction_history_unpartitioned_user_type_idx;
+alter index public.interaction_history_session_idx rename to interaction_history_unpartitioned_session_idx;
+alter table private.extracted_messages drop constraint extracted_messages_interaction_id_fkey;
+comment on column private.extracted_messages.interaction_id is null;
+
+-- The log's CHECK calls it, and the planner evaluates a partition's CHECK when a shopper reads the log (00_constants.sql).
+grant execute on function private.interaction_types() to authenticated, service_role;
+
+-- The partitioned log (10_memory_tables.sql, 11_memory_rls_grants.sql).
+create table public.interaction_history (
+  id uuid not null default gen_random_uuid(),
+  user_id uuid not null references auth.users (id) on delete cascade,
+  interaction_type text not null,
+  interaction_key text,
+  interaction_value jsonb not null default '{}'::jsonb,
+  session_id uuid,
+  message_id text,
+  created_at timestamptz not null default now(),
+  constraint interaction_history_pkey primary key (id, created_at),
+  constraint interaction_history_interaction_type_check check (interaction_type = any (private.interaction_types())),
+  constraint interaction_history_interaction_key_length check (char_length(interaction_key) between 1 and 255),
+  constraint interaction_history_interaction_value_object check (jsonb_typeof(interaction_value) = 'object'),
+  constraint interaction_history_interaction_value_size check (pg_column_size(interaction_value) <= 262144),
+  constraint interaction_history_message_id_length check (char_length(message_id) between 1 and 255)
+) partition by range (created_at);
+create table private.interaction_history_default partition of public.interaction_history default;
+
+create index interaction_history_user_created_idx on public.interaction_history (user_id, created_at desc);
+create index interaction_history_user_type_idx on public.interaction_history (user_id, interaction_type);
+create index interaction_history_session_idx on public.interaction_history (session_id) where session_id is not null;
+
+comment on table public.interaction_history is
+  'Append-only log of what a shopper did (cart adds, checkouts, swaps, messages); every memory is derived from it.';
+comment on column public.interaction_history.interaction_type is
+  'question, search, view_item, cart_add, checkout, swap, reject_swap, message, preference_stated or voice_used.';
+comment on column public.interaction_history.interaction_key is 'What it was about: recipe_request, a SKU, accepted.';
+comment on column public.interaction_history.interaction_value is 'The full event as a JSON object (at most 256 KiB).';
+comment on table private.interaction_history_default is
+  'Events of a month without a partition of its own (private.ensure_interaction_partitions moves them when it makes one).';
+
+revoke all on table public.interaction_history from public, anon, authenticated, service_role;
+grant select, delete on table public.interaction_history to authenticated;
+grant select, insert, update, delete on table public.interaction_history to service_role;
+revoke all on table private.interaction_history_default from public, anon, authenticated, service_role;
+
+alter table public.interaction_history enable row level security;
+
+create policy "Shoppers can view their own interactions"
+  on public.interaction_history for select to authenticated
+  using ((select auth.uid()) = user_id);
+
+create policy "Shoppers can delete their own interactions"
+  on public.interaction_history for delete to authenticated
+  using ((select auth.uid()) = user_id);
+
+-- Every partition of the log (the default one here; the monthly ones as private.ensure_interaction_partitions makes
+-- them) has RLS and the log's two policies, and no grant: a client reaches the log through the parent only.
+alter table private.interaction_history_default enable row level security;
+
+create policy "Shoppers can view their own interactions"
+  on private.interaction_history_default for select to authenticated
+  using ((select auth.uid()) = user_id);
+
+create policy "Shoppers can delete their own interactions"
+  on private.interaction_history_default for delete to authenticated
+  using ((select auth.uid()) = user_id);
+
+create or replace function private.ensure_interaction_partitions(p_from timestamptz, p_to timestamptz)
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_month date;
+  v_name text;
+  v_start timestamptz;
+  v_end timestamptz;
+  v_count integer := 0;
+begin
+  if p_from is null or p_to is null or p_to < p_from or p_to > p_from + interval '10 years' then
+    raise exception using errcode = '22023', message = 'The partitions must span from a moment to a later one within ten years.';
+  end if;
+  v_month := pg_catalog.date_trunc('month', p_from at time zone 'UTC')::date;
+  while v_month <= pg_catalog.date_trunc('month', p_to at time zone 'UTC')::date loop
+    v_name := 'interaction_history_p' || pg_catalog.to_char(v_month, 'YYYY_MM');
+    v_start := v_month::timestamp at time zone 'UTC';
+    v_end := (v_month + interval '1 month')::timestamp at time zone 'UTC';
+    if pg_catalog.to_regclass('private.' || v_name) is null then
+      create temporary table if not exists interaction_history_moving
+        (like public.interaction_history) on commit drop;
+      with moved as (
+        delete from private.interaction_history_default as d
+         where d.created_at >= v_start and d.created_at < v_end
+        returning d.*
+      )
+      insert into pg_temp.interaction_history_moving select * from moved;
+      execute pg_catalog.format('create table private.%I partition of public.interaction_history for values from (%L) to (%L)',
+                                v_name, v_start, v_end);
+      execute pg_catalog.format('insert into private.%I select * from pg_temp.interaction_history_moving', v_name);
+      truncate pg_temp.interaction_history_moving;
+      execute pg_catalog.format('revoke all on table private.%I from public, anon, authenticated, service_role', v_name);
+      execute pg_catalog.format('alter table private.%I enable row level security', v_name);
+      execute pg_catalog.format('create policy "Shoppers can view their own interactions" on private.%I for select '
+                                'to authenticated using ((select auth.uid()) = user_id)', v_name);
+      execute pg_catalog.format('create policy "Shoppers can delete their own interactions" on private.%I for delete '
+                                'to authenticated using ((select auth.uid()) = user_id)', v_name);
+      execute pg_catalog.format('comment on table private.%I is %L', v_name,
+                                'The events of one month (UTC) of interaction_history; retention moves it whole.');
+      v_count := v_count + 1;
+    end if;
+    v_month := v_month + interval '1 month';
+  end loop;
+  return v_count;
+end;
+$$;
+revoke all on function private.ensure_interaction_partitions(timestamptz, timestamptz)
+  from public, anon, authenticated, service_role;
+
+-- Months from the oldest event (or 13 months back) to three ahead; then the events, as they are.
+select private.ensure_interaction_partitions(
+  least(now() - interval '13 months',
+        coalesce((select min(u.created_at) from public.interaction_history_unpartitioned as u), now())),
+  now() + interval '3 months');
+insert into public.interaction_history
+  (id, user_id, interaction_type, interaction_key, interaction_value, session_id, message_id, created_at)
+select u.id, u.user_id, u.interaction_type, u.interaction_key, u.interaction_value, u.session_id, u.message_id,
+       u.created_at
+  from public.interaction_history_unpartitioned as u;
+drop table public.interaction_history_unpartitioned;
+
+-- The log's triggers, on the new table (12_memory_helpers.sql, 32_worker_helpers.sql).
+create trigger interaction_history_volume_inserted
+  after insert on public.interaction_history
+  referencing new table as changed_rows
+  for each statement execute function private.interaction_history_count();
+
+create trigger interaction_history_volume_deleted
+  after delete on public.interaction_history
+  referencing old table as changed_rows
+  for each statement execute function private.interaction_history_count();
+
+create trigger interaction_history_enqueue_inserted
+  after insert on public.interaction_history
+  referencing new table as changed_rows
+  for each statement execute function private.interaction_history_enqueue();
+
+create trigger interaction_history_enqueue_deleted
+  after delete on public.interaction_history
+  referencing old table as changed_rows
+  for each statement execute function private.interaction_history_enqueue();
+
+create trigger interaction_history_brand_catalog
+  after insert on public.interaction_history
+  referencing new table as changed_rows
+  for each statement execute function private.brand_catalog_add();
+
+create or replace function private.interaction_history_forget_extracted()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  delete from private.extracted_messages as e
+   using changed_rows as c
+   where e.interaction_id = c.id and c.interaction_type = 'message';
+  return null;
+end;
+$$;
+revoke all on function private.interaction_history_forget_extracted() from public, anon, authenticated, service_role;
+
+create trigger interaction_history_extracted_deleted
+  after delete on public.interaction_history
+  referencing old table as changed_rows
+  for each statement execute function private.interaction_history_forget_extracted();
+
+-- Retention by month (33_worker_functions.sql).
+create or replace function public.worker_archive_interactions(
+  p_months integer, p_now timestamptz default now(), p_batch integer default 10000
+)
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+set lock_timeout = '500ms'
+as $$
+declare
+  v_cutoff timestamptz;
+  v_month text;
+  v_count integer;
+begin
+  perform private.require_service_role();
+  if p_months is null or p_months < 1 then
+    raise exception using errcode = '22023', message = 'The retention period must be at least one month.';
+  end if;
+  if p_batch is null or p_batch < 1 then
+    raise exception using errcode = '22023', message = 'The batch size must be at least 1.';
+  end if;
+  v_cutoff := p_now - pg_catalog.make_interval(months => p_months);
+  -- The recomputes these moves enqueue are maintenance: behind every shopper's own events.
+  perform pg_catalog.set_config('customer_memory.maintenance', 'on', true);
+  begin
+  -- Making or dropping a partition locks the whole log for a moment: if a transaction holds it (lock_timeout),
+  -- this waits for the next pass rather than queue every shopper's call behind it.
+  perform private.ensure_interaction_partitions(now(), now() + interval '3 months');
+  for v_month in
+    select c.relname
+      from pg_catalog.pg_inherits as i
+      join pg_catalog.pg_class as c on c.oid = i.inhrelid
+     where i.inhparent = 'public.interaction_history'::regclass
+       and c.relname ~ '^interaction_history_p[0-9]{4}_[0-9]{2}$'
+       and (pg_catalog.to_date(substr(c.relname, 22), 'YYYY_MM') + interval '1 month')::timestamp at time zone 'UTC'
+           <= v_cutoff
+     order by c.relname
+  loop
+    -- No shopper writes into a month this old; a shopper's delete of their own rows waits until it has moved.
+    execute pg_catalog.format('lock table private.%I in exclusive mode', v_month);
+    execute pg_catalog.format(
+      'insert into private.interaction_archive (id, user_id, interaction_type, interaction_key, interaction_value, '
+      'session_id, message_id, created_at, archived_at) '
+      'select m.id, m.user_id, m.interaction_type, m.interaction_key, m.interaction_value, m.session_id, '
+      'm.message_id, m.created_at, $1 from private.%I as m', v_month) using p_now;
+    get diagnostics v_count = row_count;
+    if v_count = 0 then
+      execute pg_catalog.format('drop table private.%I', v_month);  -- an empty month goes, and the next is looked at
+      continue;
+    end if;
+    -- What the log's delete triggers do for deleted rows, once for the month (jobs before volume, as they do).
+    execute pg_catalog.format(
+      'select private.enqueue_recompute(array(select distinct m.user_id from private.%I as m))', v_month);
+    execute pg_catalog.format(
+      'delete from private.extracted_messages as e using private.%I as m '
+      'where e.interaction_id = m.id and m.interaction_type = %L', v_month, 'message');
+    execute pg_catalog.format(
+      'update private.shopper_volume as v '
+      'set events = greatest(v.events - d.events, 0), event_bytes = greatest(v.event_bytes - d.bytes, 0) '
+      'from (select m.user_id, count(*) as events, '
+      'coalesce(sum(pg_catalog.pg_column_size(m.interaction_value)), 0) as bytes '
+      'from private.%I as m group by m.user_id) as d where v.user_id = d.user_id', v_month);
+    execute pg_catalog.format('drop table private.%I', v_month);
+    return v_count;
+  end loop;
+  exception when lock_not_available then
+    return 0;
+  end;
+
+  -- What no month holds (an import older than the partitions, a moment with no month yet), row by row.
+  with old as (
+    select d.id, d.created_at from private.interaction_history_default as d
+     where d.created_at < v_cutoff
+     order by d.created_at
+     limit p_batch
+     for update skip locked
+  ),
+  moved as (
+    delete from public.interaction_history as ih using old where ih.id = old.id and ih.created_at = old.created_at
+    returning ih.id, ih.user_id, ih.interaction_type, ih.interaction_key, ih.interaction_value, ih.session_id,
+              ih.message_id, ih.created_at
+  )
+  insert into private.interaction_archive
+    (id, user_id, interaction_type, interaction_key, interaction_value, session_id, message_id, created_at, archived_at)
+  select m.id, m.user_id, m.interaction_type, m.interaction_key, m.interaction_value, m.session_id, m.message_id,
+         m.created_at, p_now
+    from moved as m;
+  get diagnostics v_count = row_count;
+  return v_count;
+end;
+$$;
+revoke all on function public.worker_archive_interactions(integer, timestamptz, integer)
+  from public, anon, authenticated, service_role;
+grant execute on function public.worker_archive_interactions(integer, timestamptz, integer) to service_role;
+comment on function public.worker_archive_interactions(integer, timestamptz, integer) is
+  'Worker only: move interactions older than p_months to the archive: one whole month per call, or at most p_batch '
+  'rows no month holds.';
