@@ -55,7 +55,11 @@ def test_the_demo_teaches_riley_and_leaves_the_design_documents_example_alone(
         assert "- peanuts: You told us you are allergic to peanuts (confidence: 1.00)" in dana
         assert "sku milk-whole-gal (bought on 13 of your 13 shopping days in the last 90 days)" in dana
         assert "- Great Value: Chosen on 27 of 28 days you bought 3 categories where it has rivals" in dana
-        assert "Customer Insights:" not in dana and "Shopping Patterns:" not in dana
+        assert "Shopping Patterns:" not in dana
+        assert (
+            "Customer Insights:\n- persona: Often chooses the store label (at least 20% of items) (the store label"
+            in dana
+        )
         assert "Riley's default block (no query): the document the worker precomputed at" in run
         assert "Rows of Riley's that Dana and Sam can see: 0" in run
         assert "Rows of Dana's that Riley and Sam can see: 0" in run

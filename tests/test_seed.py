@@ -38,13 +38,14 @@ def test_seed_is_idempotent(db: Database) -> None:
     with db.connect() as conn:
         schema.apply_seed(conn)
     assert _counts(db) == first
-    # Dana: 4 stated + 3 favourites + 1 brand; Sam: 1 stated + 1 favourite; no pattern or insight (none is derived).
+    # Dana: 4 stated + 3 favourites + 1 brand, and the store-label persona (25 of her 62 items of the last 90 days);
+    # Sam: 1 stated + 1 favourite; no pattern (none is derived).
     # Events: 13 orders, 6 cart adds, 7 other events, 4 messages, 5 preference_stated.
     assert first == {
         "customer_preferences": 10,
         "shopping_patterns": 0,
         "interaction_history": 35,
-        "memory_insights": 0,
+        "memory_insights": 1,
     }
 
 
@@ -75,6 +76,7 @@ def test_the_demo_shoppers_memories_are_what_their_events_say(db: Database) -> N
         ("preference", "favorite", "gv-organic-eggs"),
         ("preference", "favorite", "chobani-greek-yogurt"),
         ("preference", "brand", "Great Value"),
+        ("insight", "persona", "store-label"),
     }
     assert all(value[1] is not None and value[1] >= Decimal("0.80") for value in dana.values())
     assert set(sam) == {("preference", "allergy", "shellfish"), ("preference", "favorite", "oat-milk-64oz")}
@@ -154,7 +156,10 @@ def test_each_demo_shopper_sees_only_their_own(db: Database) -> None:
             with acting_as(conn, "authenticated", shopper):
                 for table in TABLES:
                     owners = conn.execute(f"select distinct user_id from public.{table}").fetchall()
-                    held = table in ("customer_preferences", "interaction_history")  # the seed stores no other
+                    # The seed stores no pattern; Dana's store-label habit is an insight, Sam has none.
+                    held = table in ("customer_preferences", "interaction_history") or (
+                        table == "memory_insights" and shopper == DANA
+                    )
                     assert owners == ([{"user_id": shopper}] if held else []), table
 
 

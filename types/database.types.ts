@@ -197,6 +197,7 @@ export type Database = {
           pending_change: Json | null
           reason: string | null
           source: string | null
+          status: string | null
           summary: string | null
           updated_at: string | null
         }
@@ -204,6 +205,10 @@ export type Database = {
       }
     }
     Functions: {
+      answer_insight_question: {
+        Args: { answer: boolean; memory_id: string }
+        Returns: Json
+      }
       clear_memories: { Args: Record<PropertyKey, never>; Returns: Json }
       confirm_pending_change: { Args: { memory_id: string }; Returns: Json }
       explain_memory: { Args: { memory_id: string }; Returns: Json }

@@ -250,7 +250,8 @@ begin
       'evidence', v_evidence || jsonb_build_object('orders_cap', v_evidence_cap));
   end if;
 
-  -- An insight: its supporting data, and the interactions it names (supporting_data.interaction_ids), if any.
+  -- An insight: its supporting data, and the interactions it names (supporting_data.interaction_ids), if any: the
+  -- message it was said in, or the orders that suggested it (summarised).
   select mi.* into v_insight
   from public.memory_insights as mi
   where mi.id = explain_memory.memory_id and mi.user_id = v_user;
@@ -259,7 +260,13 @@ begin
              'supporting_data', v_insight.supporting_data,
              'interactions', coalesce(jsonb_agg(jsonb_build_object(
                  'id', ih.id, 'interaction_type', ih.interaction_type, 'interaction_key', ih.interaction_key,
-                 'created_at', ih.created_at) order by ih.created_at desc, ih.id), '[]'))
+                 'created_at', ih.created_at,
+                 'detail', case when ih.interaction_type = 'checkout' then
+                     jsonb_build_object(
+                       'order_id', ih.interaction_value -> 'order_id',
+                       'placed_at', ih.interaction_value -> 'placed_at',
+                       'item_count', ih.interaction_value -> 'item_count')
+                   else ih.interaction_value end) order by ih.created_at desc, ih.id), '[]'))
       into v_evidence
     from public.interaction_history as ih
     where ih.user_id = v_user
@@ -275,6 +282,8 @@ begin
         'memory_key', v_insight.insight_key, 'value', v_insight.insight_value,
         'confidence', v_insight.confidence, 'source', v_insight.source, 'status', v_insight.status,
         'ended', v_insight.ended,
+        -- Why, in the words my_memories uses (the view reads the caller's own rows, as this function does).
+        'reason', (select m.reason from public.my_memories as m where m.id = v_insight.id),
         'evidence_count', (select count(*) from jsonb_object_keys(v_insight.supporting_data)),
         'expires_at', v_insight.expires_at, 'created_at', v_insight.created_at, 'updated_at', v_insight.updated_at),
       'evidence', v_evidence);
@@ -322,7 +331,7 @@ as
          p.times_confirmed as evidence_count, null::jsonb as details,
          p.created_at, p.updated_at, null::timestamptz as expires_at,
          coalesce(p.last_confirmed_at, p.updated_at) as last_confirmed_at,
-         p.pending_removal as pending_change
+         p.pending_removal as pending_change, 'active'::text as status
   from public.customer_preferences as p
   where p.user_id = (select auth.uid())
   union all
@@ -331,15 +340,24 @@ as
          format('Seen in %s orders, last on %s', sp.occurrence_count, to_char(sp.last_occurrence, 'YYYY-MM-DD')),
          sp.occurrence_count, sp.pattern_value,
          sp.created_at, sp.updated_at, null,
-         sp.last_occurrence, null
+         sp.last_occurrence, null, 'active'
   from public.shopping_patterns as sp
   where sp.user_id = (select auth.uid())
   union all
   select mi.id, 'insight', mi.insight_type, mi.insight_key,
-         mi.insight_value, mi.confidence, mi.source, mi.insight_value,
+         mi.insight_value, mi.confidence, mi.source,
+         -- Why, in words: what the shopper said (or said ended it), their Yes, or what suggested a question.
+         left(case when mi.status = 'ended'
+                   then format('You told us this no longer holds: "%s"', mi.ended ->> 'message')
+                   when mi.status = 'question'
+                   then coalesce(mi.supporting_data ->> 'because', mi.insight_value)
+                   when mi.source = 'explicit'
+                   then coalesce(format('You told us: "%s"', mi.supporting_data ->> 'message'), 'You told us')
+                   when mi.source = 'confirmed' then 'You confirmed it'
+                   else coalesce(mi.supporting_data ->> 'summary', mi.insight_value) end, 1000),
          (select count(*)::integer from jsonb_object_keys(mi.supporting_data)), mi.supporting_data,
          mi.created_at, mi.updated_at, mi.expires_at,
-         mi.updated_at, null
+         mi.updated_at, null, mi.status
   from public.memory_insights as mi
   where mi.user_id = (select auth.uid());
 
@@ -358,6 +376,9 @@ comment on column public.my_memories.last_confirmed_at is
 comment on column public.my_memories.pending_change is
   'A removal the shopper asked for in chat and has not confirmed (allergies and diets): confirm_pending_change or '
   'reject_pending_change answers it. Null when none is pending.';
+comment on column public.my_memories.status is
+  'active (used by the assistant), question (an insight suggested from the shopper''s orders, never used until they '
+  'answer Yes with answer_insight_question) or ended (an insight the shopper said no longer holds).';
 
 -- Grants ---------------------------------------------------------------------------------------------------------
 -- Under the legacy regime a new view in public is granted to anon and authenticated by default: take it back.
@@ -549,6 +570,54 @@ grant execute on function public.reject_pending_change(uuid) to authenticated;
 comment on function public.reject_pending_change(uuid) is
   'The signed-in shopper rejects a removal read from their chat (an allergy or a diet): the memory stays as it '
   'was. Unknown id, someone else''s, or nothing pending: PT404.';
+
+-- Questions inference asks (insights with status question: "Are you shopping for young children?"): the shopper
+-- answers. Yes: the insight becomes the shopper's own (source confirmed, 1.00, in the prompt), the figures that
+-- suggested it kept with when it was confirmed. No: dismissed (deleted) and suppressed, so older evidence never
+-- suggests it again.
+create or replace function public.answer_insight_question(memory_id uuid, answer boolean)
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_user_id uuid := private.require_shopper('answer_insight_question');
+  v_insight public.memory_insights;
+begin
+  if answer_insight_question.memory_id is null or answer_insight_question.answer is null then
+    raise exception using errcode = '22023',
+      message = 'memory_id and answer are required: the id of a question (see my_memories, status question) and '
+                'true for Yes or false for No.';
+  end if;
+  select mi.* into v_insight from public.memory_insights as mi
+   where mi.id = answer_insight_question.memory_id and mi.user_id = v_user_id and mi.status = 'question'
+     for update;
+  if not found then
+    raise exception using errcode = 'PT404', message = 'No question with that id.',
+      hint = 'my_memories lists the questions (status question).';
+  end if;
+  if answer_insight_question.answer then
+    perform private.remember_insight(
+      v_user_id, v_insight.insight_type, v_insight.insight_key, v_insight.insight_value, 'confirmed',
+      v_insight.supporting_data || pg_catalog.jsonb_build_object('confirmed_at', now()), null);
+  else
+    delete from public.memory_insights as mi where mi.id = v_insight.id;
+    perform private.suppress_memory(v_user_id, 'insight', v_insight.insight_type, v_insight.insight_key);
+  end if;
+  return pg_catalog.jsonb_build_object(
+    'answered', true, 'id', v_insight.id, 'answer', answer_insight_question.answer,
+    'memory_type', v_insight.insight_type, 'memory_key', v_insight.insight_key,
+    'status', case when answer_insight_question.answer then 'active' else 'dismissed' end);
+end;
+$$;
+revoke all on function public.answer_insight_question(uuid, boolean) from public, anon, authenticated, service_role;
+grant execute on function public.answer_insight_question(uuid, boolean) to authenticated;
+comment on function public.answer_insight_question(uuid, boolean) is
+  'The signed-in shopper answers a question suggested from their orders (an insight with status question): Yes '
+  '(true) makes it theirs (source confirmed, used by the assistant); No (false) dismisses it, never suggested again '
+  'from older evidence. Unknown id, someone else''s, or not a question: PT404.';
 
 -- Everything stored about the shopper, the precomputed document included: it is data about them like any other.
 create or replace function public.clear_memories()

@@ -202,6 +202,7 @@ def test_my_memories_is_a_get_of_the_view_with_the_shoppers_jwt_read_into_the_ge
         "expires_at": None,
         "last_confirmed_at": "2026-11-20T10:00:00+00:00",
         "pending_change": None,
+        "status": "active",
     }
     memory = MemoryClient(
         _adapter(_recording(httpx.Response(200, json=[row]), sent)), Identity.shopper(SHOPPER, SHOPPER_JWT)

@@ -57,8 +57,18 @@ def test_the_list_is_grouped_as_the_prompt_with_allergies_and_diets_first(client
     assert response.headers["cache-control"] == "no-store"
     listing = response.json()
     assert listing["user"] == {"id": str(DANA), "email": DANA_EMAIL}
-    assert [s["section"] for s in listing["sections"]] == ["allergies", "dietary", "dislikes", "favorites", "brands"]
-    assert listing["count"] == sum(len(s["memories"]) for s in listing["sections"]) == 8
+    assert [s["section"] for s in listing["sections"]] == [
+        "allergies",
+        "dietary",
+        "dislikes",
+        "favorites",
+        "brands",
+        "insights",
+    ]
+    assert listing["count"] == sum(len(s["memories"]) for s in listing["sections"]) == 9
+    assert listing["questions"] == []
+    # About you: the store label's share of her items, learned from her orders (a share claim measured at 0.97).
+    assert [m["memory_key"] for m in listing["sections"][-1]["memories"]] == ["store-label"]
     memories = memories_by_key(listing)
     peanuts = memories["peanuts"]
     assert (peanuts["section"], peanuts["confidence_words"], peanuts["source_words"]) == (
@@ -187,11 +197,12 @@ def test_clearing_deletes_everything_of_the_shopper_and_nothing_of_anyone_else(c
     response = client.delete("/api/user/memories", headers=danas)
     assert response.status_code == 200
     counts = response.json()
-    assert counts["preferences"] == 8 and counts["patterns"] == 0 and counts["insights"] == 0
+    assert counts["preferences"] == 8 and counts["patterns"] == 0 and counts["insights"] == 1
     assert client.get("/api/user/memories", headers=danas).json() == {
         "user": {"id": str(DANA), "email": DANA_EMAIL},
         "count": 0,
         "sections": [],
+        "questions": [],
     }
     assert client.get("/api/user/memories", headers=sams).json()["count"] == sam_before > 0
 

@@ -135,6 +135,7 @@ MY_MEMORIES_ROW = {
     "expires_at": None,
     "last_confirmed_at": "2026-08-30T10:00:00+00:00",
     "pending_change": None,
+    "status": "active",
 }
 
 

@@ -369,6 +369,12 @@ def test_a_stated_intolerance_reaches_the_block_whatever_the_number_of_dislikes(
         assert 'lactose-free: You told us: "I can\'t have lactose, it makes me bloated"' in restrictions
 
         (item,) = context.section("dietary")
+        # On the page (my_memories, as the page reads it): the restriction in the shopper's own words.
+        (shown,) = [m for m in calls.my_memories(conn, user) if m.memory_type == "dietary"]
+        assert (shown.memory_key, shown.reason) == (
+            "lactose-free",
+            'You told us: "I can\'t have lactose, it makes me bloated"',
+        )
         explained = calls.explain_memory(conn, user, item.id)
         assert str(said) in json.dumps(explained.evidence)
         exported = calls.export_memories(conn, user)

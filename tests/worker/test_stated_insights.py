@@ -69,6 +69,8 @@ def test_a_stated_insight_is_explicit_with_the_message_as_evidence(db: Database)
         assert explained.memory["source"] == "explicit"
         assert [i["id"] for i in explained.evidence["interactions"]] == [str(message)]
         assert explained.evidence["supporting_data"]["message"] == "I have two kids, 4 and 7"
+        assert explained.evidence["interactions"][0]["detail"]["content"] == "I have two kids, 4 and 7"
+        assert explained.memory["reason"] == 'You told us: "I have two kids, 4 and 7"'
 
 
 def test_a_later_statement_with_the_same_key_updates_it_and_keeps_what_it_said_before(db: Database) -> None:
@@ -321,3 +323,66 @@ def test_a_stated_insight_never_enters_the_safety_sections(db: Database) -> None
         context = calls.memory_context(conn, user)
         assert [a.key for a in context.allergies] == ["peanuts"] and context.dietary == []
         assert [i.key for i in context.insights] == ["more-protein"]
+
+
+def test_the_prompt_says_where_each_insight_comes_from_capped_and_cut(db: Database) -> None:
+    """The "Customer Insights:" lines: each with its reference and its source in words; five at most (the rest
+    counted as omitted), each text cut; a question never there, a confirmed one is."""
+    from worker.prompt.render import render_memory_block
+
+    with db.connect() as conn:
+        user = create_user(conn)
+        _said(conn, user, "I have two kids, 4 and 7", [KIDS])
+        long_goal = "Wants to eat healthier " + "and more vegetables " * 8
+        _said(
+            conn,
+            user,
+            "lots of goals",
+            [
+                {"action": "remember", "insight_type": "goal", "insight_key": f"goal-{n}", "insight_value": long_goal}
+                for n in range(6)
+            ],
+        )
+        conn.execute(
+            "insert into public.memory_insights (user_id, insight_type, insight_key, insight_value, confidence,"
+            " supporting_data, source, status) values (%s, 'context', 'pet-dog', 'Has a dog', 0.6,"
+            " '{\"question\": \"Do you have a dog?\"}', 'inferred', 'question')",
+            (user,),
+        )
+        context = calls.memory_context(conn, user)
+        rendered = render_memory_block(context)
+        lines = rendered.text.split("Customer Insights:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+        assert len(lines) == 5 and context.omitted["insights"] == 2
+        assert all(len(line) < 200 and line.endswith("]") for line in lines)
+        assert all("(you told us) [m" in line for line in lines)
+        # The newest five are kept (ranked by relevance, confidence, recency); their texts cut at 120 characters.
+        assert all(line.startswith("- goal: Wants to eat healthier") and "… (you told us)" in line for line in lines)
+        assert "dog" not in rendered.text
+        question = conn.execute("select id from public.memory_insights where insight_key = 'pet-dog'").fetchone()
+        assert question is not None
+        client = calls.client(conn, user)
+        assert client.answer_insight_question(question["id"], True)["status"] == "active"
+        rendered = render_memory_block(calls.memory_context(conn, user, query="dog food"))
+        assert "- context: Has a dog (you confirmed) [m" in rendered.text
+
+
+def test_the_worker_reads_insights_from_chat_end_to_end(db: Database) -> None:
+    """The real path: the shopper's messages, the worker's extractor (the rules), this function, the prompt."""
+    from worker.config import Settings
+    from worker.prompt.render import render_memory_block
+    from worker.runtime.worker import run_until_idle
+
+    with db.connect() as conn:
+        user = create_user(conn)
+        for content in ("I have two kids, ages 4 and 7", "I have a dog", "my sister has three cats"):
+            record_event(conn, user, "message", "user_message", {"content": content})
+        run_until_idle(Settings(), db.url(), now=lambda: NOW)
+        rows = _rows(conn, user)
+        assert {key for _, key in rows} >= {"children", "pet-dog"} and "pet-cat" not in {key for _, key in rows}
+        assert all(r["source"] == "explicit" and r["status"] == "active" for r in rows.values())
+        assert "(you told us) [m" in render_memory_block(calls.memory_context(conn, user)).text
+        record_event(conn, user, "message", "user_message", {"content": "our dog died last week"})
+        run_until_idle(Settings(), db.url(), now=lambda: NOW)
+        dog = _rows(conn, user)[("context", "pet-dog")]
+        assert dog["status"] == "ended" and dog["ended"]["message"] == "our dog died last week"
+        assert "pet-dog" not in _in_prompt(conn, user) and "children" in _in_prompt(conn, user)

@@ -51,6 +51,7 @@ CONTRACT: dict[str, FunctionSpec] = {
     "forget_memory": FunctionSpec(("memory_id",), "authenticated"),
     "confirm_pending_change": FunctionSpec(("memory_id",), "authenticated"),
     "reject_pending_change": FunctionSpec(("memory_id",), "authenticated"),
+    "answer_insight_question": FunctionSpec(("memory_id", "answer"), "authenticated"),
     "my_order_figures": FunctionSpec((), "authenticated"),
     "clear_memories": FunctionSpec((), "authenticated"),
     "export_memories": FunctionSpec((), "authenticated"),
@@ -142,6 +143,12 @@ class MemoryClient:
     def reject_pending_change(self, memory_id: UUID) -> dict[str, Any]:
         """Reject a removal read from chat: the memory stays."""
         result: dict[str, Any] = self._call("reject_pending_change", memory_id=memory_id)
+        return result
+
+    def answer_insight_question(self, memory_id: UUID, answer: bool) -> dict[str, Any]:
+        """Answer a question suggested from the shopper's orders: Yes makes it theirs (confirmed, used by the
+        assistant), No dismisses it for good."""
+        result: dict[str, Any] = self._call("answer_insight_question", memory_id=memory_id, answer=answer)
         return result
 
     def my_order_figures(self) -> OrderFigures:

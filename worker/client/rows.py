@@ -192,5 +192,6 @@ class PublicMyMemories(BaseModel):
     pending_change: Optional[JsonValue] = Field(alias="pending_change")
     reason: Optional[str] = Field(alias="reason")
     source: Optional[str] = Field(alias="source")
+    status: Optional[str] = Field(alias="status")
     summary: Optional[str] = Field(alias="summary")
     updated_at: Optional[datetime.datetime] = Field(alias="updated_at")

@@ -103,6 +103,8 @@ DEFINER_API_FUNCTIONS = {
     "forget_memory(uuid)": "deletes a memory and records its suppression in private.memory_suppressions",
     "confirm_pending_change(uuid)": "forgets an allergy or a diet through forget_memory, once the shopper confirms",
     "reject_pending_change(uuid)": "clears a pending removal; shoppers may not update preferences",
+    "answer_insight_question(uuid,boolean)": "confirms or dismisses a suggested insight; shoppers may not write "
+    "insights, and a No is recorded in private.memory_suppressions",
     "my_order_figures()": "counts the shopper's orders through private.checkouts, which clients cannot execute",
     "clear_memories()": "deletes everything of the shopper's, private.interaction_archive included",
     "export_memories()": "reads everything of the shopper's, the private archive and cache included",

@@ -145,7 +145,7 @@ class InsightReader:
         out: list[InsightStatement] = []
         # "if i had a dog", "i want a cat someday": only what the shopper already has ("i wish my kids ...").
         supposed = bool(HYPOTHETICAL & set(words))
-        if re.search(
+        if {"was", "were"} & set(words) and re.search(
             r"\b(when|as|since) (i|we) (was|were) (a )?(kid|kids|child|children|little|young|younger|small)\b",
             " ".join(words),
         ):
@@ -448,7 +448,7 @@ def _children(words: list[str], inherited: bool) -> list[InsightStatement]:
                 count = count or NUMBERS.get(follow) or (int(follow) if follow.isdigit() else None)
             ages = _ages(words)
             return [_child_value(count, ages)]
-    aged = re.search(
+    aged = "old" in words and re.search(
         r" (my|our) (\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve) "
         r"(year|yr|month) old ",
         f" {text} ",
@@ -519,6 +519,8 @@ def _household(words: list[str], own: bool) -> list[InsightStatement]:
     """Household size ("a family of four", "there are 4 of us", "i live alone"), cooking for one, a spouse or a
     partner ("i am married", "my wife", "i live with my boyfriend"; "divorced" and "my wife left me" end it)."""
     out: list[InsightStatement] = []
+    if not (HOUSEHOLD_WORDS | {"of"}) & set(words):
+        return out
     text = f" {' '.join(words)} "
     unsure = re.search(r" (not|never|used to|was|were|anymore) ", text)
     for index, word in enumerate(words):
@@ -530,7 +532,7 @@ def _household(words: list[str], own: bool) -> list[InsightStatement]:
                 size = None
             if size and 1 < size < 20 and not unsure:
                 out.append(_size(size))
-    if not own or unsure:
+    if not own or unsure or not HOUSEHOLD_WORDS & set(words):
         return out
     if re.search(r" (live|living|lives) (alone|by myself|on my own) ", text):
         out.append(_remember("context", "household-size", "Lives alone", details={"size": 1}))
@@ -594,8 +596,20 @@ def _partner(words: list[str], own: bool) -> list[InsightStatement]:
     return []
 
 
+# Words without which a clause states no goal, constraint or household figure: most clauses are passed over
+# before any regular expression runs.
+GOAL_WORDS = word_set(
+    "prep prepping preps mealprep batch healthier healthy better clean cleaner eating weight lose losing drop dropping "
+    "calories protein save saving saves budget spend spending costs bills month week weeks months days day"
+)
+CONSTRAINT_WORDS = word_set("oven stove kitchen kitchenette budget spend spending afford")
+HOUSEHOLD_WORDS = word_set("alone cook cooking cooks shop shopping buy buying")
+
+
 def _goals(words: list[str], said: str, clock: Callable[[], datetime]) -> list[InsightStatement]:
     out: list[InsightStatement] = []
+    if not GOAL_WORDS & set(words):
+        return out
     text = f" {' '.join(words)} "
     negated = bool(re.search(r" (not|never|no longer|gave up|quit|stopped) ", text))
     past = bool(re.search(r" (used to|was|were) ", text))
@@ -672,6 +686,8 @@ def _time_bound(words: list[str], clock: Callable[[], datetime]) -> datetime | N
 
 def _constraints(words: list[str], said: str) -> list[InsightStatement]:
     out: list[InsightStatement] = []
+    if not CONSTRAINT_WORDS & set(words):
+        return out
     text = f" {' '.join(words)} "
     if re.search(
         r" (do not|does not|dont) (have|own) (an|a) (oven|stove) | no (oven|stove) | without (an|a) oven |"

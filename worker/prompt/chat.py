@@ -17,8 +17,10 @@ BASE_SYSTEM_PROMPT = """You are a friendly grocery-shopping assistant. Help the 
 and save money.
 
 Use the customer memory below to personalise your help. Never suggest anything that conflicts with an allergy or a \
-dietary restriction, and avoid what they dislike. When a suggestion relies on a memory, cite it with its reference \
-in square brackets, e.g. [m2], so the customer can see why. If the memory does not settle a question, ask."""
+dietary restriction, and avoid what they dislike. Customer insights (their household, goals and constraints) \
+shape portions and suggestions but never override an allergy or a dietary restriction. When a suggestion relies \
+on a memory, cite it with its reference in square brackets, e.g. [m2], so the customer can see why. If the memory \
+does not settle a question, ask."""
 
 
 @dataclass(frozen=True)

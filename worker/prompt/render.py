@@ -77,7 +77,26 @@ def render_item(section: Section, item: MemoryItem) -> str:
     if section == "patterns":
         figures = _pattern_figures(item.figures or {})
         return f"{item.type}: {item.key}" + (f" ({figures})" if figures else "")
+    if section == "insights":
+        return _insight(item)
     return f"{item.type}: {item.value or item.key}"
+
+
+# An insight's line says where it comes from: what the shopper said or confirmed, or the measured figure.
+INSIGHT_SOURCE_WORDS = {"explicit": "you told us", "confirmed": "you confirmed"}
+INSIGHT_TEXT_LIMIT = 120
+
+
+def _insight(item: MemoryItem) -> str:
+    """'context: Two children, ages 4 and 7 (you told us)'; an inferred one with its figure."""
+    text = _cut(item.value or item.key, INSIGHT_TEXT_LIMIT)
+    reason = item.reason or "inferred from your orders"
+    source = INSIGHT_SOURCE_WORDS.get(item.source) or _cut(reason[:1].lower() + reason[1:], 160)
+    return f"{item.type}: {text} ({source})"
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _confidence(value: Decimal) -> str:

@@ -11,6 +11,9 @@ uses them, and the chat view.
     POST   /api/user/memories/:id/pending-change/confirm   the removal the shopper asked for in chat is done
                                         (confirm_pending_change)
     POST   /api/user/memories/:id/pending-change/reject    it is not: the memory stays (reject_pending_change)
+    POST   /api/user/memories/:id/answer/yes   a question suggested from the orders is true: the shopper's own now
+    POST   /api/user/memories/:id/answer/no    it is not: dismissed, never asked again from older evidence
+                                        (answer_insight_question)
     DELETE /api/user/memories           forget everything (clear_memories)
     POST   /api/chat                    one chat turn: the message recorded for the worker (record_message), the
                                         reply's cited memories explained (memory_context)
@@ -169,6 +172,8 @@ def create_app(backend: Backend) -> Starlette:
             shopper_route(reject_pending_change),
             methods=["POST"],
         ),
+        Route("/api/user/memories/{memory_id}/answer/yes", shopper_route(answer_yes), methods=["POST"]),
+        Route("/api/user/memories/{memory_id}/answer/no", shopper_route(answer_no), methods=["POST"]),
         Route("/api/chat", shopper_route(_chat(backend)), methods=["POST"]),
         Route("/", page, methods=["GET"]),
         Route("/chat", page, methods=["GET"]),
@@ -200,10 +205,13 @@ def create_app(backend: Backend) -> Starlette:
 # -- the routes ------------------------------------------------------------------------------------------------------
 def list_memories(request: Request, memory: MemoryClient, shopper: Shopper, body: bytes) -> dict[str, Any]:
     rows = [row.model_dump(mode="json") for row in memory.my_memories()]
+    sections = present.grouped(rows)
     return {
         "user": {"id": str(shopper.user_id), "email": shopper.email},
-        "count": len(rows),
-        "sections": present.grouped(rows),
+        # What is remembered: a question (asked above the sections) is not, until the shopper says Yes.
+        "count": sum(len(section["memories"]) for section in sections),
+        "sections": sections,
+        "questions": present.questions(rows),
     }
 
 
@@ -227,6 +235,15 @@ def confirm_pending_change(request: Request, memory: MemoryClient, shopper: Shop
 
 def reject_pending_change(request: Request, memory: MemoryClient, shopper: Shopper, body: bytes) -> Any:
     return memory.reject_pending_change(_memory_id(request))
+
+
+# Questions suggested from the orders ("Are you shopping for young children?"): never used until the shopper says Yes.
+def answer_yes(request: Request, memory: MemoryClient, shopper: Shopper, body: bytes) -> Any:
+    return memory.answer_insight_question(_memory_id(request), True)
+
+
+def answer_no(request: Request, memory: MemoryClient, shopper: Shopper, body: bytes) -> Any:
+    return memory.answer_insight_question(_memory_id(request), False)
 
 
 def clear_memories(request: Request, memory: MemoryClient, shopper: Shopper, body: bytes) -> Any:

@@ -16,7 +16,7 @@ TITLES: dict[Section, str] = {
     "favorites": "Favourite items",
     "brands": "Brands you prefer",
     "patterns": "How you shop",
-    "insights": "What we think we know about you",
+    "insights": "About you",
     "habits": "Shopping habits (not restrictions)",
 }
 _PREFERENCE_SECTIONS: dict[str, Section] = {
@@ -33,10 +33,17 @@ CONFIDENCE_WORDS: tuple[tuple[float, str], ...] = (
     (0.60, "Somewhat sure"),
     (0.0, "Not sure yet"),
 )
-SOURCE_WORDS = {"explicit": "You said", "pattern": "Learned from your orders", "inferred": "Learned from your shopping"}
+SOURCE_WORDS = {
+    "explicit": "You said",
+    "confirmed": "You confirmed",
+    "pattern": "Learned from your orders",
+    "inferred": "Learned from your shopping",
+}
 TOLD_US = "You told us"
 # A removal asked for in chat (allergies and diets): the memory is still used until the shopper answers.
 PENDING_REMOVAL_WORDS = "You asked to remove this; it stays in use until you confirm."
+# An insight the shopper said no longer holds: kept here with what they said, no longer used.
+ENDED_WORDS = "No longer true, you told us: your assistant no longer uses it. Delete it to remove it for good."
 
 
 def section_of(row: dict[str, Any]) -> Section:
@@ -54,6 +61,8 @@ def confidence_words(confidence: float, source: str) -> str:
     """What a shopper reads instead of 0.85: something they said is not a guess."""
     if source == "explicit":
         return TOLD_US
+    if source == "confirmed":
+        return "You confirmed"
     return next(words for floor, words in CONFIDENCE_WORDS if confidence >= floor)
 
 
@@ -83,6 +92,9 @@ def headline(row: dict[str, Any]) -> str:
 
 def presented(row: dict[str, Any]) -> dict[str, Any]:
     """A my_memories row with the words the page shows."""
+    reason = row.get("reason")
+    if row["memory_kind"] == "insight" and reason:  # an inferred one's figure is written to follow a line in the prompt
+        row = {**row, "reason": reason[:1].upper() + reason[1:]}
     return {**row, **_words_for(row)}
 
 
@@ -103,6 +115,7 @@ def _words_for(row: dict[str, Any]) -> dict[str, Any]:
         "source_words": SOURCE_WORDS.get(row["source"], "Learned from your shopping"),
         "last_confirmed_at": row.get("last_confirmed_at") or row.get("last_occurrence") or row.get("updated_at"),
         "pending_words": PENDING_REMOVAL_WORDS if row.get("pending_change") else None,
+        "ended_words": ENDED_WORDS if row.get("status") == "ended" else None,
     }
 
 
@@ -110,12 +123,29 @@ def grouped(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """The shopper's memories in the prompt's sections, allergies and diets first; empty sections left out."""
     by_section: dict[Section, list[dict[str, Any]]] = {section: [] for section in SECTIONS}
     for row in rows:
+        if row.get("status") == "question":
+            continue  # asked above the sections (questions), never shown as something known
         item = presented(row)
         by_section[item["section"]].append(item)
     return [
         {"section": section, "title": TITLES[section], "memories": items}
         for section, items in by_section.items()
         if items
+    ]
+
+
+def questions(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The questions inference asks (insights with status question), each with its question and what suggested it:
+    {"question": "Are you shopping for young children?", "because": "We noticed baby food ... in 6 of your last 10
+    orders"}. The assistant uses none of them until the shopper answers Yes."""
+    return [
+        {
+            **row,
+            "question": str((row.get("details") or {}).get("question") or f"{row.get('summary')}?"),
+            "because": row.get("reason"),
+        }
+        for row in rows
+        if row.get("status") == "question"
     ]
 
 

@@ -7,6 +7,7 @@ const SECTION_NOTES = {
   allergies: "The assistant keeps these out of everything it suggests.",
   dietary: "Always respected, whatever else the assistant knows.",
   habits: "What your orders suggest you usually buy. The assistant treats these as habits, not rules, and asks before assuming.",
+  insights: "Your household, goals and limits as you told us or confirmed, and habits your orders show. They shape suggestions, never over an allergy or a diet.",
 };
 const EVENT_WORDS = {
   cart_add: "Added to your cart",
@@ -320,7 +321,54 @@ function renderMemories(listing) {
   $("pending-notice").textContent = pending.length === 1
     ? "You asked in chat to remove 1 allergy or diet. It stays in use until you confirm or keep it below."
     : `You asked in chat to remove ${pending.length} allergies or diets. They stay in use until you confirm or keep them below.`;
-  $("sections").replaceChildren(...listing.sections.map(renderSection));
+  const questions = listing.questions || [];
+  $("sections").replaceChildren(...(questions.length ? [renderQuestions(questions)] : []), ...listing.sections.map(renderSection));
+}
+
+// Questions suggested from the orders ("Are you shopping for young children?"), above "About you": the assistant
+// uses none of them until the shopper answers Yes; No dismisses one for good.
+function renderQuestions(questions) {
+  return el(
+    "section",
+    { className: "memory-section memory-section-questions", "aria-labelledby": "section-questions" },
+    el("h2", { id: "section-questions" }, "Questions for you", el("span", { className: "count", "aria-label": `${questions.length} questions` }, questions.length)),
+    el("p", { className: "section-note" }, "Your orders suggest these. Your assistant uses none of them unless you say Yes."),
+    el("ul", { className: "memory-list", role: "list" }, questions.map(renderQuestion)),
+  );
+}
+
+function renderQuestion(question) {
+  const titleId = `question-${question.id}`;
+  return el(
+    "li",
+    { className: "memory memory-question", id: `memory-${question.id}`, "data-memory-id": question.id, "data-key": question.memory_key, role: "group", "aria-labelledby": titleId },
+    el(
+      "div",
+      { className: "memory-main" },
+      el("h3", { className: "memory-title", id: titleId }, question.question),
+      question.because ? el("p", { className: "memory-reason" }, question.because) : null,
+    ),
+    el(
+      "div",
+      { className: "memory-actions" },
+      el("button", {
+        type: "button",
+        className: "button button-small",
+        "data-action": "answer-yes",
+        "aria-label": `Yes: ${question.question}`,
+        onclick: () => changeAndReload("POST", `/api/user/memories/${question.id}/answer/yes`,
+          `Thanks. Your assistant now knows: ${question.headline}.`, "Your answer could not be saved"),
+      }, "Yes"),
+      el("button", {
+        type: "button",
+        className: "button button-small button-quiet-danger",
+        "data-action": "answer-no",
+        "aria-label": `No: ${question.question}`,
+        onclick: () => changeAndReload("POST", `/api/user/memories/${question.id}/answer/no`,
+          "Thanks. We will not ask that again from your past orders.", "Your answer could not be saved"),
+      }, "No"),
+    ),
+  );
 }
 
 function renderSection(section) {
@@ -335,7 +383,7 @@ function renderSection(section) {
 }
 
 function confidenceLevel(memory) {
-  if (memory.source === "explicit") return 4;
+  if (memory.source === "explicit" || memory.source === "confirmed") return 4;
   const value = Number(memory.confidence);
   return value >= 0.9 ? 4 : value >= 0.75 ? 3 : value >= 0.6 ? 2 : 1;
 }
@@ -361,7 +409,7 @@ function renderMemory(memory) {
   return el(
     "li",
     {
-      className: memory.pending_change ? "memory memory-pending" : "memory",
+      className: memory.pending_change ? "memory memory-pending" : memory.status === "ended" ? "memory memory-ended" : "memory",
       id: `memory-${memory.id}`,
       "data-memory-id": memory.id,
       "data-key": memory.memory_key,
@@ -386,6 +434,7 @@ function renderMemory(memory) {
     ),
     el("div", { className: "memory-actions" }, why, remove),
     memory.pending_change ? renderPendingChange(memory) : null,
+    memory.ended_words ? el("p", { className: "ended-words" }, memory.ended_words) : null,
     el("div", { className: "evidence", id: evidenceId, hidden: true, role: "region", "aria-label": `Why we think “${memory.headline}”` }),
   );
 }
@@ -461,7 +510,7 @@ function renderEvidence(explained) {
   const figures = evidence.figures || evidence.supporting_data;
   if (figures && Object.keys(figures).length) {
     parts.push(
-      el("dl", { className: "figures" }, Object.entries(figures).flatMap(([key, value]) => [
+      el("dl", { className: "figures" }, Object.entries(figures).filter(([key]) => key !== "interaction_ids").flatMap(([key, value]) => [
         el("dt", {}, capitalised(words(key))),
         el("dd", {}, typeof value === "object" ? JSON.stringify(value) : String(value)),
       ])),
@@ -756,8 +805,9 @@ async function listingNow() {
 }
 
 function listingSignature(listing) {
-  return JSON.stringify(listing.sections.map((section) => section.memories.map((memory) =>
-    [memory.id, memory.confidence, memory.last_confirmed_at, memory.pending_change])));
+  return JSON.stringify([listing.sections.map((section) => section.memories.map((memory) =>
+    [memory.id, memory.confidence, memory.last_confirmed_at, memory.pending_change, memory.status])),
+    (listing.questions || []).map((question) => question.id)]);
 }
 
 async function watchForLearning(before) {

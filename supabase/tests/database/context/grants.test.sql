@@ -36,7 +36,8 @@ select is(
 select has_view('public', 'my_memories', 'my_memories is a view');
 select columns_are('public', 'my_memories',
   array['id', 'memory_kind', 'memory_type', 'memory_key', 'summary', 'confidence', 'source', 'reason',
-        'evidence_count', 'details', 'created_at', 'updated_at', 'expires_at', 'last_confirmed_at', 'pending_change'],
+        'evidence_count', 'details', 'created_at', 'updated_at', 'expires_at', 'last_confirmed_at', 'pending_change',
+        'status'],
   'my_memories has its documented columns');
 select ok(
   obj_description('public.memory_context(numeric, text)'::regprocedure) is not null
