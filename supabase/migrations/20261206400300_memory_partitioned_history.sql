@@ -111,18 +111,22 @@ begin
     v_start := v_month::timestamp at time zone 'UTC';
     v_end := (v_month + interval '1 month')::timestamp at time zone 'UTC';
     if pg_catalog.to_regclass('private.' || v_name) is null then
-      create temporary table if not exists interaction_history_moving
-        (like public.interaction_history) on commit drop;
-      with moved as (
-        delete from private.interaction_history_default as d
-         where d.created_at >= v_start and d.created_at < v_end
-        returning d.*
-      )
-      insert into pg_temp.interaction_history_moving select * from moved;
-      execute pg_catalog.format('create table private.%I partition of public.interaction_history for values from (%L) to (%L)',
-                                v_name, v_start, v_end);
-      execute pg_catalog.format('insert into private.%I select * from pg_temp.interaction_history_moving', v_name);
-      truncate pg_temp.interaction_history_moving;
+      if exists (select from private.interaction_history_default as d
+                  where d.created_at >= v_start and d.created_at < v_end) then
+        -- The month's rows wait in the default partition: a table of the log's shape takes them, then joins the log.
+        execute pg_catalog.format(
+          'create table private.%I (like public.interaction_history including defaults including constraints)', v_name);
+        execute pg_catalog.format(
+          'with moved as (delete from private.interaction_history_default as d where d.created_at >= %L '
+          'and d.created_at < %L returning d.*) insert into private.%I select * from moved', v_start, v_end, v_name);
+        execute pg_catalog.format(
+          'alter table public.interaction_history attach partition private.%I for values from (%L) to (%L)',
+          v_name, v_start, v_end);
+      else
+        execute pg_catalog.format(
+          'create table private.%I partition of public.interaction_history for values from (%L) to (%L)',
+          v_name, v_start, v_end);
+      end if;
       execute pg_catalog.format('revoke all on table private.%I from public, anon, authenticated, service_role', v_name);
       execute pg_catalog.format('alter table private.%I enable row level security', v_name);
       execute pg_catalog.format('create policy "Shoppers can view their own interactions" on private.%I for select '
@@ -297,3 +301,83 @@ grant execute on function public.worker_archive_interactions(integer, timestampt
 comment on function public.worker_archive_interactions(integer, timestamptz, integer) is
   'Worker only: move interactions older than p_months to the archive: one whole month per call, or at most p_batch '
   'rows no month holds.';
+
+-- The claim's empty list typed as such (plpgsql_check: no text-to-array cast at run time).
+create or replace function public.worker_claim_jobs(
+  p_worker text, p_limit integer, p_lease_seconds integer, p_worker_pid integer default null,
+  p_busy_seconds integer default 10
+)
+returns table (job_id bigint, user_id uuid, kind text, attempts integer)
+language plpgsql
+security definer
+set search_path = ''
+set lock_timeout = '2s'
+as $$
+declare
+  v_ids bigint[] := '{}'::bigint[];
+  v_id bigint;
+begin
+  perform private.require_service_role();
+  if p_worker is null or char_length(p_worker) not between 1 and 255 then
+    raise exception using errcode = '22023', message = 'The worker name must be between 1 and 255 characters.';
+  end if;
+  if p_limit is null or p_limit < 1 or p_limit > 1000 then
+    raise exception using errcode = '22023', message = 'The claim limit must be between 1 and 1000.';
+  end if;
+  if p_lease_seconds is null or p_lease_seconds < 1 then
+    raise exception using errcode = '22023', message = 'The lease must be at least one second.';
+  end if;
+  if p_busy_seconds is null or p_busy_seconds < 1 then
+    raise exception using errcode = '22023', message = 'The busy shopper bound must be at least one second.';
+  end if;
+  -- A shopper who never pauses: each of their events locks their pending job until it commits, one after
+  -- another, so SKIP LOCKED alone would pass the job by for as long as they go on. A shopper's job pending for
+  -- p_busy_seconds is waited for instead (an event holds the lock for milliseconds; lock_timeout bounds the wait):
+  -- a busy shopper is recomputed at least every p_busy_seconds plus one recompute.
+  for v_id in
+    select j.id from private.jobs as j
+     where j.status = 'pending' and j.priority = 0 and j.run_after <= now()
+       and j.created_at <= now() - pg_catalog.make_interval(secs => p_busy_seconds)
+     order by j.priority, j.run_after, j.id
+     limit p_limit
+  loop
+    begin
+      select j.id into v_id from private.jobs as j where j.id = v_id and j.status = 'pending' for update;
+      if found then
+        v_ids := v_ids || v_id;
+      end if;
+    exception when lock_not_available then
+      null;  -- still held: the next claim tries again
+    end;
+  end loop;
+  return query
+  with due as (
+    select j.id
+      from private.jobs as j
+     where j.status = 'pending' and j.run_after <= now() and not (j.id = any (v_ids))
+     order by j.priority, j.run_after, j.id
+     limit p_limit - pg_catalog.cardinality(v_ids)
+     for update skip locked
+  ),
+  picked as (
+    select x.id from pg_catalog.unnest(v_ids) as x (id)
+    union
+    select due.id from due
+  )
+  update private.jobs as j
+     set status = 'running', attempts = j.attempts + 1, locked_by = p_worker, locked_pid = p_worker_pid,
+         locked_until = now() + pg_catalog.make_interval(secs => p_lease_seconds), updated_at = now()
+    from picked
+   where j.id = picked.id
+  returning j.id, j.user_id, j.kind, j.attempts;
+end;
+$$;
+revoke all on function public.worker_claim_jobs(text, integer, integer, integer, integer)
+  from public, anon, authenticated, service_role;
+grant execute on function public.worker_claim_jobs(text, integer, integer, integer, integer) to service_role;
+comment on function public.worker_claim_jobs(text, integer, integer, integer, integer) is
+  'Worker only: lease up to p_limit due jobs to p_worker for p_lease_seconds, shoppers first (priority), then the '
+  'longest due (FOR UPDATE SKIP LOCKED; a shopper''s job pending p_busy_seconds is waited for, so a shopper who '
+  'never pauses is still recomputed); p_worker_pid names the backend of the connection the worker keeps open, so a '
+  'killed worker''s jobs are reclaimed.';
+

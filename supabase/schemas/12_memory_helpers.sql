@@ -288,18 +288,22 @@ begin
     v_start := v_month::timestamp at time zone 'UTC';
     v_end := (v_month + interval '1 month')::timestamp at time zone 'UTC';
     if pg_catalog.to_regclass('private.' || v_name) is null then
-      create temporary table if not exists interaction_history_moving
-        (like public.interaction_history) on commit drop;
-      with moved as (
-        delete from private.interaction_history_default as d
-         where d.created_at >= v_start and d.created_at < v_end
-        returning d.*
-      )
-      insert into pg_temp.interaction_history_moving select * from moved;
-      execute pg_catalog.format('create table private.%I partition of public.interaction_history for values from (%L) to (%L)',
-                                v_name, v_start, v_end);
-      execute pg_catalog.format('insert into private.%I select * from pg_temp.interaction_history_moving', v_name);
-      truncate pg_temp.interaction_history_moving;
+      if exists (select from private.interaction_history_default as d
+                  where d.created_at >= v_start and d.created_at < v_end) then
+        -- The month's rows wait in the default partition: a table of the log's shape takes them, then joins the log.
+        execute pg_catalog.format(
+          'create table private.%I (like public.interaction_history including defaults including constraints)', v_name);
+        execute pg_catalog.format(
+          'with moved as (delete from private.interaction_history_default as d where d.created_at >= %L '
+          'and d.created_at < %L returning d.*) insert into private.%I select * from moved', v_start, v_end, v_name);
+        execute pg_catalog.format(
+          'alter table public.interaction_history attach partition private.%I for values from (%L) to (%L)',
+          v_name, v_start, v_end);
+      else
+        execute pg_catalog.format(
+          'create table private.%I partition of public.interaction_history for values from (%L) to (%L)',
+          v_name, v_start, v_end);
+      end if;
       execute pg_catalog.format('revoke all on table private.%I from public, anon, authenticated, service_role', v_name);
       execute pg_catalog.format('alter table private.%I enable row level security', v_name);
       execute pg_catalog.format('create policy "Shoppers can view their own interactions" on private.%I for select '

@@ -14,7 +14,7 @@ set search_path = ''
 set lock_timeout = '2s'
 as $$
 declare
-  v_ids bigint[] := '{}';
+  v_ids bigint[] := '{}'::bigint[];
   v_id bigint;
 begin
   perform private.require_service_role();

@@ -207,3 +207,27 @@ def test_retention_moves_a_whole_month_and_does_what_its_deletes_would(db: Datab
         }
         assert conn.execute("select count(*) as n from private.extracted_messages").fetchone() == {"n": 0}
         assert [(j["priority"], j["status"]) for j in jobs(conn, user) if j["status"] == "pending"] == [(1, "pending")]
+
+
+def test_a_month_made_after_its_events_arrived_takes_them_from_the_default_partition(db: Database) -> None:
+    with db.connect("superuser") as conn:
+        user = create_user(conn)
+        conn.execute(
+            "insert into public.interaction_history (user_id, interaction_type, interaction_key, created_at)"
+            " values (%s, 'search', 'far ahead', '2035-03-10T12:00:00Z')",
+            (user,),
+        )
+        where = (
+            "select tableoid::regclass::text as t from public.interaction_history where interaction_key = 'far ahead'"
+        )
+        assert conn.execute(where).fetchone() == {"t": "private.interaction_history_default"}
+        made = conn.execute("select private.ensure_interaction_partitions('2035-03-01', '2035-03-02') as n").fetchone()
+        assert made == {"n": 1}
+        assert conn.execute(where).fetchone() == {"t": "private.interaction_history_p2035_03"}
+        secured = conn.execute(
+            "select c.relrowsecurity as rls, (select count(*) from pg_policies as p where p.schemaname = 'private'"
+            " and p.tablename = c.relname) as policies,"
+            " has_table_privilege('authenticated', c.oid, 'select') as granted"
+            " from pg_class as c where c.oid = 'private.interaction_history_p2035_03'::regclass"
+        ).fetchone()
+        assert secured == {"rls": True, "policies": 2, "granted": False}

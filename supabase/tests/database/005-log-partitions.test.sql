@@ -28,17 +28,17 @@ select is_empty(
 
 -- An event of January 2031 lands in its month.
 insert into public.interaction_history (user_id, interaction_type, interaction_key, created_at)
-values (tests.get_supabase_uid('owner'), 'search', 'oat milk', '2031-01-20T10:00:00Z');
-select is((select tableoid::regclass::text from public.interaction_history where interaction_key = 'oat milk'),
+values (tests.get_supabase_uid('owner'), 'search', 'partition probe', '2031-01-20T10:00:00Z');
+select is((select tableoid::regclass::text from public.interaction_history where interaction_key = 'partition probe'),
   'private.interaction_history_p2031_01', 'an event lands in its month''s partition');
 
 select tests.authenticate_as('owner');
-select results_eq($$select count(*)::int from public.interaction_history where interaction_key = 'oat milk'$$,
+select results_eq($$select count(*)::int from public.interaction_history where interaction_key = 'partition probe'$$,
   array[1], 'the owner sees their event through the log');
 select throws_ok('select * from private.interaction_history_p2031_01', '42501', null,
   'the owner cannot read a partition directly');
 select tests.authenticate_as('stranger');
-select is_empty($$select * from public.interaction_history where interaction_key = 'oat milk'$$,
+select is_empty($$select * from public.interaction_history where interaction_key = 'partition probe'$$,
   'a stranger sees none of it through the log');
 select tests.authenticate_as_anon();
 select throws_ok('select * from private.interaction_history_default', '42501', null,
@@ -56,7 +56,7 @@ end;
 $$;
 select tests.clear_authentication();
 select ok(to_regclass('private.interaction_history_p2031_01') is null
-          and exists (select from private.interaction_archive where interaction_key = 'oat milk'
+          and exists (select from private.interaction_archive where interaction_key = 'partition probe'
                          and user_id = tests.get_supabase_uid('owner')),
   'the month''s partition is gone and its event is in the archive, the owner''s');
 
