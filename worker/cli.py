@@ -16,7 +16,7 @@ COMMANDS = [demo, serve, db, chat, context, explain, export, forget, worker, bac
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="customer-memory", description=__doc__.splitlines()[0].strip("`: "))
+    parser = argparse.ArgumentParser(prog="customer-memory", description=__doc__.splitlines()[0].replace("`", ""))
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(subparsers)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from worker.extract.model import PreferenceType, Statement
+from worker.client.models import PreferenceType
+from worker.extract.model import Statement
 
 DIETS = (
     "vegetarian",

@@ -1,5 +1,5 @@
 """The client's payload models refuse, before a round trip, what the database would refuse, and serialise to
-the CONTRACTS.md shapes."""
+the shapes the API functions take."""
 
 from __future__ import annotations
 

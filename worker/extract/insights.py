@@ -17,8 +17,9 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from worker.client.models import InsightType
 from worker.extract.language import Clause, Sentence
-from worker.extract.model import InsightStatement, InsightType
+from worker.extract.model import InsightStatement
 from worker.extract.vocabulary import DIET_PHRASES, DIETS, word_set
 
 # Every key an extractor may store, with its type: the rules and Claude's tool schema are held to these.

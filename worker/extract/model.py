@@ -8,8 +8,8 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-PreferenceType = Literal["dietary", "allergy", "dislike", "favorite", "brand"]
-InsightType = Literal["persona", "goal", "context", "constraint"]
+from worker.client.models import InsightType, PreferenceType
+
 MAX_STATEMENTS = 20  # per message, as worker_apply_stated_preferences accepts
 
 

@@ -309,3 +309,19 @@ def canonical_key(preference_type: str, key: str) -> str | None:
     if preference_type in {"dislike", "favorite"} and phrase[0] in TASTES and set(phrase[1:]) <= GENERIC_TASTE:
         return TASTES[phrase[0]]  # "sweet stuff" -> sweets, as the rules keep it
     return food_key(phrase)
+
+
+def brand_word(written: str, word: str, sentence_start: bool) -> bool:
+    """A word that names a brand: written with a capital, not at the start, and not an English word."""
+    if not written[:1].isupper() or sentence_start or len(word) < 2 or word.isdigit():
+        return False
+    return word not in english_words() and word not in {"i"}
+
+
+def maker_name(written: list[str], words: list[str], index: int, end: int) -> bool:
+    """ "I prefer Heinz ketchup": a capitalised name that WordNet knows only as a person's, right before a food,
+    names the food's maker (a place or a people does not: "Chicago pizza", "Italian bread")."""
+    if index == 0 or not written[index][:1].isupper() or words[index] not in person_names():
+        return False
+    found = match_at(words, index + 1, end)
+    return found is not None and found[1] == "food"

@@ -35,9 +35,9 @@ from apscheduler.schedulers.background import BackgroundScheduler  # type: ignor
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from worker.config import Settings
-from worker.extract.apply import apply_pending_messages, extractor_for
 from worker.extract.boundary import ContainedExtractor
 from worker.extract.model import Extractor
+from worker.runtime.messages import apply_pending_messages, extractor_for
 from worker.runtime.store import Job, JobStore
 
 log = logging.getLogger("worker.runtime")

@@ -1,6 +1,7 @@
-"""Read a shopper's new messages and apply what they state, one message per transaction (so a crash in the
-middle re-reads only the messages not yet applied, and each is applied once). A message the extractor cannot read
-(worker.extract.boundary) is recorded as unreadable and skipped: it never blocks the shopper's later messages."""
+"""Read a shopper's new messages with an extractor (worker.extract) and apply what they state through the job
+store, one message per transaction (so a crash in the middle re-reads only the messages not yet applied, and each
+is applied once). A message the extractor cannot read (worker.extract.boundary) is recorded as unreadable and
+skipped: it never blocks the shopper's later messages."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from worker.config import Settings
 from worker.extract.boundary import ContainedExtractor, unreadable
 from worker.extract.model import Extractor
 from worker.extract.rules import RuleExtractor
+from worker.runtime.store import JobStore
 
 log = logging.getLogger("worker.extract")
 
@@ -26,7 +28,7 @@ BATCH = 100
 def extractor_for(settings: Settings) -> Extractor:
     """Claude when ANTHROPIC_API_KEY is set, otherwise the deterministic rules."""
     if settings.anthropic_api_key is not None:
-        from worker.extract.claude import ClaudeExtractor
+        from worker.extract.claude import ClaudeExtractor  # the Anthropic SDK is loaded only when it is used
 
         return ClaudeExtractor(settings.anthropic_api_key.get_secret_value(), settings.anthropic_model)
     return RuleExtractor()
@@ -41,8 +43,6 @@ class Applied:
 
 def apply_pending_messages(conn: psycopg.Connection[Any], user_id: UUID, extractor: ContainedExtractor) -> Applied:
     """Extract and apply every message of `user_id` not yet read."""
-    from worker.runtime.store import JobStore  # here: worker.runtime imports the worker, which imports this module
-
     store = JobStore(conn)
     applied = Applied()
     while pending := store.pending_messages(user_id, BATCH):
