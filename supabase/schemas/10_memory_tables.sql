@@ -127,6 +127,19 @@ create table private.interaction_archive (
 );
 create index interaction_archive_user_created_idx on private.interaction_archive (user_id, created_at desc);
 
+-- Retention's progress through a month (public.worker_archive_interactions): the shoppers of a month copied to the
+-- archive, and how much of their volume it held, until the month is dropped and they are caught up.
+create table private.retention_moves (
+  month text not null,
+  user_id uuid not null,
+  events bigint not null,
+  event_bytes bigint not null,
+  constraint retention_moves_pkey primary key (month, user_id),
+  constraint retention_moves_month_length check (char_length(month) between 1 and 63)
+);
+comment on table private.retention_moves is
+  'Shoppers of a month retention copied to the archive, until its partition is dropped and they are caught up.';
+
 comment on table private.interaction_archive is 'Interactions past the 12-month retention window, kept for their owner.';
 
 -- memory_insights: what the evidence adds up to (DESIGN-DOCUMENT.md table 4) -------------------------------------

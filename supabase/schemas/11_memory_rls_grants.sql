@@ -26,6 +26,7 @@ grant select, insert, update, delete on table public.memory_insights to service_
 
 revoke all on table private.interaction_history_default from public, anon, authenticated, service_role;
 revoke all on table private.interaction_archive from public, anon, authenticated, service_role;
+revoke all on table private.retention_moves from public, anon, authenticated, service_role;
 revoke all on table private.memory_suppressions from public, anon, authenticated, service_role;
 revoke all on table private.shopper_volume from public, anon, authenticated, service_role;
 
@@ -83,5 +84,6 @@ create policy "Shoppers can delete their own insights"
   using ((select auth.uid()) = user_id);
 
 alter table private.interaction_archive enable row level security;
+alter table private.retention_moves enable row level security;
 alter table private.memory_suppressions enable row level security;
 alter table private.shopper_volume enable row level security;
