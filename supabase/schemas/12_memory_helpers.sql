@@ -259,3 +259,69 @@ create trigger interaction_history_volume_deleted
   after delete on public.interaction_history
   referencing old table as changed_rows
   for each statement execute function private.interaction_history_count();
+
+-- The log's monthly partitions ------------------------------------------------------------------------------------
+-- Make the partitions of interaction_history for every month from p_from to p_to (UTC months), each
+-- private.interaction_history_pYYYY_MM with RLS, the log's two policies and no grant (clients reach the log through
+-- the parent only). Rows of such a month already in the default partition move into the new one, partition to
+-- partition (the parent's triggers do not fire: nothing was recorded or deleted). The worker calls it ahead of
+-- time (worker_archive_interactions, hourly); returns how many partitions it made.
+create or replace function private.ensure_interaction_partitions(p_from timestamptz, p_to timestamptz)
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_month date;
+  v_name text;
+  v_start timestamptz;
+  v_end timestamptz;
+  v_count integer := 0;
+begin
+  if p_from is null or p_to is null or p_to < p_from or p_to > p_from + interval '10 years' then
+    raise exception using errcode = '22023', message = 'The partitions must span from a moment to a later one within ten years.';
+  end if;
+  v_month := pg_catalog.date_trunc('month', p_from at time zone 'UTC')::date;
+  while v_month <= pg_catalog.date_trunc('month', p_to at time zone 'UTC')::date loop
+    v_name := 'interaction_history_p' || pg_catalog.to_char(v_month, 'YYYY_MM');
+    v_start := v_month::timestamp at time zone 'UTC';
+    v_end := (v_month + interval '1 month')::timestamp at time zone 'UTC';
+    if pg_catalog.to_regclass('private.' || v_name) is null then
+      if exists (select from private.interaction_history_default as d
+                  where d.created_at >= v_start and d.created_at < v_end) then
+        -- The month's rows wait in the default partition: a table of the log's shape takes them, then joins the log.
+        execute pg_catalog.format(
+          'create table private.%I (like public.interaction_history including defaults including constraints)', v_name);
+        execute pg_catalog.format(
+          'with moved as (delete from private.interaction_history_default as d where d.created_at >= %L '
+          'and d.created_at < %L returning d.*) insert into private.%I select * from moved', v_start, v_end, v_name);
+        execute pg_catalog.format(
+          'alter table public.interaction_history attach partition private.%I for values from (%L) to (%L)',
+          v_name, v_start, v_end);
+      else
+        execute pg_catalog.format(
+          'create table private.%I partition of public.interaction_history for values from (%L) to (%L)',
+          v_name, v_start, v_end);
+      end if;
+      execute pg_catalog.format('revoke all on table private.%I from public, anon, authenticated, service_role', v_name);
+      execute pg_catalog.format('alter table private.%I enable row level security', v_name);
+      execute pg_catalog.format('create policy "Shoppers can view their own interactions" on private.%I for select '
+                                'to authenticated using ((select auth.uid()) = user_id)', v_name);
+      execute pg_catalog.format('create policy "Shoppers can delete their own interactions" on private.%I for delete '
+                                'to authenticated using ((select auth.uid()) = user_id)', v_name);
+      execute pg_catalog.format('comment on table private.%I is %L', v_name,
+                                'The events of one month (UTC) of interaction_history; retention moves it whole.');
+      v_count := v_count + 1;
+    end if;
+    v_month := v_month + interval '1 month';
+  end loop;
+  return v_count;
+end;
+$$;
+revoke all on function private.ensure_interaction_partitions(timestamptz, timestamptz)
+  from public, anon, authenticated, service_role;
+
+-- The months an install starts with: the last 13 (an import of the past year lands in months, not the default)
+-- and the next 3.
+select private.ensure_interaction_partitions(now() - interval '13 months', now() + interval '3 months');

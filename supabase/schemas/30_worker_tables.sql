@@ -67,7 +67,9 @@ comment on table private.periodic_runs is 'When each periodic job last ran, so t
 -- The chat messages read for stated preferences: the worker extracts what the shopper states (in Python) and
 -- applies it once per message (worker_apply_stated_preferences).
 create table private.extracted_messages (
-  interaction_id uuid primary key references public.interaction_history (id) on delete cascade,
+  -- No foreign key (the log is partitioned, its key is (id, created_at)): a trigger on the log deletes the row
+  -- with its message, and retention with its month.
+  interaction_id uuid primary key,
   user_id uuid not null references auth.users (id) on delete cascade,
   extractor text not null,
   statements jsonb not null,

@@ -115,6 +115,29 @@ create trigger interaction_history_enqueue_deleted
   for each statement execute function private.interaction_history_enqueue();
 
 
+-- A deleted message takes what the worker read from it with it (private.extracted_messages has no foreign key to the
+-- partitioned log).
+create or replace function private.interaction_history_forget_extracted()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  delete from private.extracted_messages as e
+   using changed_rows as c
+   where e.interaction_id = c.id and c.interaction_type = 'message';
+  return null;
+end;
+$$;
+revoke all on function private.interaction_history_forget_extracted() from public, anon, authenticated, service_role;
+
+create trigger interaction_history_extracted_deleted
+  after delete on public.interaction_history
+  referencing old table as changed_rows
+  for each statement execute function private.interaction_history_forget_extracted();
+
+
 -- The brand catalog, kept from the events that change it: the (category, brand) pairs a new checkout names that
 -- were not seen before are added, and counted in private.category_brands. Pairs already known cost one index
 -- probe each and write nothing; pairs are taken in order, so concurrent checkouts never deadlock.

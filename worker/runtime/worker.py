@@ -301,7 +301,7 @@ class Worker:
             while not self._stop.is_set():
                 moved = store.archive_interactions(self.settings.retention_months, self.now(), RETENTION_BATCH)
                 done += moved
-                more = moved >= RETENTION_BATCH
+                more = moved > 0  # a whole month or a batch moved: look again
                 if not more or time.monotonic() >= deadline:
                     break
         elif job.kind == "contexts":
