@@ -223,8 +223,8 @@ values
  where not exists (select from public.interaction_history as ih where ih.id = e.id::uuid);
 
 -- The inferred memories: what the worker's recompute derives from the events above (favourites and brands with
--- their calibrated confidence and evidence), run here as the worker runs it, as the service role. It also removes
--- what an older seed stored that the system no longer derives (patterns, insights, uncalibrated favourites).
+-- their calibrated confidence and evidence, and patterns with their figures), run here as the worker runs it, as the service role. It also removes
+-- what an older seed stored that the system no longer derives (insights, uncalibrated favourites).
 do $$
 begin
   perform set_config('request.jwt.claims', '{"role": "service_role"}', true);

@@ -89,6 +89,19 @@ as $$
 $$;
 revoke all on function private.pattern_recency() from public, anon, authenticated, service_role;
 
+-- A pattern is stored only when the shopper's share of the bucket is at least this many times the share of shoppers
+-- in general (private.pattern_population): "buys dairy" is true of nearly everyone and tells the assistant nothing.
+-- 1.2 on the benchmark: benchmarks/RESULTS.md ("Patterns and buy-again").
+create or replace function private.pattern_min_lift()
+returns numeric
+language sql
+immutable
+set search_path = ''
+as $$
+  select 1.2;
+$$;
+revoke all on function private.pattern_min_lift() from public, anon, authenticated, service_role;
+
 -- Helpers: every table -------------------------------------------------------------------------------------------
 -- Keeps updated_at honest whatever the writer (API function, worker, dashboard). Only real changes count: an
 -- upsert that rewrites the same values leaves updated_at alone.

@@ -879,3 +879,141 @@ grant execute on function public.worker_refresh_brand_catalog() to service_role;
 comment on function public.worker_refresh_brand_catalog() is
   'Worker only: rebuild the brands on offer in each category from every shopper''s orders (no ids kept); the '
   'catalog is otherwise kept current as checkouts arrive.';
+
+-- Recount how shoppers in general shop (private.pattern_population) and how long they go between buying the same
+-- item (private.repeat_intervals), from every shopper's checkouts up to p_now: the pattern window for the buckets,
+-- the last year for the intervals. Nothing is replaced while fewer than p_min_shoppers shoppers have three orders in
+-- the window (a handful of shoppers is no population): returns 0 then, else how many rows it wrote. A plain
+-- maintenance job: it reads every checkout of the window and writes two small tables, no shopper named.
+create or replace function public.worker_refresh_pattern_population(
+  p_now timestamptz default now(), p_min_shoppers integer default 200
+)
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_shoppers integer;
+  v_count integer;
+  v_intervals integer;
+begin
+  perform private.require_service_role();
+  if p_now is null or not pg_catalog.isfinite(p_now) then
+    raise exception using errcode = '22023', message = 'The moment to refresh at must be a finite timestamp.';
+  end if;
+  if p_min_shoppers is null or p_min_shoppers < 1 then
+    raise exception using errcode = '22023', message = 'The minimum number of shoppers must be at least 1.';
+  end if;
+  select count(*)::integer into v_shoppers
+    from (select ih.user_id
+            from public.interaction_history as ih
+           where ih.interaction_type = 'checkout'
+             and coalesce(private.try_timestamptz(ih.interaction_value ->> 'placed_at'), ih.created_at)
+                 between p_now - private.pattern_recency() and p_now
+           group by ih.user_id
+          having count(distinct coalesce(ih.interaction_key, ih.id::text)) >= 3) as s;
+  if v_shoppers < p_min_shoppers then
+    return 0;
+  end if;
+
+  delete from private.pattern_population where true;
+  insert into private.pattern_population (pattern_type, pattern_key, share, shoppers)
+  with shoppers as (
+    select distinct ih.user_id
+      from public.interaction_history as ih
+     where ih.interaction_type = 'checkout'
+       and coalesce(private.try_timestamptz(ih.interaction_value ->> 'placed_at'), ih.created_at)
+           between p_now - private.pattern_recency() and p_now
+  ),
+  o as (
+    select s.user_id, c.*
+      from shoppers as s
+      cross join lateral private.checkouts(s.user_id, p_now) as c
+     where c.placed_at > p_now - private.pattern_recency()
+  ),
+  counted as (
+    select o.user_id, count(*)::integer as total from o group by o.user_id having count(*) >= 3
+  ),
+  buckets as (
+    select o.user_id, 'time_of_day' as pattern_type, private.time_of_day(o.local_at) as pattern_key from o
+    union all
+    select o.user_id, 'day_of_week', pg_catalog.to_char(o.local_at, 'FMday') from o
+    union all
+    select o.user_id, 'basket_size', b.band from o cross join lateral private.basket_band(o.item_count) as b
+    union all
+    select c.user_id, 'category_preference', c.category
+      from (select distinct o.user_id, o.interaction_id,
+                   left(pg_catalog.lower(pg_catalog.btrim(i ->> 'category')), 255) as category
+              from o cross join lateral pg_catalog.jsonb_array_elements(o.items) as i
+             where pg_catalog.btrim(coalesce(i ->> 'category', '')) <> '') as c
+  ),
+  gaps as (
+    select g.user_id, f.band
+      from (select o.user_id,
+                   extract(epoch from o.placed_at - lag(o.placed_at) over (partition by o.user_id order by o.placed_at))::numeric
+                     / 86400 as days
+              from o) as g
+      cross join lateral private.frequency_band(g.days) as f
+     where g.days is not null
+  ),
+  shares as (
+    select b.user_id, b.pattern_type, b.pattern_key, count(*)::numeric / c.total as share
+      from buckets as b join counted as c using (user_id)
+     group by b.user_id, b.pattern_type, b.pattern_key, c.total
+    union all
+    select g.user_id, 'frequency', g.band, count(*)::numeric / (c.total - 1)
+      from gaps as g join counted as c using (user_id)
+     group by g.user_id, g.band, c.total
+  )
+  select s.pattern_type, s.pattern_key, least(1, sum(s.share) / n.shoppers), count(*)::integer
+    from shares as s cross join (select count(*) as shoppers from counted) as n
+   group by s.pattern_type, s.pattern_key, n.shoppers;
+  get diagnostics v_count = row_count;
+
+  delete from private.repeat_intervals where true;
+  insert into private.repeat_intervals (scope, key, median_days, q25_days, q75_days, gaps)
+  with lines as (
+    select distinct ih.user_id, i ->> 'sku' as sku,
+           left(pg_catalog.lower(pg_catalog.btrim(coalesce(i ->> 'category', ''))), 255) as category,
+           (coalesce(private.try_timestamptz(ih.interaction_value ->> 'placed_at'), ih.created_at)
+              at time zone 'UTC')::date as day
+      from public.interaction_history as ih
+      cross join lateral pg_catalog.jsonb_array_elements(
+        case when pg_catalog.jsonb_typeof(ih.interaction_value -> 'items') = 'array'
+             then ih.interaction_value -> 'items' else '[]'::jsonb end) as i
+     where ih.interaction_type = 'checkout'
+       and coalesce(private.try_timestamptz(ih.interaction_value ->> 'placed_at'), ih.created_at)
+           between p_now - interval '1 year' and p_now
+       and char_length(coalesce(i ->> 'sku', '')) between 1 and 255
+  ),
+  gaps as (
+    select l.sku, l.category, (l.day - lag(l.day) over (partition by l.user_id, l.sku order by l.day))::numeric as days
+      from lines as l
+  ),
+  scoped as (
+    select 'sku' as scope, g.sku as key, g.days from gaps as g where g.days is not null
+    union all
+    select 'category', g.category, g.days from gaps as g where g.days is not null and g.category <> ''
+    union all
+    select 'all', 'all', g.days from gaps as g where g.days is not null
+  )
+  select s.scope, s.key,
+         (percentile_cont(0.5) within group (order by s.days))::numeric,
+         (percentile_cont(0.25) within group (order by s.days))::numeric,
+         (percentile_cont(0.75) within group (order by s.days))::numeric,
+         count(*)::integer
+    from scoped as s
+   group by s.scope, s.key
+  having count(*) >= 20;
+  get diagnostics v_intervals = row_count;
+  return v_count + v_intervals;
+end;
+$$;
+revoke all on function public.worker_refresh_pattern_population(timestamptz, integer)
+  from public, anon, authenticated, service_role;
+grant execute on function public.worker_refresh_pattern_population(timestamptz, integer) to service_role;
+comment on function public.worker_refresh_pattern_population(timestamptz, integer) is
+  'Worker only: recount how shoppers in general shop (the share of their orders per pattern bucket) and how long they '
+  'go between buying the same item, from every shopper''s checkouts up to p_now (no ids kept); nothing changes while '
+  'fewer than p_min_shoppers shoppers have three orders in the pattern window.';

@@ -304,6 +304,8 @@ class Worker:
                 more = moved > 0  # a whole month or a batch moved: look again
                 if not more or time.monotonic() >= deadline:
                     break
+            if not more:  # the archive is done: recount how shoppers in general shop (hourly, as retention runs)
+                self._count("pattern_population", store.refresh_pattern_population(self.now()))
         elif job.kind == "contexts":
             while not self._stop.is_set():
                 refreshed = store.refresh_stale_contexts(CONTEXT_REFRESH_BATCH)
