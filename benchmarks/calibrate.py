@@ -28,6 +28,7 @@ import random
 import sys
 import tempfile
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,13 @@ def fit_logistic(x: np.ndarray[Any, Any], y: np.ndarray[Any, Any], ridge: float 
     return beta
 
 
-def candidates(url: str, shoppers: dict[Any, int], as_of: datetime) -> list[tuple[learning.Claim, list[float]]]:
+def candidates(
+    url: str, shoppers: dict[Any, int], as_of: datetime, threads: int = 1
+) -> list[tuple[learning.Claim, list[float]]]:
+    if threads > 1:
+        parts = [dict(list(shoppers.items())[i::threads]) for i in range(threads)]
+        with ThreadPoolExecutor(threads) as pool:
+            return [c for part in pool.map(lambda part: candidates(url, part, as_of), parts) for c in part]
     found = []
     with psycopg.connect(url) as conn:
         for shopper, household in shoppers.items():
@@ -72,7 +79,9 @@ def candidates(url: str, shoppers: dict[Any, int], as_of: datetime) -> list[tupl
                 "select preference_type, preference_key, (evidence -> 'features')"
                 " from private.preference_candidates(%s, %s)"
                 " union all select 'pattern:' || pattern_type, pattern_key, (pattern_value -> 'features')"
-                " from private.pattern_candidates(%s, %s)",
+                " from private.pattern_candidates(%s, %s)"
+                # Only a pattern with the lift to be stored is a candidate: the probability is fitted where it is used.
+                " where (pattern_value ->> 'lift')::numeric >= private.pattern_min_lift()",
                 (shopper, as_of, shopper, as_of),
             ).fetchall()
             for type_, key, features in rows:
@@ -90,6 +99,7 @@ TAIL = 0.3  # the refit's lower end: chosen by the out-of-time check among 0.3, 
 METHODS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
     "plain": (("fit",), ("check",), "logistic on Jan-Jun -> Jul-Sep"),
     "pooled-tail": (("check", "fit"), ("early", "check"), "pooled windows, refit where p >= 0.3"),
+    "tail": (("fit",), ("check",), "logistic on Jan-Jun -> Jul-Sep, refit where p >= 0.3"),
 }
 # The brand's plain fit is under-confident where its claims are kept (its check: 0.869 -> 0.918, ECE 0.049; the
 # holdout 0.83 -> 0.88, ECE 0.053); pooled with the tail refit its check is calibrated (ECE 0.000, 0.915). The
@@ -126,7 +136,7 @@ def refit_tail(beta: np.ndarray[Any, Any], x: np.ndarray[Any, Any], y: np.ndarra
 
 def fit_claim(x: np.ndarray[Any, Any], y: np.ndarray[Any, Any], method: str) -> np.ndarray[Any, Any]:
     beta = fit_logistic(x, y)
-    return refit_tail(beta, x, y) if method == "pooled-tail" else beta
+    return refit_tail(beta, x, y) if method in ("pooled-tail", "tail") else beta
 
 
 def pool(arrays: dict[str, tuple[Any, Any]], names: tuple[str, ...]) -> tuple[Any, Any]:
@@ -154,6 +164,14 @@ def main() -> int:
         action="store_true",
         help="floors from the out-of-time check: the lowest at which the older fit reached the target a quarter later",
     )
+    parser.add_argument(
+        "--from-learning",
+        type=Path,
+        help="the folder of a `learning.py --keep` run (same --households, --seed): its events before 2017-10-01"
+        " hold every window's; each window's candidates are taken as of its own date (moved as that run moved them),"
+        " the population's shares recounted as of that date first",
+    )
+    parser.add_argument("--threads", type=int, default=1, help="connections reading candidates at once")
     parser.add_argument("--url", help="reuse a database an earlier --keep run loaded (same --households, --seed)")
     parser.add_argument("--apply", type=Path, help="with --url: run this SQL file first (development)")
     parser.add_argument("--keep", type=Path, help="keep the cluster in this folder, running (development)")
@@ -177,13 +195,36 @@ def main() -> int:
     windows = {"fit": (FIT_AS_OF, FIT_END), "check": (CHECK_AS_OF, FIT_AS_OF), "early": (EARLY_AS_OF, EARLY_END)}
     shoppers = {completejourney.shopper_id(h): h for h in chosen}
 
-    def all_candidates(url: str) -> dict[str, list[tuple[learning.Claim, list[float]]]]:
-        return {
-            name: candidates(url, shoppers, as_of.replace(tzinfo=learning.ZONE)) for name, (as_of, _) in windows.items()
-        }
+    def all_candidates(
+        url: str, shift: timedelta = timedelta(0)
+    ) -> dict[str, list[tuple[learning.Claim, list[float]]]]:
+        found = {}
+        for name, (as_of, _) in windows.items():
+            moment = (as_of + shift).replace(tzinfo=learning.ZONE)
+            with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
+                set_request_context(conn, "service_role")
+                conn.execute("select public.worker_refresh_pattern_population(%s)", (moment,))
+            found[name] = candidates(url, shoppers, moment, threads=args.threads)
+        return found
 
     if args.from_dump:
         found = {}
+    elif args.from_learning:
+        marker = json.loads((args.from_learning / "loaded.json").read_text())
+        # A sample of the households it holds is read from it (all of them are the population's shares).
+        del windows["early"]  # the brand's pooled fit needs it; a pattern's plain fit and its check do not
+        bin_dir = Path(os.environ["CMS_PG_BIN"]) if os.environ.get("CMS_PG_BIN") else None
+        cluster = LocalPostgres(args.from_learning / "data", bin_dir)
+        running = cluster.ensure_running()
+        try:
+            url = psycopg.conninfo.make_conninfo(
+                running.url("supabase_admin", "postgres"), dbname="bench", user="postgres"
+            )
+            with psycopg.connect(url) as conn:
+                schema.apply_migrations(conn)
+            found = all_candidates(url, timedelta(days=marker["shift_days"]))
+        finally:
+            cluster.stop("fast")
     elif args.url:
         if args.apply:
             with psycopg.connect(args.url, autocommit=True) as conn:

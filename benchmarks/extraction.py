@@ -154,7 +154,7 @@ def load_adjudicated(
 
 def household_label(relation: str, tail: str) -> tuple[str, str, str] | None:
     """The insight a household label names, as (action, type, key), or None (not a household of the shopper's)."""
-    from worker.extract.insights import PETS
+    from worker.extract.household import PETS
 
     words = tail.lower().replace("-", " ").split()
     if relation in {"have_chidren", "have_children"}:

@@ -28,6 +28,7 @@ import json
 import math
 import os
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -64,7 +65,7 @@ HOLDOUT_END = datetime(2018, 1, 1)
 WINDOW = timedelta(days=90)
 MEAT_DEPARTMENTS = {"MEAT", "MEAT-PCKGD", "SEAFOOD", "SEAFOOD-PCKGD"}
 PREFERENCE_TYPES = ("favorite", "brand", "dietary")
-CATEGORY_SHARE = 0.5  # a category claim says "in most orders"; validated when it still is
+CATEGORY_SHARE = 0.5  # a category claim says "in most orders"; validated when it is in more than half of them
 BRAND_SHARE = 0.5  # a brand claim says "chosen in most purchases of its categories"; validated when it still is
 
 
@@ -107,6 +108,8 @@ class Behaviour:
     times: Counter[str] = field(default_factory=Counter)
     basket_items: list[float] = field(default_factory=list)
     placed: list[datetime] = field(default_factory=list)
+    sku_first: dict[str, datetime] = field(default_factory=dict)  # when each SKU was first and last bought
+    sku_last: dict[str, datetime] = field(default_factory=dict)
     meat_orders: int = 0
     organic_lines: int = 0
     store_brand_lines: int = 0
@@ -174,6 +177,10 @@ def behaviours(lines: pd.DataFrame) -> dict[int, Behaviour]:
     skus = lines.drop_duplicates(["household_id", "basket_id", "sku"]).groupby(["household_id", "sku"]).size()
     for (household, sku), n in skus.items():
         found[int(household)].skus[sku] = int(n)
+    spans = lines.groupby(["household_id", "sku"])["placed_at"].agg(["min", "max"])
+    for (household, sku), first, last in zip(spans.index, spans["min"], spans["max"], strict=True):
+        found[int(household)].sku_first[sku] = pd.Timestamp(first).to_pydatetime()
+        found[int(household)].sku_last[sku] = pd.Timestamp(last).to_pydatetime()
     categories = (
         lines.drop_duplicates(["household_id", "basket_id", "category"]).groupby(["household_id", "category"]).size()
     )
@@ -254,9 +261,9 @@ class Validator:
             gap = h.mean_gap_days()
             return gap is not None and frequency_class(gap) == key
         if kind == "pattern:basket_size":
-            return bool(h.basket_items) and basket_class(sum(h.basket_items) / len(h.basket_items)) == key
+            return bool(h.basket_items) and basket_class(statistics.median(h.basket_items)) == key
         if kind == "pattern:category_preference":
-            return h.orders > 0 and h.category_orders[key] / h.orders >= CATEGORY_SHARE
+            return h.orders > 0 and h.category_orders[key] / h.orders > CATEGORY_SHARE
         if kind == "insight:family_household":
             return self.family.get(claim.household, False)
         if kind == "insight:budget_conscious":
@@ -425,6 +432,7 @@ def backfill(url: str, as_of: datetime, concurrency: int) -> None:
     with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
         set_request_context(conn, "service_role")
         conn.execute("select public.worker_refresh_brand_catalog()")
+        conn.execute("select public.worker_refresh_pattern_population(%s)", (as_of,))
         households = conn.execute("select public.worker_enqueue_all()").fetchone()[0]  # type: ignore[index]
     settings = Settings().model_copy(update={"worker_concurrency": concurrency})
     started = time.monotonic()
@@ -474,16 +482,57 @@ def read_claims(
                         if section in ("dietary", "allergies"):
                             restrictions.append(claim)
     with psycopg.connect(url) as conn:  # as the operator again (the shopper's role lasts to the transaction's end)
-        candidates = [
-            Claim(by_shopper[shopper], type_, key, float(confidence))
-            for shopper in by_shopper
-            for type_, key, confidence in conn.execute(
-                "select preference_type, preference_key, confidence from private.preference_candidates(%s, %s)"
-                " where preference_type in ('favorite', 'brand') and confidence is not null",
-                (shopper, as_of),
+        min_lift = float(conn.execute("select private.pattern_min_lift()").fetchone()[0])  # type: ignore[index]
+        candidates, lifts = [], {}
+        for shopper in by_shopper:
+            for kind, key, confidence, lift in conn.execute(
+                "select preference_type, preference_key, confidence, null::numeric"
+                " from private.preference_candidates(%s, %s)"
+                " where preference_type in ('favorite', 'brand') and confidence is not null"
+                " union all select 'pattern:' || pattern_type, pattern_key, confidence,"
+                " (pattern_value ->> 'lift')::numeric"
+                " from private.pattern_candidates(%s, %s) where confidence is not null",
+                (shopper, as_of, shopper, as_of),
+            ).fetchall():
+                candidate = Claim(by_shopper[shopper], kind, key, float(confidence))
+                if lift is not None:
+                    lifts[candidate] = float(lift)
+                if lift is None or float(lift) >= min_lift:
+                    candidates.append(candidate)
+        # What each stored pattern states (its share, the population's, the lift), and each favourite's timing.
+        figures = {
+            (by_shopper[user_id], f"pattern:{type_}", key): value
+            for user_id, type_, key, value in conn.execute(
+                "select user_id, pattern_type, pattern_key, pattern_value from public.shopping_patterns"
             ).fetchall()
-        ]
-    return stored, injected, {"sections": sections, "restrictions": restrictions, "candidates": candidates}
+        }
+        timings = {
+            (by_shopper[user_id], key): evidence
+            for user_id, key, evidence in conn.execute(
+                "select user_id, preference_key, evidence from public.customer_preferences"
+                " where preference_type = 'favorite' and source <> 'explicit' and evidence ? 'usual_interval_days'"
+            ).fetchall()
+        }
+        intervals = {
+            (scope, key): (float(median), float(q25), float(q75))
+            for scope, key, median, q25, q75 in conn.execute(
+                "select scope, key, median_days, q25_days, q75_days from private.repeat_intervals"
+            ).fetchall()
+        }
+    return (
+        stored,
+        injected,
+        {
+            "sections": sections,
+            "restrictions": restrictions,
+            "candidates": candidates,
+            "lifts": lifts,
+            "min_lift": min_lift,
+            "figures": figures,
+            "timings": timings,
+            "intervals": intervals,
+        },
+    )
 
 
 def report(
@@ -590,20 +639,41 @@ def report(
         f" (precision {restr_ok:.3f})"
     )
 
-    # The accuracy / coverage frontier of inferred preferences, by confidence floor: of what was stored, and of every
-    # candidate the rules proposed (what the data allows with this evidence; at most 25 favourites and 10 brands
-    # per shopper, as stored).
-    print("\nfrontier (inferred preferences at or above a confidence floor): floor, validated share, coverage >= 5")
-    frontier = frontier_table(list(zip(prefs, pref_ok, strict=True)), active, (0.5, 0.6, 0.7, 0.8, 0.85, 0.9))
+    patterns = pattern_report(claims, validate, extra)
+    buy_again = buy_again_report(extra, train, validate)
+    # Coverage of any kind of memory: every inferred claim stored (preferences, patterns, insights).
+    all_verdicts = [validate(c) for c in claims]
+    valid_any: Counter[int] = Counter(c.household for c, v in zip(claims, all_verdicts, strict=True) if v)
+    cov_any = sum(1 for h in active if valid_any[h] >= 5) / len(active) if active else float("nan")
+    print(
+        f"\ncoverage, memories of any kind: {cov_any:.3f} of {len(active)} active shoppers have >= 5 validated ones"
+        f" (target 0.80); everything inferred and stored validated {all_ok:.3f} (target 0.90), the default block"
+        f" {inj_ok:.3f} (target 0.90)"
+    )
+
+    # The accuracy / coverage frontier by confidence floor: of what was stored, and of every candidate the rules
+    # proposed (what the data allows with this evidence; as many per shopper as could be stored).
+    print("\nfrontier (inferred memories at or above a confidence floor): floor, validated share, coverage >= 5")
+    frontier = frontier_table(list(zip(claims, all_verdicts, strict=True)), active, (0.5, 0.6, 0.7, 0.8, 0.85, 0.9))
     proposed = [c for c in capped(extra["candidates"]) if validate.evaluable(c)]
-    print(f"frontier of every candidate ({len(proposed)} favourites and brands the rules proposed, stored or not):")
+    print(
+        f"frontier of every candidate ({len(proposed)} favourites, brands and patterns with lift >="
+        f" {extra['min_lift']} the rules proposed, stored or not):"
+    )
     candidate_frontier = frontier_table(
         [(c, validate(c)) for c in proposed], active, (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
     )
     results |= {
         "preferences": {"claims": len(prefs), "accuracy": acc_prefs, "mean_confidence": mean_conf},
         "all_claims_accuracy": all_ok,
-        "coverage": {"active": len(active), "at_least_5": cov5, "at_least_5_validated": cov5v},
+        "coverage": {
+            "active": len(active),
+            "at_least_5": cov5,
+            "at_least_5_validated": cov5v,
+            "any_kind_at_least_5_validated": cov_any,
+        },
+        "patterns": patterns,
+        "buy_again": buy_again,
         "context": {
             "injected": len(inj),
             "accuracy": inj_ok,
@@ -614,6 +684,108 @@ def report(
         "candidate_frontier": candidate_frontier,
     }
     return results
+
+
+def pattern_report(claims: list[Claim], validate: Validator, extra: dict[str, Any]) -> dict[str, Any]:
+    """Per stored pattern type: what its claims state (share of the shopper's orders, the population's, the lift) and
+    how they held; and, over every pattern candidate, the validated share and how many there are by lift, which is
+    what the lift threshold is chosen on."""
+    print("\npatterns stored: type, claims, validated, mean share of orders, mean population share, mean lift")
+    found: dict[str, Any] = {"by_type": {}, "by_lift": []}
+    for kind in sorted({c.kind for c in claims if c.kind.startswith("pattern:")}):
+        items = [c for c in claims if c.kind == kind]
+        values = [extra["figures"].get((c.household, c.kind, c.key), {}) for c in items]
+        ok = [validate(c) for c in items]
+
+        def mean(key: str, values: list[dict[str, Any]] = values) -> float:
+            numbers = [float(v[key]) for v in values if v.get(key) is not None]
+            return sum(numbers) / len(numbers) if numbers else float("nan")
+
+        row = {
+            "claims": len(items),
+            "validated": sum(ok) / len(items),
+            "share": mean("share"),
+            "population_share": mean("population_share"),
+            "lift": mean("lift"),
+        }
+        found["by_type"][kind] = row
+        print(
+            f"  {kind:<30}{len(items):>7}{row['validated']:>8.3f}{row['share']:>8.2f}{row['population_share']:>8.2f}"
+            f"{row['lift']:>7.2f}"
+        )
+    lifts = [(c, lift) for c, lift in extra["lifts"].items() if validate.evaluable(c)]
+    print("pattern candidates by lift (any probability): lift, candidates, validated; at probability >= 0.8")
+    for low, high in ((0, 0.8), (0.8, 1.0), (1.0, 1.2), (1.2, 1.5), (1.5, 2.0), (2.0, 3.0), (3.0, math.inf)):
+        inside = [c for c, lift in lifts if low <= lift < high]
+        sure = [c for c in inside if c.confidence >= 0.8]
+        if not inside:
+            continue
+        share = sum(validate(c) for c in inside) / len(inside)
+        sure_share = sum(validate(c) for c in sure) / len(sure) if sure else float("nan")
+        found["by_lift"].append((low, high, len(inside), share, len(sure), sure_share))
+        print(f"  {low:.1f}-{high:.1f}: {len(inside):>7} {share:.3f}; {len(sure):>6} {sure_share:.3f}")
+    return found
+
+
+def buy_again_report(extra: dict[str, Any], train: dict[int, Behaviour], validate: Validator) -> dict[str, Any]:
+    """Buy-again timing of the stored favourites bought repeatedly: of those bought again in the holdout, the share
+    bought inside the predicted window (by date) and the mean absolute error of the usual interval in days; next to
+    the population's median interval (and quartile window) for the item, else its category, else all items."""
+    intervals = extra["intervals"]
+    ours_hit = base_hit = 0
+    ours_err: list[float] = []
+    base_err: list[float] = []
+    widths: list[float] = []
+    base_widths: list[float] = []
+    not_bought = 0
+    for (household, sku), evidence in extra["timings"].items():
+        h = validate.holdout.get(household)
+        last = train.get(household, Behaviour()).sku_last.get(sku)
+        if h is None or last is None:
+            continue
+        if sku not in h.sku_first:
+            not_bought += 1
+            continue
+        actual = (h.sku_first[sku].date() - last.date()).days
+        bought = datetime.fromisoformat(evidence["last_bought"])
+        start = (datetime.fromisoformat(evidence["due_from"]) - bought).total_seconds() / 86400
+        end = (datetime.fromisoformat(evidence["due_until"]) - bought).total_seconds() / 86400
+        usual = float(evidence["usual_interval_days"])
+        ours_hit += (
+            (last + timedelta(days=start)).date() <= h.sku_first[sku].date() <= (last + timedelta(days=end)).date()
+        )
+        ours_err.append(abs(actual - usual))
+        widths.append(end - start)
+        prior = intervals.get(("sku", sku)) or intervals.get(("category", extra["sku_category"].get(sku, "")))
+        prior = prior or intervals.get(("all", "all"), (14.0, 7.0, 28.0))
+        median, q25, q75 = prior
+        base_hit += (
+            (last + timedelta(days=q25)).date() <= h.sku_first[sku].date() <= (last + timedelta(days=q75)).date()
+        )
+        base_err.append(abs(actual - median))
+        base_widths.append(q75 - q25)
+    n = len(ours_err)
+    row = {
+        "favourites_timed": len(extra["timings"]),
+        "bought_again": n,
+        "not_bought_again": not_bought,
+        "window_hit": ours_hit / n if n else float("nan"),
+        "mae_days": sum(ours_err) / n if n else float("nan"),
+        "median_window_days": statistics.median(widths) if widths else float("nan"),
+        "baseline_window_hit": base_hit / n if n else float("nan"),
+        "baseline_mae_days": sum(base_err) / n if n else float("nan"),
+        "baseline_median_window_days": statistics.median(base_widths) if base_widths else float("nan"),
+        "p_mae": paired([b - o for o, b in zip(ours_err, base_err, strict=True)])[1] if n else float("nan"),
+    }
+    print(
+        f"\nbuy-again timing: {row['favourites_timed']} stored favourites carry it; {n} were bought again in the"
+        f" holdout ({not_bought} not): inside the window {row['window_hit']:.3f} (median width"
+        f" {row['median_window_days']:.1f} days), MAE {row['mae_days']:.1f} days; population's median interval for"
+        f" the item or category: inside its quartile window {row['baseline_window_hit']:.3f} (median width"
+        f" {row['baseline_median_window_days']:.1f} days), MAE {row['baseline_mae_days']:.1f} days (paired p"
+        f" {row['p_mae']:.1e})"
+    )
+    return row
 
 
 def frontier_table(
@@ -634,11 +806,13 @@ def frontier_table(
 
 
 def capped(candidates: list[Claim]) -> list[Claim]:
-    """The candidates derive_preferences could store: the 25 likeliest favourites and 10 likeliest brands a shopper."""
+    """The candidates the worker could store: the 25 likeliest favourites, 10 likeliest brands and 20 categories a
+    shopper (one of each other pattern type is proposed)."""
     ranked: dict[tuple[int, str], list[Claim]] = defaultdict(list)
     for c in sorted(candidates, key=lambda c: -c.confidence):
         ranked[(c.household, c.kind)].append(c)
-    return [c for (_, kind), found in ranked.items() for c in found[: 25 if kind == "favorite" else 10]]
+    cap = {"favorite": 25, "pattern:category_preference": 20}
+    return [c for (_, kind), found in ranked.items() for c in found[: cap.get(kind, 10)]]
 
 
 def family_labels() -> dict[int, bool]:
@@ -727,6 +901,12 @@ def main() -> int:
     parser.add_argument("--no-cart-adds", action="store_true", help="checkouts only")
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="keep the loaded cluster in this folder; a later run with the same folder (and the same --households,"
+        " --seed) skips the load, applies the migrations added since, and backfills again",
+    )
     args = parser.parse_args()
 
     data = completejourney.load()
@@ -743,23 +923,41 @@ def main() -> int:
 
     bin_dir = Path(os.environ["CMS_PG_BIN"]) if os.environ.get("CMS_PG_BIN") else None
     with tempfile.TemporaryDirectory(prefix="cms-bench-learning-") as tmp:
-        cluster = LocalPostgres(Path(tmp) / "data", bin_dir, throwaway=True)
+        folder = args.keep or Path(tmp)
+        marker = folder / "loaded.json"
+        cluster = LocalPostgres(folder / "data", bin_dir, throwaway=args.keep is None)
         running = cluster.ensure_running()
         try:
+            loaded_before = json.loads(marker.read_text()) if marker.exists() else None
+            if loaded_before is not None and loaded_before["households"] != len(chosen):
+                raise SystemExit(f"{folder} holds {loaded_before['households']} households, not {len(chosen)}")
+            if loaded_before is not None:
+                shift = timedelta(days=loaded_before["shift_days"])
+                as_of = (AS_OF + shift).replace(tzinfo=ZONE)
             print(
                 f"{cluster.version()}; {os.cpu_count()} CPUs; learn < {AS_OF:%Y-%m-%d}, validate to"
                 f" {HOLDOUT_END:%Y-%m-%d}; data moved by {shift.days // 7} weeks",
                 flush=True,
             )
-            url = schema.build_database(running.url("supabase_admin", "postgres"), "bench")
-            load(url, lines, data, shift, cart_adds=not args.no_cart_adds, concurrency=args.concurrency)
+            if loaded_before is None:
+                url = schema.build_database(running.url("supabase_admin", "postgres"), "bench")
+                load(url, lines, data, shift, cart_adds=not args.no_cart_adds, concurrency=args.concurrency)
+                marker.write_text(json.dumps({"households": len(chosen), "shift_days": shift.days}))
+            else:
+                url = psycopg.conninfo.make_conninfo(
+                    running.url("supabase_admin", "postgres"), dbname="bench", user="postgres"
+                )
+                with psycopg.connect(url) as conn:
+                    print(f"reusing {folder}; migrations applied now: {schema.apply_migrations(conn)}", flush=True)
             backfill(url, as_of, args.concurrency)
             # Only households with a grocery line are shoppers (2 of the 2,469 have none).
             loaded = sorted(int(h) for h in lines["household_id"].unique())
             stored, injected, extra = read_claims(url, {completejourney.shopper_id(h): h for h in loaded}, as_of)
             insights = read_insights(url, {completejourney.shopper_id(h): h for h in loaded})
         finally:
-            cluster.stop("immediate")
+            cluster.stop("immediate" if args.keep is None else "fast")
+    skus = lines.drop_duplicates("sku")
+    extra["sku_category"] = dict(zip(skus["sku"], skus["category"], strict=True))
     results = report(stored, injected, extra, train, recent, validate, chosen)
     active = [h for h in chosen if h in holdout and recent.get(h, Behaviour()).orders > 0]
     results["insights"] = insight_report(insights, active, kids_labels())

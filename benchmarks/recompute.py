@@ -75,6 +75,10 @@ def rebuild(url: str, concurrency: int) -> float:
         conn.execute("delete from private.jobs")
         with conn.transaction():
             set_request_context(conn, "service_role")
+            # The maintenance job a backfill runs first: the population's shares and repeat intervals.
+            started = time.monotonic()
+            conn.execute("select public.worker_refresh_pattern_population(%s)", (AS_OF,))
+            print(f"population refreshed in {time.monotonic() - started:.1f} s", flush=True)
             households = conn.execute("select public.worker_enqueue_all()").fetchone()[0]  # type: ignore[index]
     settings = Settings().model_copy(update={"worker_concurrency": concurrency})
     started = time.monotonic()

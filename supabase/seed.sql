@@ -90,6 +90,8 @@ insert into seed_stated values
 
 insert into public.interaction_history
   (id, user_id, interaction_type, interaction_key, interaction_value, created_at)
+select e.id::uuid, e.user_id::uuid, e.interaction_type, e.interaction_key, e.interaction_value::jsonb, e.created_at::timestamptz
+  from (
 select s.message_id, s.user_id, 'message', 'user_message', jsonb_build_object('content', s.message), s.said_at
   from seed_stated as s where s.message_id is not null
 union all
@@ -100,7 +102,9 @@ select s.stated_id, s.user_id, 'preference_stated', s.preference_type || ':' || 
                  else jsonb_build_object('source', 'message', 'interaction_id', s.message_id) end,
        s.said_at
   from seed_stated as s
-on conflict (id) do nothing;
+) as e (id, user_id, interaction_type, interaction_key, interaction_value, created_at)
+-- Idempotent: an event is kept as first written (the log's key is (id, created_at), and created_at moves with now()).
+ where not exists (select from public.interaction_history as ih where ih.id = e.id::uuid);
 
 insert into private.extracted_messages (interaction_id, user_id, extractor, statements, extracted_at)
 select s.message_id, s.user_id, 'rules',
@@ -130,6 +134,8 @@ drop table seed_stated;
 -- choice among rivals; two of nine other items each week, none of them often enough to be a favourite.
 insert into public.interaction_history
   (id, user_id, interaction_type, interaction_key, interaction_value, created_at)
+select e.id::uuid, e.user_id::uuid, e.interaction_type, e.interaction_key, e.interaction_value::jsonb, e.created_at::timestamptz
+  from (
 select ('a1000000-0000-4000-8000-' || lpad(o.n::text, 12, '0'))::uuid, 'd0000000-0000-4000-8000-000000000123',
        'checkout', o.order_id,
        jsonb_build_object('order_id', o.order_id, 'placed_at', o.placed_at, 'time_zone', 'America/Chicago',
@@ -168,23 +174,31 @@ select ('a1000000-0000-4000-8000-' || lpad(o.n::text, 12, '0'))::uuid, 'd0000000
           from generate_series(0, 1) as f (k)
       ) as i (position, item)
   ) as t
-on conflict (id) do nothing;
+) as e (id, user_id, interaction_type, interaction_key, interaction_value, created_at)
+-- Idempotent: an event is kept as first written (the log's key is (id, created_at), and created_at moves with now()).
+ where not exists (select from public.interaction_history as ih where ih.id = e.id::uuid);
 
 -- Sam's six cart adds of oat milk in the last month, as record_cart_add stores them.
 insert into public.interaction_history
   (id, user_id, interaction_type, interaction_key, interaction_value, created_at)
+select e.id::uuid, e.user_id::uuid, e.interaction_type, e.interaction_key, e.interaction_value::jsonb, e.created_at::timestamptz
+  from (
 select ('a1000000-0000-4000-8000-0000000001' || lpad(n::text, 2, '0'))::uuid, 'd0000000-0000-4000-8000-000000000456',
        'cart_add', 'oat-milk-64oz',
        '{"sku": "oat-milk-64oz", "name": "Oatly Oat Milk, 64 oz", "category": "milk alternatives", "brand": "Oatly", "price": 4.98, "quantity": 1}'::jsonb
          || jsonb_build_object('added_at', now() - (2 + 5 * n) * interval '1 day'),
        now() - (2 + 5 * n) * interval '1 day'
   from generate_series(0, 5) as n
-on conflict (id) do nothing;
+) as e (id, user_id, interaction_type, interaction_key, interaction_value, created_at)
+-- Idempotent: an event is kept as first written (the log's key is (id, created_at), and created_at moves with now()).
+ where not exists (select from public.interaction_history as ih where ih.id = e.id::uuid);
 
 -- DESIGN-DOCUMENT.md, interaction_history example rows (the recipe request one a vegetarian would make; the swaps
 -- with the categories record_swap's items carry), and Dana's swap to the store brand's milk
 insert into public.interaction_history
   (id, user_id, interaction_type, interaction_key, interaction_value, session_id, created_at)
+select e.id::uuid, e.user_id::uuid, e.interaction_type, e.interaction_key, e.interaction_value::jsonb, e.session_id::uuid, e.created_at::timestamptz
+  from (
 values
   ('a0000000-0000-4000-8000-000000000001', 'd0000000-0000-4000-8000-000000000123', 'question', 'recipe_request',
    '{"query": "recipes with chickpeas"}', 'e0000000-0000-4000-8000-000000000001', now() - interval '2 days'),
@@ -204,11 +218,13 @@ values
    '{"duration_seconds": 8, "success": true}', 'e0000000-0000-4000-8000-000000000001', now() - interval '2 days'),
   ('a0000000-0000-4000-8000-000000000101', 'd0000000-0000-4000-8000-000000000456', 'search', 'oat milk',
    '{"query": "oat milk"}', null, now() - interval '1 day')
-on conflict (id) do nothing;
+) as e (id, user_id, interaction_type, interaction_key, interaction_value, session_id, created_at)
+-- Idempotent: an event is kept as first written (the log's key is (id, created_at), and created_at moves with now()).
+ where not exists (select from public.interaction_history as ih where ih.id = e.id::uuid);
 
 -- The inferred memories: what the worker's recompute derives from the events above (favourites and brands with
--- their calibrated confidence and evidence), run here as the worker runs it, as the service role. It also removes
--- what an older seed stored that the system no longer derives (patterns, insights, uncalibrated favourites).
+-- their calibrated confidence and evidence, and patterns with their figures), run here as the worker runs it, as the service role. It also removes
+-- what an older seed stored that the system no longer derives (insights, uncalibrated favourites).
 do $$
 begin
   perform set_config('request.jwt.claims', '{"role": "service_role"}', true);

@@ -53,9 +53,15 @@ def test_the_demo_teaches_riley_and_leaves_the_design_documents_example_alone(
         assert "Dietary Restrictions:\n- lactose_intolerant: You told us in your settings (confidence: 1.00)" in dana
         assert "- vegetarian: You told us you eat vegetarian (confidence: 1.00)" in dana
         assert "- peanuts: You told us you are allergic to peanuts (confidence: 1.00)" in dana
-        assert "sku milk-whole-gal (bought on 13 of your 13 shopping days in the last 90 days)" in dana
+        # Bought about weekly: the line says how often and when last (buy-again timing), then the evidence.
+        assert "sku milk-whole-gal, about every 9 days, last bought " in dana  # 6-7 days, shrunk toward 20
+        assert "(bought on 13 of your 13 shopping days in the last 90 days)" in dana
         assert "- Great Value: Chosen on 27 of 28 days you bought 3 categories where it has rivals" in dana
-        assert "Shopping Patterns:" not in dana
+        # Her thirteen evening orders: a pattern stated with its figures, against shoppers in general.
+        assert (
+            "Shopping Patterns:\n- Usually shops in the evening (17:00-21:00): 13 of the last 13 orders in 90 days;"
+            " 100% against 30% for shoppers in general"
+        ) in dana
         assert (
             "Customer Insights:\n- persona: Often chooses the store label (at least 20% of items) (the store label"
             in dana

@@ -16,7 +16,8 @@ import psycopg
 import pytest
 
 from tests.conftest import Server
-from worker.db import catalog, schema
+from tests.schema_tools import catalog
+from worker.db import schema
 
 
 def _build(

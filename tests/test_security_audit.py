@@ -6,7 +6,7 @@ import pytest
 from psycopg import errors
 
 from tests.conftest import Database, acting_as
-from worker.db.audit import DEFINER_API_FUNCTIONS, audit, reserved_role_statements
+from tests.schema_tools.audit import DEFINER_API_FUNCTIONS, audit, reserved_role_statements
 from worker.db.schema import SEED_FILE, migrations
 
 

@@ -38,12 +38,12 @@ def test_seed_is_idempotent(db: Database) -> None:
     with db.connect() as conn:
         schema.apply_seed(conn)
     assert _counts(db) == first
-    # Dana: 4 stated + 3 favourites + 1 brand, and the store-label persona (25 of her 62 items of the last 90 days);
-    # Sam: 1 stated + 1 favourite; no pattern (none is derived).
+    # Dana: 4 stated + 3 favourites + 1 brand, the store-label persona (25 of her 62 items of the last 90 days)
+    # and 2 patterns (she shops in the evening, in small baskets); Sam: 1 stated + 1 favourite.
     # Events: 13 orders, 6 cart adds, 7 other events, 4 messages, 5 preference_stated.
     assert first == {
         "customer_preferences": 10,
-        "shopping_patterns": 0,
+        "shopping_patterns": 2,
         "interaction_history": 35,
         "memory_insights": 1,
     }
@@ -70,12 +70,15 @@ def test_the_demo_shoppers_memories_are_what_their_events_say(db: Database) -> N
         ("preference", "dietary", "lactose_intolerant"): stated,
         ("preference", "dislike", "avocado"): stated,
     }
-    # Learned from her thirteen orders and the swap, at the confidence the calibrated model gives them.
+    # Learned from her thirteen orders and the swap, at the confidence the calibrated model gives them; she shops in
+    # the evening and in small baskets far more than shoppers in general (the population's default shares).
     assert {key for key, value in dana.items() if value[0] != "explicit"} == {
         ("preference", "favorite", "milk-whole-gal"),
         ("preference", "favorite", "gv-organic-eggs"),
         ("preference", "favorite", "chobani-greek-yogurt"),
         ("preference", "brand", "Great Value"),
+        ("pattern", "time_of_day", "evening"),
+        ("pattern", "basket_size", "small"),
         ("insight", "persona", "store-label"),
     }
     assert all(value[1] is not None and value[1] >= Decimal("0.80") for value in dana.values())
@@ -156,9 +159,9 @@ def test_each_demo_shopper_sees_only_their_own(db: Database) -> None:
             with acting_as(conn, "authenticated", shopper):
                 for table in TABLES:
                     owners = conn.execute(f"select distinct user_id from public.{table}").fetchall()
-                    # The seed stores no pattern; Dana's store-label habit is an insight, Sam has none.
+                    # Dana's store-label habit is an insight and her evening shopping a pattern; Sam has neither.
                     held = table in ("customer_preferences", "interaction_history") or (
-                        table == "memory_insights" and shopper == DANA
+                        table in ("memory_insights", "shopping_patterns") and shopper == DANA
                     )
                     assert owners == ([{"user_id": shopper}] if held else []), table
 

@@ -332,6 +332,10 @@ export type Database = {
         Returns: number
       }
       worker_refresh_context: { Args: { p_user_id: string }; Returns: boolean }
+      worker_refresh_pattern_population: {
+        Args: { p_min_shoppers?: number; p_now?: string }
+        Returns: number
+      }
       worker_refresh_stale_contexts: {
         Args: { p_limit?: number }
         Returns: number

@@ -59,7 +59,9 @@ as $$
                'preference_stated', 'voice_used'];
 $$;
 revoke all on function private.interaction_types() from public, anon, authenticated, service_role;
-grant execute on function private.interaction_types() to service_role;
+-- The log's CHECK calls it, and the planner evaluates a partition's CHECK when a shopper reads the log (constraint
+-- exclusion): a constant list, so the shoppers' role may run it too.
+grant execute on function private.interaction_types() to authenticated, service_role;
 
 -- A list for a sentence: 'dietary, allergy, dislike, favorite or brand'.
 create or replace function private.in_words(p_values text[])
@@ -86,6 +88,19 @@ as $$
   select interval '90 days';
 $$;
 revoke all on function private.pattern_recency() from public, anon, authenticated, service_role;
+
+-- A pattern is stored only when the shopper's share of the bucket is at least this many times the share of shoppers
+-- in general (private.pattern_population): "buys dairy" is true of nearly everyone and tells the assistant nothing.
+-- 1.2 on the benchmark: benchmarks/RESULTS.md ("Patterns and buy-again").
+create or replace function private.pattern_min_lift()
+returns numeric
+language sql
+immutable
+set search_path = ''
+as $$
+  select 1.2;
+$$;
+revoke all on function private.pattern_min_lift() from public, anon, authenticated, service_role;
 
 -- Helpers: every table -------------------------------------------------------------------------------------------
 -- Keeps updated_at honest whatever the writer (API function, worker, dashboard). Only real changes count: an

@@ -82,8 +82,12 @@ comment on column public.shopping_patterns.pattern_value is 'The figures behind 
 comment on column public.shopping_patterns.occurrence_count is 'How many orders fall into this bucket.';
 
 -- interaction_history: the append-only event log every memory is derived from (DESIGN-DOCUMENT.md table 3) -------
+-- Partitioned by month of created_at (private.interaction_history_pYYYY_MM, made ahead by
+-- private.ensure_interaction_partitions; a default partition takes what no month holds), so that retention moves
+-- whole months to the archive instead of scanning the log. The key is (id, created_at), as a partitioned table's
+-- must hold its partition key; ids are random UUIDs.
 create table public.interaction_history (
-  id uuid primary key default gen_random_uuid(),
+  id uuid not null default gen_random_uuid(),
   user_id uuid not null references auth.users (id) on delete cascade,
   interaction_type text not null,
   interaction_key text,
@@ -91,12 +95,14 @@ create table public.interaction_history (
   session_id uuid,
   message_id text,
   created_at timestamptz not null default now(),
+  constraint interaction_history_pkey primary key (id, created_at),
   constraint interaction_history_interaction_type_check check (interaction_type = any (private.interaction_types())),
   constraint interaction_history_interaction_key_length check (char_length(interaction_key) between 1 and 255),
   constraint interaction_history_interaction_value_object check (jsonb_typeof(interaction_value) = 'object'),
   constraint interaction_history_interaction_value_size check (pg_column_size(interaction_value) <= 262144),
   constraint interaction_history_message_id_length check (char_length(message_id) between 1 and 255)
-);
+) partition by range (created_at);
+create table private.interaction_history_default partition of public.interaction_history default;
 
 create index interaction_history_user_created_idx on public.interaction_history (user_id, created_at desc);
 create index interaction_history_user_type_idx on public.interaction_history (user_id, interaction_type);
@@ -108,6 +114,8 @@ comment on column public.interaction_history.interaction_type is
   'question, search, view_item, cart_add, checkout, swap, reject_swap, message, preference_stated or voice_used.';
 comment on column public.interaction_history.interaction_key is 'What it was about: recipe_request, a SKU, accepted.';
 comment on column public.interaction_history.interaction_value is 'The full event as a JSON object (at most 256 KiB).';
+comment on table private.interaction_history_default is
+  'Events of a month without a partition of its own (private.ensure_interaction_partitions moves them when it makes one).';
 
 -- Events older than the retention window (12 months) move here. Same shape, still the shopper's: visible to them
 -- and deleted with them, through the API functions only.
@@ -118,6 +126,19 @@ create table private.interaction_archive (
   constraint interaction_archive_user_id_fkey foreign key (user_id) references auth.users (id) on delete cascade
 );
 create index interaction_archive_user_created_idx on private.interaction_archive (user_id, created_at desc);
+
+-- Retention's progress through a month (public.worker_archive_interactions): the shoppers of a month copied to the
+-- archive, and how much of their volume it held, until the month is dropped and they are caught up.
+create table private.retention_moves (
+  month text not null,
+  user_id uuid not null,
+  events bigint not null,
+  event_bytes bigint not null,
+  constraint retention_moves_pkey primary key (month, user_id),
+  constraint retention_moves_month_length check (char_length(month) between 1 and 63)
+);
+comment on table private.retention_moves is
+  'Shoppers of a month retention copied to the archive, until its partition is dropped and they are caught up.';
 
 comment on table private.interaction_archive is 'Interactions past the 12-month retention window, kept for their owner.';
 

@@ -24,7 +24,9 @@ revoke all on table public.memory_insights from public, anon, authenticated, ser
 grant select, delete on table public.memory_insights to authenticated;
 grant select, insert, update, delete on table public.memory_insights to service_role;
 
+revoke all on table private.interaction_history_default from public, anon, authenticated, service_role;
 revoke all on table private.interaction_archive from public, anon, authenticated, service_role;
+revoke all on table private.retention_moves from public, anon, authenticated, service_role;
 revoke all on table private.memory_suppressions from public, anon, authenticated, service_role;
 revoke all on table private.shopper_volume from public, anon, authenticated, service_role;
 
@@ -59,6 +61,18 @@ create policy "Shoppers can delete their own interactions"
   on public.interaction_history for delete to authenticated
   using ((select auth.uid()) = user_id);
 
+-- Every partition of the log (the default one here; the monthly ones as private.ensure_interaction_partitions makes
+-- them) has RLS and the log's two policies, and no grant: a client reaches the log through the parent only.
+alter table private.interaction_history_default enable row level security;
+
+create policy "Shoppers can view their own interactions"
+  on private.interaction_history_default for select to authenticated
+  using ((select auth.uid()) = user_id);
+
+create policy "Shoppers can delete their own interactions"
+  on private.interaction_history_default for delete to authenticated
+  using ((select auth.uid()) = user_id);
+
 alter table public.memory_insights enable row level security;
 
 create policy "Shoppers can view their own insights"
@@ -70,5 +84,6 @@ create policy "Shoppers can delete their own insights"
   using ((select auth.uid()) = user_id);
 
 alter table private.interaction_archive enable row level security;
+alter table private.retention_moves enable row level security;
 alter table private.memory_suppressions enable row level security;
 alter table private.shopper_volume enable row level security;

@@ -67,7 +67,9 @@ comment on table private.periodic_runs is 'When each periodic job last ran, so t
 -- The chat messages read for stated preferences: the worker extracts what the shopper states (in Python) and
 -- applies it once per message (worker_apply_stated_preferences).
 create table private.extracted_messages (
-  interaction_id uuid primary key references public.interaction_history (id) on delete cascade,
+  -- No foreign key (the log is partitioned, its key is (id, created_at)): a trigger on the log deletes the row
+  -- with its message, and retention with its month.
+  interaction_id uuid primary key,
   user_id uuid not null references auth.users (id) on delete cascade,
   extractor text not null,
   statements jsonb not null,
@@ -112,3 +114,61 @@ create table private.brand_catalog (
 );
 comment on table private.brand_catalog is
   'Each brand seen in each category in any shopper''s checkout (no ids), kept by a trigger on interaction_history.';
+
+-- How shoppers in general shop: for each pattern bucket, the mean over shoppers (with at least three orders in the
+-- pattern window) of the share of their orders in it (for frequency, of the gaps between their orders). A
+-- shopper's pattern is stored only when its share is well above this (the lift). Refreshed by
+-- worker_refresh_pattern_population; no shopper is named here.
+create table private.pattern_population (
+  pattern_type text not null,
+  pattern_key text not null,
+  share numeric not null,
+  shoppers integer not null,
+  refreshed_at timestamptz not null default now(),
+  constraint pattern_population_pkey primary key (pattern_type, pattern_key),
+  constraint pattern_population_pattern_key_length check (char_length(pattern_key) between 1 and 255),
+  constraint pattern_population_share_range check (share >= 0 and share <= 1),
+  constraint pattern_population_shoppers_positive check (shoppers >= 1)
+);
+comment on table private.pattern_population is
+  'The mean share of shoppers'' orders in each pattern bucket (all shoppers, no ids): a pattern is stored only '
+  'where the shopper''s share is at least private.pattern_min_lift() times this. Refreshed by '
+  'worker_refresh_pattern_population.';
+
+-- How long shoppers in general go between buying the same item (days between the days they bought it), per SKU,
+-- per category and over everything: the prior of a favourite's buy-again interval when its own gaps are few.
+create table private.repeat_intervals (
+  scope text not null,
+  key text not null,
+  median_days numeric not null,
+  q25_days numeric not null,
+  q75_days numeric not null,
+  gaps integer not null,
+  refreshed_at timestamptz not null default now(),
+  constraint repeat_intervals_pkey primary key (scope, key),
+  constraint repeat_intervals_scope_known check (scope in ('sku', 'category', 'all')),
+  constraint repeat_intervals_key_length check (char_length(key) between 1 and 255),
+  constraint repeat_intervals_days_positive check (q25_days > 0 and median_days >= q25_days and q75_days >= median_days),
+  constraint repeat_intervals_gaps_positive check (gaps >= 1)
+);
+comment on table private.repeat_intervals is
+  'Days between the days shoppers bought the same item (all shoppers, no ids): median and quartiles per SKU, per '
+  'category and over all items. Refreshed by worker_refresh_pattern_population.';
+
+-- Until the shoppers are a population (worker_refresh_pattern_population replaces these once 200 of them have three
+-- orders in the window): Complete Journey's 2,469 households as of 2017-07-01 (their shares per bucket; the median
+-- and quartiles of the days between buying the same item again). Categories are named differently in every store,
+-- so none is assumed: a category pattern waits for this store's own shoppers.
+insert into private.pattern_population (pattern_type, pattern_key, share, shoppers) values
+  ('time_of_day', 'morning', 0.029, 425), ('time_of_day', 'afternoon', 0.218, 1600),
+  ('time_of_day', 'evening', 0.296, 1807), ('time_of_day', 'night', 0.457, 1881),
+  ('day_of_week', 'monday', 0.139, 1518), ('day_of_week', 'tuesday', 0.132, 1495),
+  ('day_of_week', 'wednesday', 0.130, 1481), ('day_of_week', 'thursday', 0.135, 1505),
+  ('day_of_week', 'friday', 0.139, 1529), ('day_of_week', 'saturday', 0.151, 1547),
+  ('day_of_week', 'sunday', 0.174, 1578),
+  ('frequency', 'several_per_week', 0.446, 1781), ('frequency', 'weekly', 0.295, 1777),
+  ('frequency', 'biweekly', 0.163, 1440), ('frequency', 'monthly', 0.095, 709),
+  ('basket_size', 'small', 0.553, 1949), ('basket_size', 'medium', 0.253, 1730),
+  ('basket_size', 'large', 0.194, 1431);
+insert into private.repeat_intervals (scope, key, median_days, q25_days, q75_days, gaps) values
+  ('all', 'all', 20, 9, 42, 234963);

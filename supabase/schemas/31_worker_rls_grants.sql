@@ -7,6 +7,8 @@ revoke all on table private.periodic_runs from public, anon, authenticated, serv
 revoke all on table private.extracted_messages from public, anon, authenticated, service_role;
 revoke all on table private.category_brands from public, anon, authenticated, service_role;
 revoke all on table private.brand_catalog from public, anon, authenticated, service_role;
+revoke all on table private.pattern_population from public, anon, authenticated, service_role;
+revoke all on table private.repeat_intervals from public, anon, authenticated, service_role;
 
 -- Realtime wake-up: a worker configured with the project's URL and service-role key subscribes to postgres_changes
 -- INSERTs on private.jobs. Realtime delivers a change only to a role that may select the row, so the service role
@@ -28,3 +30,5 @@ alter table private.periodic_runs enable row level security;
 alter table private.extracted_messages enable row level security;
 alter table private.category_brands enable row level security;
 alter table private.brand_catalog enable row level security;
+alter table private.pattern_population enable row level security;
+alter table private.repeat_intervals enable row level security;

@@ -115,6 +115,29 @@ create trigger interaction_history_enqueue_deleted
   for each statement execute function private.interaction_history_enqueue();
 
 
+-- A deleted message takes what the worker read from it with it (private.extracted_messages has no foreign key to the
+-- partitioned log).
+create or replace function private.interaction_history_forget_extracted()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  delete from private.extracted_messages as e
+   using changed_rows as c
+   where e.interaction_id = c.id and c.interaction_type = 'message';
+  return null;
+end;
+$$;
+revoke all on function private.interaction_history_forget_extracted() from public, anon, authenticated, service_role;
+
+create trigger interaction_history_extracted_deleted
+  after delete on public.interaction_history
+  referencing old table as changed_rows
+  for each statement execute function private.interaction_history_forget_extracted();
+
+
 -- The brand catalog, kept from the events that change it: the (category, brand) pairs a new checkout names that
 -- were not seen before are added, and counted in private.category_brands. Pairs already known cost one index
 -- probe each and write nothing; pairs are taken in order, so concurrent checkouts never deadlock.
@@ -284,11 +307,70 @@ $$;
 revoke all on function private.checkouts(uuid, timestamptz) from public, anon, authenticated, service_role;
 
 
+-- Pattern buckets ------------------------------------------------------------------------------------------------
+-- The buckets and bands a pattern claims, in one place: the shopper's patterns (private.pattern_candidates) and the
+-- population's shares of the same buckets (public.worker_refresh_pattern_population) use these.
+create or replace function private.time_of_day(p_local_at timestamp)
+returns text
+language sql
+immutable
+set search_path = ''
+as $$
+  select case when h.hour between 5 and 11 then 'morning' when h.hour between 12 and 16 then 'afternoon'
+              when h.hour between 17 and 20 then 'evening' else 'night' end
+    from (select extract(hour from p_local_at)::integer as hour) as h;
+$$;
+revoke all on function private.time_of_day(timestamp) from public, anon, authenticated, service_role;
+
+create or replace function private.time_of_day_range(p_key text)
+returns text
+language sql
+immutable
+set search_path = ''
+as $$
+  select case p_key when 'morning' then '05:00-12:00' when 'afternoon' then '12:00-17:00'
+                    when 'evening' then '17:00-21:00' else '21:00-05:00' end;
+$$;
+revoke all on function private.time_of_day_range(text) from public, anon, authenticated, service_role;
+
+-- The band of a gap between orders, in days: [min_days, max_days).
+create or replace function private.frequency_band(p_days numeric)
+returns table (band text, min_days integer, max_days integer)
+language sql
+immutable
+set search_path = ''
+as $$
+  select case when p_days < 4 then 'several_per_week' when p_days < 10 then 'weekly'
+              when p_days < 21 then 'biweekly' else 'monthly' end,
+         case when p_days < 4 then 0 when p_days < 10 then 4 when p_days < 21 then 10 else 21 end,
+         case when p_days < 4 then 4 when p_days < 10 then 10 when p_days < 21 then 21 else 91 end;
+$$;
+revoke all on function private.frequency_band(numeric) from public, anon, authenticated, service_role;
+
+-- The band of a basket's items: [min_items, max_items), max_items null for "or more".
+create or replace function private.basket_band(p_items numeric)
+returns table (band text, min_items integer, max_items integer)
+language sql
+immutable
+set search_path = ''
+as $$
+  select case when p_items < 10 then 'small' when p_items < 25 then 'medium' else 'large' end,
+         case when p_items < 10 then 0 when p_items < 25 then 10 else 25 end,
+         case when p_items < 10 then 10 when p_items < 25 then 25 end;
+$$;
+revoke all on function private.basket_band(numeric) from public, anon, authenticated, service_role;
+
+
 -- Derivations ----------------------------------------------------------------------------------------------------
--- Every candidate pattern of the pattern window with its calibrated probability and its evidence (x1..x3 in
--- pattern_value.features); private.derive_patterns keeps those at or above their type's floor. Only a bucket that
--- dominates is a pattern: for time of day and weekday, the most common bucket, scored by its share and its lead
--- over the next; frequency from the median gap between orders; basket size from the median basket.
+-- Every candidate pattern of the pattern window (private.pattern_recency()), one per type (a category: one per
+-- category of at least two orders, the 20 most frequent), each a measurement that states its figures: the share of
+-- the shopper's orders (or, for frequency, of the gaps between them) in the bucket, the orders, the window, the
+-- band, the population's share of the same bucket (private.pattern_population) and the lift (share / population
+-- share), with its calibrated probability of holding over the next 90 days and the evidence the probability rests
+-- on (x1..x3 in pattern_value.features). private.derive_patterns keeps those with a lift of at least
+-- private.pattern_min_lift() at or above their type's floor. Time of day and weekday: the most common bucket, scored
+-- by its share, the orders and its lead over the next; frequency: the band of the median gap between orders;
+-- basket size: the band of the median basket; a category: the share of orders with an item of it.
 create or replace function private.pattern_candidates(p_user_id uuid, p_now timestamptz)
 returns table (
   pattern_type text, pattern_key text, pattern_value jsonb, confidence numeric, occurrence_count integer,
@@ -303,11 +385,9 @@ as $$
   ),
   n as (select count(*)::integer as total from o),
   buckets as (
-    select 'time_of_day' as pattern_type,
-           case when h.hour between 5 and 11 then 'morning' when h.hour between 12 and 16 then 'afternoon'
-                when h.hour between 17 and 20 then 'evening' else 'night' end as pattern_key,
+    select 'time_of_day' as pattern_type, private.time_of_day(o.local_at) as pattern_key,
            o.interaction_id, o.created_at, o.placed_at
-      from o cross join lateral (select extract(hour from o.local_at)::integer as hour) as h
+      from o
     union all
     select 'day_of_week', pg_catalog.to_char(o.local_at, 'FMday'), o.interaction_id, o.created_at, o.placed_at
       from o
@@ -334,7 +414,7 @@ as $$
      where c.k > 0
   ),
   buckets_scored as (
-    select r.*, n.total,
+    select r.*, n.total, r.k::numeric / n.total as share,
            case when r.pattern_type = 'category_preference'
                 then array[r.k::numeric / n.total, pg_catalog.ln(1 + n.total),
                            extract(epoch from p_now - r.last_at)::numeric / (30 * 86400)]
@@ -359,11 +439,6 @@ as $$
                                            '-infinity')) as g
      where g.previous is not null
   ),
-  gap_class as (
-    select g.*, case when g.days < 4 then 'several_per_week' when g.days < 10 then 'weekly'
-                     when g.days < 21 then 'biweekly' else 'monthly' end as class
-      from gaps as g
-  ),
   freq as (
     select count(*)::integer as c, round(avg(g.days), 1) as avg_days,
            round((percentile_cont(0.5) within group (order by g.days))::numeric, 1) as median_days,
@@ -372,15 +447,13 @@ as $$
     having count(*) >= 1
   ),
   freq_claim as (
-    select f.*, k.class,
-           (select count(*) from gap_class as gc where gc.class = k.class)::numeric / f.c as in_class
+    select f.*, k.band, k.min_days, k.max_days,
+           (select count(*) from gaps as g where g.days >= k.min_days and g.days < k.max_days)::numeric / f.c as share
       from freq as f
-      cross join lateral (select case when f.median_days < 4 then 'several_per_week' when f.median_days < 10 then 'weekly'
-                                      when f.median_days < 21 then 'biweekly' else 'monthly' end as class) as k
+      cross join lateral private.frequency_band(f.median_days) as k
   ),
   sized as (
-    select o.*, case when o.item_count < 10 then 'small' when o.item_count < 25 then 'medium' else 'large' end as class
-      from o
+    select o.* from o
      where o.created_at > coalesce((select t.since from typed_since as t where t.memory_type = 'basket_size'),
                                    '-infinity')
   ),
@@ -392,38 +465,49 @@ as $$
     having count(*) >= 1
   ),
   basket_claim as (
-    select b.*, k.class, (select count(*) from sized as s where s.class = k.class)::numeric / b.c as in_class
+    select b.*, k.band, k.min_items, k.max_items,
+           (select count(*) from sized as s
+             where s.item_count >= k.min_items and s.item_count < coalesce(k.max_items::numeric, 'infinity'))::numeric / b.c
+             as share
       from basket as b
-      cross join lateral (select case when b.median_items < 10 then 'small' when b.median_items < 25 then 'medium'
-                                      else 'large' end as class) as k
+      cross join lateral private.basket_band(b.median_items) as k
+  ),
+  claims as (
+    select r.pattern_type, r.pattern_key, r.share, r.k as orders, r.total, r.x, r.last_at,
+           case r.pattern_type
+             when 'time_of_day' then pg_catalog.jsonb_build_object('range', private.time_of_day_range(r.pattern_key))
+             else '{}'::jsonb end as band
+      from buckets_scored as r
+    union all
+    select 'frequency', f.band, f.share, f.c + 1, f.c + 1,
+           array[pg_catalog.ln(1 + f.c), f.spread, f.share], f.last_at,
+           pg_catalog.jsonb_build_object('min_days', f.min_days, 'max_days', f.max_days, 'avg_days', f.avg_days,
+                                         'median_days', f.median_days, 'gaps', f.c)
+      from freq_claim as f
+    union all
+    select 'basket_size', b.band, b.share, round(b.share * b.c)::integer, b.c, array[b.share, pg_catalog.ln(1 + b.c), 0],
+           b.last_at,
+           pg_catalog.jsonb_build_object('min_items', b.min_items, 'max_items', b.max_items, 'avg_items', b.avg_items,
+                                         'median_items', b.median_items, 'avg_total', b.avg_total)
+      from basket_claim as b
   )
-  select r.pattern_type, r.pattern_key,
-         case r.pattern_type
-           when 'time_of_day' then pg_catalog.jsonb_build_object(
-             'range', case r.pattern_key when 'morning' then '05:00-12:00' when 'afternoon' then '12:00-17:00'
-                                         when 'evening' then '17:00-21:00' else '21:00-05:00' end,
-             'orders', r.k, 'total_orders', r.total)
-           when 'day_of_week' then pg_catalog.jsonb_build_object('orders', r.k, 'total_orders', r.total)
-           else pg_catalog.jsonb_build_object('percentage', round(r.k::numeric / r.total, 2), 'orders', r.k)
-         end || pg_catalog.jsonb_build_object('features', pg_catalog.to_jsonb(r.x)),
-         private.claim_probability('pattern:' || r.pattern_type, r.x[1], r.x[2], r.x[3]), r.k, r.last_at
-    from buckets_scored as r
-  union all
-  select 'frequency', f.class,
-         pg_catalog.jsonb_build_object('avg_days', f.avg_days, 'median_days', f.median_days, 'orders', f.c + 1,
-                                       'features', pg_catalog.jsonb_build_array(pg_catalog.ln(1 + f.c), f.spread, f.in_class)),
-         private.claim_probability('pattern:frequency', pg_catalog.ln(1 + f.c), f.spread, f.in_class), f.c + 1, f.last_at
-    from freq_claim as f
-  union all
-  select 'basket_size', b.class,
-         pg_catalog.jsonb_build_object('avg_items', b.avg_items, 'median_items', b.median_items, 'avg_total', b.avg_total,
-                                       'orders', b.c,
-                                       'features', pg_catalog.jsonb_build_array(b.in_class, pg_catalog.ln(1 + b.c), 0)),
-         private.claim_probability('pattern:basket_size', b.in_class, pg_catalog.ln(1 + b.c), 0), b.c, b.last_at
-    from basket_claim as b;
+  select c.pattern_type, c.pattern_key,
+         c.band || pg_catalog.jsonb_build_object(
+           'share', round(c.share, 2), 'orders', c.orders, 'total_orders', c.total,
+           'window_days', extract(day from private.pattern_recency())::integer,
+           'population_share', round(pp.share, 3),
+           'lift', round(c.share / nullif(pp.share, 0), 2),
+           'features', pg_catalog.to_jsonb(c.x)),
+         private.claim_probability('pattern:' || c.pattern_type, c.x[1], c.x[2], c.x[3]),
+         case when c.pattern_type = 'frequency' then c.total else c.orders end, c.last_at
+    from claims as c
+    left join private.pattern_population as pp
+      on pp.pattern_type = c.pattern_type and pp.pattern_key = c.pattern_key;
 $$;
 revoke all on function private.pattern_candidates(uuid, timestamptz) from public, anon, authenticated, service_role;
 
+-- What is stored: a bucket that holds for this shopper more than for shoppers in general (lift) and whose
+-- calibrated probability of holding is at or above its type's floor.
 create or replace function private.derive_patterns(p_user_id uuid, p_now timestamptz)
 returns table (
   pattern_type text, pattern_key text, pattern_value jsonb, confidence numeric, occurrence_count integer,
@@ -434,7 +518,8 @@ stable
 set search_path = ''
 as $$
   select c.* from private.pattern_candidates(p_user_id, p_now) as c
-   where c.confidence >= private.claim_floor('pattern:' || c.pattern_type);
+   where c.confidence >= private.claim_floor('pattern:' || c.pattern_type)
+     and (c.pattern_value ->> 'lift')::numeric >= private.pattern_min_lift();
 $$;
 revoke all on function private.derive_patterns(uuid, timestamptz) from public, anon, authenticated, service_role;
 
@@ -483,6 +568,8 @@ as $$
   sku_days as (
     select d.item ->> 'sku' as sku, d.day, max(d.at) as at,
            (pg_catalog.array_agg(d.item ->> 'name' order by d.at desc))[1] as name,
+           (pg_catalog.array_agg(left(pg_catalog.lower(pg_catalog.btrim(d.item ->> 'category')), 255)
+                                 order by d.at desc))[1] as category,
            pg_catalog.array_agg(d.id::text order by d.at desc) as ids
       from days as d
       left join sup on sup.memory_type = 'favorite' and sup.memory_key = d.item ->> 'sku'
@@ -491,6 +578,7 @@ as $$
   ),
   favorites as (
     select s.sku, (pg_catalog.array_agg(s.name order by s.at desc))[1] as name,
+           (pg_catalog.array_agg(s.category order by s.at desc))[1] as category,
            (count(*) filter (where s.at > p_now - private.pattern_recency()))::integer as k90,
            count(*)::integer as k_all, max(s.at) as last_at,
            (pg_catalog.array_agg(s.ids[1] order by s.at desc))[1:20] as ids
@@ -498,11 +586,53 @@ as $$
      group by s.sku
     having count(*) filter (where s.at > p_now - private.pattern_recency()) >= 2
   ),
+  -- Buy-again timing of a favourite bought on three days or more: the days between the days it was bought (the
+  -- last 20), their median and quartiles shrunk toward the population's for the SKU, else its category, else all
+  -- items (private.repeat_intervals) with the weight of three gaps, so that two gaps say little and twenty a lot.
+  sku_gaps as (
+    select s.sku, s.day, (s.day - lag(s.day) over (partition by s.sku order by s.day))::numeric as days
+      from sku_days as s
+     where s.sku in (select f.sku from favorites as f)
+  ),
+  timing as (
+    select g.sku, count(g.days)::integer as n,
+           (percentile_cont(0.5) within group (order by g.days))::numeric as median_days,
+           (percentile_cont(0.25) within group (order by g.days))::numeric as q25_days,
+           (percentile_cont(0.75) within group (order by g.days))::numeric as q75_days,
+           (pg_catalog.array_agg(g.days order by g.day desc) filter (where g.days is not null))[1:20] as gaps
+      from sku_gaps as g
+     group by g.sku
+    having count(g.days) >= 2
+  ),
+  -- (With no population yet, the shopper's own gaps alone.)
+  timed as (
+    select t.sku, t.gaps, t.n, coalesce(p.median_days, t.median_days) as prior_days,
+           (t.n * t.median_days + 3 * coalesce(p.median_days, t.median_days)) / (t.n + 3) as usual_days,
+           (t.n * t.q25_days + 3 * coalesce(p.q25_days, t.q25_days)) / (t.n + 3) as from_days,
+           (t.n * t.q75_days + 3 * coalesce(p.q75_days, t.q75_days)) / (t.n + 3) as until_days
+      from timing as t
+      join favorites as f using (sku)
+      left join lateral (
+        select ri.median_days, ri.q25_days, ri.q75_days
+          from private.repeat_intervals as ri
+         where (ri.scope = 'sku' and ri.key = t.sku) or (ri.scope = 'category' and ri.key = f.category)
+            or ri.scope = 'all'
+         order by case ri.scope when 'sku' then 1 when 'category' then 2 else 3 end
+         limit 1
+      ) as p on true
+  ),
   -- Evidence: days bought in the last 90 days, days bought per 90 days over the whole history (a count over the
   -- whole history grows with its length, and the mapping fitted on six months would overrate nine), months since.
   favorite_claims as (
-    select f.*, sh.days90, round(f.k_all / sh.windows, 2) as per_window, x.x
+    select f.*, sh.days90, round(f.k_all / sh.windows, 2) as per_window, x.x,
+           case when t.sku is null then '{}'::jsonb
+                else pg_catalog.jsonb_build_object(
+                  'usual_interval_days', round(t.usual_days, 1),
+                  'due_from', f.last_at + pg_catalog.make_interval(secs => (round(t.from_days, 1) * 86400)::double precision),
+                  'due_until', f.last_at + pg_catalog.make_interval(secs => (round(greatest(t.until_days, t.from_days + 1), 1) * 86400)::double precision),
+                  'gaps', pg_catalog.to_jsonb(t.gaps), 'prior_interval_days', round(t.prior_days, 1)) end as timing
       from favorites as f cross join shopping as sh
+      left join timed as t using (sku)
       cross join lateral (select array[pg_catalog.ln(1 + f.k90), pg_catalog.ln(1 + f.k_all / sh.windows),
                                        extract(epoch from p_now - f.last_at)::numeric / (30 * 86400)] as x) as x
   ),
@@ -586,6 +716,7 @@ as $$
                                        'days_bought', f.k_all, 'days_bought_per_90_days', f.per_window,
                                        'last_bought', f.last_at,
                                        'interaction_ids', pg_catalog.to_jsonb(f.ids), 'features', pg_catalog.to_jsonb(f.x))
+           || f.timing
     from favorite_claims as f
   union all
   select 'brand', b.brand, left(b.brand, 2000), private.claim_probability('brand', b.x[1], b.x[2], b.x[3]),

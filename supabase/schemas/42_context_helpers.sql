@@ -89,7 +89,13 @@ begin
            p.id, p.preference_type as memory_type, p.preference_key as memory_key,
            p.preference_value as memory_value, p.confidence, p.reason, p.source,
            p.times_confirmed as evidence_count, coalesce(p.last_confirmed_at, p.updated_at) as seen_at,
-           p.updated_at, null::jsonb as figures, null::timestamptz as expires_at,
+           p.updated_at,
+           -- A favourite bought repeatedly: its buy-again timing ("about every 7 days, last bought 6 days ago").
+           case when p.preference_type = 'favorite' and p.evidence ? 'usual_interval_days'
+                then jsonb_build_object('usual_interval_days', p.evidence -> 'usual_interval_days',
+                                        'due_from', p.evidence -> 'due_from', 'due_until', p.evidence -> 'due_until',
+                                        'last_bought', p.evidence -> 'last_bought') end as figures,
+           null::timestamptz as expires_at,
            case when v_pattern is not null
                 then lower(concat_ws(' ', p.preference_key, p.preference_value, p.reason)) end as words
     from public.customer_preferences as p

@@ -3,15 +3,17 @@ memory_context of a real database."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from tests.conftest import Database, create_user
 from tests.context.example_shopper import load_example_shopper
+from tests.worker.conftest import item, patterns, recompute, record_checkout
 from worker.prompt import calls
 from worker.prompt.explain import explain_suggestion, references_in
-from worker.prompt.render import HEADINGS, render_memory_block
+from worker.prompt.render import HEADINGS, pattern_sentence, render_memory_block
 from worker.prompt.tokens import estimate_tokens
 
 # DESIGN-DOCUMENT.md, "Example Injected Context": the lines of its sections, as the document shows them. Its two
@@ -146,3 +148,36 @@ def test_bad_input_is_refused_with_the_databases_sentence(db: Database) -> None:
             calls.memory_context(conn, user_id, min_confidence=Decimal("2"))
         with pytest.raises(calls.InvalidInput, match="query must be at most 1000 characters"):
             calls.memory_context(conn, user_id, query="x" * 1001)
+
+
+def test_stored_patterns_and_buy_again_timing_are_in_the_block_with_their_figures(db: Database) -> None:
+    """The worker's own derivation, then the block: each stored pattern is one "Shopping Patterns:" line that says
+    its figures (as the page says them), and a favourite bought repeatedly says how often and when it was last."""
+    with db.connect() as conn:
+        user_id = create_user(conn)
+        conn.execute("delete from private.pattern_population")
+        conn.execute(
+            "insert into private.pattern_population (pattern_type, pattern_key, share, shoppers) values"
+            " ('day_of_week', 'friday', 0.15, 500), ('time_of_day', 'evening', 0.3, 500)"
+        )
+        conn.execute("delete from private.repeat_intervals")  # shoppers in general buy milk every 7 days too
+        conn.execute(
+            "insert into private.repeat_intervals (scope, key, median_days, q25_days, q75_days, gaps)"
+            " values ('sku', 'milk', 7, 6, 8, 50)"
+        )
+        today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
+        for k in range(12):  # twelve weekly orders on the same weekday evening, milk in each
+            record_checkout(conn, user_id, today - timedelta(days=7 * k), [item("milk", "Dairy", name="Whole milk")])
+        recompute(conn, user_id, datetime.now(UTC))
+        stored = patterns(conn, user_id)
+        rendered = render_memory_block(calls.memory_context(conn, user_id))
+    assert stored, "no pattern stored: the test would show nothing"
+    lines = _section(rendered.text, "Shopping Patterns:")
+    assert sorted(lines) == sorted(
+        f"- {pattern_sentence(kind, key, row['pattern_value'])}" for (kind, key), row in stored.items()
+    )
+    assert any(
+        line.endswith("12 of the last 12 orders in 90 days; 100% against 30% for shoppers in general") for line in lines
+    )
+    favourites = _section(rendered.text, "Favorite Items:")
+    assert favourites[0].startswith("- Whole milk, sku milk, about every 7 days, last bought 1 day ago")

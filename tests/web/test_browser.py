@@ -185,8 +185,8 @@ def test_a_shopper_sees_explains_deletes_exports_and_clears_her_memory(
     # The charts are her orders counted, and say so; each has the same figures as a table for screen readers.
     charts = _wait(lambda: driver.find_element(By.ID, "charts"), "the charts")  # drawn after the list
     _wait(lambda: len(driver.find_elements(By.CSS_SELECTOR, "#chart-grid figure svg")) == 3, "the charts")
-    assert charts.is_displayed() and "From your orders in the last 90 days" in charts.text
-    assert "not something your assistant believes about you" in charts.text
+    assert charts.is_displayed() and "What your assistant knows about how you shop" in charts.text
+    assert "From your orders in the last 90 days" in charts.text
     assert len(driver.find_elements(By.CSS_SELECTOR, "#chart-grid figure svg")) == 3
     with seeded.connect() as conn:
         figures = calls.client(conn, DANA).my_order_figures()
@@ -270,7 +270,7 @@ def test_a_shopper_sees_explains_deletes_exports_and_clears_her_memory(
     driver.execute_script("window.scrollTo(0, 0)")  # the button is at the top, where the shopper would look
     driver.find_element(By.ID, "clear-all").click()
     clear = driver.find_element(By.ID, "confirm-clear")
-    assert "all 8 memories" in clear.text and "Allergies: 1" in clear.text and "Favourite items: 2" in clear.text
+    assert "all 10 memories" in clear.text and "Allergies: 1" in clear.text and "Favourite items: 2" in clear.text
     confirm = driver.find_element(By.ID, "confirm-clear-button")
     assert not confirm.is_enabled()
     driver.find_element(By.ID, "confirm-clear-input").send_keys("delete everything")

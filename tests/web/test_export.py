@@ -28,14 +28,14 @@ SECTIONS = ("preferences", "patterns", "insights", "interactions", "archived_int
 
 @pytest.fixture
 def everything(seeded: Database) -> Database:
-    """Dana with a row in every section of the export: the seed's memories, orders, archived events, a pattern and
-    an insight as a worker before issue 10 stored them (none is derived now; an export still carries them), two
+    """Dana with a row in every section of the export: the seed's memories and patterns, orders, archived events, one
+    more pattern and an insight as a worker before issue 10 stored them (an export carries whatever is stored), two
     forget records and her precomputed memory_context document."""
     record_orders(seeded, DANA, random_orders(seed=3, count=12))
     with seeded.connect("superuser") as conn:
         conn.execute(
             "insert into public.shopping_patterns (user_id, pattern_type, pattern_key, pattern_value, confidence,"
-            " occurrence_count, last_occurrence) values (%s, 'time_of_day', 'evening', '{\"orders\": 12}', 0.60,"
+            " occurrence_count, last_occurrence) values (%s, 'day_of_week', 'wednesday', '{\"orders\": 12}', 0.60,"
             " 12, now())",
             (DANA,),
         )

@@ -63,12 +63,15 @@ def test_the_list_is_grouped_as_the_prompt_with_allergies_and_diets_first(client
         "dislikes",
         "favorites",
         "brands",
+        "patterns",
         "insights",
     ]
-    assert listing["count"] == sum(len(s["memories"]) for s in listing["sections"]) == 9
+    assert listing["count"] == sum(len(s["memories"]) for s in listing["sections"]) == 11
     assert listing["questions"] == []
     # About you: the store label's share of her items, learned from her orders (a share claim measured at 0.97).
     assert [m["memory_key"] for m in listing["sections"][-1]["memories"]] == ["store-label"]
+    evening = memories_by_key(listing)["evening"]
+    assert evening["headline"].startswith("You usually shop in the evening (17:00-21:00): 13 of your last 13 orders")
     memories = memories_by_key(listing)
     peanuts = memories["peanuts"]
     assert (peanuts["section"], peanuts["confidence_words"], peanuts["source_words"]) == (
@@ -92,13 +95,15 @@ def test_the_list_is_grouped_as_the_prompt_with_allergies_and_diets_first(client
 def test_patterns_insights_and_inferred_diets_an_older_worker_stored_are_listed_as_what_they_are(
     client: TestClient, seeded: Database
 ) -> None:
-    """The worker derives none of these since issue 10, but a database may still hold them: each is listed in its
-    own section, an inferred diet as a habit, never under restrictions (as in the prompt)."""
+    """Each kind is listed in its own section, an inferred diet as a habit, never under restrictions (as in the
+    prompt), and a pattern as the claim it makes with its figures (figures missing from an older row are left out)."""
     with seeded.connect("superuser") as conn:
+        conn.execute("delete from public.shopping_patterns where user_id = %s", (DANA,))
         conn.execute(
             "insert into public.shopping_patterns (user_id, pattern_type, pattern_key, pattern_value, confidence,"
             " occurrence_count, last_occurrence) values"
-            " (%(u)s, 'time_of_day', 'evening', '{\"range\": \"18:00-21:00\", \"orders\": 24}', 0.85, 24, now()),"
+            ' (%(u)s, \'time_of_day\', \'evening\', \'{"range": "17:00-21:00", "orders": 9, "total_orders": 13,'
+            ' "window_days": 90, "share": 0.69, "population_share": 0.3, "lift": 2.3}\', 0.85, 9, now()),'
             " (%(u)s, 'category_preference', 'dairy', '{\"percentage\": 0.35, \"orders\": 28}', 0.80, 28, now())",
             {"u": DANA},
         )
@@ -128,8 +133,11 @@ def test_patterns_insights_and_inferred_diets_an_older_worker_stored_are_listed_
     assert memories["pescatarian"]["section"] == "habits"
     assert memories["pescatarian"]["confidence_words"] == "Very sure"
     assert memories["pescatarian"]["source_words"] == "Learned from your shopping"
-    assert memories["evening"]["headline"] == "Evening (18:00-21:00)"
-    assert memories["dairy"]["headline"] == "Dairy: 35% of orders"
+    assert memories["evening"]["headline"] == (
+        "You usually shop in the evening (17:00-21:00): 9 of your last 13 orders in 90 days;"
+        " 69% against 30% for shoppers in general"
+    )
+    assert memories["dairy"]["headline"] == "You buy dairy in most orders"
     assert memories["dairy"]["source_words"] == "Learned from your orders"
 
 
@@ -197,7 +205,7 @@ def test_clearing_deletes_everything_of_the_shopper_and_nothing_of_anyone_else(c
     response = client.delete("/api/user/memories", headers=danas)
     assert response.status_code == 200
     counts = response.json()
-    assert counts["preferences"] == 8 and counts["patterns"] == 0 and counts["insights"] == 1
+    assert counts["preferences"] == 8 and counts["patterns"] == 2 and counts["insights"] == 1
     assert client.get("/api/user/memories", headers=danas).json() == {
         "user": {"id": str(DANA), "email": DANA_EMAIL},
         "count": 0,

@@ -39,7 +39,7 @@ FIGURES = {
     "day_of_week": {"orders", "total_orders"},
     "frequency": {"avg_days", "orders"},
     "basket_size": {"avg_items", "avg_total"},
-    "category_preference": {"percentage", "orders"},
+    "category_preference": {"share", "orders"},
 }
 
 
@@ -86,7 +86,7 @@ def expected_patterns(data: completejourney.CompleteJourney, household: int) -> 
     for category, k in categories.items():
         if k >= 2:
             found[("category_preference", str(category))] = {
-                "percentage": half_up(Decimal(int(k)) / n, 2),
+                "share": half_up(Decimal(int(k)) / n, 2),
                 "orders": int(k),
             }
     return found

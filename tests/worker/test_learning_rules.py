@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
+import pytest
 
 from tests.conftest import Database, acting_as, create_user
 from tests.worker.conftest import (
@@ -18,6 +19,7 @@ from tests.worker.conftest import (
     as_service,
     days_ago,
     item,
+    pattern_candidates,
     patterns,
     preference_candidates,
     preferences,
@@ -166,6 +168,15 @@ def test_no_meat_is_judged_on_the_whole_history_with_the_taxonomy_and_is_a_habit
 def test_a_pattern_is_the_dominant_bucket_with_its_calibrated_probability(db: Database) -> None:
     with db.connect() as conn:
         user = create_user(conn)
+        # How shoppers in general shop (worker_refresh_pattern_population computes it from everyone's orders):
+        # nearly everyone buys dairy, so a dairy pattern says nothing about this shopper (lift 1.0).
+        conn.execute("delete from private.pattern_population")
+        conn.execute(
+            "insert into private.pattern_population (pattern_type, pattern_key, share, shoppers) values"
+            " ('day_of_week', 'friday', 0.15, 500), ('time_of_day', 'evening', 0.25, 500),"
+            " ('frequency', 'several_per_week', 0.30, 500), ('frequency', 'weekly', 0.30, 500),"
+            " ('basket_size', 'small', 0.5, 500), ('category_preference', 'dairy', 1.0, 500)"
+        )
         for k in range(6):  # six Friday evenings and one Tuesday morning
             record_checkout(conn, user, days_ago(7 * k), [item("milk", "Dairy", quantity=2)])
         record_checkout(conn, user, days_ago(3, hour=9), [item("milk", "Dairy")])
@@ -182,11 +193,19 @@ def test_a_pattern_is_the_dominant_bucket_with_its_calibrated_probability(db: Da
     }
     friday = candidates[("day_of_week", "friday")]
     assert friday["pattern_value"]["features"] == [6 / 7, math.log(8), 5 / 7]
+    assert friday["pattern_value"]["population_share"] == 0.15 and friday["pattern_value"]["lift"] == 5.71
+    dairy = candidates[("category_preference", "dairy")]["pattern_value"]
+    assert (dairy["share"], dairy["lift"]) == (1.0, 1.0)
     for key, row in candidates.items():
+        lift = row["pattern_value"].get("lift")
         assert (key in found) == (
-            row["confidence"] is not None and row["confidence"] >= _floor_of(f"pattern:{key[0]}", db)
+            row["confidence"] is not None
+            and row["confidence"] >= _floor_of(f"pattern:{key[0]}", db)
+            and lift is not None
+            and lift >= 1.2
         )
         assert row["confidence"] is None or row["confidence"] <= Decimal("0.95")
+    assert ("category_preference", "dairy") not in found  # as sure as can be, and true of everyone
 
 
 def _floor_of(claim: str, db: Database) -> Decimal:
@@ -227,3 +246,50 @@ def test_buckets_are_decided_in_the_shoppers_time_zone(db: Database) -> None:
         }
     assert {("day_of_week", "tuesday"), ("time_of_day", "morning")} <= keys
     assert ("category_preference", "dairy") not in keys
+
+
+def test_the_population_is_how_shoppers_in_general_shop(db: Database) -> None:
+    with db.connect() as conn:
+        fridays, mondays = create_user(conn), create_user(conn)
+        for k in range(8):  # one shopper on Friday evenings, the other on Monday mornings, both weekly
+            record_checkout(conn, fridays, days_ago(7 * k), [item("milk", "Dairy"), item("bread", "Bakery")])
+            record_checkout(conn, mondays, days_ago(7 * k + 4, hour=9), [item("milk", "Dairy")])
+        with as_service(conn):
+            untouched = conn.execute("select public.worker_refresh_pattern_population(%s) as n", (NOW,)).fetchone()
+            written = conn.execute("select public.worker_refresh_pattern_population(%s, 2) as n", (NOW,)).fetchone()
+        assert untouched == {"n": 0}  # two shoppers are no population at the default minimum
+        assert written is not None and written["n"] > 0
+        shares = {
+            (r["pattern_type"], r["pattern_key"]): float(r["share"])
+            for r in conn.execute("select pattern_type, pattern_key, share from private.pattern_population")
+        }
+        assert shares[("day_of_week", "friday")] == shares[("day_of_week", "monday")] == 0.5
+        assert (shares[("category_preference", "dairy")], shares[("category_preference", "bakery")]) == (1.0, 0.5)
+        assert shares[("frequency", "weekly")] == 1.0
+        # Bread: this shopper's bakery share is 1.0 against 0.5 in general (lift 2); dairy is everyone's (lift 1).
+        found = pattern_candidates(conn, fridays)
+        assert found[("category_preference", "bakery")]["pattern_value"]["lift"] == 2.0
+        assert found[("category_preference", "dairy")]["pattern_value"]["lift"] == 1.0
+        with as_service(conn), pytest.raises(psycopg.errors.InvalidParameterValue, match="at least 1"):
+            conn.execute("select public.worker_refresh_pattern_population(%s, 0)", (NOW,))
+
+
+def test_a_favourite_bought_repeatedly_says_when_it_is_due(db: Database) -> None:
+    with db.connect() as conn:
+        shoppers = [create_user(conn) for _ in range(3)]
+        for user in shoppers:  # milk every 7 days: 3 x 7 gaps, enough for the population's interval of milk
+            for k in range(8):
+                record_checkout(conn, user, days_ago(7 * k), [item("milk", "Dairy")])
+        newcomer = create_user(conn)  # bought milk twice, 3 days apart, and once more 3 days later: two gaps of 3
+        for days in (6, 3, 0):
+            record_checkout(conn, newcomer, days_ago(days), [item("milk", "Dairy")])
+        with as_service(conn):
+            conn.execute("select public.worker_refresh_pattern_population(%s, 2)", (NOW,))
+        weekly = preference_candidates(conn, shoppers[0])[("favorite", "milk")]["evidence"]
+        fresh = preference_candidates(conn, newcomer)[("favorite", "milk")]["evidence"]
+    last = datetime.fromisoformat(weekly["last_bought"])
+    assert (weekly["usual_interval_days"], weekly["gaps"]) == (7.0, [7.0] * 7)
+    assert datetime.fromisoformat(weekly["due_from"]) == last + timedelta(days=7)
+    assert datetime.fromisoformat(weekly["due_until"]) == last + timedelta(days=8)
+    # Two gaps of 3 days, shrunk toward the population's 7 with the weight of three gaps: (2*3 + 3*7) / 5.
+    assert (fresh["usual_interval_days"], fresh["prior_interval_days"], fresh["gaps"]) == (5.4, 7.0, [3.0, 3.0])

@@ -90,7 +90,7 @@ def test_a_worker_that_starts_with_retention_due_claims_the_shoppers_job_first(d
         old = create_user(conn)
         conn.execute(  # a year and more of someone's history, all due for the archive
             "insert into public.interaction_history (user_id, interaction_type, interaction_key, created_at)"
-            " select %s, 'search', 'q' || g, now() - interval '13 months' - g * interval '1 minute'"
+            " select %s, 'search', 'q' || g, now() - interval '15 months' - g * interval '1 minute'"
             " from generate_series(1, 25000) as g",
             (old,),
         )
@@ -168,3 +168,66 @@ def test_the_brand_catalog_is_kept_current_by_checkouts_and_equals_a_rebuild(db:
             conn.execute("select public.worker_refresh_brand_catalog()")
         assert _catalog(conn) == incremental
         assert conn.execute("select count(*) as n from private.brand_catalog").fetchone() == {"n": 3}
+
+
+def test_retention_moves_a_whole_month_and_does_what_its_deletes_would(db: Database) -> None:
+    """A month past the window is copied to the archive and its partition dropped; the shopper's volume, the
+    messages read and a maintenance recompute follow, as the log's delete triggers would have done row by row."""
+    with db.connect("superuser") as conn:
+        user = create_user(conn)
+        month = conn.execute("select date_trunc('month', now()) + interval '1 day' as at").fetchone()["at"]
+        conn.execute(
+            "insert into public.interaction_history (user_id, interaction_type, interaction_key, interaction_value,"
+            " created_at) select %s, 'message', 'user_message', '{\"content\": \"hi\"}', %s + g * interval '1 minute'"
+            " from generate_series(1, 30) as g",
+            (user, month),
+        )
+        message = conn.execute(
+            "select id from public.interaction_history where user_id = %s limit 1", (user,)
+        ).fetchone()
+        with as_service(conn):
+            conn.execute("select public.worker_skip_message(%s, %s, 'rules', 'test')", (user, message["id"]))
+        conn.execute("update private.jobs set status = 'done', finished_at = now()")
+        partition = conn.execute(
+            "select tableoid::regclass::text as name from public.interaction_history where user_id = %s limit 1",
+            (user,),
+        ).fetchone()["name"]
+        later = conn.execute("select %s::timestamptz + interval '14 months' as at", (month,)).fetchone()["at"]
+        moved = 0
+        with as_service(conn):
+            while n := conn.execute("select public.worker_archive_interactions(12, %s) as n", (later,)).fetchone()["n"]:
+                moved += n
+        assert moved == 30 + 1 + 1  # the month copied, its partition dropped, its one shopper caught up
+        assert conn.execute("select to_regclass(%s) as r", (partition,)).fetchone() == {"r": None}
+        assert conn.execute(
+            "select count(*) as n from private.interaction_archive where user_id = %s", (user,)
+        ).fetchone() == {"n": 30}
+        assert conn.execute("select events from private.shopper_volume where user_id = %s", (user,)).fetchone() == {
+            "events": 0
+        }
+        assert conn.execute("select count(*) as n from private.extracted_messages").fetchone() == {"n": 0}
+        assert [(j["priority"], j["status"]) for j in jobs(conn, user) if j["status"] == "pending"] == [(1, "pending")]
+
+
+def test_a_month_made_after_its_events_arrived_takes_them_from_the_default_partition(db: Database) -> None:
+    with db.connect("superuser") as conn:
+        user = create_user(conn)
+        conn.execute(
+            "insert into public.interaction_history (user_id, interaction_type, interaction_key, created_at)"
+            " values (%s, 'search', 'far ahead', '2035-03-10T12:00:00Z')",
+            (user,),
+        )
+        where = (
+            "select tableoid::regclass::text as t from public.interaction_history where interaction_key = 'far ahead'"
+        )
+        assert conn.execute(where).fetchone() == {"t": "private.interaction_history_default"}
+        made = conn.execute("select private.ensure_interaction_partitions('2035-03-01', '2035-03-02') as n").fetchone()
+        assert made == {"n": 1}
+        assert conn.execute(where).fetchone() == {"t": "private.interaction_history_p2035_03"}
+        secured = conn.execute(
+            "select c.relrowsecurity as rls, (select count(*) from pg_policies as p where p.schemaname = 'private'"
+            " and p.tablename = c.relname) as policies,"
+            " has_table_privilege('authenticated', c.oid, 'select') as granted"
+            " from pg_class as c where c.oid = 'private.interaction_history_p2035_03'::regclass"
+        ).fetchone()
+        assert secured == {"rls": True, "policies": 2, "granted": False}

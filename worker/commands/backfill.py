@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     url = database_url(settings)
     with psycopg.connect(url, autocommit=True) as conn:
         store = JobStore(conn)
+        store.refresh_pattern_population(args.as_of)  # what a pattern's lift and a buy-again prior are measured on
         store.enqueue_all()
         total = store.outstanding()
         as_of = args.as_of

@@ -33,12 +33,12 @@ from worker.client.direct_adapter import DirectAdapter
 from worker.client.memory import MAX_BATCH, MemoryClient
 from worker.client.models import CartItem, Checkout, Event, SwapItem
 from worker.client.seam import Identity
-from worker.commands.serve import DEFAULT_HOST, DEFAULT_PORT, SERVER_ROLE
 from worker.config import Settings
 from worker.db.local import DATABASE, ensure_local_database
 from worker.prompt import calls
 from worker.prompt.render import render_memory_block
 from worker.runtime.worker import BackgroundWorker
+from worker.web.address import DEFAULT_HOST, DEFAULT_PORT, SERVER_ROLE
 
 DANA = uuid.UUID("d0000000-0000-4000-8000-000000000123")  # the design document's "user123", from the seed
 SAM = uuid.UUID("d0000000-0000-4000-8000-000000000456")

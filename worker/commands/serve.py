@@ -10,12 +10,7 @@ from __future__ import annotations
 import argparse
 
 from worker.config import Settings
-
-# Kept here rather than imported from worker.web.server, whose imports (uvicorn, starlette, ...) every other
-# command, the worker included, would otherwise pay for at start.
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8765
-SERVER_ROLE = "authenticator"
+from worker.web.address import DEFAULT_HOST, DEFAULT_PORT, SERVER_ROLE
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -35,7 +30,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def run(args: argparse.Namespace) -> int:
-    from worker.web.server import serve
+    from worker.web.server import serve  # only now: the server's stack is not every command's
 
     settings = Settings()
     worker = worker_url(settings) if args.worker else None

@@ -5,15 +5,17 @@ this module: the noun phrases of its object (`phrase_items`, `items_before`), th
 the ConText idea, a cue governs the trigger it precedes within its clause: "I", "my son" = the household, "she",
 "you" = someone else, "the soup" = the soup) and the cues between them (`cues_in`: a negation, a hedge, the past,
 "used to", "anymore", "a lapsed vegetarian"). `Told` carries what a later clause may point back to ("i tried
-oysters. they make me sick").
+oysters. they make me sick"). The insight readers (household.py, goals.py) share its last section: whose an
+insight is (a yes or no, `is_own`, `own_at`) and how it is built (`remember_insight`, `forget_insight`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from worker.client.models import PreferenceType
+from worker.client.models import InsightType, PreferenceType
 from worker.extract.language import SUBJECTS
+from worker.extract.model import InsightStatement
 from worker.extract.vocabulary import LONGEST, TASTES, brand_word, maker_name, match_at, word_set
 
 INTENSITY = word_set(
@@ -375,3 +377,99 @@ def describes_self(words: list[str]) -> bool:
             rest = [w for w in words[index + 2 :] if w not in {"just", "only", "really", "a", "an", "the", "one"}]
             return len(rest) <= 2 and not any(w in SUBJECTS or match_at([w], 0, 1) for w in rest)
     return False
+
+
+# Insights (household, goals: insights.py) ------------------------------------------------------------------------
+# An insight's owner is a yes or no (the shopper's, or nobody's to store): no household member keeps one.
+
+NUMBERS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "couple": 2, "both": 2, "twins": 2, "twin": 2,
+}  # fmt: skip
+
+
+FIRST_PERSON = word_set("i we me us my our myself ourselves")
+
+
+OTHERS = word_set(
+    "he she they you his her their your someone somebody people everyone friend friends sister brother mom mother "
+    "dad father parents neighbor neighbour cousin aunt uncle boss coworker grandma grandpa grandmother grandfather"
+)
+
+
+# Words that make a statement a wish, a plan or a supposition: nothing stored.
+HYPOTHETICAL = word_set(
+    "if would wish wishes wished want wants wanted hope hoping someday maybe might plan planning planned thinking "
+    "considering consider could should dream dreaming whether getting adopt adopting wonder imagine going gonna"
+)
+
+
+TIMES = word_set("month week year morning evening weekend time summer winter spring fall")
+
+
+def remember_insight(kind: InsightType, key: str, value: str, **extra: object) -> InsightStatement:
+    details = extra.get("details")
+    return InsightStatement(
+        action="remember",
+        insight_type=kind,
+        insight_key=key,
+        insight_value=value,
+        details=details if isinstance(details, dict) and details else None,
+        expires_at=extra.get("expires_at"),  # type: ignore[arg-type]
+    )
+
+
+def forget_insight(kind: InsightType, key: str) -> InsightStatement:
+    return InsightStatement(action="forget", insight_type=kind, insight_key=key)
+
+
+def names_subject(words: list[str]) -> bool:
+    return bool((FIRST_PERSON | OTHERS | {"it", "this", "that", "there"}) & set(words[:3]))
+
+
+def own_at(words: list[str], index: int, inherited: bool) -> bool:
+    """Whether what is said at `index` is the shopper's: the nearest subject before it is "i" / "we" (or "my X", X
+    not another person), or there is none and the clause before was the shopper's ("do you like dogs ? i have
+    three dogs": the "i")."""
+    for back in range(index - 1, -1, -1):
+        word = words[back]
+        if word in {"i", "we", "me", "us"}:
+            return True
+        if word in {"my", "our"} and not (words[back + 1 : back + 2] and words[back + 1] in OTHERS):
+            return True
+        if word in OTHERS or word == "who":
+            return False
+    return inherited
+
+
+def supposed_at(words: list[str], index: int) -> bool:
+    """A wish, a plan or a supposition before `index` in its clause: "i want a cat", "if i had kids"."""
+    return bool(HYPOTHETICAL & set(words[:index]))
+
+
+def negated_at(words: list[str], index: int) -> bool:
+    """ "no dogs", "i don't have a cat", "never had kids"; not across a "but" ("i don't have kids, but 3 horses")."""
+    window = words[max(0, index - 6) : index]
+    if "but" in window:
+        window = window[len(window) - window[::-1].index("but") :]
+    return window[-1:] == ["no"] or bool({"not", "never"} & set(window))
+
+
+def is_own(words: list[str], inherited: bool) -> bool:
+    """Whether the clause is the shopper's: its first subject is "i" / "we" (or "my X", X not another person), or
+    it names none and the clause before was the shopper's."""
+    for index, word in enumerate(words):
+        if word in {"i", "we", "me", "us"}:
+            return True
+        if word in {"my", "our"}:
+            following = words[index + 1 : index + 2]
+            return not (following and following[0] in OTHERS)
+        if word in {"this", "that", "next", "last"} and words[index + 1 : index + 2] and words[index + 1] in TIMES:
+            continue  # "this month i'm doing keto"
+        if word in OTHERS or word == "who":
+            return False
+    return inherited
+
+
+def has_cue(words: list[str], stop: int, cues: frozenset[str]) -> bool:
+    return bool(cues & set(words[max(0, stop - 6) : stop]))

@@ -7,7 +7,8 @@ are. `RuleExtractor` is its one entry point; each kind of statement has its own 
     tastes.py                    likes and dislikes
     brands.py                    brands the shopper buys (brand names are recognised in reading.py)
     forget.py                    requests to forget
-    insights.py                  household, goals and constraints (InsightStatement)
+    insights.py                  who the shopper is (InsightStatement): InsightReader, over household.py (children,
+                                 household size, partner, pets) and goals.py (goals and constraints)
 
 How a message is read (plain Python, linear in its length):
 1. Sentences, then clauses (language.py): a comma, "and" before a new subject, or a clause word ("but", "so",

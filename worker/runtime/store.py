@@ -85,6 +85,11 @@ class JobStore:
         """Queue a maintenance job (retention, expiry, contexts) behind every shopper's; false if one is pending."""
         return bool(self._scalar("select public.worker_enqueue_maintenance(%s)", (kind,)))
 
+    def refresh_pattern_population(self, now: datetime | None = None) -> int:
+        """Recount how shoppers in general shop (the shares a pattern's lift is measured against) and how long they
+        go between buying the same item (a favourite's buy-again prior); 0 while there are too few shoppers."""
+        return int(self._scalar("select public.worker_refresh_pattern_population(coalesce(%s, now()))", (now,)))
+
     def enqueue_all(self) -> int:
         return int(self._scalar("select public.worker_enqueue_all()", ()))
 

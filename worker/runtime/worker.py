@@ -301,9 +301,11 @@ class Worker:
             while not self._stop.is_set():
                 moved = store.archive_interactions(self.settings.retention_months, self.now(), RETENTION_BATCH)
                 done += moved
-                more = moved >= RETENTION_BATCH
+                more = moved > 0  # a whole month or a batch moved: look again
                 if not more or time.monotonic() >= deadline:
                     break
+            if not more:  # the archive is done: recount how shoppers in general shop (hourly, as retention runs)
+                self._count("pattern_population", store.refresh_pattern_population(self.now()))
         elif job.kind == "contexts":
             while not self._stop.is_set():
                 refreshed = store.refresh_stale_contexts(CONTEXT_REFRESH_BATCH)

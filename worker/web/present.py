@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from worker.client.responses import SECTIONS, Section
+from worker.prompt.render import pattern_sentence
 
 TITLES: dict[Section, str] = {
     "allergies": "Allergies",
@@ -15,7 +16,7 @@ TITLES: dict[Section, str] = {
     "dislikes": "Dislikes",
     "favorites": "Favourite items",
     "brands": "Brands you prefer",
-    "patterns": "How you shop",
+    "patterns": "What your assistant knows about how you shop",
     "insights": "About you",
     "habits": "Shopping habits (not restrictions)",
 }
@@ -67,8 +68,8 @@ def confidence_words(confidence: float, source: str) -> str:
 
 
 def headline(row: dict[str, Any]) -> str:
-    """The memory in a few words: "peanuts", "Oatly Oat Milk, 64 oz", "Evening (17:00-21:00)", "Dairy: 35% of
-    orders"."""
+    """The memory in a few words: "peanuts", "Oatly Oat Milk, 64 oz"; a pattern as the claim it makes, with its
+    figures: "You usually shop on Wednesdays: 9 of your last 13 orders in 90 days; ..." (as the prompt says it)."""
     key = _words(str(row["memory_key"] or ""))
     details = row.get("details") or {}
     if row["memory_kind"] == "preference":
@@ -76,18 +77,7 @@ def headline(row: dict[str, Any]) -> str:
         return summary if summary and summary != row["memory_key"] else key.capitalize()
     if row["memory_kind"] == "insight":
         return str(row.get("summary") or key)
-    kind = row["memory_type"]
-    if kind == "time_of_day" and "range" in details:
-        return f"{key.capitalize()} ({details['range']})"
-    if kind == "day_of_week":
-        return f"{key.capitalize()}s"
-    if kind == "category_preference" and "percentage" in details:
-        return f"{key.capitalize()}: {round(float(details['percentage']) * 100)}% of orders"
-    if kind == "frequency" and "avg_days" in details:
-        return f"{key.capitalize()} (every {details['avg_days']} days)"
-    if kind == "basket_size" and "avg_items" in details:
-        return f"{key.capitalize()} baskets ({details['avg_items']} items)"
-    return key.capitalize()
+    return pattern_sentence(row["memory_type"], str(row["memory_key"] or ""), details, you=True)
 
 
 def presented(row: dict[str, Any]) -> dict[str, Any]:

@@ -26,9 +26,9 @@ from psycopg_pool import ConnectionPool
 
 from worker.client.direct_adapter import DirectAdapter
 from worker.client.postgrest_adapter import PostgrestAdapter
-from worker.commands.serve import DEFAULT_HOST, DEFAULT_PORT, SERVER_ROLE
 from worker.config import Settings
 from worker.runtime.worker import BackgroundWorker
+from worker.web.address import DEFAULT_HOST, DEFAULT_PORT, SERVER_ROLE
 from worker.web.app import Backend, create_app
 from worker.web.signin import LOCAL_ISSUER, LocalAuth
 from worker.web.tokens import JWKS_PATH, JwksKeys, TokenVerifier

@@ -20,7 +20,7 @@ const EVENT_WORDS = {
   view_item: "You looked at",
 };
 
-const state = { config: null, session: null, listing: null, chat: [], refreshTimer: null, refreshing: null, learningWatch: 0 };
+const state = { config: null, session: null, listing: null, chat: [], refreshTimer: null, refreshing: null, learningWatch: 0, patterns: [], orders: 0 };
 const $ = (id) => document.getElementById(id);
 
 // -- small helpers -------------------------------------------------------------------------------------------------
@@ -322,7 +322,18 @@ function renderMemories(listing) {
     ? "You asked in chat to remove 1 allergy or diet. It stays in use until you confirm or keep it below."
     : `You asked in chat to remove ${pending.length} allergies or diets. They stay in use until you confirm or keep them below.`;
   const questions = listing.questions || [];
-  $("sections").replaceChildren(...(questions.length ? [renderQuestions(questions)] : []), ...listing.sections.map(renderSection));
+  // Stored patterns live with the charts of the orders they were measured on: what the assistant knows about how
+  // the shopper shops, each explainable and deletable like any memory.
+  const patterns = listing.sections.find((section) => section.section === "patterns");
+  state.patterns = patterns ? patterns.memories : [];
+  $("sections").replaceChildren(
+    ...(questions.length ? [renderQuestions(questions)] : []),
+    ...listing.sections.filter((section) => section !== patterns).map(renderSection),
+  );
+  $("charts-knows").replaceChildren(
+    ...(patterns ? [el("ul", { className: "memory-list", role: "list" }, patterns.memories.map(renderMemory))] : []),
+  );
+  $("charts").hidden = state.patterns.length === 0 && !state.orders;
 }
 
 // Questions suggested from the orders ("Are you shopping for young children?"), above "About you": the assistant
@@ -682,8 +693,8 @@ async function exportMemories() {
 }
 
 // -- charts (inline SVG) -------------------------------------------------------------------------------------------
-// Plain counts of the shopper's own orders (GET /api/user/order-figures), not memories: nothing here is something
-// the assistant believes, so the section says where the figures come from.
+// The stored patterns (what the assistant knows, listed above the charts by renderMemories) and the plain counts
+// of the shopper's own orders they were measured on (GET /api/user/order-figures).
 const DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 
 function hourLabel(hour) {
@@ -692,15 +703,21 @@ function hourLabel(hour) {
 
 function renderCharts(figures) {
   const orders = figures ? figures.orders : 0;
-  $("charts").hidden = orders === 0;
+  state.orders = orders;
+  const known = (state.patterns || []).length;
+  $("charts").hidden = orders === 0 && known === 0;
+  $("charts-note").textContent = known
+    ? "Each is measured on your own orders of the last 90 days and kept only where it is truer of you than of " +
+      "shoppers in general. Ask why, or delete it: it is not learned again from the same orders."
+    : "Nothing about how you shop stands out from shoppers in general yet, so your assistant assumes nothing about it.";
   if (orders === 0) {
     $("chart-grid").replaceChildren();
+    $("charts-figures").textContent = "";
     return;
   }
-  $("charts-title").textContent = `From your orders in the last ${figures.window_days} days`; // the SQL's window
-  $("charts-note").textContent =
-    `Counted from your ${orders} ${orders === 1 ? "order" : "orders"} since ${longDay(figures.since)}, ` +
-    "each at its own local time. These are your orders as they are, not something your assistant believes about you.";
+  $("charts-figures").textContent =
+    `From your orders in the last ${figures.window_days} days: ` + // the SQL's window
+    `your ${orders} ${orders === 1 ? "order" : "orders"} since ${longDay(figures.since)}, each at its own local time.`;
   const hours = figures.by_hour.map((count, hour) => [
     hour % 6 === 0 ? hourLabel(hour) : "", count, `${hourLabel(hour)} to ${hourLabel((hour + 1) % 24)}`,
   ]);

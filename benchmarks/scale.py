@@ -1,0 +1,382 @@
+"""Scale benchmark (issue 19): a large event log and the costs that grow with it. Prints figures, records nothing.
+
+The log: SHOPPERS x EVENTS over 13 months (default 100,000 x 100 = 10 M rows), written straight into
+interaction_history by SQL (the API would take hours at this size; the triggers still run, one statement per
+1,000 shoppers): per shopper 70% cart adds and views of an item, 10% checkouts of 5 items, 10% searches, 10%
+chat messages, created uniformly over the last 13 months, so one month in 13 is past the 12-month retention.
+Then, on the same database, each measured on its own:
+
+1. sizes: interaction_history's table and index bytes (all partitions), and bytes per event;
+2. the retention pass: `worker_archive_interactions(12, now, 10000)` called until it moves nothing (what the
+   worker's retention does), its time and rows; meanwhile a shopper's `record_cart_add`, one transaction per
+   call, p50/p99, against the same calls while idle; sizes again after;
+3. the brand catalog: `worker_refresh_brand_catalog()` (the full recount, hourly on the timer before issue 19, on
+   demand after) and `record_checkout` p50 (which keeps the incremental catalog after);
+4. recompute throughput: `worker_enqueue_all()` for a sample of shoppers, drained by 1 and by 2 `customer-memory
+   worker --once` processes (concurrency 2 each): shoppers per second;
+5. shoppers first: every shopper's recompute queued as maintenance does (`worker_enqueue_all()`), then a worker
+   process started and a shopper says "I'm allergic to sesame" through record_message: seconds until sesame is
+   in their memory_context (given up after --allergy-timeout).
+
+Side by side: run it from another checkout's directory with that checkout on PYTHONPATH, e.g.
+    git worktree add /work/wt/scale-base 5b66065
+    cd /work/wt/scale-base && PYTHONPATH=$PWD /work/wt/scale/.venv/bin/python /work/wt/scale/benchmarks/scale.py
+so the migrations and the worker are that checkout's; only this script is shared.
+
+Usage: .venv/bin/python benchmarks/scale.py [--shoppers 100000] [--events 100] [--sample 2000] [--json out.json]
+Server: DATABASE_URL (a superuser URL) if set, else a throwaway cluster (CMS_PG_BIN or the embedded wheel).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from worker.config import PROJECT_DIR
+from worker.db import schema
+from worker.db.request import set_request_context, shopper_claims
+from worker.db.server import LocalPostgres
+
+DATABASE = "cms_bench_scale"
+CHUNK = 1000  # shoppers per INSERT statement
+
+
+@contextmanager
+def superuser_url(keep: Path | None) -> Iterator[str]:
+    if os.environ.get("DATABASE_URL"):
+        yield os.environ["DATABASE_URL"]
+        return
+    bin_dir = Path(os.environ["CMS_PG_BIN"]) if os.environ.get("CMS_PG_BIN") else None
+    with tempfile.TemporaryDirectory(prefix="cms-bench-scale-", dir=os.environ.get("CMS_BENCH_DIR")) as tmp:
+        cluster = LocalPostgres(keep or Path(tmp) / "data", bin_dir, throwaway=keep is None)
+        running = cluster.ensure_running()
+        try:
+            yield running.url("supabase_admin")
+        finally:
+            if keep is None:
+                cluster.stop("immediate")
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def load(conn: psycopg.Connection[Any], shoppers: int, events: int) -> float:
+    """Shoppers and their events, CHUNK shoppers per statement; returns seconds."""
+    started = time.monotonic()
+    for first in range(0, shoppers, CHUNK):
+        n = min(CHUNK, shoppers - first)
+        with conn.transaction():
+            conn.execute(
+                """
+                with u as (
+                  insert into auth.users (instance_id, id, aud, role, email, created_at, updated_at)
+                  select '00000000-0000-0000-0000-000000000000', gen_random_uuid(), 'authenticated', 'authenticated',
+                         'scale-' || g || '@bench.example', now(), now()
+                    from generate_series(%s::integer, %s::integer) as g
+                  returning id
+                )
+                insert into public.interaction_history
+                  (user_id, interaction_type, interaction_key, interaction_value, created_at)
+                select u.id, t.kind, t.key, t.value, now() - (random() * interval '395 days')
+                  from u
+                  cross join generate_series(1, %s::integer) as e
+                  cross join lateral (
+                    select case when e %% 10 < 6 then 'cart_add' when e %% 10 = 6 then 'view_item'
+                                when e %% 10 = 7 then 'checkout' when e %% 10 = 8 then 'search' else 'message' end
+                           as kind,
+                           (abs(hashtext(u.id::text || e)) %% 400) as sku,
+                           (abs(hashtext(u.id::text || e)) %% 40) as cat
+                  ) as p
+                  cross join lateral (
+                    select p.kind,
+                           case p.kind when 'checkout' then 'order-' || e when 'search' then 'q'
+                                       when 'message' then 'user_message' else 'sku-' || p.sku end as key,
+                           case p.kind
+                             when 'checkout' then jsonb_build_object(
+                               'order_id', 'order-' || e, 'placed_at', now(), 'time_zone', 'America/Chicago',
+                               'item_count', 5, 'total', 21.5,
+                               'items', (select jsonb_agg(jsonb_build_object(
+                                           'sku', 'sku-' || ((p.sku + k * 7) %% 400),
+                                           'name', 'Item number ' || ((p.sku + k * 7) %% 400),
+                                           'category', 'category-' || ((p.cat + k) %% 40),
+                                           'brand', 'Brand ' || ((p.sku + k) %% 12), 'price', 4.3, 'quantity', 1))
+                                           from generate_series(0, 4) as k))
+                             when 'search' then jsonb_build_object('query', 'oat milk and bread')
+                             when 'message' then jsonb_build_object('content', 'do you have any gluten free pasta?')
+                             else jsonb_build_object('sku', 'sku-' || p.sku, 'name', 'Item number ' || p.sku,
+                                                     'category', 'category-' || p.cat,
+                                                     'brand', 'Brand ' || (p.sku %% 12), 'price', 3.49, 'quantity', 1)
+                           end as value
+                  ) as t
+                """,
+                (first, first + n - 1, events),
+            )
+            # What the worker would have done for them already: nothing pending before the measurements.
+            conn.execute("delete from private.jobs where true")
+        if (first // CHUNK) % 10 == 0:
+            print(f"  loaded {first + n} shoppers in {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
+    conn.execute("vacuum analyze")
+    return time.monotonic() - started
+
+
+def history_sizes(conn: psycopg.Connection[Any]) -> dict[str, int]:
+    row = conn.execute(
+        """
+        select coalesce(sum(pg_table_size(t.relid)), 0)::bigint as table_bytes,
+               coalesce(sum(pg_indexes_size(t.relid)), 0)::bigint as index_bytes,
+               count(*)::integer as relations
+          from (select p.relid from pg_partition_tree('public.interaction_history') as p where p.isleaf
+                union select 'public.interaction_history'::regclass
+                 where not exists (select from pg_partition_tree('public.interaction_history'))) as t
+        """
+    ).fetchone()
+    rows = conn.execute("select count(*) from public.interaction_history").fetchone()
+    archive = conn.execute("select pg_total_relation_size('private.interaction_archive')").fetchone()
+    assert row is not None and rows is not None and archive is not None
+    return {
+        "rows": rows[0],
+        "table_bytes": row[0],
+        "index_bytes": row[1],
+        "leaf_relations": row[2],
+        "archive_bytes": archive[0],
+    }
+
+
+def as_service(conn: psycopg.Connection[Any], query: str, params: tuple[Any, ...] = ()) -> Any:
+    with conn.transaction():
+        set_request_context(conn, "service_role", path="/worker")
+        row = conn.execute(query, params).fetchone()
+        return None if row is None else row[0]
+
+
+def cart_add_latencies(url: str, shopper: uuid.UUID, stop: threading.Event | None, count: int) -> list[float]:
+    """record_cart_add, one transaction per call, as the shopper: milliseconds each."""
+    out: list[float] = []
+    item = {"sku": "sku-1", "name": "Item number 1", "category": "category-1", "brand": "Brand 1", "price": 3.49}
+    with psycopg.connect(url, autocommit=True) as conn:
+        while (stop is None and len(out) < count) or (stop is not None and not stop.is_set()):
+            started = time.perf_counter()
+            with conn.transaction():
+                set_request_context(conn, "authenticated", shopper_claims(shopper), path="/rpc/record_cart_add")
+                conn.execute("select public.record_cart_add(%s)", (Jsonb(item),))
+            out.append((time.perf_counter() - started) * 1000)
+            time.sleep(0.01)
+    return out
+
+
+def checkout_latencies(url: str, shopper: uuid.UUID, count: int) -> list[float]:
+    out: list[float] = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        for k in range(count):
+            order = {
+                "order_id": f"bench-{uuid.uuid4().hex[:10]}",
+                "placed_at": "2026-12-01T10:00:00-06:00",
+                "time_zone": "America/Chicago",
+                "items": [
+                    {"sku": f"sku-{(k + j) % 400}", "name": "Item", "category": f"category-{j}", "brand": f"Brand {j}",
+                     "price": 2.5, "quantity": 1}
+                    for j in range(5)
+                ],
+            }  # fmt: skip
+            started = time.perf_counter()
+            with conn.transaction():
+                set_request_context(conn, "authenticated", shopper_claims(shopper), path="/rpc/record_checkout")
+                conn.execute("select public.record_checkout(%s)", (Jsonb(order),))
+            out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def worker_env(url: str, **extra: str) -> dict[str, str]:
+    env = {**os.environ, "DATABASE_URL": url, "CMS_LOG_LEVEL": "WARNING", **extra}
+    env["PYTHONPATH"] = str(PROJECT_DIR)
+    return env
+
+
+def periodic_just_ran(conn: psycopg.Connection[Any]) -> None:
+    """Expiry and retention ran a moment ago (measured on their own above), so that a starting worker of either
+    version does only the work measured here."""
+    conn.execute(
+        "insert into private.periodic_runs (name, last_run_at) values ('sweep', now()), ('expiry', now()),"
+        " ('retention', now()) on conflict (name) do update set last_run_at = now()"
+    )
+
+
+def throughput(conn: psycopg.Connection[Any], url: str, sample: int, processes: int) -> dict[str, float]:
+    """`sample` shoppers' recomputes queued, drained by `processes` worker --once processes."""
+    conn.execute("delete from private.jobs where true")
+    periodic_just_ran(conn)
+    conn.execute(
+        "insert into private.jobs (user_id, kind) select id, 'recompute' from auth.users"
+        " where email like 'scale-%%' order by id limit %s",
+        (sample,),
+    )
+    started = time.monotonic()
+    running = [
+        subprocess.Popen(
+            [sys.executable, "-m", "worker.cli", "worker", "--once", "--concurrency", "2", "--name", f"bench-{k}"],
+            cwd=PROJECT_DIR,
+            env=worker_env(url),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for k in range(processes)
+    ]
+    for process in running:
+        process.wait(3600)
+    elapsed = time.monotonic() - started
+    # From the first recompute done to the last: the processes' start-up (Python, connections) is not counted.
+    done = conn.execute(
+        "select count(*), extract(epoch from max(finished_at) - min(finished_at))::float8 from private.jobs"
+        " where status = 'done' and kind = 'recompute'"
+    ).fetchone()
+    assert done is not None
+    return {
+        "processes": processes,
+        "jobs": done[0],
+        "wall_seconds": elapsed,
+        "per_second": (done[0] - 1) / done[1] if done[1] else 0.0,
+    }
+
+
+def allergy_under_storm(conn: psycopg.Connection[Any], url: str, timeout: float) -> dict[str, Any]:
+    conn.execute("delete from private.jobs where true")
+    periodic_just_ran(conn)
+    queued = as_service(conn, "select public.worker_enqueue_all()")
+    shopper = uuid.uuid4()
+    conn.execute(
+        "insert into auth.users (instance_id, id, aud, role, email, created_at, updated_at) values"
+        " ('00000000-0000-0000-0000-000000000000', %s, 'authenticated', 'authenticated', 'sesame@bench.example',"
+        " now(), now())",
+        (shopper,),
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "worker.cli", "worker", "--concurrency", "2", "--name", "bench-storm"],
+        cwd=PROJECT_DIR,
+        env=worker_env(url),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(3)  # the worker is up and busy with the storm
+        said = time.monotonic()
+        with conn.transaction():
+            set_request_context(conn, "authenticated", shopper_claims(shopper), path="/rpc/record_message")
+            conn.execute("select public.record_message('I''m allergic to sesame')")
+        learned: float | None = None
+        while time.monotonic() - said < timeout:
+            with conn.transaction():
+                set_request_context(conn, "authenticated", shopper_claims(shopper), path="/rpc/memory_context")
+                row = conn.execute("select public.memory_context()").fetchone()
+            assert row is not None
+            if any(a.get("key") == "sesame" for a in row[0].get("allergies", [])):
+                learned = time.monotonic() - said
+                break
+            time.sleep(0.1)
+        left = conn.execute("select count(*) from private.jobs where status = 'pending'").fetchone()
+        assert left is not None
+    finally:
+        worker.terminate()
+        worker.wait(60)
+    return {"queued": queued, "learned_seconds": learned, "timeout": timeout, "pending_when_learned": left[0]}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--shoppers", type=int, default=100_000)
+    parser.add_argument("--events", type=int, default=100)
+    parser.add_argument("--sample", type=int, default=2000, help="shoppers recomputed for the throughput figure")
+    parser.add_argument("--allergy-timeout", type=float, default=120.0)
+    parser.add_argument("--keep", type=Path, help="keep the cluster in this directory")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+    commit = subprocess.run(
+        ["git", "-C", str(PROJECT_DIR), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    figures: dict[str, Any] = {
+        "commit": commit,
+        "project": str(PROJECT_DIR),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+        "shoppers": args.shoppers,
+        "events_per_shopper": args.events,
+    }
+    with superuser_url(args.keep) as url:
+        as_postgres = schema.build_database(url, DATABASE)
+        superuser = psycopg.conninfo.make_conninfo(url, dbname=DATABASE)
+        with psycopg.connect(superuser, autocommit=True) as conn:
+            figures["server"] = conn.execute("show server_version").fetchone()[0]  # type: ignore[index]
+            figures["load_seconds"] = load(conn, args.shoppers, args.events)
+            before = history_sizes(conn)
+            figures["before"] = {
+                **before,
+                "bytes_per_event": (before["table_bytes"] + before["index_bytes"]) / before["rows"],
+            }
+            print(json.dumps(figures), file=sys.stderr, flush=True)
+
+            shopper = conn.execute("select id from auth.users where email like 'scale-%%' limit 1").fetchone()[0]  # type: ignore[index]
+            idle = cart_add_latencies(as_postgres, shopper, None, 300)
+            stop = threading.Event()
+            during: list[float] = []
+            thread = threading.Thread(target=lambda: during.extend(cart_add_latencies(as_postgres, shopper, stop, 0)))
+            thread.start()
+            archived = "select count(*) from private.interaction_archive"
+            started, passes = time.monotonic(), 0
+            before_archive = conn.execute(archived).fetchone()[0]  # type: ignore[index]
+            while True:
+                n = as_service(conn, "select public.worker_archive_interactions(12, now(), 10000)")
+                passes += 1
+                if not n:
+                    break
+            moved = conn.execute(archived).fetchone()[0] - before_archive  # type: ignore[index]
+            retention = time.monotonic() - started
+            stop.set()
+            thread.join()
+            figures["retention"] = {
+                "seconds": retention,
+                "moved": moved,
+                "calls": passes,
+                "cart_add_idle_ms": {"p50": pct(idle, 0.5), "p99": pct(idle, 0.99), "n": len(idle)},
+                "cart_add_during_ms": {"p50": pct(during, 0.5), "p99": pct(during, 0.99), "n": len(during)},
+            }
+            after = history_sizes(conn)
+            figures["after"] = {
+                **after,
+                "bytes_per_event": (after["table_bytes"] + after["index_bytes"]) / max(1, after["rows"]),
+            }
+            print(json.dumps(figures), file=sys.stderr, flush=True)
+
+            started = time.monotonic()
+            categories = as_service(conn, "select public.worker_refresh_brand_catalog()")
+            checkout = checkout_latencies(as_postgres, shopper, 200)
+            figures["catalog"] = {
+                "full_refresh_seconds": time.monotonic() - started - sum(checkout) / 1000,
+                "categories": categories,
+                "record_checkout_ms": {"p50": pct(checkout, 0.5), "p99": pct(checkout, 0.99)},
+            }
+            figures["throughput"] = [throughput(conn, as_postgres, args.sample, k) for k in (1, 2)]
+            print(json.dumps(figures), file=sys.stderr, flush=True)
+            figures["allergy"] = allergy_under_storm(conn, as_postgres, args.allergy_timeout)
+    print(json.dumps(figures, indent=2, default=str))
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
