@@ -1,5 +1,6 @@
 """The type lists are written once in SQL (supabase/schemas/00_constants.sql) and once in Python
-(worker/client/models.py, which the extractor and Claude's tool schema import): the two must stay equal."""
+(worker/client/models.py, which the extractor and Claude's tool schema import; worker/runtime/store.py for the
+worker's maintenance kinds and periodic runs): the two must stay equal."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from tests.conftest import Database
 from worker.client.models import INSIGHT_TYPES, PREFERENCE_TYPES, InteractionType
 from worker.extract import claude
 from worker.extract.model import InsightStatement, Statement
+from worker.runtime.store import MAINTENANCE_KINDS, PERIODIC_RUNS
 
 
 @pytest.mark.parametrize(
@@ -19,6 +21,8 @@ from worker.extract.model import InsightStatement, Statement
         ("preference_types", PREFERENCE_TYPES),
         ("insight_types", INSIGHT_TYPES),
         ("interaction_types", get_args(InteractionType)),
+        ("maintenance_kinds", MAINTENANCE_KINDS),
+        ("periodic_run_names", PERIODIC_RUNS),
     ],
 )
 def test_python_type_lists_equal_the_sql_lists(db: Database, function: str, python: tuple[str, ...]) -> None:

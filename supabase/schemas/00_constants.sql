@@ -63,6 +63,31 @@ revoke all on function private.interaction_types() from public, anon, authentica
 -- exclusion): a constant list, so the shoppers' role may run it too.
 grant execute on function private.interaction_types() to authenticated, service_role;
 
+-- The worker's job kinds besides a shopper's recompute: maintenance (no shopper), and the periodic runs that queue
+-- it. The queue's CHECKs, the worker functions that take a kind or a name, and the worker
+-- (worker/runtime/store.py, held equal by tests/test_type_lists.py) read these lists.
+create or replace function private.maintenance_kinds()
+returns text[]
+language sql
+immutable
+set search_path = ''
+as $$
+  select array['retention', 'expiry', 'contexts'];
+$$;
+revoke all on function private.maintenance_kinds() from public, anon, authenticated, service_role;
+grant execute on function private.maintenance_kinds() to service_role;
+
+create or replace function private.periodic_run_names()
+returns text[]
+language sql
+immutable
+set search_path = ''
+as $$
+  select array['sweep', 'expiry', 'retention'];
+$$;
+revoke all on function private.periodic_run_names() from public, anon, authenticated, service_role;
+grant execute on function private.periodic_run_names() to service_role;
+
 -- A list for a sentence: 'dietary, allergy, dislike, favorite or brand'.
 create or replace function private.in_words(p_values text[])
 returns text

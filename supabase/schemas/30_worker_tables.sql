@@ -27,7 +27,7 @@ create table private.jobs (
   finished_at timestamptz,
   locked_pid integer,
   priority smallint not null default 0,
-  constraint jobs_kind_check check (kind in ('recompute', 'retention', 'expiry', 'contexts')),
+  constraint jobs_kind_check check (kind = 'recompute' or kind = any (private.maintenance_kinds())),
   constraint jobs_recompute_has_shopper check ((kind = 'recompute') = (user_id is not null)),
   constraint jobs_priority_range check (priority between 0 and 2),
   constraint jobs_status_check check (status in ('pending', 'running', 'done', 'failed')),
@@ -60,7 +60,7 @@ create table private.periodic_runs (
   name text primary key,
   last_run_at timestamptz not null,
   last_run_by text,
-  constraint periodic_runs_name_check check (name in ('sweep', 'expiry', 'retention'))
+  constraint periodic_runs_name_check check (name = any (private.periodic_run_names()))
 );
 comment on table private.periodic_runs is 'When each periodic job last ran, so that it runs once per interval across all workers.';
 

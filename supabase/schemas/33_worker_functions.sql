@@ -255,8 +255,9 @@ declare
   v_ran boolean;
 begin
   perform private.require_service_role();
-  if p_name is null or p_name not in ('sweep', 'expiry', 'retention') then
-    raise exception using errcode = '22023', message = 'The periodic job must be sweep, expiry or retention.';
+  if p_name is null or not (p_name = any (private.periodic_run_names())) then
+    raise exception using errcode = '22023',
+      message = 'The periodic job must be ' || private.in_words(private.periodic_run_names()) || '.';
   end if;
   if p_interval_seconds is null or p_interval_seconds <= 0 then
     raise exception using errcode = '22023', message = 'The interval must be a positive number of seconds.';
@@ -336,8 +337,9 @@ set search_path = ''
 as $$
 begin
   perform private.require_service_role();
-  if p_kind is null or p_kind not in ('retention', 'expiry', 'contexts') then
-    raise exception using errcode = '22023', message = 'The maintenance job must be retention, expiry or contexts.';
+  if p_kind is null or not (p_kind = any (private.maintenance_kinds())) then
+    raise exception using errcode = '22023',
+      message = 'The maintenance job must be ' || private.in_words(private.maintenance_kinds()) || '.';
   end if;
   insert into private.jobs (user_id, kind, priority) values (null, p_kind, 2)
   on conflict (kind) where status = 'pending' and user_id is null do nothing;
@@ -350,7 +352,7 @@ $$;
 revoke all on function public.worker_enqueue_maintenance(text) from public, anon, authenticated, service_role;
 grant execute on function public.worker_enqueue_maintenance(text) to service_role;
 comment on function public.worker_enqueue_maintenance(text) is
-  'Worker only: enqueue a maintenance job (retention, expiry or contexts) behind every shopper''s job, once.';
+  'Worker only: enqueue a maintenance job (a kind of private.maintenance_kinds()) behind every shopper''s job, once.';
 
 
 -- Derivations, expiry and retention ------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 from uuid import UUID
 
 import psycopg
@@ -17,12 +17,20 @@ from psycopg.rows import TupleRow, tuple_row
 
 from worker.db.request import set_request_context
 
+# The job kinds besides a shopper's recompute, and the periodic runs that queue them, as
+# private.maintenance_kinds() and private.periodic_run_names() list them in supabase/schemas/00_constants.sql
+# (tests/test_type_lists.py holds them equal).
+MaintenanceKind = Literal["retention", "expiry", "contexts"]
+PeriodicRun = Literal["sweep", "expiry", "retention"]
+MAINTENANCE_KINDS: tuple[MaintenanceKind, ...] = get_args(MaintenanceKind)
+PERIODIC_RUNS: tuple[PeriodicRun, ...] = get_args(PeriodicRun)
+
 
 @dataclass(frozen=True)
 class Job:
     id: int
-    user_id: UUID | None  # None for maintenance (retention, expiry, contexts)
-    kind: str
+    user_id: UUID | None  # None for maintenance (one of MAINTENANCE_KINDS)
+    kind: Literal["recompute"] | MaintenanceKind
     attempts: int
 
 
@@ -69,7 +77,7 @@ class JobStore:
     def requeue_expired(self, max_attempts: int) -> int:
         return int(self._scalar("select public.worker_requeue_expired(%s)", (max_attempts,)))
 
-    def try_periodic(self, name: str, interval_seconds: float, worker: str) -> bool:
+    def try_periodic(self, name: PeriodicRun, interval_seconds: float, worker: str) -> bool:
         return bool(
             self._scalar("select public.worker_try_periodic(%s, %s::numeric, %s)", (name, interval_seconds, worker))
         )
@@ -81,8 +89,8 @@ class JobStore:
         """Recount the brands on offer per category (a brand preference needs rivals); returns the categories."""
         return int(self._scalar("select public.worker_refresh_brand_catalog()", ()))
 
-    def enqueue_maintenance(self, kind: str) -> bool:
-        """Queue a maintenance job (retention, expiry, contexts) behind every shopper's; false if one is pending."""
+    def enqueue_maintenance(self, kind: MaintenanceKind) -> bool:
+        """Queue a maintenance job behind every shopper's; false if one is pending."""
         return bool(self._scalar("select public.worker_enqueue_maintenance(%s)", (kind,)))
 
     def refresh_pattern_population(self, now: datetime | None = None) -> int:

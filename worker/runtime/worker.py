@@ -38,7 +38,7 @@ from worker.config import Settings
 from worker.extract.boundary import ContainedExtractor
 from worker.extract.model import Extractor
 from worker.runtime.messages import apply_pending_messages, extractor_for
-from worker.runtime.store import Job, JobStore
+from worker.runtime.store import Job, JobStore, MaintenanceKind
 
 log = logging.getLogger("worker.runtime")
 
@@ -46,6 +46,12 @@ NOTIFY_CHANNEL = "customer_memory_jobs"
 EXPIRY_INTERVAL_SECONDS = 300.0
 CONTEXT_REFRESH_BATCH = 100
 RETENTION_INTERVAL_SECONDS = 3600.0
+# What each maintenance kind counts in RunStats.periodic.
+_MAINTENANCE_COUNTS: dict[MaintenanceKind, str] = {
+    "expiry": "expired",
+    "retention": "archived",
+    "contexts": "contexts_refreshed",
+}
 RETENTION_BATCH = 10000
 _RETRYABLE = (psycopg.OperationalError, PoolTimeout)
 
@@ -293,11 +299,14 @@ class Worker:
     def _maintain(self, job: Job, store: JobStore) -> dict[str, int]:
         """One slice of a maintenance job (about maintenance_slice_seconds); when there is more to do, the next
         slice is queued behind every shopper's job that came in meanwhile."""
+        kind = job.kind
+        if kind == "recompute":
+            raise ValueError("A recompute is not maintenance.")
         deadline = time.monotonic() + self.settings.maintenance_slice_seconds
         done, more = 0, False
-        if job.kind == "expiry":
+        if kind == "expiry":
             done = store.expire_insights(self.now())
-        elif job.kind == "retention":
+        elif kind == "retention":
             while not self._stop.is_set():
                 moved = store.archive_interactions(self.settings.retention_months, self.now(), RETENTION_BATCH)
                 done += moved
@@ -306,7 +315,7 @@ class Worker:
                     break
             if not more:  # the archive is done: recount how shoppers in general shop (hourly, as retention runs)
                 self._count("pattern_population", store.refresh_pattern_population(self.now()))
-        elif job.kind == "contexts":
+        elif kind == "contexts":
             while not self._stop.is_set():
                 refreshed = store.refresh_stale_contexts(CONTEXT_REFRESH_BATCH)
                 done += refreshed
@@ -314,9 +323,9 @@ class Worker:
                 if not more or time.monotonic() >= deadline:
                     break
         if more:
-            store.enqueue_maintenance(job.kind)
-        self._count({"expiry": "expired", "retention": "archived", "contexts": "contexts_refreshed"}[job.kind], done)
-        return {job.kind: done, "more": int(more)}
+            store.enqueue_maintenance(kind)
+        self._count(_MAINTENANCE_COUNTS[kind], done)
+        return {kind: done, "more": int(more)}
 
     def before_job(self, job: Job, store: JobStore) -> None:
         """Before the recompute: apply what the shopper stated in messages not yet read."""
