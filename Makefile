@@ -3,6 +3,8 @@
 #   make test   every test: lint (ruff, mypy --strict), pytest on embedded PostgreSQL 18 (with the memory page in
 #               Debian's headless Chromium), pytest + pgTAP on Debian's PostgreSQL 15
 #   make types  regenerate the committed types (TypeScript, pydantic rows) from the migrations with Supabase's generator
+#   make claim-model  render private.claim_model from its recorded fit (supabase/claim_model.json) into its schema
+#               file and, when that changed, a new migration (VERSION=<timestamp>, default now)
 
 VENV := .venv
 BIN := $(VENV)/bin
@@ -12,7 +14,7 @@ INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
 PG15_BIN := /usr/lib/postgresql/15/bin
 
-.PHONY: run test lint test-embedded test-pg15 types clean
+.PHONY: run test lint test-embedded test-pg15 types claim-model clean
 
 run: $(INSTALLED)
 	$(BIN)/customer-memory demo
@@ -35,6 +37,9 @@ test-pg15: $(INSTALLED) $(NODE_INSTALLED)
 
 types: $(INSTALLED) $(NODE_INSTALLED)
 	$(BIN)/python -m worker.db.typegen
+
+claim-model: $(INSTALLED)
+	$(BIN)/python -m worker.db.claim_model $(if $(VERSION),--version $(VERSION))
 
 $(INSTALLED): pyproject.toml
 	python3 -m venv $(VENV)

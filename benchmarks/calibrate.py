@@ -5,9 +5,11 @@ Learn from Complete Journey's events before 2017-07-01, take every candidate cla
 household's Jul-Sep 2017 baskets with the benchmark's rules (benchmarks/learning.py), and fit, per claim type, a
 logistic mapping from the evidence to the validated share. The holdout of the benchmark (Oct-Dec) is never read.
 
-It prints the rows to paste into private.claim_model, with each type's floor: the lowest probability at which the
-claims kept still validate >= --target on these months (when unsure, store less; --lower-bound asks the same of
-the one-sided 95% lower confidence bound of the validated share instead of the share itself).
+It prints each type's constants and floor: the lowest probability at which the claims kept still validate >= --target
+on these months (when unsure, store less; --lower-bound asks the same of the one-sided 95% lower confidence bound of
+the validated share instead of the share itself). --write TYPES records the fit of those types in
+supabase/claim_model.json and regenerates private.claim_model from it (its schema file and a new migration,
+--version; worker/db/claim_model.py, `make claim-model`); the other types keep their recorded fit.
 
 A season shift is checked inside the training months too: each fitting method and the floor rule run on windows
 validated before July (the plain fit: learn before 2017-04-01, validate on Apr-Jun; the pooled one: that window and
@@ -16,6 +18,7 @@ claims validated and their ECE, which is what the Oct-Dec holdout will do to the
 each type's constants come from.
 
     .venv/bin/python benchmarks/calibrate.py [--households N] [--target 0.9] [--lower-bound] [--dump F | --from-dump F]
+        [--write pattern:frequency,pattern:basket_size --version 20261207100100]
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import learning
 
 from worker.datasets import completejourney
-from worker.db import schema
+from worker.db import claim_model, schema
 from worker.db.request import set_request_context
 from worker.db.server import LocalPostgres
 
@@ -105,6 +108,17 @@ METHODS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
 # holdout 0.83 -> 0.88, ECE 0.053); pooled with the tail refit its check is calibrated (ECE 0.000, 0.915). The
 # favourite's plain fit is calibrated (check ECE 0.027, holdout 0.012) and stays as it is.
 ADOPTED = {"brand": "pooled-tail"}
+# How supabase/claim_model.json names the windows and methods of a fit.
+WINDOW_LABELS = {
+    "fit": "learn < 2017-07-01, validate on Jul-Sep 2017",
+    "check": "learn < 2017-04-01, validate on Apr-Jun 2017",
+    "early": "learn < 2017-03-01, validate on Mar-May 2017",
+}
+METHOD_LABELS = {
+    "plain": "logistic",
+    "pooled-tail": "logistic, refitted (Platt) where p >= 0.3",
+    "tail": "logistic, refitted (Platt) where p >= 0.3",
+}
 
 
 def lower_bound(validated: float, n: int, z: float = 1.645) -> float:
@@ -177,6 +191,8 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, help="keep the cluster in this folder, running (development)")
     parser.add_argument("--dump", type=Path, help="write every evaluable candidate (window, kind, features, validated)")
     parser.add_argument("--from-dump", type=Path, help="fit from a --dump of the same households, without a database")
+    parser.add_argument("--write", help="record these types' fit (comma-separated) and regenerate private.claim_model")
+    parser.add_argument("--version", help="with --write: the new migration's timestamp (default: now, UTC)")
     args = parser.parse_args()
 
     data = completejourney.load()
@@ -274,6 +290,7 @@ def main() -> int:
     )
     checks: list[str] = []
     printed: list[str] = []
+    fitted: dict[str, dict[str, Any]] = {}
     for kind in sorted(by_kind):
         arrays = {
             name: (np.array([f for f, _ in rows], dtype=float), np.array([v for _, v in rows], dtype=float))
@@ -311,12 +328,39 @@ def main() -> int:
         kept_share = f"{int(kept.sum())}, {y[kept].mean():.3f}" if kept.any() else "0, -"
         b = ", ".join(f"{v:7.3f}" for v in beta)
         printed.append(f"      ('{kind}', {b}, {floor:.2f}),  -- {len(y)}, {y.mean():.3f}; {kept_share}")
+        fitted[kind] = {
+            **{f"b{i}": round(float(v), 3) for i, v in enumerate(beta)},
+            "floor": round(floor, 2),
+            "fit": {
+                "date": f"{datetime.now():%Y-%m-%d}",
+                "households": len(chosen),
+                "windows": " and ".join(WINDOW_LABELS[w] for w in METHODS[adopted][0]),
+                "method": METHOD_LABELS[adopted]
+                + (", on the candidates with the lift to be stored" if kind.startswith("pattern:") else "")
+                + (", floors out of time" if args.out_of_time_floors else ""),
+                "candidates": len(y),
+                "validated": round(float(y.mean()), 3),
+                "kept": int(kept.sum()),
+                "kept_validated": round(float(y[kept].mean()), 3) if kept.any() else 0.0,
+            },
+        }
     print("\n".join(printed))
     print(
         "\nout of time: each method fitted on windows validated before 2017-07-01, applied to the Jul-Sep claims"
         " (* the method adopted for the type)"
     )
     print("\n".join(checks))
+    if args.write:
+        record = claim_model.load()
+        for kind in args.write.split(","):
+            entry = next((c for c in record["claims"] if c["claim"] == kind), None)
+            if entry is None or kind not in fitted:
+                raise SystemExit(f"{kind}: not a recorded claim type, or not fitted in this run")
+            entry.update(fitted[kind])
+        record["recorded"] = f"{datetime.now():%Y-%m-%d}"
+        claim_model.RECORD.write_text(json.dumps(record, indent=2) + "\n")
+        for path in [claim_model.RECORD, *claim_model.write(record, args.version)]:
+            print(f"wrote {path}")
     return 0
 
 

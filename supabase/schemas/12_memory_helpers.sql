@@ -100,42 +100,8 @@ $$;
 revoke all on function private.evidence_since(uuid, text, text, text) from public, anon, authenticated, service_role;
 
 -- The confidence rules: confidence is a probability, calibrated per claim type on the training months ---------
--- logit p = b0 + b1 x1 + b2 x2 + b3 x3, fitted by benchmarks/calibrate.py on Complete Journey's training months
--- (learn to 2017-07-01, validate on Jul-Sep; the holdout Oct-Dec is never used). min_probability is the floor
--- below which the claim is not stored. A type absent here is not derived.
-create or replace function private.claim_model(p_claim text)
-returns table (b0 numeric, b1 numeric, b2 numeric, b3 numeric, min_probability numeric)
-language sql
-immutable
-set search_path = ''
-as $$
-  select m.b0, m.b1, m.b2, m.b3, m.min_probability
-    from (values
-      -- claim,               b0,     b1,     b2,     b3,   floor    x1, x2, x3; fit: candidates, validated -> kept, validated
-      ('favorite',           -1.690,  0.118,  2.079, -0.527, 0.85),  -- ln(1+days bought in 90 d), ln(1+days bought per 90 d of history), months since last; 45925, 0.538 -> 4218, 0.904
-      ('brand',              -4.103,  0.773,  3.536, -0.251, 0.86),  -- ln(1+days chosen per 90 d of history), share of its categories' days, months since last; 107521, 0.320 -> 654, 0.907
-      ('pattern:time_of_day', -4.698, 5.084,  0.819,  0.180, 0.86),  -- share of orders in the bucket, ln(1+orders), lead over the next bucket; 886, 0.626 -> 88, 0.909
-      ('pattern:day_of_week', -2.685, 2.643,  0.361, -0.991, 0.95),  -- the same; 1038, 0.288 -> 0 (none reaches 0.90)
-      ('pattern:frequency',   -1.600, 1.010, -1.201,  0.131, 0.75),  -- ln(1+gaps), spread of the gaps (sd / mean), share of gaps in the band; 814, 0.511 -> 84, 0.917
-      ('pattern:basket_size', -4.344, 4.083,  1.053,  0.000, 0.79),  -- share of orders in the band, ln(1+orders); 754, 0.698 -> 272, 0.904
-      ('pattern:category_preference', -6.939, 7.669, 0.599, -0.218, 0.88)  -- share of orders with it, ln(1+orders), months since last; 11860, 0.081 -> 12, 1.000
-      -- Favourites: fitted on all 2,469 households (learn < 2017-07-01, validate on Jul-Sep). The same fit one
-      -- quarter earlier, applied to these claims, validates 0.921 (ECE 0.027): the floor holds out of time.
-      -- Brands: the windows Jan-Mar -> Apr-Jun and Jan-Jun -> Jul-Sep pooled, then refitted (Platt) on the
-      -- candidates it gives >= 0.3, where claims are decided: fitted on every candidate the logit was
-      -- under-confident at the top (kept claims at 0.83 validated 0.88-0.90). The same method on windows validated
-      -- before July, applied to the Jul-Sep claims, keeps 153 that validate 0.915 at a mean probability of 0.915.
-      -- Patterns: fitted on 1,200 of the households (learn < 2017-07-01, hold on Jul-Sep as the README defines it),
-      -- on the candidates with a lift of at least 1.2 (those that could be stored); floors where the kept claims
-      -- validate >= 0.90. Out of time (the same fit on Jan-Mar -> Apr-Jun, applied to Jul-Sep) the kept claims
-      -- validate 0.92, 0.88, 0.93 (time of day, frequency, basket size) at mean probabilities 0.85, 0.80, 0.86:
-      -- under-confident, never over (benchmarks/RESULTS.md, "Patterns and buy-again").
-      -- Not derived, because on the benchmark's holdout it did not beat the naive baseline (benchmarks/RESULTS.md):
-      -- dietary:vegetarian (no floor reaches 0.90: 119 candidates validate 0.563; on the holdout 0 of 2).
-    ) as m (claim, b0, b1, b2, b3, min_probability)
-   where m.claim = p_claim;
-$$;
-revoke all on function private.claim_model(text) from public, anon, authenticated, service_role;
+-- Each type's constants and floor are private.claim_model's, generated from their recorded fit into
+-- 12_memory_claim_model.sql (`make claim-model`).
 
 -- The calibrated probability of a claim with evidence (x1, x2, x3), capped at 0.95 (inferred); NULL for a type
 -- that is not derived.

@@ -632,7 +632,7 @@ comment on function public.worker_pending_messages(uuid, integer) is
 -- p_statements: an array of at most 20 statements, each either a preference
 --   {"action": "remember"|"forget", "preference_type", "preference_key", "preference_value", "reason",
 --    "household_member"}
--- or an insight (dispatched on "insight_type"; README, "Insights")
+-- or an insight (dispatched on "insight_type"; docs/learning.md, "Insights")
 --   {"action": "remember"|"forget", "insight_type": persona|goal|context|constraint, "insight_key": a canonical
 --    lowercase key ("children", "pet-dog", "budget"), "insight_value": short text in words, "details": an optional
 --    object of figures ({"count": 2, "ages": [4, 7]}), "expires_at": an ISO-8601 timestamp or null}.

@@ -1,5 +1,5 @@
 -- Memory in the prompt: the table of precomputed documents (each shopper's default memory_context document, kept
--- ready in one row). The composition, invalidation and refresh are in 42_context_helpers.sql.
+-- ready in one row). The composition, invalidation and refresh are in 42_context_compose.sql.
 --
 -- Composing the document (rank a heavy shopper's ~130 candidate rows, cap, build JSON for the ~20 kept) costs 4-12x
 -- a plain indexed select of those rows, most of it ranking and building JSON. The assistant asks for the same

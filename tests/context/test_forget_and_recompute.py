@@ -1,10 +1,7 @@
 """A forgotten memory stays gone when the worker recomputes from the whole log, through the real functions: the
 API's record_* to log evidence, public.worker_recompute_user (the worker's rebuild, as service_role), forget_memory,
-and remember_preference to bring one back.
-
-Those functions belong to the api and worker branches. Where they are not in the database (this branch alone) the
-test is skipped; test_privacy.py covers the same rule with the contract's favorite rule written out. Checked
-against a database of the worker branch's migrations plus this branch's (2026-11-24)."""
+and remember_preference to bring one back. (test_privacy.py holds the rule underneath, private.evidence_since,
+with a stand-in recompute.)"""
 
 from __future__ import annotations
 
@@ -14,24 +11,11 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-import pytest
 
 from tests.conftest import Database, create_user
 from worker.prompt import calls
 
-NEEDED = (
-    "record_cart_add(jsonb,uuid)",
-    "record_checkout(jsonb)",
-    "worker_recompute_user(uuid,timestamptz)",
-    "remember_preference(text,text,text,text)",
-)
 OAT_MILK = {"sku": "oat-milk", "name": "Oat Milk", "category": "dairy", "brand": "Oatly", "price": 4.5, "quantity": 1}
-
-
-def _missing(conn: psycopg.Connection[Any]) -> list[str]:
-    return [
-        f for f in NEEDED if conn.execute("select to_regprocedure(%s) as p", (f"public.{f}",)).fetchone() == {"p": None}
-    ]
 
 
 def _recompute(conn: psycopg.Connection[Any], user_id: UUID) -> None:
@@ -48,7 +32,7 @@ def _memories(conn: psycopg.Connection[Any], user_id: UUID) -> set[tuple[str, st
 
 
 def forget_survives_recompute(conn: psycopg.Connection[Any]) -> None:
-    """The scenario, on any database that has the functions (kept apart so it can be run on a merged one)."""
+    """The scenario."""
     user_id = create_user(conn)
     with conn.transaction():
         conn.execute(
@@ -98,7 +82,4 @@ def forget_survives_recompute(conn: psycopg.Connection[Any]) -> None:
 
 def test_a_forgotten_memory_stays_gone_after_the_workers_recompute(db: Database) -> None:
     with db.connect() as conn:
-        missing = _missing(conn)
-        if missing:
-            pytest.skip(f"the api/worker functions are not on this branch: {', '.join(missing)}")
         forget_survives_recompute(conn)

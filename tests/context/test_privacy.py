@@ -102,10 +102,11 @@ def test_the_export_holds_exactly_the_rows_the_tables_hold(two_shoppers: tuple[D
         assert exported == rows[name], name
 
 
-# The worker's recompute of a cart-add favorite, as CONTRACTS.md states it: count cart adds of the SKU since
-# private.evidence_since(...), and upsert when there are more than 5 (confidence min(0.95, 0.5 + adds * 0.05)),
-# never over an explicit one. Written here from the contract because the api and worker branches (which own
-# private.cart_add_favorite_confidence and the real recompute) are not on this branch.
+# A stand-in for a recompute, reduced to the rule under test: evidence counts only when it is newer than
+# private.evidence_since(...) (supabase/schemas/12_memory_helpers.sql), the moment the shopper forgot the memory.
+# It counts cart adds of a SKU since then and upserts a favorite from more than 5 (never over an explicit one).
+# The worker's own favorite rule (private.preference_candidates, supabase/schemas/32_worker_helpers.sql) meets
+# forgetting in test_forget_and_recompute.py.
 RECOMPUTE_FAVORITES = """
 insert into public.customer_preferences as p
   (user_id, preference_type, preference_key, confidence, reason, source, times_confirmed)

@@ -1,6 +1,11 @@
--- Memory in the prompt: the private helpers of the context functions (43_context_functions.sql). The composition
--- of a memory_context document (one definition, used live by memory_context and by the worker's refresh), the
--- invalidation of a stored document when the memory it shows changes, and the refresh.
+-- Memory in the prompt: composing the block (ARCHITECTURE.md section 6, DESIGN-DOCUMENT.md "Memory Context
+-- Injection"). The composition of a memory_context document (one definition, used live by memory_context and by
+-- the worker's refresh), the invalidation of a stored document when the memory it shows changes, the refresh, and
+-- the functions that call them: memory_context (the shopper's) and worker_refresh_context,
+-- worker_refresh_stale_contexts (the worker's). The table of stored documents is in 40_context_tables.sql.
+--
+-- memory_context is security definer: it reads the stored documents, which no API role may touch. It takes the
+-- shopper from the JWT only (private.require_shopper), never from an argument.
 
 -- Composition ----------------------------------------------------------------------------------------------------
 -- The query's words, lower-cased, stop words dropped, a plural "s" trimmed, plus a few grocery synonyms so that
@@ -330,3 +335,109 @@ begin
 end;
 $$;
 revoke all on function private.refresh_memory_context(uuid) from public, anon, authenticated, service_role;
+
+
+-- Memory in the prompt -------------------------------------------------------------------------------------------
+create or replace function public.memory_context(min_confidence numeric default 0.70, query text default null)
+returns jsonb
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  v_user uuid;
+  v_document jsonb;
+begin
+  -- The hot path (every turn of the assistant) first: the stored document, one primary-key lookup by the JWT's
+  -- subject. Only an existing shopper has one (it goes with the account), so every other request, and every call
+  -- that is not for the default document, goes through the guard and the validation below.
+  if memory_context.query is null then
+    select c.document into v_document
+      from private.memory_context_cache as c
+     where c.user_id = (select auth.uid()) and c.min_confidence = memory_context.min_confidence
+       and c.valid_until > now();
+    if v_document is not null then
+      return v_document;
+    end if;
+  end if;
+
+  v_user := private.require_shopper('memory_context');
+  if memory_context.min_confidence is null or memory_context.min_confidence < 0 or memory_context.min_confidence > 1 then
+    raise exception using errcode = '22023',
+      message = 'min_confidence must be a number between 0 and 1 (default 0.70).';
+  end if;
+  if char_length(memory_context.query) > 1000 then
+    raise exception using errcode = '22023', message = 'query must be at most 1000 characters long.';
+  end if;
+  return private.compose_memory_context(v_user, memory_context.min_confidence, memory_context.query);
+end;
+$$;
+revoke all on function public.memory_context(numeric, text) from public, anon, authenticated, service_role;
+grant execute on function public.memory_context(numeric, text) to authenticated;
+comment on function public.memory_context(numeric, text) is
+  'The signed-in shopper''s memory for the assistant''s system prompt: allergies and dietary restrictions always, '
+  'then dislikes, favorites and brands at or above min_confidence, patterns of the last 90 days and unexpired insights, '
+  'ranked by relevance to query, confidence and recency, capped per section and overall. Each item carries its id, '
+  'confidence, reason, source and evidence count; omitted counts what the caps left out. generated_at is when the '
+  'document was composed: the default document is kept precomputed and is never older than the memory it shows.';
+
+
+-- Worker functions (service role only) ---------------------------------------------------------------------------
+create or replace function public.worker_refresh_context(p_user_id uuid)
+returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform private.require_service_role();
+  if p_user_id is null then
+    raise exception using errcode = '22023', message = 'The user id is required.';
+  end if;
+  return private.refresh_memory_context(p_user_id);
+end;
+$$;
+revoke all on function public.worker_refresh_context(uuid) from public, anon, authenticated, service_role;
+grant execute on function public.worker_refresh_context(uuid) to service_role;
+comment on function public.worker_refresh_context(uuid) is
+  'Worker only: compose and store a shopper''s default memory_context document (nothing is stored if their memory '
+  'changed meanwhile). Returns whether it was stored.';
+
+-- The sweep: up to p_limit documents that are missing or that time has made stale, missing ones first. It locks
+-- its rows up front and skips any another transaction holds, so it never waits for a cache row while holding
+-- others (no deadlock with a transaction whose commit invalidates several shoppers, such as expiry), and two sweeps
+-- share the work. The rows stay locked until it ends, so keep p_limit small; the worker calls it in a loop.
+-- Returns how many were stored.
+create or replace function public.worker_refresh_stale_contexts(p_limit integer default 100)
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_user uuid;
+  v_count integer := 0;
+begin
+  perform private.require_service_role();
+  if p_limit is null or p_limit < 1 or p_limit > 1000 then
+    raise exception using errcode = '22023', message = 'p_limit must be a whole number from 1 to 1000.';
+  end if;
+  for v_user in
+    select c.user_id from private.memory_context_cache as c
+     where c.valid_until is null or c.valid_until <= now()
+     order by c.valid_until nulls first
+     limit p_limit
+       for update skip locked
+  loop
+    if private.refresh_memory_context(v_user) then
+      v_count := v_count + 1;
+    end if;
+  end loop;
+  return v_count;
+end;
+$$;
+revoke all on function public.worker_refresh_stale_contexts(integer) from public, anon, authenticated, service_role;
+grant execute on function public.worker_refresh_stale_contexts(integer) to service_role;
+comment on function public.worker_refresh_stale_contexts(integer) is
+  'Worker only: compose and store up to p_limit missing or time-stale memory_context documents; returns how many.';
