@@ -244,14 +244,8 @@ begin
              'item_count', ih.interaction_value -> 'item_count', 'total', ih.interaction_value -> 'total',
              'created_at', ih.created_at) as item
     from public.interaction_history as ih
-    -- When the order was placed (the worker's clock for patterns), else when it was logged.
-    cross join lateral (
-      select coalesce(
-        case when ih.interaction_value ->> 'placed_at'
-                  ~ '^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)$'
-             then (ih.interaction_value ->> 'placed_at')::timestamptz end,
-        ih.created_at) as placed_at
-    ) as o
+    -- When the order was placed, as the worker reads it for patterns: its placed_at, else when it was logged.
+    cross join lateral (select private.event_time('checkout', ih.interaction_value, ih.created_at) as placed_at) as o
     where ih.user_id = p_user_id
       and ih.interaction_type = 'checkout'
       -- The pattern window before the pattern was last derived.
