@@ -17,7 +17,8 @@ Then, on the same database, each measured on its own:
 5. shoppers first: every shopper's recompute queued as maintenance does (`worker_enqueue_all()`), a worker process
    started and ready (it has finished recomputes of the storm) before the clock starts, then --allergy-trials new
    shoppers, one after another, say "I'm allergic to sesame" through record_message: seconds from the call until
-   sesame is in their memory_context (given up after --allergy-timeout).
+   sesame is in their memory_context (given up after --allergy-timeout);
+6. profile: where a recompute's time goes, per function (pg_stat_user_functions), for up to 500 of the sample.
 
 Side by side: run it from another checkout's directory with that checkout on PYTHONPATH, e.g.
     git worktree add /work/wt/scale-base 5b66065
@@ -197,12 +198,17 @@ def as_service(conn: psycopg.Connection[Any], query: str, params: tuple[Any, ...
         return None if row is None else row[0]
 
 
-def cart_add_latencies(url: str, shopper: uuid.UUID, stop: threading.Event | None, count: int) -> list[float]:
-    """record_cart_add, one transaction per call, as the shopper: milliseconds each."""
+def cart_add_latencies(
+    url: str, shopper: uuid.UUID, stop: threading.Event | None, count: int, starts: list[float] | None = None
+) -> list[float]:
+    """record_cart_add, one transaction per call, as the shopper: milliseconds each (and into `starts`, when each
+    began, time.monotonic())."""
     out: list[float] = []
     item = {"sku": "sku-1", "name": "Item number 1", "category": "category-1", "brand": "Brand 1", "price": 3.49}
     with psycopg.connect(url, autocommit=True) as conn:
         while (stop is None and len(out) < count) or (stop is not None and not stop.is_set()):
+            if starts is not None:
+                starts.append(time.monotonic())
             started = time.perf_counter()
             with conn.transaction():
                 set_request_context(conn, "authenticated", shopper_claims(shopper), path="/rpc/record_cart_add")
@@ -350,20 +356,81 @@ def allergy_under_storm(conn: psycopg.Connection[Any], url: str, timeout: float,
     }
 
 
-SECTIONS = ("retention", "catalog", "throughput", "allergy")
+SECTIONS = ("retention", "catalog", "throughput", "allergy", "profile")
+
+
+def profile(conn: psycopg.Connection[Any], sample: int) -> dict[str, Any]:
+    """Where a recompute's time goes: `sample` shoppers recomputed one by one, in one session with
+    track_functions = 'all', as the worker's transaction does it (worker_recompute_user, then
+    worker_refresh_context); per function, the milliseconds per recompute (total: with what it calls; self: without),
+    from pg_stat_user_functions. SQL functions the planner inlines are counted in their caller. Then EXPLAIN ANALYZE
+    of private.checkouts for one shopper: the one read of the log the derivations share."""
+    users = [
+        row[0]
+        for row in conn.execute(
+            "select id from auth.users where email like 'scale-%%' order by id limit %s", (sample,)
+        ).fetchall()
+    ]
+    conn.execute("set track_functions = 'all'")
+    conn.execute("select pg_stat_reset()")
+    steps: dict[str, list[float]] = {"worker_recompute_user": [], "worker_refresh_context": []}
+    for user in users:
+        with conn.transaction():
+            set_request_context(conn, "service_role", path="/worker")
+            for step, query in (
+                ("worker_recompute_user", "select public.worker_recompute_user(%s, now())"),
+                ("worker_refresh_context", "select public.worker_refresh_context(%s)"),
+            ):
+                started = time.perf_counter()
+                conn.execute(query, (user,))
+                steps[step].append((time.perf_counter() - started) * 1000)
+    conn.execute("select pg_stat_force_next_flush()")
+    rows = conn.execute(
+        "select schemaname || '.' || funcname, calls, total_time, self_time from pg_stat_user_functions"
+        " where calls > 0 order by total_time desc limit 25"
+    ).fetchall()
+    conn.execute("reset track_functions")
+    n = max(1, len(users))
+    plan = conn.execute(
+        "explain (analyze, buffers, format json) select * from private.checkouts(%s, now())", (users[0],)
+    ).fetchone()[0][0]  # type: ignore[index]
+    inner = conn.execute(
+        "explain (analyze, buffers, format json) select ih.id from public.interaction_history as ih"
+        " where ih.user_id = %s and ih.interaction_type = 'checkout'",
+        (users[0],),
+    ).fetchone()[0][0]  # type: ignore[index]
+    return {
+        "recomputes": len(users),
+        "step_ms_p50": {step: pct(times, 0.5) for step, times in steps.items()},
+        "step_ms_mean": {step: sum(times) / n for step, times in steps.items()},
+        "functions_ms_per_recompute": [
+            {"function": row[0], "calls_per_recompute": row[1] / n, "total": row[2] / n, "self": row[3] / n}
+            for row in rows
+        ],
+        "checkouts_plan_ms": {"planning": plan["Planning Time"], "execution": plan["Execution Time"]},
+        "checkout_rows_read": {
+            "planning_ms": inner["Planning Time"],
+            "execution_ms": inner["Execution Time"],
+            "index_scans": json.dumps(inner).count("Index Scan"),
+        },
+    }
 
 
 def retention_pass(conn: psycopg.Connection[Any], url: str, shopper: uuid.UUID) -> dict[str, Any]:
     idle = cart_add_latencies(url, shopper, None, 300)
     stop = threading.Event()
     during: list[float] = []
-    thread = threading.Thread(target=lambda: during.extend(cart_add_latencies(url, shopper, stop, 0)))
+    starts: list[float] = []
+    thread = threading.Thread(target=lambda: during.extend(cart_add_latencies(url, shopper, stop, 0, starts)))
     thread.start()
     archived = "select count(*) from private.interaction_archive"
     started, passes = time.monotonic(), 0
+    calls: list[tuple[float, float, int]] = []  # (began, ended, what it returned)
     before_archive = conn.execute(archived).fetchone()[0]  # type: ignore[index]
     while True:
+        began = time.monotonic()
         n = as_service(conn, "select public.worker_archive_interactions(12, now(), 10000)")
+        calls.append((began, time.monotonic(), n))
         passes += 1
         if not n:
             break
@@ -371,10 +438,25 @@ def retention_pass(conn: psycopg.Connection[Any], url: str, shopper: uuid.UUID) 
     retention = time.monotonic() - started
     stop.set()
     thread.join()
+    # The slowest calls during the pass, each with the retention call it overlapped (its index, ms and result).
+    slowest = sorted(range(len(during)), key=lambda k: -during[k])[:8]
+    overlapped = [
+        {
+            "ms": round(during[k], 1),
+            "retention_calls": [
+                {"call": c, "ms": round((calls[c][1] - calls[c][0]) * 1000), "returned": calls[c][2]}
+                for c in range(len(calls))
+                if calls[c][0] <= starts[k] + during[k] / 1000 and calls[c][1] >= starts[k]
+            ],
+        }
+        for k in slowest
+    ]
     return {
         "seconds": retention,
         "moved": moved,
         "calls": passes,
+        "call_ms": [round((c[1] - c[0]) * 1000) for c in calls],
+        "slowest_during": overlapped,
         "cart_add_idle_ms": {"p50": pct(idle, 0.5), "p99": pct(idle, 0.99), "n": len(idle)},
         "cart_add_during_ms": {"p50": pct(during, 0.5), "p99": pct(during, 0.99), "n": len(during)},
     }
@@ -444,6 +526,9 @@ def main() -> int:
                 figures["catalog"] = catalog(conn, as_postgres, shopper)
             if "throughput" in only:
                 figures["throughput"] = [throughput(conn, as_postgres, args.sample, k) for k in (1, 2)]
+                print(json.dumps(figures), file=sys.stderr, flush=True)
+            if "profile" in only:
+                figures["profile"] = profile(conn, min(args.sample, 500))
                 print(json.dumps(figures), file=sys.stderr, flush=True)
             if "allergy" in only:
                 figures["allergy"] = allergy_under_storm(conn, as_postgres, args.allergy_timeout, args.allergy_trials)
