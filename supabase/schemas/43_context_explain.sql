@@ -1,4 +1,4 @@
--- Explaining a memory (ARCHITECTURE.md section 6, DESIGN-DOCUMENT.md "Memory Explainability"): explain_memory,
+-- Explaining a memory (docs/architecture.md, DESIGN-DOCUMENT.md "Memory Explainability"): explain_memory,
 -- one memory of the signed-in shopper with the evidence behind it, and its helpers, one per kind of memory.
 --
 -- explain_memory is security definer, as the other shopper-facing functions: it takes the shopper from the JWT
@@ -6,10 +6,12 @@
 -- statement is restricted to their rows. Each lists at most 20 interactions or orders, newest first, with the total.
 --
 -- Where the evidence comes from:
--- - an inferred preference: the evidence record the worker wrote it with (its rule, figures and the interactions
---   it names), and those interactions;
+-- - a preference with an evidence record (every one the worker infers): the record it was written with (its rule,
+--   figures and the interactions it names), and those interactions. A preference the shopper stated after it was
+--   inferred keeps that record (remember_explicit leaves it), and is explained by it;
 -- - a preference without a record (what the shopper said, or an inferred one written without a record, as the tests'
---   fixtures do): searched for in the event log with the rules of private.preference_evidence_searched;
+--   fixtures do): searched for in the event log with the rules of private.preference_evidence_searched, the one
+--   place where explain_memory works evidence out;
 -- - a pattern: its stored figures, and the orders of the pattern window before it was last derived;
 -- - an insight: its supporting data, and the interactions it names;
 -- - a logged event: itself.
