@@ -10,8 +10,8 @@ temporal holdout.
    The data set is moved forward by whole weeks so that the as-of falls in the last week before today: local
    times and weekdays are unchanged, and `memory_context`'s clock (now()) sits just after the as-of, as it would
    in production.
-2. Validate: each claim against the household's real Oct-Dec 2017 baskets (definitions: README "Learning
-   benchmark"), next to a naive baseline computed here on the same households, with the paired difference and a
+2. Validate: each claim against the household's real Oct-Dec 2017 baskets (definitions: docs/learning.md), next
+   to a naive baseline computed here on the same households, with the paired difference and a
    significance test, a calibration table per claim type and its ECE, coverage, mean confidence, and the
    accuracy of what the default `memory_context()` block injects.
 
@@ -232,7 +232,7 @@ def claim_kind(table: str, type_: str, key: str) -> str:
 
 
 class Validator:
-    """Whether a claim held in the holdout (README "Learning benchmark" defines each rule)."""
+    """Whether a claim held in the holdout (docs/learning.md defines each rule)."""
 
     def __init__(self, train: dict[int, Behaviour], holdout: dict[int, Behaviour], family: dict[int, bool]) -> None:
         self.train, self.holdout, self.family = train, holdout, family

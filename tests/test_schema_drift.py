@@ -2,7 +2,7 @@
 
 supabase/migrations/ is the deploy path (`supabase db reset`, `supabase db push`); supabase/schemas/ is what a
 reader opens, every object once in its current form. A change is a new migration plus the same edit in the schema
-file (README, Conventions); this test fails, naming each object, when the two say different things."""
+file (docs/architecture.md, Conventions); this test fails, naming each object, when the two say different things."""
 
 from __future__ import annotations
 

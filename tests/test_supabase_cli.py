@@ -38,7 +38,7 @@ DATABASE = "cms_supabase_cli"
 EXTENSIONS = ("pgtap", "plpgsql_check")
 
 # Advisor findings at WARN or ERROR that are intended, by cache_key, each with its reason. Today there are none:
-# what `supabase db advisors` 2.117 reports is INFO only (see the README's Supabase section).
+# what `supabase db advisors` 2.117 reports is INFO only (docs/operations.md, Supabase's own tools).
 ADVISOR_EXCLUSIONS: dict[str, str] = {}
 
 

@@ -116,7 +116,7 @@ revoke all on function private.pattern_recency() from public, anon, authenticate
 
 -- A pattern is stored only when the shopper's share of the bucket is at least this many times the share of shoppers
 -- in general (private.pattern_population): "buys dairy" is true of nearly everyone and tells the assistant nothing.
--- 1.2 on the benchmark: benchmarks/RESULTS.md ("Patterns and buy-again").
+-- 1.2 on the benchmark: benchmarks/RESULTS.md ("Learning on the holdout", lift threshold).
 create or replace function private.pattern_min_lift()
 returns numeric
 language sql
@@ -143,7 +143,7 @@ $$;
 revoke all on function private.set_updated_at() from public, anon, authenticated, service_role;
 comment on function private.set_updated_at() is 'Trigger: sets updated_at to the transaction time on every real change of a row.';
 
--- The per-shopper limits, in one place (README "Limits").
+-- The per-shopper limits, in one place (docs/api.md, "Limits").
 create or replace function private.volume_limit(p_name text)
 returns bigint
 language sql

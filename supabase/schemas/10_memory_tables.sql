@@ -21,7 +21,7 @@ create table public.customer_preferences (
   constraint customer_preferences_preference_type_check check (preference_type = any (private.preference_types())),
   constraint customer_preferences_source_check check (source in ('explicit', 'inferred', 'pattern')),
   constraint customer_preferences_confidence_range check (confidence between 0 and 1),
-  -- 1.00 is reserved for what the shopper said; inference stops at 0.95 (ARCHITECTURE.md, confidence rules).
+  -- 1.00 is reserved for what the shopper said; inference stops at 0.95 (docs/learning.md, two sources).
   constraint customer_preferences_inferred_confidence_cap check (source = 'explicit' or confidence <= 0.95),
   constraint customer_preferences_preference_key_length check (char_length(preference_key) between 1 and 255),
   constraint customer_preferences_preference_value_length check (char_length(preference_value) <= 2000),

@@ -1,7 +1,7 @@
 -- Memory API: the functions apps call with the shopper's JWT to record what the shopper does and says
--- (ARCHITECTURE.md section 4; names and arguments are the contract). Each takes the shopper from the JWT
--- (private.require_shopper), validates everything before writing, logs the event through private.insert_events
--- and, where the contract says so, learns from it at once. Granted to authenticated only.
+-- (docs/api.md; names and arguments are the contract). Each takes the shopper from the JWT
+-- (private.require_shopper), validates everything before writing and logs the event through
+-- private.insert_events; every inference is the worker's (docs/architecture.md). Granted to authenticated only.
 
 -- Events ---------------------------------------------------------------------------------------------------------
 create or replace function public.record_interaction(

@@ -1,7 +1,7 @@
 -- Worker: reading the event log, for the derivations (35_worker_derive_patterns.sql,
 -- 36_worker_derive_preferences.sql, 37_worker_derive_insights.sql), the worker functions and the context.
 --
--- The derivations: what the worker derives from the event log (ARCHITECTURE.md section 5), as set-based SQL run per
+-- The derivations: what the worker derives from the event log (docs/learning.md; each rule's home: docs/architecture.md), as set-based SQL run per
 -- shopper over the checkouts of the pattern window (private.pattern_recency()). Patterns, inferred preferences and
 -- insights are projections of interaction_history: private.derive_* compute what they should be at a given moment
 -- `p_now` (a parameter, so tests and the old completejourney data are deterministic), and

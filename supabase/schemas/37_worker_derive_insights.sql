@@ -3,7 +3,7 @@
 
 -- Inferred insights, and the questions inference may ask (status 'question': shown on the page, never in the
 -- prompt, until the shopper answers Yes). Each rule is kept only where benchmarks/learning.py measured it against
--- what happened later (README, "Learning benchmark"; benchmarks/RESULTS.md):
+-- what happened later (docs/learning.md, "What validated means"; benchmarks/RESULTS.md):
 -- - persona store-label, a share claim: the store label's share of the items of the last 90 days' orders (at
 --   least 50 items), claimed as "at least" 0.6 of that share rounded down to 5%, only when that is 20% or more.
 --   Out of time it held for 0.970 of the households claimed (learned to 2017-07-01, checked on Jul-Sep; 0.957 a

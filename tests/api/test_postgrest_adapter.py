@@ -1,7 +1,7 @@
 """The PostgREST adapter, checked on the HTTP requests it sends and on how it reads PostgREST's answers.
 
-PostgREST cannot run here (no Docker engine, no PostgREST binary in any registry we reach; ARCHITECTURE.md
-section 2), so these tests put an httpx.MockTransport under supabase-py and check the contract instead: the
+PostgREST cannot run here (no Docker engine, no PostgREST binary in any registry we reach; docs/security.md,
+the Supabase stand-in), so these tests put an httpx.MockTransport under supabase-py and check the contract instead: the
 request (POST /rest/v1/rpc/<name>, the apikey header, the caller's JWT as the bearer, the named arguments as a
 JSON object) and PostgREST's error bodies {code, message, details, hint} mapped to the project's exceptions
 with the HTTP status PostgREST gives them. That the functions exist with these argument names and grants is

@@ -1,4 +1,4 @@
-"""MemoryClient: one typed method per function of the memory API contract (ARCHITECTURE.md section 4), written
+"""MemoryClient: one typed method per function of the memory API contract (docs/api.md), written
 once over the seam, so it runs the same through PostgREST or a direct connection."""
 
 from __future__ import annotations

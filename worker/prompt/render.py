@@ -124,7 +124,7 @@ FREQUENCIES = {
 def pattern_sentence(kind: str, key: str, figures: dict[str, Any], *, you: bool = False) -> str:
     """A stored pattern as the claim it makes, with the figures it rests on: "Usually shops on Wednesdays: 9 of the
     last 13 orders in 90 days; 69% against 21% for shoppers in general". Each says what the held-out check tests
-    (README, "Learning benchmark"): the most common bucket; the band of the mean gap; the band of the median basket;
+    (docs/learning.md): the most common bucket; the band of the mean gap; the band of the median basket;
     a category in more than half of the orders. `you`: addressed to the shopper (the page), else about them."""
     orders, total = figures.get("orders"), figures.get("total_orders")
     window = figures.get("window_days", 90)

@@ -1,7 +1,7 @@
 -- explain_memory: a memory with the evidence behind it (interactions for a preference, figures and orders for a
 -- pattern, supporting data for an insight); someone else's id or an unknown id is one and the same 404.
 begin;
-select plan(13);
+select plan(15);
 
 select tests.create_supabase_user('alice');
 select tests.create_supabase_user('bob');
@@ -96,6 +96,30 @@ select tests.authenticate_as_anon();
 select throws_ok(
   $$select public.explain_memory('00000000-0000-0000-0000-0000000000a1')$$, '42501', 'permission denied for function explain_memory',
   'an anonymous caller cannot explain anything');
+
+-- An order written around the API with a placed_at that is no date (the API takes only valid ISO-8601): dated when
+-- it was logged, as the worker dates it, and the pattern is still explained.
+select tests.clear_authentication();
+insert into public.interaction_history (id, user_id, interaction_type, interaction_key, interaction_value, created_at)
+values ('00000000-0000-0000-0000-0000000000e8', tests.get_supabase_uid('alice'), 'checkout', 'order-bad-date',
+        '{"order_id": "order-bad-date", "placed_at": "2026-02-30T10:00:00Z", "items": []}', now() - interval '1 day');
+insert into public.shopping_patterns (id, user_id, pattern_type, pattern_key, pattern_value, confidence, occurrence_count, last_occurrence)
+values ('00000000-0000-0000-0000-0000000000c2', tests.get_supabase_uid('alice'), 'frequency', 'weekly',
+        '{"orders": 3}', 0.55, 3, now());
+select tests.authenticate_as('alice');
+select is(
+  jsonb_path_query_array(public.explain_memory('00000000-0000-0000-0000-0000000000c2') #> '{evidence,orders}', '$[*].order_id'),
+  '["order-bad-date", "order-1", "order-2"]',
+  'an order with a placed_at that is no date counts from when it was logged, as the worker counts it');
+
+-- One brand (or category) whatever its case, spacing and punctuation; other words are another.
+select tests.clear_authentication();
+select is(
+  array(select b from unnest(array['Great Value', 'great-value', ' GREAT  VALUE!', 'greatvalue', 'Great Value 2',
+                                   'Great', null]) as b
+         where lower(b) ~ private.same_name('great-value')),
+  array['Great Value', 'great-value', ' GREAT  VALUE!'],
+  'names are the same brand when their words are');
 
 select * from finish();
 rollback;
