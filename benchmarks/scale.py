@@ -14,9 +14,11 @@ Then, on the same database, each measured on its own:
    demand after) and `record_checkout` p50 (which keeps the incremental catalog after);
 4. recompute throughput: `worker_enqueue_all()` for a sample of shoppers, drained by 1 and by 2 `customer-memory
    worker --once` processes (concurrency 2 each): shoppers per second;
-5. shoppers first: every shopper's recompute queued as maintenance does (`worker_enqueue_all()`), then a worker
-   process started and a shopper says "I'm allergic to sesame" through record_message: seconds until sesame is
-   in their memory_context (given up after --allergy-timeout).
+5. shoppers first: every shopper's recompute queued as maintenance does (`worker_enqueue_all()`), a worker process
+   started and ready (it has finished recomputes of the storm) before the clock starts, then --allergy-trials new
+   shoppers, one after another, say "I'm allergic to sesame" through record_message: seconds from the call until
+   sesame is in their memory_context (given up after --allergy-timeout);
+6. profile: where a recompute's time goes, per function (pg_stat_user_functions), for up to 500 of the sample.
 
 Side by side: run it from another checkout's directory with that checkout on PYTHONPATH, e.g.
     git worktree add /work/wt/scale-base 5b66065
@@ -24,6 +26,7 @@ Side by side: run it from another checkout's directory with that checkout on PYT
 so the migrations and the worker are that checkout's; only this script is shared.
 
 Usage: .venv/bin/python benchmarks/scale.py [--shoppers 100000] [--events 100] [--sample 2000] [--json out.json]
+       [--keep DIR]  (the cluster and a copy of the loaded database stay in DIR: the next run skips the load)
 Server: DATABASE_URL (a superuser URL) if set, else a throwaway cluster (CMS_PG_BIN or the embedded wheel).
 """
 
@@ -58,18 +61,47 @@ CHUNK = 1000  # shoppers per INSERT statement
 
 @contextmanager
 def superuser_url(keep: Path | None) -> Iterator[str]:
+    """A superuser URL: DATABASE_URL, or a cluster of throwaway settings (no fsync) in `keep` (stopped, not deleted,
+    at the end) or in a temporary folder."""
     if os.environ.get("DATABASE_URL"):
         yield os.environ["DATABASE_URL"]
         return
     bin_dir = Path(os.environ["CMS_PG_BIN"]) if os.environ.get("CMS_PG_BIN") else None
     with tempfile.TemporaryDirectory(prefix="cms-bench-scale-", dir=os.environ.get("CMS_BENCH_DIR")) as tmp:
-        cluster = LocalPostgres(keep or Path(tmp) / "data", bin_dir, throwaway=keep is None)
+        cluster = LocalPostgres(keep or Path(tmp) / "data", bin_dir, throwaway=True)
         running = cluster.ensure_running()
         try:
             yield running.url("supabase_admin")
         finally:
-            if keep is None:
-                cluster.stop("immediate")
+            cluster.stop("fast" if keep else "immediate")
+
+
+def loaded_database(url: str, shoppers: int, events: int) -> tuple[str, float | None]:
+    """DATABASE built and loaded, as a copy of a kept loaded database when the cluster has one (--keep: the load is
+    done once per checkout and size), then brought up to this checkout's migrations. Returns the URL as `postgres`
+    and the load's seconds (None: copied)."""
+    cached = f"{DATABASE}_loaded_{shoppers}x{events}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        have = admin.execute("select exists (select from pg_database where datname = %s)", (cached,)).fetchone()
+    if have == (True,):
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f'drop database if exists "{DATABASE}" with (force)')
+            admin.execute(f'create database "{DATABASE}" template "{cached}" strategy file_copy')
+            admin.execute(f'grant connect, create, temporary on database "{DATABASE}" to postgres')
+        as_postgres = psycopg.conninfo.make_conninfo(url, dbname=DATABASE, user="postgres")
+        with psycopg.connect(as_postgres) as conn:
+            applied = schema.apply_migrations(conn)
+        if applied:
+            with psycopg.connect(psycopg.conninfo.make_conninfo(url, dbname=DATABASE), autocommit=True) as conn:
+                conn.execute("vacuum analyze")
+        print(f"  copied {cached}; applied {applied}", file=sys.stderr, flush=True)
+        return as_postgres, None
+    as_postgres = schema.build_database(url, DATABASE)
+    with psycopg.connect(psycopg.conninfo.make_conninfo(url, dbname=DATABASE), autocommit=True) as conn:
+        seconds = load(conn, shoppers, events)
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f'create database "{cached}" template "{DATABASE}" strategy file_copy')
+    return as_postgres, seconds
 
 
 def pct(values: list[float], q: float) -> float:
@@ -166,12 +198,17 @@ def as_service(conn: psycopg.Connection[Any], query: str, params: tuple[Any, ...
         return None if row is None else row[0]
 
 
-def cart_add_latencies(url: str, shopper: uuid.UUID, stop: threading.Event | None, count: int) -> list[float]:
-    """record_cart_add, one transaction per call, as the shopper: milliseconds each."""
+def cart_add_latencies(
+    url: str, shopper: uuid.UUID, stop: threading.Event | None, count: int, starts: list[float] | None = None
+) -> list[float]:
+    """record_cart_add, one transaction per call, as the shopper: milliseconds each (and into `starts`, when each
+    began, time.monotonic())."""
     out: list[float] = []
     item = {"sku": "sku-1", "name": "Item number 1", "category": "category-1", "brand": "Brand 1", "price": 3.49}
     with psycopg.connect(url, autocommit=True) as conn:
         while (stop is None and len(out) < count) or (stop is not None and not stop.is_set()):
+            if starts is not None:
+                starts.append(time.monotonic())
             started = time.perf_counter()
             with conn.transaction():
                 set_request_context(conn, "authenticated", shopper_claims(shopper), path="/rpc/record_cart_add")
@@ -255,17 +292,21 @@ def throughput(conn: psycopg.Connection[Any], url: str, sample: int, processes: 
     }
 
 
-def allergy_under_storm(conn: psycopg.Connection[Any], url: str, timeout: float) -> dict[str, Any]:
+def allergy_under_storm(conn: psycopg.Connection[Any], url: str, timeout: float, trials: int) -> dict[str, Any]:
+    """Every shopper's recompute queued as maintenance (worker_enqueue_all), a worker process running and busy with
+    them (ready: it has finished recomputes of the storm), then, one after another, `trials` new shoppers say "I'm
+    allergic to sesame" through record_message: seconds from the call to sesame in their memory_context."""
     conn.execute("delete from private.jobs where true")
     periodic_just_ran(conn)
     queued = as_service(conn, "select public.worker_enqueue_all()")
-    shopper = uuid.uuid4()
-    conn.execute(
-        "insert into auth.users (instance_id, id, aud, role, email, created_at, updated_at) values"
-        " ('00000000-0000-0000-0000-000000000000', %s, 'authenticated', 'authenticated', 'sesame@bench.example',"
-        " now(), now())",
-        (shopper,),
-    )
+    shoppers = [uuid.uuid4() for _ in range(trials)]
+    for k, shopper in enumerate(shoppers):
+        conn.execute(
+            "insert into auth.users (instance_id, id, aud, role, email, created_at, updated_at) values"
+            " ('00000000-0000-0000-0000-000000000000', %s, 'authenticated', 'authenticated', %s, now(), now())",
+            (shopper, f"sesame-{k}@bench.example"),
+        )
+    started = time.monotonic()
     worker = subprocess.Popen(
         [sys.executable, "-m", "worker.cli", "worker", "--concurrency", "2", "--name", "bench-storm"],
         cwd=PROJECT_DIR,
@@ -273,28 +314,164 @@ def allergy_under_storm(conn: psycopg.Connection[Any], url: str, timeout: float)
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    done = "select count(*) from private.jobs where status = 'done' and kind = 'recompute'"
+    learned: list[float | None] = []
     try:
-        time.sleep(3)  # the worker is up and busy with the storm
-        said = time.monotonic()
-        with conn.transaction():
-            set_request_context(conn, "authenticated", shopper_claims(shopper), path="/rpc/record_message")
-            conn.execute("select public.record_message('I''m allergic to sesame')")
-        learned: float | None = None
-        while time.monotonic() - said < timeout:
-            with conn.transaction():
-                set_request_context(conn, "authenticated", shopper_claims(shopper), path="/rpc/memory_context")
-                row = conn.execute("select public.memory_context()").fetchone()
-            assert row is not None
-            if any(a.get("key") == "sesame" for a in row[0].get("allergies", [])):
-                learned = time.monotonic() - said
-                break
+        while conn.execute(done).fetchone()[0] < 4 and time.monotonic() - started < 300:  # type: ignore[index]
             time.sleep(0.1)
+        ready = time.monotonic() - started
+        for shopper in shoppers:
+            said = time.monotonic()
+            with conn.transaction():
+                set_request_context(conn, "authenticated", shopper_claims(shopper), path="/rpc/record_message")
+                conn.execute("select public.record_message('I''m allergic to sesame')")
+            seconds: float | None = None
+            while time.monotonic() - said < timeout:
+                with conn.transaction():
+                    set_request_context(conn, "authenticated", shopper_claims(shopper), path="/rpc/memory_context")
+                    row = conn.execute("select public.memory_context()").fetchone()
+                assert row is not None
+                if any(a.get("key") == "sesame" for a in row[0].get("allergies", [])):
+                    seconds = time.monotonic() - said
+                    break
+                time.sleep(0.02)
+            learned.append(seconds)
+            if seconds is None:
+                break  # not learned within the timeout: the others would wait as long
+            time.sleep(0.5)
         left = conn.execute("select count(*) from private.jobs where status = 'pending'").fetchone()
         assert left is not None
     finally:
         worker.terminate()
         worker.wait(60)
-    return {"queued": queued, "learned_seconds": learned, "timeout": timeout, "pending_when_learned": left[0]}
+    times = sorted(t for t in learned if t is not None)
+    return {
+        "queued": queued,
+        "worker_ready_seconds": ready,
+        "learned_seconds": learned,
+        "median": times[len(times) // 2] if len(times) == len(learned) else None,
+        "max": times[-1] if times and len(times) == len(learned) else None,
+        "timeout": timeout,
+        "pending_after": left[0],
+    }
+
+
+SECTIONS = ("retention", "catalog", "throughput", "allergy", "profile")
+
+
+def profile(conn: psycopg.Connection[Any], sample: int) -> dict[str, Any]:
+    """Where a recompute's time goes: `sample` shoppers recomputed one by one, in one session with
+    track_functions = 'all', as the worker's transaction does it (worker_recompute_user, then
+    worker_refresh_context); per function, the milliseconds per recompute (total: with what it calls; self: without),
+    from pg_stat_user_functions. SQL functions the planner inlines are counted in their caller. Then EXPLAIN ANALYZE
+    of private.checkouts for one shopper: the one read of the log the derivations share."""
+    users = [
+        row[0]
+        for row in conn.execute(
+            "select id from auth.users where email like 'scale-%%' order by id limit %s", (sample,)
+        ).fetchall()
+    ]
+    conn.execute("set track_functions = 'all'")
+    conn.execute("select pg_stat_reset()")
+    steps: dict[str, list[float]] = {"worker_recompute_user": [], "worker_refresh_context": []}
+    for user in users:
+        with conn.transaction():
+            set_request_context(conn, "service_role", path="/worker")
+            for step, query in (
+                ("worker_recompute_user", "select public.worker_recompute_user(%s, now())"),
+                ("worker_refresh_context", "select public.worker_refresh_context(%s)"),
+            ):
+                started = time.perf_counter()
+                conn.execute(query, (user,))
+                steps[step].append((time.perf_counter() - started) * 1000)
+    conn.execute("select pg_stat_force_next_flush()")
+    rows = conn.execute(
+        "select schemaname || '.' || funcname, calls, total_time, self_time from pg_stat_user_functions"
+        " where calls > 0 order by total_time desc limit 25"
+    ).fetchall()
+    conn.execute("reset track_functions")
+    n = max(1, len(users))
+    plan = conn.execute(
+        "explain (analyze, buffers, format json) select * from private.checkouts(%s, now())", (users[0],)
+    ).fetchone()[0][0]  # type: ignore[index]
+    inner = conn.execute(
+        "explain (analyze, buffers, format json) select ih.id from public.interaction_history as ih"
+        " where ih.user_id = %s and ih.interaction_type = 'checkout'",
+        (users[0],),
+    ).fetchone()[0][0]  # type: ignore[index]
+    return {
+        "recomputes": len(users),
+        "step_ms_p50": {step: pct(times, 0.5) for step, times in steps.items()},
+        "step_ms_mean": {step: sum(times) / n for step, times in steps.items()},
+        "functions_ms_per_recompute": [
+            {"function": row[0], "calls_per_recompute": row[1] / n, "total": row[2] / n, "self": row[3] / n}
+            for row in rows
+        ],
+        "checkouts_plan_ms": {"planning": plan["Planning Time"], "execution": plan["Execution Time"]},
+        "checkout_rows_read": {
+            "planning_ms": inner["Planning Time"],
+            "execution_ms": inner["Execution Time"],
+            "index_scans": json.dumps(inner).count("Index Scan"),
+        },
+    }
+
+
+def retention_pass(conn: psycopg.Connection[Any], url: str, shopper: uuid.UUID) -> dict[str, Any]:
+    idle = cart_add_latencies(url, shopper, None, 300)
+    stop = threading.Event()
+    during: list[float] = []
+    starts: list[float] = []
+    thread = threading.Thread(target=lambda: during.extend(cart_add_latencies(url, shopper, stop, 0, starts)))
+    thread.start()
+    archived = "select count(*) from private.interaction_archive"
+    started, passes = time.monotonic(), 0
+    calls: list[tuple[float, float, int]] = []  # (began, ended, what it returned)
+    before_archive = conn.execute(archived).fetchone()[0]  # type: ignore[index]
+    while True:
+        began = time.monotonic()
+        n = as_service(conn, "select public.worker_archive_interactions(12, now(), 10000)")
+        calls.append((began, time.monotonic(), n))
+        passes += 1
+        if not n:
+            break
+    moved = conn.execute(archived).fetchone()[0] - before_archive  # type: ignore[index]
+    retention = time.monotonic() - started
+    stop.set()
+    thread.join()
+    # The slowest calls during the pass, each with the retention call it overlapped (its index, ms and result).
+    slowest = sorted(range(len(during)), key=lambda k: -during[k])[:8]
+    overlapped = [
+        {
+            "ms": round(during[k], 1),
+            "retention_calls": [
+                {"call": c, "ms": round((calls[c][1] - calls[c][0]) * 1000), "returned": calls[c][2]}
+                for c in range(len(calls))
+                if calls[c][0] <= starts[k] + during[k] / 1000 and calls[c][1] >= starts[k]
+            ],
+        }
+        for k in slowest
+    ]
+    return {
+        "seconds": retention,
+        "moved": moved,
+        "calls": passes,
+        "call_ms": [round((c[1] - c[0]) * 1000) for c in calls],
+        "slowest_during": overlapped,
+        "cart_add_idle_ms": {"p50": pct(idle, 0.5), "p99": pct(idle, 0.99), "n": len(idle)},
+        "cart_add_during_ms": {"p50": pct(during, 0.5), "p99": pct(during, 0.99), "n": len(during)},
+    }
+
+
+def catalog(conn: psycopg.Connection[Any], url: str, shopper: uuid.UUID) -> dict[str, Any]:
+    started = time.monotonic()
+    categories = as_service(conn, "select public.worker_refresh_brand_catalog()")
+    refresh = time.monotonic() - started
+    checkout = checkout_latencies(url, shopper, 200)
+    return {
+        "full_refresh_seconds": refresh,
+        "categories": categories,
+        "record_checkout_ms": {"p50": pct(checkout, 0.5), "p99": pct(checkout, 0.99)},
+    }
 
 
 def main() -> int:
@@ -303,9 +480,18 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=100)
     parser.add_argument("--sample", type=int, default=2000, help="shoppers recomputed for the throughput figure")
     parser.add_argument("--allergy-timeout", type=float, default=120.0)
-    parser.add_argument("--keep", type=Path, help="keep the cluster in this directory")
+    parser.add_argument("--allergy-trials", type=int, default=5, help="shoppers who state an allergy, one by one")
+    parser.add_argument(
+        "--keep", type=Path, help="keep the cluster (and a copy of the loaded database, reused next time) here"
+    )
+    parser.add_argument(
+        "--only", default=",".join(SECTIONS), help=f"comma-separated sections to measure (of {', '.join(SECTIONS)})"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
+    only = {section for section in args.only.split(",") if section}  # --only "": load (or copy) and sizes only
+    if not only <= set(SECTIONS):
+        parser.error(f"--only takes {', '.join(SECTIONS)}")
     commit = subprocess.run(
         ["git", "-C", str(PROJECT_DIR), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
     ).stdout.strip()
@@ -317,61 +503,35 @@ def main() -> int:
         "events_per_shopper": args.events,
     }
     with superuser_url(args.keep) as url:
-        as_postgres = schema.build_database(url, DATABASE)
+        as_postgres, figures["load_seconds"] = loaded_database(url, args.shoppers, args.events)
         superuser = psycopg.conninfo.make_conninfo(url, dbname=DATABASE)
         with psycopg.connect(superuser, autocommit=True) as conn:
             figures["server"] = conn.execute("show server_version").fetchone()[0]  # type: ignore[index]
-            figures["load_seconds"] = load(conn, args.shoppers, args.events)
             before = history_sizes(conn)
             figures["before"] = {
                 **before,
                 "bytes_per_event": (before["table_bytes"] + before["index_bytes"]) / before["rows"],
             }
             print(json.dumps(figures), file=sys.stderr, flush=True)
-
             shopper = conn.execute("select id from auth.users where email like 'scale-%%' limit 1").fetchone()[0]  # type: ignore[index]
-            idle = cart_add_latencies(as_postgres, shopper, None, 300)
-            stop = threading.Event()
-            during: list[float] = []
-            thread = threading.Thread(target=lambda: during.extend(cart_add_latencies(as_postgres, shopper, stop, 0)))
-            thread.start()
-            archived = "select count(*) from private.interaction_archive"
-            started, passes = time.monotonic(), 0
-            before_archive = conn.execute(archived).fetchone()[0]  # type: ignore[index]
-            while True:
-                n = as_service(conn, "select public.worker_archive_interactions(12, now(), 10000)")
-                passes += 1
-                if not n:
-                    break
-            moved = conn.execute(archived).fetchone()[0] - before_archive  # type: ignore[index]
-            retention = time.monotonic() - started
-            stop.set()
-            thread.join()
-            figures["retention"] = {
-                "seconds": retention,
-                "moved": moved,
-                "calls": passes,
-                "cart_add_idle_ms": {"p50": pct(idle, 0.5), "p99": pct(idle, 0.99), "n": len(idle)},
-                "cart_add_during_ms": {"p50": pct(during, 0.5), "p99": pct(during, 0.99), "n": len(during)},
-            }
-            after = history_sizes(conn)
-            figures["after"] = {
-                **after,
-                "bytes_per_event": (after["table_bytes"] + after["index_bytes"]) / max(1, after["rows"]),
-            }
-            print(json.dumps(figures), file=sys.stderr, flush=True)
-
-            started = time.monotonic()
-            categories = as_service(conn, "select public.worker_refresh_brand_catalog()")
-            checkout = checkout_latencies(as_postgres, shopper, 200)
-            figures["catalog"] = {
-                "full_refresh_seconds": time.monotonic() - started - sum(checkout) / 1000,
-                "categories": categories,
-                "record_checkout_ms": {"p50": pct(checkout, 0.5), "p99": pct(checkout, 0.99)},
-            }
-            figures["throughput"] = [throughput(conn, as_postgres, args.sample, k) for k in (1, 2)]
-            print(json.dumps(figures), file=sys.stderr, flush=True)
-            figures["allergy"] = allergy_under_storm(conn, as_postgres, args.allergy_timeout)
+            if "retention" in only:
+                figures["retention"] = retention_pass(conn, as_postgres, shopper)
+                after = history_sizes(conn)
+                figures["after"] = {
+                    **after,
+                    "bytes_per_event": (after["table_bytes"] + after["index_bytes"]) / max(1, after["rows"]),
+                }
+                print(json.dumps(figures), file=sys.stderr, flush=True)
+            if "catalog" in only:
+                figures["catalog"] = catalog(conn, as_postgres, shopper)
+            if "throughput" in only:
+                figures["throughput"] = [throughput(conn, as_postgres, args.sample, k) for k in (1, 2)]
+                print(json.dumps(figures), file=sys.stderr, flush=True)
+            if "profile" in only:
+                figures["profile"] = profile(conn, min(args.sample, 500))
+                print(json.dumps(figures), file=sys.stderr, flush=True)
+            if "allergy" in only:
+                figures["allergy"] = allergy_under_storm(conn, as_postgres, args.allergy_timeout, args.allergy_trials)
     print(json.dumps(figures, indent=2, default=str))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, default=str))

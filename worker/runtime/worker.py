@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import pickle
 import socket
 import threading
 import time
@@ -101,6 +102,8 @@ class Worker:
         self.stats = RunStats()
         self._stop = threading.Event()
         self._wake = threading.Event()
+        # Set once every job thread can take a job (its extractor process is up), and when the worker stops.
+        self.ready = threading.Event()
         self._running_conns: dict[int, psycopg.Connection[Any]] = {}
         self._running_jobs: dict[int, Job] = {}
         self._presence: psycopg.Connection[Any] | None = None
@@ -149,6 +152,8 @@ class Worker:
             )
             scheduler.start()
         executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="job")
+        # Threads starting their extractor take no job until it is up: a claimed job waits in no queue.
+        starting = self._start_extractors(executor, concurrency) if not once else []
         inflight: dict[Future[None], Job] = {}
         failures = 0
         # --once gives up database_wait_seconds after the database was last reached (or, never reached, after the
@@ -159,7 +164,11 @@ class Worker:
             while not self._stop.is_set():
                 for future in [f for f in inflight if f.done()]:
                     del inflight[future]
-                free = concurrency - len(inflight)
+                starting = [f for f in starting if not f.done()]
+                if not starting and not self.ready.is_set():
+                    self.ready.set()
+                    log.info("worker ready", extra={"worker": self.name})
+                free = concurrency - len(inflight) - len(starting)
                 jobs: list[Job] = []
                 if free > 0:
                     try:
@@ -210,6 +219,7 @@ class Worker:
                 self._wake.clear()
         finally:
             self._stop.set()
+            self.ready.set()
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
             self._shutdown(executor, inflight)
@@ -222,6 +232,27 @@ class Worker:
             self.extractor.close()
             log.info("worker stopped", extra={"worker": self.name, **vars(self.stats)})
         return self.stats
+
+    def _start_extractors(self, executor: ThreadPoolExecutor, concurrency: int) -> list[Future[None]]:
+        """Each job thread reads messages through an extractor process of its own, started on its first message (a
+        second or more on a busy machine): start them with the worker, so that a shopper's first message after a
+        start does not wait for it. Only for an extractor that runs in a process (one that pickles): a network
+        extractor has nothing to start, and an empty message would be a call."""
+        try:
+            pickle.dumps(self.extractor.extractor)
+        except Exception:
+            return []
+        barrier = threading.Barrier(concurrency)
+
+        def start() -> None:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait(timeout=5)  # one per thread: none returns before every thread has one
+            self.extractor.read("")
+
+        futures = [executor.submit(start) for _ in range(concurrency)]
+        for future in futures:
+            future.add_done_callback(lambda _f: self._wake.set())
+        return futures
 
     def _wait_left(self, once: bool) -> float:
         """How long a connection may be waited for now: the usual wait, and with --once never past the moment it
@@ -509,8 +540,10 @@ class BackgroundWorker:
         self.worker = Worker(settings or Settings(), database_url, **kwargs)
         self._thread = threading.Thread(target=self.worker.run, name="background-worker", daemon=True)
 
-    def start(self) -> BackgroundWorker:
+    def start(self, ready_timeout: float = 60.0) -> BackgroundWorker:
+        """Start the worker and return once it is ready to take jobs (or `ready_timeout` passed)."""
         self._thread.start()
+        self.worker.ready.wait(ready_timeout)
         return self
 
     def wait_idle(self, timeout: float = 30.0) -> bool:

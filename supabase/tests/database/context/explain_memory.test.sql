@@ -1,7 +1,7 @@
 -- explain_memory: a memory with the evidence behind it (interactions for a preference, figures and orders for a
 -- pattern, supporting data for an insight); someone else's id or an unknown id is one and the same 404.
 begin;
-select plan(13);
+select plan(14);
 
 select tests.create_supabase_user('alice');
 select tests.create_supabase_user('bob');
@@ -96,6 +96,21 @@ select tests.authenticate_as_anon();
 select throws_ok(
   $$select public.explain_memory('00000000-0000-0000-0000-0000000000a1')$$, '42501', 'permission denied for function explain_memory',
   'an anonymous caller cannot explain anything');
+
+-- An order written around the API with a placed_at that is no date (the API takes only valid ISO-8601): dated when
+-- it was logged, as the worker dates it, and the pattern is still explained.
+select tests.clear_authentication();
+insert into public.interaction_history (id, user_id, interaction_type, interaction_key, interaction_value, created_at)
+values ('00000000-0000-0000-0000-0000000000e8', tests.get_supabase_uid('alice'), 'checkout', 'order-bad-date',
+        '{"order_id": "order-bad-date", "placed_at": "2026-02-30T10:00:00Z", "items": []}', now() - interval '1 day');
+insert into public.shopping_patterns (id, user_id, pattern_type, pattern_key, pattern_value, confidence, occurrence_count, last_occurrence)
+values ('00000000-0000-0000-0000-0000000000c2', tests.get_supabase_uid('alice'), 'frequency', 'weekly',
+        '{"orders": 3}', 0.55, 3, now());
+select tests.authenticate_as('alice');
+select is(
+  jsonb_path_query_array(public.explain_memory('00000000-0000-0000-0000-0000000000c2') #> '{evidence,orders}', '$[*].order_id'),
+  '["order-bad-date", "order-1", "order-2"]',
+  'an order with a placed_at that is no date counts from when it was logged, as the worker counts it');
 
 select * from finish();
 rollback;
