@@ -1,4 +1,4 @@
--- Memory in the prompt: composing the block (ARCHITECTURE.md section 6, DESIGN-DOCUMENT.md "Memory Context
+-- Memory in the prompt: composing the block (docs/architecture.md, DESIGN-DOCUMENT.md "Memory Context
 -- Injection"). The composition of a memory_context document (one definition, used live by memory_context and by
 -- the worker's refresh), the invalidation of a stored document when the memory it shows changes, the refresh, and
 -- the functions that call them: memory_context (the shopper's) and worker_refresh_context,

@@ -1,4 +1,4 @@
--- Explaining a memory (ARCHITECTURE.md section 6, DESIGN-DOCUMENT.md "Memory Explainability"): explain_memory,
+-- Explaining a memory (docs/architecture.md, DESIGN-DOCUMENT.md "Memory Explainability"): explain_memory,
 -- one memory of the signed-in shopper with the evidence behind it, and its helpers, one per kind of memory.
 --
 -- explain_memory is security definer, as the other shopper-facing functions: it takes the shopper from the JWT
