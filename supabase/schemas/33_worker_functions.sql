@@ -479,7 +479,7 @@ comment on function public.worker_expire_insights(timestamptz) is 'Worker only: 
 -- nothing a shopper's call waits for: (1) a month wholly past the window is copied to the archive, the messages
 -- read in it are forgotten and its shoppers noted in private.retention_moves; (2) the next call drops its
 -- partition (the log shrinks at once; a busy log, lock_timeout, waits for the next pass); (3) the next calls
--- recompute its shoppers behind every shopper's own events and lower their volume, p_batch shoppers at a time.
+-- recompute its shoppers behind every shopper's own events and lower their volume, at most 1,000 at a time.
 -- Empty months are dropped on the way; rows no month holds (the default partition) move p_batch at a time. It
 -- also makes the partitions of the next three months. Returns the work done (rows copied or moved, a partition
 -- dropped, shoppers caught up); 0 when nothing is left.
@@ -517,12 +517,13 @@ begin
       execute pg_catalog.format('drop table private.%I', v_month);
       return 1;
     end if;
-    -- (3) A dropped month's shoppers: their recompute (jobs before volume, as the log's triggers take them).
+    -- (3) A dropped month's shoppers: their recompute (jobs before volume, as the log's triggers take them), at
+    -- most 1,000 a call: a shopper's own call waits for this transaction if it needs their job or volume row.
     select m.month into v_month from private.retention_moves as m order by m.month limit 1;
     if found then
       select pg_catalog.array_agg(m.user_id order by m.user_id) into v_users
         from (select r.user_id from private.retention_moves as r where r.month = v_month
-               order by r.user_id limit p_batch) as m;
+               order by r.user_id limit least(p_batch, 1000)) as m;
       perform private.enqueue_recompute(v_users);
       with gone as (
         delete from private.retention_moves as r where r.month = v_month and r.user_id = any (v_users)

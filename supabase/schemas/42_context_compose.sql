@@ -1,8 +1,9 @@
--- Memory in the prompt: composing the block (docs/architecture.md, DESIGN-DOCUMENT.md "Memory Context
--- Injection"). The composition of a memory_context document (one definition, used live by memory_context and by
--- the worker's refresh), the invalidation of a stored document when the memory it shows changes, the refresh, and
--- the functions that call them: memory_context (the shopper's) and worker_refresh_context,
--- worker_refresh_stale_contexts (the worker's). The table of stored documents is in 40_context_tables.sql.
+-- Memory in the prompt: composing the block (docs/architecture.md "From a memory to the prompt", DESIGN-DOCUMENT.md
+-- "Memory Context Injection"). The composition of a memory_context document (one definition, used live by
+-- memory_context and by the worker's refresh), the invalidation of a stored document when the memory it shows
+-- changes, the refresh, and the functions that call them: memory_context (the shopper's) and
+-- worker_refresh_context, worker_refresh_stale_contexts (the worker's). The table of stored documents is in
+-- 40_context_tables.sql.
 --
 -- memory_context is security definer: it reads the stored documents, which no API role may touch. It takes the
 -- shopper from the JWT only (private.require_shopper), never from an argument.

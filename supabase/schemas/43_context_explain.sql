@@ -6,39 +6,33 @@
 -- statement is restricted to their rows. Each lists at most 20 interactions or orders, newest first, with the total.
 --
 -- Where the evidence comes from:
--- - an inferred preference: the evidence record the worker wrote it with (its rule, figures and the interactions
---   it names), and those interactions;
+-- - a preference with an evidence record (every one the worker infers): the record it was written with (its rule,
+--   figures and the interactions it names), and those interactions. A preference the shopper stated after it was
+--   inferred keeps that record (remember_explicit leaves it), and is explained by it;
 -- - a preference without a record (what the shopper said, or an inferred one written without a record, as the tests'
---   fixtures do): searched for in the event log with the rules of private.preference_evidence_searched;
+--   fixtures do): searched for in the event log with the rules of private.preference_evidence_searched, the one
+--   place where explain_memory works evidence out;
 -- - a pattern: its stored figures, and the orders of the pattern window before it was last derived;
 -- - an insight: its supporting data, and the interactions it names;
 -- - a logged event: itself.
 
 -- Reading events -------------------------------------------------------------------------------------------------
--- A key as explain_memory matches it against what events name: lower case, every run of other characters one '-'.
--- 'Great Value', 'great-value' and 'GREAT VALUE' are one brand; 'Dairy' and 'dairy' one category.
-create or replace function private.slug(p_text text)
+-- When an event names the same brand or category as a key: the same words, whatever the case, spacing and
+-- punctuation ('Great Value', 'great-value' and 'GREAT VALUE' are one brand; 'Dairy' and 'dairy' one category).
+-- A regular expression built from the key, which a lower-cased name matches when it is the same: lower(name) ~
+-- private.same_name(key). Built once per call, so that each event costs one match (a function per row would not
+-- be inlined, for its search_path).
+create or replace function private.same_name(p_key text)
 returns text
 language sql
 immutable
 set search_path = ''
 as $$
-  select trim(both '-' from regexp_replace(lower(p_text), '[^a-z0-9]+', '-', 'g'));
+  select '^[^a-z0-9]*'
+         || array_to_string(array(select w[1] from regexp_matches(lower(p_key), '[a-z0-9]+', 'g') as w), '[^a-z0-9]+')
+         || '[^a-z0-9]*$';
 $$;
-revoke all on function private.slug(text) from public, anon, authenticated, service_role;
-
--- The lines of an order's event value (none when it has no list of items).
-create or replace function private.order_items(p_order jsonb)
-returns setof jsonb
-language sql
-immutable
-set search_path = ''
-as $$
-  select it.item
-    from jsonb_array_elements(case when jsonb_typeof(p_order -> 'items') = 'array' then p_order -> 'items'
-                                   else '[]' end) as it(item);
-$$;
-revoke all on function private.order_items(jsonb) from public, anon, authenticated, service_role;
+revoke all on function private.same_name(text) from public, anon, authenticated, service_role;
 
 -- An order summarised: which order, when it was placed, how many items.
 create or replace function private.order_summary(p_order jsonb)
@@ -89,7 +83,9 @@ as $$
                    private.order_summary(ih.interaction_value)
                    || jsonb_build_object(
                         'items', (select coalesce(jsonb_agg(it.item), '[]')
-                                    from private.order_items(ih.interaction_value) as it(item)
+                                    from jsonb_array_elements(
+                                           case when jsonb_typeof(ih.interaction_value -> 'items') = 'array'
+                                                then ih.interaction_value -> 'items' else '[]' end) as it(item)
                                    where p_pref.preference_type in ('favorite', 'brand')
                                      and (it.item ->> 'sku' = p_pref.preference_key
                                           or private.brand_key(it.item ->> 'brand') = p_pref.preference_key)))
@@ -104,7 +100,7 @@ revoke all on function private.preference_evidence_recorded(uuid, public.custome
 
 -- A preference without an evidence record: its evidence searched for in the event log. What the shopper said (the
 -- statements of it, the messages that name it), and by kind: a favorite's cart adds and the orders holding it; a
--- brand's swaps to it (or, declined, from it), cart adds and orders of it, brands compared as private.slug; an
+-- brand's swaps to it (or, declined, from it), cart adds and orders of it, brands compared with private.same_name; an
 -- allergy, a diet or a dislike without an explicit source (inferred from whole orders, vegetarian from a run of
 -- orders without meat) every order, summarised.
 create or replace function private.preference_evidence_searched(
@@ -117,36 +113,42 @@ set search_path = ''
 as $$
 declare
   -- The key as words for a message search ("lactose_intolerant" -> "lactose intolerant"), regex-safe.
-  v_words text := regexp_replace(
-                    nullif(regexp_replace(lower(translate(p_pref.preference_key, '_-', '  ')), '[^a-z0-9 ]', '', 'g'), ''),
-                    '([a-z]{3,})s$', '\1');
-  v_slug text := private.slug(p_pref.preference_key);
+  v_words text := regexp_replace(nullif(regexp_replace(lower(translate(p_pref.preference_key, '_-', '  ')),
+                                                       '[^a-z0-9 ]', '', 'g'), ''),
+                                 '([a-z]{3,})s$', '\1');
+  v_same_name text := private.same_name(p_pref.preference_key);
   v_evidence jsonb;
 begin
+  -- The events first (all of them counted, the newest p_cap kept), then what is shown of those kept.
   select jsonb_build_object(
            'interaction_count', coalesce(max(e.total), 0),
-           'interactions', coalesce(jsonb_agg(e.item order by e.created_at desc, e.id), '[]'))
+           'interactions', coalesce(jsonb_agg(jsonb_build_object(
+               'id', e.id, 'interaction_type', e.interaction_type, 'interaction_key', e.interaction_key,
+               'created_at', e.created_at,
+               -- A checkout behind a favorite or a brand contributes only its matching lines; behind a diet, an
+               -- allergy or a dislike it is summarised.
+               'detail', case when e.interaction_type = 'checkout'
+                                   and p_pref.preference_type in ('allergy', 'dietary', 'dislike') then
+                   private.order_summary(e.interaction_value)
+                 when e.interaction_type = 'checkout' then
+                   jsonb_build_object(
+                     'order_id', e.interaction_value -> 'order_id',
+                     'placed_at', e.interaction_value -> 'placed_at',
+                     'items', (select coalesce(jsonb_agg(it.item), '[]') from jsonb_array_elements(e.items) as it(item)
+                                where it.item ->> 'sku' = p_pref.preference_key
+                                   or lower(it.item ->> 'brand') ~ v_same_name))
+                 else e.interaction_value end)
+             order by e.created_at desc, e.id), '[]'))
     into v_evidence
   from (
-    select ih.id, ih.created_at, count(*) over () as total,
-           jsonb_build_object(
-             'id', ih.id, 'interaction_type', ih.interaction_type, 'interaction_key', ih.interaction_key,
-             'created_at', ih.created_at,
-             -- A checkout behind a favorite or a brand contributes only its matching lines; behind a diet, an
-             -- allergy or a dislike it is summarised.
-             'detail', case when ih.interaction_type = 'checkout'
-                                 and p_pref.preference_type in ('allergy', 'dietary', 'dislike') then
-                 private.order_summary(ih.interaction_value)
-               when ih.interaction_type = 'checkout' then
-                 jsonb_build_object(
-                   'order_id', ih.interaction_value -> 'order_id',
-                   'placed_at', ih.interaction_value -> 'placed_at',
-                   'items', (select coalesce(jsonb_agg(it.item), '[]')
-                               from private.order_items(ih.interaction_value) as it(item)
-                              where it.item ->> 'sku' = p_pref.preference_key
-                                 or private.slug(it.item ->> 'brand') = v_slug))
-               else ih.interaction_value end) as item
+    select ih.id, ih.created_at, ih.interaction_type, ih.interaction_key, ih.interaction_value, o.items,
+           count(*) over () as total
     from public.interaction_history as ih
+    -- An order's lines (none when it has no list of items).
+    cross join lateral (
+      select case when jsonb_typeof(ih.interaction_value -> 'items') = 'array'
+                  then ih.interaction_value -> 'items' else '[]' end as items
+    ) as o
     where ih.user_id = p_user_id
       and (
         (ih.interaction_type = 'preference_stated'
@@ -156,13 +158,13 @@ begin
         or (p_pref.preference_type = 'favorite' and ih.interaction_type = 'checkout'
               and ih.interaction_value -> 'items' @> jsonb_build_array(jsonb_build_object('sku', p_pref.preference_key)))
         or (p_pref.preference_type = 'brand' and ih.interaction_type = 'swap'
-              and private.slug(case when ih.interaction_key = 'accepted' then ih.interaction_value #>> '{replacement,brand}'
-                                    else ih.interaction_value #>> '{original,brand}' end) = v_slug)
+              and lower(case when ih.interaction_key = 'accepted' then ih.interaction_value #>> '{replacement,brand}'
+                             else ih.interaction_value #>> '{original,brand}' end) ~ v_same_name)
         or (p_pref.preference_type = 'brand' and ih.interaction_type = 'cart_add'
-              and private.slug(ih.interaction_value ->> 'brand') = v_slug)
+              and lower(ih.interaction_value ->> 'brand') ~ v_same_name)
         or (p_pref.preference_type = 'brand' and ih.interaction_type = 'checkout'
-              and exists (select from private.order_items(ih.interaction_value) as it(item)
-                          where private.slug(it.item ->> 'brand') = v_slug))
+              and exists (select from jsonb_array_elements(o.items) as it(item)
+                          where lower(it.item ->> 'brand') ~ v_same_name))
         or (p_pref.preference_type in ('allergy', 'dietary', 'dislike') and ih.interaction_type = 'message'
               and v_words is not null
               and lower(ih.interaction_value ->> 'content') ~ ('\m' || v_words))
@@ -212,7 +214,7 @@ revoke all on function private.explain_preference(uuid, uuid, integer) from publ
 
 -- Patterns, insights, events -------------------------------------------------------------------------------------
 -- A pattern of the shopper (null when p_id is none): its figures, and the orders of the pattern window before it
--- was last derived (for a category, the orders holding it, categories compared as private.slug).
+-- was last derived (for a category, the orders holding it, categories compared with private.same_name).
 create or replace function private.explain_pattern(p_user_id uuid, p_id uuid, p_cap integer)
 returns jsonb
 language plpgsql
@@ -221,7 +223,7 @@ set search_path = ''
 as $$
 declare
   v_pattern public.shopping_patterns;
-  v_category text;
+  v_same_category text;
   v_evidence jsonb;
 begin
   select sp.* into v_pattern
@@ -230,30 +232,34 @@ begin
   if not found then
     return null;
   end if;
-  v_category := case when v_pattern.pattern_type = 'category_preference' then private.slug(v_pattern.pattern_key) end;
+  v_same_category := case when v_pattern.pattern_type = 'category_preference'
+                          then private.same_name(v_pattern.pattern_key) end;
+  -- The orders first (all of them counted, the newest p_cap kept), then what is shown of those kept.
   select jsonb_build_object(
            'figures', v_pattern.pattern_value,
            'order_count', coalesce(max(o.total), 0),
-           'orders', coalesce(jsonb_agg(o.item order by o.created_at desc, o.id), '[]'))
+           'orders', coalesce(jsonb_agg(jsonb_build_object(
+               'id', o.id, 'order_id', o.interaction_value -> 'order_id',
+               'placed_at', o.interaction_value -> 'placed_at', 'time_zone', o.interaction_value -> 'time_zone',
+               'item_count', o.interaction_value -> 'item_count', 'total', o.interaction_value -> 'total',
+               'created_at', o.created_at)
+             order by o.created_at desc, o.id), '[]'))
     into v_evidence
   from (
-    select ih.id, ih.created_at, count(*) over () as total,
-           jsonb_build_object(
-             'id', ih.id, 'order_id', ih.interaction_value -> 'order_id',
-             'placed_at', ih.interaction_value -> 'placed_at', 'time_zone', ih.interaction_value -> 'time_zone',
-             'item_count', ih.interaction_value -> 'item_count', 'total', ih.interaction_value -> 'total',
-             'created_at', ih.created_at) as item
+    select ih.id, ih.created_at, ih.interaction_value, count(*) over () as total
     from public.interaction_history as ih
     -- When the order was placed, as the worker reads it for patterns: its placed_at, else when it was logged.
-    cross join lateral (select private.event_time('checkout', ih.interaction_value, ih.created_at) as placed_at) as o
+    cross join lateral (select private.event_time('checkout', ih.interaction_value, ih.created_at) as placed_at) as w
     where ih.user_id = p_user_id
       and ih.interaction_type = 'checkout'
       -- The pattern window before the pattern was last derived.
-      and o.placed_at > v_pattern.updated_at - private.pattern_recency()
-      and o.placed_at <= v_pattern.updated_at
-      and (v_category is null
-           or exists (select from private.order_items(ih.interaction_value) as it(item)
-                      where private.slug(it.item ->> 'category') = v_category))
+      and w.placed_at > v_pattern.updated_at - private.pattern_recency()
+      and w.placed_at <= v_pattern.updated_at
+      and (v_same_category is null
+           or exists (select from jsonb_array_elements(
+                                    case when jsonb_typeof(ih.interaction_value -> 'items') = 'array'
+                                         then ih.interaction_value -> 'items' else '[]' end) as it(item)
+                      where lower(it.item ->> 'category') ~ v_same_category))
     order by ih.created_at desc, ih.id
     limit p_cap
   ) as o;

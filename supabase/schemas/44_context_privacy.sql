@@ -1,4 +1,4 @@
--- The shopper's privacy controls (docs/architecture.md, DESIGN-DOCUMENT.md "Privacy & Transparency"): what
+-- The shopper's privacy controls (docs/api.md, DESIGN-DOCUMENT.md "Privacy & Transparency"): what
 -- they can see (my_memories, my_order_figures), forget (forget_memory, the answers to pending changes and to
 -- questions, clear_memories) and take with them (export_memories_page, export_memories).
 --

@@ -209,6 +209,33 @@ def test_retention_moves_a_whole_month_and_does_what_its_deletes_would(db: Datab
         assert [(j["priority"], j["status"]) for j in jobs(conn, user) if j["status"] == "pending"] == [(1, "pending")]
 
 
+def test_retention_catches_a_months_shoppers_up_at_most_a_thousand_a_call(db: Database) -> None:
+    """Catching up holds each shopper's job and volume rows until it commits, and a shopper's own call that needs
+    them waits: a call takes at most 1,000 shoppers, whatever batch the worker asks for."""
+    with db.connect("superuser") as conn:
+        month = conn.execute("select date_trunc('month', now()) + interval '1 day' as at").fetchone()["at"]
+        conn.execute(
+            "with u as (insert into auth.users (instance_id, id, aud, role, email, created_at, updated_at)"
+            " select '00000000-0000-0000-0000-000000000000', gen_random_uuid(), 'authenticated', 'authenticated',"
+            " 'retention-' || g || '@test.example', now(), now() from generate_series(1, 1500) as g returning id)"
+            " insert into public.interaction_history (user_id, interaction_type, interaction_key, created_at)"
+            " select u.id, 'search', 'oats', %s from u",
+            (month,),
+        )
+        conn.execute("update private.jobs set status = 'done', finished_at = now()")
+        later = conn.execute("select %s::timestamptz + interval '14 months' as at", (month,)).fetchone()["at"]
+        steps = []
+        with as_service(conn):
+            while n := conn.execute(
+                "select public.worker_archive_interactions(12, %s, 10000) as n", (later,)
+            ).fetchone()["n"]:
+                steps.append(n)
+        assert steps == [1500, 1, 1000, 500]  # copied, dropped, caught up in two calls
+        assert conn.execute(
+            "select count(*) as n from private.jobs where priority = 1 and status = 'pending'"
+        ).fetchone() == {"n": 1500}
+
+
 def test_a_month_made_after_its_events_arrived_takes_them_from_the_default_partition(db: Database) -> None:
     with db.connect("superuser") as conn:
         user = create_user(conn)

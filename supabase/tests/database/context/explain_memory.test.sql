@@ -1,7 +1,7 @@
 -- explain_memory: a memory with the evidence behind it (interactions for a preference, figures and orders for a
 -- pattern, supporting data for an insight); someone else's id or an unknown id is one and the same 404.
 begin;
-select plan(14);
+select plan(15);
 
 select tests.create_supabase_user('alice');
 select tests.create_supabase_user('bob');
@@ -111,6 +111,15 @@ select is(
   jsonb_path_query_array(public.explain_memory('00000000-0000-0000-0000-0000000000c2') #> '{evidence,orders}', '$[*].order_id'),
   '["order-bad-date", "order-1", "order-2"]',
   'an order with a placed_at that is no date counts from when it was logged, as the worker counts it');
+
+-- One brand (or category) whatever its case, spacing and punctuation; other words are another.
+select tests.clear_authentication();
+select is(
+  array(select b from unnest(array['Great Value', 'great-value', ' GREAT  VALUE!', 'greatvalue', 'Great Value 2',
+                                   'Great', null]) as b
+         where lower(b) ~ private.same_name('great-value')),
+  array['Great Value', 'great-value', ' GREAT  VALUE!'],
+  'names are the same brand when their words are');
 
 select * from finish();
 rollback;
