@@ -21,11 +21,11 @@
 --   fitted 2026-12-06 on 1,200 households, learn < 2017-07-01, validate on Jul-Sep 2017, logistic, on the candidates
 --   with the lift to be stored: 1038, 0.288 -> 0.
 -- pattern:frequency: x1 ln(1 + gaps); x2 spread of the gaps (sd / mean); x3 share of gaps in the band.
---   fitted 2026-12-06 on 1,200 households, learn < 2017-07-01, validate on Jul-Sep 2017, logistic, on the candidates
---   with the lift to be stored: 814, 0.511 -> 84, 0.917.
+--   fitted 2026-12-06 on 2,469 households, learn < 2017-07-01, validate on Jul-Sep 2017, logistic, refitted (Platt)
+--   where p >= 0.6, on the candidates with the lift to be stored: 1733, 0.526 -> 160, 0.900.
 -- pattern:basket_size: x1 share of orders in the band; x2 ln(1 + orders); x3 unused (0).
---   fitted 2026-12-06 on 1,200 households, learn < 2017-07-01, validate on Jul-Sep 2017, logistic, on the candidates
---   with the lift to be stored: 754, 0.698 -> 272, 0.904.
+--   fitted 2026-12-06 on 2,469 households, learn < 2017-07-01, validate on Jul-Sep 2017, logistic, refitted (Platt)
+--   where p >= 0.6, on the candidates with the lift to be stored: 1607, 0.707 -> 585, 0.901.
 -- pattern:category_preference: x1 share of orders with it; x2 ln(1 + orders); x3 months since last.
 --   fitted 2026-12-06 on 1,200 households, learn < 2017-07-01, validate on Jul-Sep 2017, logistic, on the candidates
 --   with the lift to be stored: 11860, 0.081 -> 12, 1.000.
@@ -42,8 +42,8 @@ as $$
       ('brand', -4.103, 0.773, 3.536, -0.251, 0.86),
       ('pattern:time_of_day', -4.698, 5.084, 0.819, 0.180, 0.86),
       ('pattern:day_of_week', -2.685, 2.643, 0.361, -0.991, 0.95),
-      ('pattern:frequency', -1.600, 1.010, -1.201, 0.131, 0.75),
-      ('pattern:basket_size', -4.344, 4.083, 1.053, 0.000, 0.79),
+      ('pattern:frequency', -2.247, 1.784, -2.608, -0.678, 0.82),
+      ('pattern:basket_size', -6.515, 5.867, 1.400, 0.000, 0.79),
       ('pattern:category_preference', -6.939, 7.669, 0.599, -0.218, 0.88)
     ) as m (claim, b0, b1, b2, b3, min_probability)
    where m.claim = p_claim;

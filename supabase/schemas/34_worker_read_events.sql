@@ -109,7 +109,10 @@ $$;
 revoke all on function private.json_number(jsonb, numeric) from public, anon, authenticated, service_role;
 
 -- A shopper's checkouts up to p_now (one per order id: a retried checkout counts once), with when they were
--- placed in the shopper's own time zone.
+-- placed in the shopper's own time zone. `rows 100` tells the planner what a shopper's history is like: a function
+-- with a search_path is never inlined, and the default guess of 1,000 rows, times the items of each, priced
+-- private.preference_candidates above jit_above_cost, so every call spent about a second compiling (JIT) a plan that
+-- runs in 0.2 s.
 create or replace function private.checkouts(p_user_id uuid, p_now timestamptz)
 returns table (
   interaction_id uuid, order_id text, created_at timestamptz, placed_at timestamptz, local_at timestamp,
@@ -117,6 +120,7 @@ returns table (
 )
 language sql
 stable
+rows 100
 set search_path = ''
 as $$
   select o.id, o.order_id, o.created_at, o.placed_at, o.placed_at at time zone o.tz,

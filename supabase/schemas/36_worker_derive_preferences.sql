@@ -65,8 +65,12 @@ as $$
     having count(*) filter (where s.at > p_now - private.pattern_recency()) >= 2
   ),
   -- Buy-again timing of a favourite bought on three days or more: the days between the days it was bought (the
-  -- last 20), their median and quartiles shrunk toward the population's for the SKU, else its category, else all
-  -- items (private.repeat_intervals) with the weight of three gaps, so that two gaps say little and twenty a lot.
+  -- last 20); their median (the usual interval) and their 10th and 90th percentiles (the window) shrunk toward the
+  -- population's for the SKU, else its category, else all items (private.repeat_intervals: median and quartiles,
+  -- read as a log-normal, whose 10th and 90th percentiles are median * (q25/q75)^0.95 and median * (q75/q25)^0.95)
+  -- with the weight of one gap. Weight and percentiles are those that put the most next purchases inside the window
+  -- at no wider a mean window than the population's quartiles, fitted on the training months (learn < 2017-07-01,
+  -- next purchase in Jul-Sep; benchmarks/RESULTS.md, patterns and buy-again).
   sku_gaps as (
     select s.sku, s.day, (s.day - lag(s.day) over (partition by s.sku order by s.day))::numeric as days
       from sku_days as s
@@ -75,8 +79,8 @@ as $$
   timing as (
     select g.sku, count(g.days)::integer as n,
            (percentile_cont(0.5) within group (order by g.days))::numeric as median_days,
-           (percentile_cont(0.25) within group (order by g.days))::numeric as q25_days,
-           (percentile_cont(0.75) within group (order by g.days))::numeric as q75_days,
+           (percentile_cont(0.1) within group (order by g.days))::numeric as q10_days,
+           (percentile_cont(0.9) within group (order by g.days))::numeric as q90_days,
            (pg_catalog.array_agg(g.days order by g.day desc) filter (where g.days is not null))[1:20] as gaps
       from sku_gaps as g
      group by g.sku
@@ -85,9 +89,11 @@ as $$
   -- (With no population yet, the shopper's own gaps alone.)
   timed as (
     select t.sku, t.gaps, t.n, coalesce(p.median_days, t.median_days) as prior_days,
-           (t.n * t.median_days + 3 * coalesce(p.median_days, t.median_days)) / (t.n + 3) as usual_days,
-           (t.n * t.q25_days + 3 * coalesce(p.q25_days, t.q25_days)) / (t.n + 3) as from_days,
-           (t.n * t.q75_days + 3 * coalesce(p.q75_days, t.q75_days)) / (t.n + 3) as until_days
+           (t.n * t.median_days + coalesce(p.median_days, t.median_days)) / (t.n + 1) as usual_days,
+           (t.n * t.q10_days + coalesce(p.median_days * pg_catalog.power(p.q25_days / p.q75_days, 0.95), t.q10_days))
+             / (t.n + 1) as from_days,
+           (t.n * t.q90_days + coalesce(p.median_days * pg_catalog.power(p.q75_days / p.q25_days, 0.95), t.q90_days))
+             / (t.n + 1) as until_days
       from timing as t
       join favorites as f using (sku)
       left join lateral (
@@ -101,16 +107,21 @@ as $$
   ),
   -- Evidence: days bought in the last 90 days, days bought per 90 days over the whole history (a count over the
   -- whole history grows with its length, and the mapping fitted on six months would overrate nine), months since.
+  -- The due window (due_from-due_until) and the next purchase (next_due) are as of p_now: not bought by then, a
+  -- window whose start has passed starts at p_now, as wide as it was, and next_due moves as much (what is known at
+  -- p_now is that the gap is longer than the time since the last purchase).
   favorite_claims as (
     select f.*, sh.days90, round(f.k_all / sh.windows, 2) as per_window, x.x,
            case when t.sku is null then '{}'::jsonb
                 else pg_catalog.jsonb_build_object(
                   'usual_interval_days', round(t.usual_days, 1),
-                  'due_from', f.last_at + pg_catalog.make_interval(secs => (round(t.from_days, 1) * 86400)::double precision),
-                  'due_until', f.last_at + pg_catalog.make_interval(secs => (round(greatest(t.until_days, t.from_days + 1), 1) * 86400)::double precision),
+                  'due_from', f.last_at + pg_catalog.make_interval(secs => (round(t.from_days + d.late, 1) * 86400)::double precision),
+                  'due_until', f.last_at + pg_catalog.make_interval(secs => (round(greatest(t.until_days, t.from_days + 1) + d.late, 1) * 86400)::double precision),
+                  'next_due', f.last_at + pg_catalog.make_interval(secs => (round(t.usual_days + d.late, 1) * 86400)::double precision),
                   'gaps', pg_catalog.to_jsonb(t.gaps), 'prior_interval_days', round(t.prior_days, 1)) end as timing
       from favorites as f cross join shopping as sh
       left join timed as t using (sku)
+      cross join lateral (select greatest(0, extract(epoch from p_now - f.last_at)::numeric / 86400 - t.from_days) as late) as d
       cross join lateral (select array[pg_catalog.ln(1 + f.k90), pg_catalog.ln(1 + f.k_all / sh.windows),
                                        extract(epoch from p_now - f.last_at)::numeric / (30 * 86400)] as x) as x
   ),

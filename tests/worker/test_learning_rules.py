@@ -287,9 +287,18 @@ def test_a_favourite_bought_repeatedly_says_when_it_is_due(db: Database) -> None
             conn.execute("select public.worker_refresh_pattern_population(%s, 2)", (NOW,))
         weekly = preference_candidates(conn, shoppers[0])[("favorite", "milk")]["evidence"]
         fresh = preference_candidates(conn, newcomer)[("favorite", "milk")]["evidence"]
+        later = NOW + timedelta(days=20)  # not bought for 20 days: the window of days 7-8 has passed
+        lapsed = preference_candidates(conn, shoppers[0], later)[("favorite", "milk")]["evidence"]
     last = datetime.fromisoformat(weekly["last_bought"])
+    # What is known 20 days on is that this gap is longer than 20 days: the window starts then, one day wide.
+    lapsed_from = datetime.fromisoformat(lapsed["due_from"])
+    assert abs((lapsed_from - later).total_seconds()) <= 0.05 * 86400
+    assert datetime.fromisoformat(lapsed["due_until"]) - lapsed_from == timedelta(days=1)
+    assert datetime.fromisoformat(lapsed["next_due"]) == lapsed_from
+    assert lapsed["usual_interval_days"] == 7.0
     assert (weekly["usual_interval_days"], weekly["gaps"]) == (7.0, [7.0] * 7)
     assert datetime.fromisoformat(weekly["due_from"]) == last + timedelta(days=7)
     assert datetime.fromisoformat(weekly["due_until"]) == last + timedelta(days=8)
-    # Two gaps of 3 days, shrunk toward the population's 7 with the weight of three gaps: (2*3 + 3*7) / 5.
-    assert (fresh["usual_interval_days"], fresh["prior_interval_days"], fresh["gaps"]) == (5.4, 7.0, [3.0, 3.0])
+    assert datetime.fromisoformat(weekly["next_due"]) == last + timedelta(days=7)
+    # Two gaps of 3 days, shrunk toward the population's 7 with the weight of one gap: (2*3 + 7) / 3.
+    assert (fresh["usual_interval_days"], fresh["prior_interval_days"], fresh["gaps"]) == (4.3, 7.0, [3.0, 3.0])

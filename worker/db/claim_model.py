@@ -117,9 +117,12 @@ def write(record: dict[str, Any], version: str | None = None) -> list[Path]:
     migration = None
     if last is None or last.text() != text:
         version = version or datetime.now(UTC).strftime("%Y%m%d%H%M%S")
-        latest = schema.migrations()[-1].version
-        if not re.fullmatch(r"[0-9]{14}", version) or version <= latest:
-            raise SystemExit(f"migration version {version} must be 14 digits and sort after {latest}: pass --version")
+        taken = {m.version for m in schema.migrations()}
+        if not re.fullmatch(r"[0-9]{14}", version) or version in taken:
+            raise SystemExit(f"migration version {version} must be 14 digits and not taken: pass --version")
+        latest = max(taken)
+        if version < latest:
+            print(f"note: {version} sorts before {latest}; a database that applied {latest} applies it out of order")
         migration = schema.MIGRATIONS_DIR / f"{version}_{MIGRATION_NAME}.sql"
     if not SCHEMA_FILE.exists() or SCHEMA_FILE.read_text() != text:
         SCHEMA_FILE.write_text(text)
