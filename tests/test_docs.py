@@ -1,7 +1,7 @@
 """The docs cannot rot silently: every relative link in the README, docs/ and benchmarks/RESULTS.md resolves (file
 and heading), every repository path they name in backticks exists, and every database object, function or name
-docs/architecture.md cites is still defined in the schema files or the Python package. Reads files only: no
-database."""
+docs/architecture.md cites is still defined in the schema files or the Python package; docs/api.md lists exactly
+the functions shoppers may call and the routes the server has. Reads files only: no database."""
 
 from __future__ import annotations
 
@@ -127,3 +127,38 @@ def test_every_name_architecture_cites_is_still_in_the_code() -> None:
             if name not in words:
                 missing.append(name)
     assert not missing, f"docs/architecture.md cites names the code no longer has: {sorted(set(missing))}"
+
+
+def test_the_api_page_lists_exactly_the_functions_shoppers_may_call() -> None:
+    """Each function in docs/api.md's table is granted to `authenticated` in the schema files, and each function
+    granted to `authenticated` is in the table: a new client function cannot ship undocumented."""
+    api = (PROJECT_DIR / "docs" / "api.md").read_text()
+    documented = set(re.findall(r"^\| `([a-z_]+)\(", api, flags=re.M))
+    documented |= set(re.findall(r"^\| `[a-z_]+\([^`]*\)` / `([a-z_]+)\(", api, flags=re.M))
+    granted = set(re.findall(r"grant execute on function public\.([a-z_]+)\([^)]*\) to authenticated", _schema_text()))
+    assert documented == granted, (
+        f"docs/api.md lists functions clients cannot call: {sorted(documented - granted)}; "
+        f"clients can call functions docs/api.md does not list: {sorted(granted - documented)}"
+    )
+
+
+def test_the_api_page_lists_exactly_the_routes_the_server_has() -> None:
+    """Each `/api` route in docs/api.md is served by worker/web/app.py with that method, and each one served is
+    documented."""
+    api = (PROJECT_DIR / "docs" / "api.md").read_text()
+    documented: set[tuple[str, str]] = set()
+    for method, path in re.findall(r"^\| `(GET|POST|DELETE) (/api/[^` ]+)`", api, flags=re.M):
+        documented.add((method, path.replace(":id", "{memory_id}")))
+    app = (PROJECT_DIR / "worker" / "web" / "app.py").read_text()
+    served = {
+        (method, path)
+        for path, methods in re.findall(r'Route\(\s*"(/api/user[^"]*|/api/chat)",[^\]]*methods=\["([A-Z", ]+)"\]', app)
+        for method in re.findall(r"[A-Z]+", methods)
+    }
+    assert served, "no route found in worker/web/app.py: the pattern above is out of date"
+    # "/answer/yes (`/no`)" documents both answers in one row.
+    documented |= {(m, p.replace("/answer/yes", "/answer/no")) for m, p in documented if p.endswith("/answer/yes")}
+    assert documented == served, (
+        f"docs/api.md lists routes the server lacks: {sorted(documented - served)}; "
+        f"the server has routes docs/api.md does not list: {sorted(served - documented)}"
+    )

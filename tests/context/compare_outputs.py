@@ -236,6 +236,10 @@ def main(argv: list[str] | None = None) -> int:
                 conn.execute(explain_fixture().replace("ALICE", str(alice)).replace("BOB", str(bob)).encode())
                 load_example_shopper(conn, "user123@compare.test")
                 shoppers = shoppers_with_memory(conn)
+                emails = {
+                    str(row[0]): str(row[1])
+                    for row in conn.execute("select id, email from auth.users where id = any(%s)", (shoppers,))
+                }
                 before = capture(conn, shoppers)
                 for name, text in changes:
                     print(f"applying {name}")
@@ -254,7 +258,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(changes)} change(s) applied: {len(differ)} differ"
     )
     for key in differ[:20]:
-        print(f"  DIFFERS: {key}")
+        user, call = key.split(" ", 1)
+        print(f"  DIFFERS: {emails.get(user, user)} {call}")
     return 1 if differ else 0
 
 
