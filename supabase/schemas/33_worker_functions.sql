@@ -509,9 +509,17 @@ begin
   -- The recomputes these moves enqueue are maintenance: behind every shopper's own events.
   perform pg_catalog.set_config('customer_memory.maintenance', 'on', true);
   begin
-    -- (2) A month copied to the archive but still in the log: drop it, holding nothing else.
-    select m.month into v_month from private.retention_moves as m
-     where pg_catalog.to_regclass('private.' || m.month) is not null
+    -- (2) A month copied to the archive but still in the log: drop it, holding nothing else. The months noted are
+    -- read one index probe each (not one row per shopper: a month holds every shopper who shopped in it).
+    with recursive months (month) as (
+      (select r.month from private.retention_moves as r order by r.month limit 1)
+      union all
+      select (select r.month from private.retention_moves as r where r.month > m.month order by r.month limit 1)
+        from months as m
+       where m.month is not null
+    )
+    select m.month into v_month from months as m
+     where m.month is not null and pg_catalog.to_regclass('private.' || m.month) is not null
      order by m.month limit 1;
     if found then
       execute pg_catalog.format('drop table private.%I', v_month);
