@@ -62,8 +62,8 @@ revoke all on function private.named_interactions(jsonb, integer) from public, a
 
 
 -- Preferences ----------------------------------------------------------------------------------------------------
--- An inferred preference: the evidence record the worker wrote it with (its rule and figures) and the interactions
--- the record names; a checkout behind a favorite or a brand with its lines of that SKU or brand (the brand as the
+-- A preference with an evidence record (every one the worker infers): the record it was written with (its rule and
+-- figures) and the interactions the record names; a checkout behind a favorite or a brand with its lines of that SKU or brand (the brand as the
 -- worker keys it, private.brand_key), behind a diet with none.
 create or replace function private.preference_evidence_recorded(
   p_user_id uuid, p_pref public.customer_preferences, p_cap integer

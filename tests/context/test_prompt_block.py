@@ -13,7 +13,7 @@ from tests.context.example_shopper import load_example_shopper
 from tests.worker.conftest import item, patterns, recompute, record_checkout
 from worker.prompt import calls
 from worker.prompt.explain import explain_suggestion, references_in
-from worker.prompt.render import HEADINGS, pattern_sentence, render_memory_block
+from worker.prompt.render import HEADINGS, buy_again, pattern_sentence, render_memory_block
 from worker.prompt.tokens import estimate_tokens
 
 # DESIGN-DOCUMENT.md, "Example Injected Context": the lines of its sections, as the document shows them. Its two
@@ -181,3 +181,18 @@ def test_stored_patterns_and_buy_again_timing_are_in_the_block_with_their_figure
     )
     favourites = _section(rendered.text, "Favorite Items:")
     assert favourites[0].startswith("- Whole milk, sku milk, about every 7 days, last bought 1 day ago")
+    assert "(due now)" not in favourites[0]  # its window starts about 7 days after the last purchase
+
+
+def test_a_favourite_is_due_once_its_window_has_started() -> None:
+    last = datetime(2026, 11, 1, 18, tzinfo=UTC)
+    figures = {
+        "usual_interval_days": 7.0,
+        "last_bought": last.isoformat(),
+        "due_from": (last + timedelta(days=5)).isoformat(),
+        "due_until": (last + timedelta(days=10)).isoformat(),
+    }
+    assert buy_again(figures, last + timedelta(days=4)) == "about every 7 days, last bought 4 days ago"
+    assert buy_again(figures, last + timedelta(days=6)) == "about every 7 days, last bought 6 days ago (due now)"
+    # Past the window's end without a purchase, the window has moved on with time: still due, never "overdue".
+    assert buy_again(figures, last + timedelta(days=30)).endswith("last bought 30 days ago (due now)")

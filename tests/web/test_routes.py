@@ -160,6 +160,8 @@ def test_a_memory_opens_with_its_evidence(client: TestClient) -> None:
     assert "interactions" in explained["evidence"]
     assert explained["presented"]["confidence_words"] == "Very sure"
     assert explained["presented"]["section"] == "favorites"
+    # Bought about weekly: the page says its buy-again timing as the prompt does.
+    assert explained["presented"]["timing_words"].startswith("about every 7 days, last bought ")
 
 
 def test_another_shoppers_memory_is_the_same_404_as_an_unknown_one(client: TestClient) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from worker.client.responses import SECTIONS, Section
-from worker.prompt.render import pattern_sentence
+from worker.prompt.render import buy_again, pattern_sentence
 
 TITLES: dict[Section, str] = {
     "allergies": "Allergies",
@@ -93,8 +93,14 @@ def presented_explained(explained: dict[str, Any]) -> dict[str, Any]:
     memory = explained.get("memory") or {}
     if memory.get("memory_kind") not in ("preference", "pattern", "insight"):
         return {}  # a logged event explains itself
-    figures = (explained.get("evidence") or {}).get("figures")
-    return _words_for({**memory, "summary": memory.get("value"), "details": memory.get("details") or figures})
+    evidence = explained.get("evidence") or {}
+    figures = evidence.get("figures")
+    words = _words_for({**memory, "summary": memory.get("value"), "details": memory.get("details") or figures})
+    record = evidence.get("record") or {}
+    if memory.get("memory_type") == "favorite" and record.get("usual_interval_days") is not None:
+        # A favourite bought repeatedly: its buy-again timing in the prompt's words ("about every 7 days, ...").
+        words["timing_words"] = buy_again(record)
+    return words
 
 
 def _words_for(row: dict[str, Any]) -> dict[str, Any]:

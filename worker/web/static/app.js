@@ -518,6 +518,8 @@ function renderEvidence(explained) {
   const memory = explained.memory || {};
   parts.push(el("h4", {}, "Why we think this"));
   if (memory.reason) parts.push(el("p", {}, memory.reason));
+  const timing = (explained.presented || {}).timing_words;
+  if (timing) parts.push(el("p", { className: "timing" }, `Buy again: ${timing}`));
   const figures = evidence.figures || evidence.supporting_data;
   if (figures && Object.keys(figures).length) {
     parts.push(
