@@ -150,7 +150,7 @@ select gen_random_uuid(), u.id,
        now() - (g % 365) * interval '1 day'
 from bench_users as u
 cross join lateral generate_series(1, case when u.heavy then %(heavy_each)s else %(typical_each)s end) as g;
-alter table public.interaction_history add constraint interaction_history_pkey primary key (id);
+alter table public.interaction_history add constraint interaction_history_pkey primary key (id, created_at);
 create index interaction_history_user_created_idx on public.interaction_history (user_id, created_at desc);
 create index interaction_history_user_type_idx on public.interaction_history (user_id, interaction_type);
 do $$ declare fk record; begin
