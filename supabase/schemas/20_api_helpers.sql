@@ -345,7 +345,9 @@ revoke all on function private.insert_events(uuid, jsonb) from public, anon, aut
 
 -- Remember what a shopper said, wherever they said it (the app's settings, a chat message): the preference becomes
 -- explicit at 1.00 (confirmed once more if it was already), a preference_stated event records the statement as its
--- evidence, and any earlier "forget this" is lifted so inference may use new evidence again. The callers have
+-- evidence (an inference's record is dropped: the worker never updates an explicit row, so its figures would go
+-- stale and explain would show the inference, not the statement), and any earlier "forget this" is lifted so
+-- inference may use new evidence again. The callers have
 -- validated the input and checked who is asking. `p_evidence` adds to the event's value; returns the preference id.
 create or replace function private.remember_explicit(
   p_user_id uuid, p_type text, p_key text, p_value text, p_reason text, p_evidence jsonb, p_message_id text
@@ -378,7 +380,8 @@ begin
   values (p_user_id, p_type, p_key, p_value, 1.00, p_reason, 'explicit', 1, now())
   on conflict on constraint customer_preferences_user_type_key_key do update
     set preference_value = excluded.preference_value, confidence = 1.00, reason = excluded.reason,
-        source = 'explicit', times_confirmed = cp.times_confirmed + 1, last_confirmed_at = excluded.last_confirmed_at
+        source = 'explicit', times_confirmed = cp.times_confirmed + 1, last_confirmed_at = excluded.last_confirmed_at,
+        evidence = null
   returning cp.id into v_id;
 
   insert into public.interaction_history (user_id, interaction_type, interaction_key, interaction_value, message_id)

@@ -128,6 +128,26 @@ def test_remember_preference_is_explicit_and_survives_inference(
     )
 
 
+def test_stating_an_inferred_preference_drops_the_inference_record(
+    db: Database, memory: MemoryClient, alice: UUID
+) -> None:
+    """The worker never updates an explicit row, so an inference's record kept on it would go stale: explain would
+    show the inference and the block its frozen buy-again figures, not what the shopper said."""
+    with db.connect() as conn:  # as the worker writes an inferred favourite, with its evidence record
+        conn.execute(
+            "insert into public.customer_preferences (user_id, preference_type, preference_key, preference_value,"
+            " confidence, source, evidence) values (%s, 'favorite', 'eggs-12', 'Eggs', 0.90, 'inferred',"
+            ' \'{"rule": "favorite", "usual_interval_days": 7}\')',
+            (alice,),
+        )
+    preference_id = memory.remember_preference("favorite", "eggs-12", reason="Only these")
+    stated = _preferences(db, alice)[("favorite", "eggs-12")]
+    assert (stated.id, stated.source, stated.evidence) == (preference_id, "explicit", None)
+    explained = memory.explain_memory(preference_id)
+    assert "Only these" in str(explained.evidence), "explained by the statement"
+    assert "usual_interval_days" not in str(explained.evidence)
+
+
 def test_batch_is_atomic(db: Database, memory: MemoryClient, alice: UUID) -> None:
     events = [Event(interaction_type="search", interaction_key=f"q{i}") for i in range(3)]
     assert memory.record_interactions(events) == 3
