@@ -1,4 +1,4 @@
--- Worker: the queue's private helpers, used by the worker functions (33_worker_functions.sql) and the triggers on
+-- Worker: the queue's private helpers, used by the worker functions (33_worker_queue.sql, 38-39) and the triggers on
 -- interaction_history: enqueueing (and the triggers that enqueue when evidence changes), requeueing, and the brand
 -- catalog kept from the checkouts that name new brands.
 
