@@ -174,15 +174,17 @@ def buy_again(figures: dict[str, Any], now: datetime | None = None) -> str:
     if usual is None or last is None:
         return ""
     moment = now or datetime.now(UTC)
-    last_at = last if isinstance(last, datetime) else datetime.fromisoformat(str(last))
-    ago = max(0, (moment - last_at).days)
+    ago = max(0, (moment - _timestamp(last)).days)
     words = f"about every {_days(float(usual))}, last bought {'today' if ago == 0 else _days(ago) + ' ago'}"
     due_from = figures.get("due_from")
-    if due_from is not None:
-        start = due_from if isinstance(due_from, datetime) else datetime.fromisoformat(str(due_from))
-        if start <= moment:
-            words += " (due now)"
+    if due_from is not None and _timestamp(due_from) <= moment:
+        words += " (due now)"
     return words
+
+
+def _timestamp(value: Any) -> datetime:
+    """A timestamp of the evidence: a datetime read from the database, or its ISO text read from JSON."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
 def _days(value: float) -> str:

@@ -536,14 +536,24 @@ class BackgroundWorker:
     """A worker running in a thread of this process, for the demo: start it, record events, `wait_idle()`,
     read the memories, `stop()`."""
 
-    def __init__(self, settings: Settings | None = None, database_url: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        database_url: str | None = None,
+        *,
+        ready_timeout: float = 60.0,
+        **kwargs: Any,
+    ) -> None:
+        """`ready_timeout`: how long start() waits for the worker to be ready to take jobs (0: return at once, as a
+        page that must answer while the worker gets ready beside it does)."""
         self.worker = Worker(settings or Settings(), database_url, **kwargs)
         self._thread = threading.Thread(target=self.worker.run, name="background-worker", daemon=True)
+        self._ready_timeout = ready_timeout
 
-    def start(self, ready_timeout: float = 60.0) -> BackgroundWorker:
+    def start(self) -> BackgroundWorker:
         """Start the worker and return once it is ready to take jobs (or `ready_timeout` passed)."""
         self._thread.start()
-        self.worker.ready.wait(ready_timeout)
+        self.worker.ready.wait(self._ready_timeout)
         return self
 
     def wait_idle(self, timeout: float = 30.0) -> bool:

@@ -168,14 +168,11 @@ def serve(
     if worker_url is None:
         print("No worker runs beside it: start `customer-memory worker` to learn from what shoppers say.", flush=True)
     config = uvicorn.Config(create_app(backend), log_level=log_level, access_log=False, lifespan="on")
-    worker = BackgroundWorker(settings, worker_url) if worker_url is not None else None
-    if worker is not None:
-        worker.start(ready_timeout=0)  # the page answers at once; the worker starts its extractors beside it
-    try:
-        with contextlib.suppress(KeyboardInterrupt):  # uvicorn shuts down gracefully on SIGINT, then raises it again
-            uvicorn.Server(config).run(sockets=[sock])
-    finally:
-        if worker is not None:
-            worker.stop()
+    with (
+        # The page answers at once; the worker starts its extractor processes beside it.
+        BackgroundWorker(settings, worker_url, ready_timeout=0) if worker_url is not None else contextlib.nullcontext(),
+        contextlib.suppress(KeyboardInterrupt),  # uvicorn shuts down gracefully on SIGINT, then raises it again
+    ):
+        uvicorn.Server(config).run(sockets=[sock])
     print("The memory page stopped.", flush=True)
     return 0
