@@ -341,7 +341,23 @@ $$;
 revoke all on function private.explain_event(uuid, uuid) from public, anon, authenticated, service_role;
 
 
--- The shopper's function -----------------------------------------------------------------------------------------
+-- The shopper's functions ----------------------------------------------------------------------------------------
+-- The answer to an id that is none of the shopper's memories, unknown or someone else's: the same either way, so
+-- that an id reveals nothing (PT404, HTTP 404 through PostgREST). explain_memory and forget_memory end with it
+-- (`return private.no_memory_with_that_id()`); it raises, and returns nothing.
+create or replace function private.no_memory_with_that_id()
+returns jsonb
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  raise exception using errcode = 'PT404', message = 'No memory with that id.',
+    hint = 'List your memories with my_memories.';
+end;
+$$;
+revoke all on function private.no_memory_with_that_id() from public, anon, authenticated, service_role;
+
 create or replace function public.explain_memory(memory_id uuid)
 returns jsonb
 language plpgsql
@@ -353,23 +369,17 @@ declare
   v_user uuid := private.require_shopper('explain_memory');
   -- How many interactions or orders an explanation lists at most.
   c_cap constant integer := 20;
-  v_explained jsonb;
 begin
   if explain_memory.memory_id is null then
     raise exception using errcode = '22023',
       message = 'memory_id is required: pass the id of one of your memories (see my_memories).';
   end if;
-  -- The first kind, in this order, that holds this id.
-  v_explained := coalesce(private.explain_preference(v_user, explain_memory.memory_id, c_cap),
-                          private.explain_pattern(v_user, explain_memory.memory_id, c_cap),
-                          private.explain_insight(v_user, explain_memory.memory_id, c_cap),
-                          private.explain_event(v_user, explain_memory.memory_id));
-  if v_explained is null then
-    -- Unknown, or someone else's: the same answer either way (HTTP 404 through PostgREST).
-    raise exception using errcode = 'PT404', message = 'No memory with that id.',
-      hint = 'List your memories with my_memories.';
-  end if;
-  return v_explained;
+  -- The first kind, in this order, that holds this id; none: no memory with that id.
+  return coalesce(private.explain_preference(v_user, explain_memory.memory_id, c_cap),
+                  private.explain_pattern(v_user, explain_memory.memory_id, c_cap),
+                  private.explain_insight(v_user, explain_memory.memory_id, c_cap),
+                  private.explain_event(v_user, explain_memory.memory_id),
+                  private.no_memory_with_that_id());
 end;
 $$;
 revoke all on function public.explain_memory(uuid) from public, anon, authenticated, service_role;

@@ -195,9 +195,8 @@ begin
                               'memory_type', v_type, 'memory_key', v_key, 'suppressed', false);
   end if;
 
-  -- Unknown, or someone else's: the same answer either way (HTTP 404 through PostgREST), and nothing changed.
-  raise exception using errcode = 'PT404', message = 'No memory with that id.',
-    hint = 'List your memories with my_memories.';
+  -- Unknown, or someone else's: nothing changed.
+  return private.no_memory_with_that_id();
 end;
 $$;
 revoke all on function public.forget_memory(uuid) from public, anon, authenticated, service_role;
