@@ -393,6 +393,11 @@ function renderSection(section) {
   );
 }
 
+// A favourite whose buy-again window has started: likely to run out soon. Words, not only a colour.
+function dueBadge() {
+  return el("span", { className: "badge badge-due" }, "Due now");
+}
+
 function confidenceLevel(memory) {
   if (memory.source === "explicit" || memory.source === "confirmed") return 4;
   const value = Number(memory.confidence);
@@ -428,7 +433,7 @@ function renderMemory(memory) {
     el(
       "div",
       { className: "memory-main" },
-      el("h3", { className: "memory-title" }, memory.headline),
+      el("h3", { className: "memory-title" }, memory.headline, memory.due_now ? [" ", dueBadge()] : null),
       el(
         "p",
         { className: "memory-meta" },
@@ -441,6 +446,8 @@ function renderMemory(memory) {
         el("span", { className: `source source-${memory.source}` }, memory.source_words),
       ),
       memory.reason && memory.reason !== memory.headline ? el("p", { className: "memory-reason" }, memory.reason) : null,
+      // A favourite bought repeatedly: when it is usually bought again, in the words of the prompt's line.
+      memory.timing_words ? el("p", { className: memory.due_now ? "memory-timing memory-timing-due" : "memory-timing" }, `Buy again: ${memory.timing_words}`) : null,
       el("p", { className: "memory-when" }, timeElement(memory.last_confirmed_at, "Last confirmed ")),
     ),
     el("div", { className: "memory-actions" }, why, remove),
