@@ -45,10 +45,10 @@ as $$
   -- Favourites: the share of recent shopping days on which the SKU was bought or added.
   sku_days as (
     select d.item ->> 'sku' as sku, d.day, max(d.at) as at,
-           (pg_catalog.array_agg(d.item ->> 'name' order by d.at desc))[1] as name,
+           (pg_catalog.array_agg(d.item ->> 'name' order by d.at desc, d.id))[1] as name,
            (pg_catalog.array_agg(left(pg_catalog.lower(pg_catalog.btrim(d.item ->> 'category')), 255)
-                                 order by d.at desc))[1] as category,
-           pg_catalog.array_agg(d.id::text order by d.at desc) as ids
+                                 order by d.at desc, d.id))[1] as category,
+           pg_catalog.array_agg(d.id::text order by d.at desc, d.id) as ids
       from days as d
       left join sup on sup.memory_type = 'favorite' and sup.memory_key = d.item ->> 'sku'
      where coalesce(d.item ->> 'sku', '') <> '' and d.created_at > coalesce(sup.forgotten_at, '-infinity')
@@ -149,7 +149,7 @@ as $$
   ),
   brand_days as (
     select c.brand, c.category, (c.at at time zone 'UTC')::date as day, max(c.at) as at, bool_or(c.contested) as contested,
-           (pg_catalog.array_agg(c.id::text order by c.at desc))[1] as id
+           (pg_catalog.array_agg(c.id::text order by c.at desc, c.id))[1] as id
       from choices as c
       left join sup on sup.memory_type = 'brand' and sup.memory_key = c.brand
      where c.brand is not null and c.category <> '' and c.created_at > coalesce(sup.forgotten_at, '-infinity')
@@ -175,7 +175,7 @@ as $$
   brands as (
     select bc.brand, sum(bc.chosen)::integer as chosen, sum(cd.days)::integer as offered, max(bc.last_at) as last_at,
            pg_catalog.array_agg(bc.category order by bc.chosen desc, bc.category) as categories,
-           (pg_catalog.array_agg(bc.id order by bc.last_at desc))[1:20] as ids
+           (pg_catalog.array_agg(bc.id order by bc.last_at desc, bc.id))[1:20] as ids
       from brand_categories as bc join category_days as cd using (category)
      group by bc.brand
     having sum(bc.chosen) >= 2
@@ -190,7 +190,7 @@ as $$
   -- No meat: the shopper's whole history (since any forget) of orders whose items say what they are.
   meatless as (
     select count(*)::integer as orders, max(o.placed_at) as last_at, min(o.placed_at) as first_at,
-           (pg_catalog.array_agg(o.interaction_id::text order by o.placed_at desc))[1:20] as ids
+           (pg_catalog.array_agg(o.interaction_id::text order by o.placed_at desc, o.interaction_id))[1:20] as ids
       from orders as o
       left join sup on sup.memory_type = 'dietary' and sup.memory_key = 'vegetarian'
      where o.created_at > coalesce(sup.forgotten_at, '-infinity')

@@ -56,7 +56,8 @@ as $$
   ),
   baby as (
     select count(*) filter (where b.baby) as baby_orders, count(*) as orders,
-           coalesce(pg_catalog.jsonb_agg(b.interaction_id order by b.placed_at desc) filter (where b.baby), '[]')
+           coalesce(pg_catalog.jsonb_agg(b.interaction_id order by b.placed_at desc, b.interaction_id)
+                      filter (where b.baby), '[]')
              as ids
       from last_orders as b
   )

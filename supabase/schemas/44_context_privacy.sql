@@ -195,9 +195,8 @@ begin
                               'memory_type', v_type, 'memory_key', v_key, 'suppressed', false);
   end if;
 
-  -- Unknown, or someone else's: the same answer either way (HTTP 404 through PostgREST), and nothing changed.
-  raise exception using errcode = 'PT404', message = 'No memory with that id.',
-    hint = 'List your memories with my_memories.';
+  -- Unknown, or someone else's: nothing changed.
+  return private.no_memory_with_that_id();
 end;
 $$;
 revoke all on function public.forget_memory(uuid) from public, anon, authenticated, service_role;
@@ -312,7 +311,38 @@ comment on function public.answer_insight_question(uuid, boolean) is
   '(true) makes it theirs (source confirmed, used by the assistant); No (false) dismisses it, never suggested again '
   'from older evidence. Unknown id, someone else''s, or not a question: PT404.';
 
--- Everything stored about the shopper, the precomputed document included: it is data about them like any other.
+-- Everything stored about the shopper, section by section ------------------------------------------------------
+-- Every table that holds rows about a shopper (by user_id), one section each, in the order of the export: what
+-- clear_memories deletes, export_memories writes and export_memories_page reads a page at a time. A table listed
+-- here is cleared and exported alike; one not listed is neither. Per section: its table; the order of its rows in
+-- export_memories; and the key export_memories_page orders the section by and seeks after (an index's order, so that
+-- a page starts where the previous one ended), two expressions and the types a page's position is read back as,
+-- null for a section of at most one row per shopper, read whole on its first page.
+create or replace function private.memory_sections()
+returns table (ordinal integer, section text, relation text, row_order text, page_key text[], page_key_types text[])
+language sql
+immutable
+set search_path = ''
+as $$
+  values
+    (1, 'preferences', 'public.customer_preferences', 't.created_at, t.id',
+     array['t.created_at', 't.id'], array['timestamptz', 'uuid']),
+    (2, 'patterns', 'public.shopping_patterns', 't.created_at, t.id',
+     array['t.created_at', 't.id'], array['timestamptz', 'uuid']),
+    (3, 'insights', 'public.memory_insights', 't.created_at, t.id',
+     array['t.created_at', 't.id'], array['timestamptz', 'uuid']),
+    (4, 'interactions', 'public.interaction_history', 't.created_at, t.id',
+     array['t.created_at', 't.id'], array['timestamptz', 'uuid']),
+    (5, 'archived_interactions', 'private.interaction_archive', 't.created_at, t.id',
+     array['t.created_at', 't.id'], array['timestamptz', 'uuid']),
+    -- The records of what was forgotten: each is itself a record of what the shopper once had.
+    (6, 'suppressions', 'private.memory_suppressions', 't.forgotten_at, t.memory_kind, t.memory_type, t.memory_key',
+     array['t.memory_kind || chr(31) || t.memory_type', 't.memory_key'], array['text', 'text']),
+    -- The precomputed memory_context document: a copy of the memories above, data about the shopper like any other.
+    (7, 'precomputed_contexts', 'private.memory_context_cache', 't.user_id', null, null);
+$$;
+revoke all on function private.memory_sections() from public, anon, authenticated, service_role;
+
 create or replace function public.clear_memories()
 returns jsonb
 language plpgsql
@@ -322,38 +352,26 @@ set search_path = ''
 as $$
 declare
   v_user uuid := private.require_shopper('clear_memories');
-  v_preferences bigint;
-  v_patterns bigint;
-  v_insights bigint;
-  v_interactions bigint;
-  v_archived bigint;
-  v_suppressions bigint;
-  v_precomputed bigint;
+  v_section text;
+  v_relation text;
+  v_deleted bigint;
+  v_counts jsonb := '{}'::jsonb;
 begin
-  with d as (delete from public.customer_preferences as p where p.user_id = v_user returning 1)
-  select count(*) into v_preferences from d;
-  with d as (delete from public.shopping_patterns as sp where sp.user_id = v_user returning 1)
-  select count(*) into v_patterns from d;
-  with d as (delete from public.memory_insights as mi where mi.user_id = v_user returning 1)
-  select count(*) into v_insights from d;
-  with d as (delete from public.interaction_history as ih where ih.user_id = v_user returning 1)
-  select count(*) into v_interactions from d;
-  with d as (delete from private.interaction_archive as ia where ia.user_id = v_user returning 1)
-  select count(*) into v_archived from d;
-  -- With every piece of evidence gone there is nothing left to suppress, and a suppression is itself a record
-  -- of what the shopper once had: cleared too.
-  with d as (delete from private.memory_suppressions as s where s.user_id = v_user returning 1)
-  select count(*) into v_suppressions from d;
-  -- The precomputed memory_context document is a copy of what was just deleted (the invalidations of the deletes
-  -- above run now, or they would bring its row back at commit).
-  perform private.invalidate_memory_context_now();
-  with d as (delete from private.memory_context_cache as c where c.user_id = v_user returning 1)
-  select count(*) into v_precomputed from d;
-
-  return jsonb_build_object(
-    'preferences', v_preferences, 'patterns', v_patterns, 'insights', v_insights,
-    'interactions', v_interactions, 'archived_interactions', v_archived, 'suppressions', v_suppressions,
-    'precomputed_contexts', v_precomputed);
+  -- With every piece of evidence gone there is nothing left to suppress: the suppressions go too.
+  for v_section, v_relation in
+    select s.section, s.relation from private.memory_sections() as s order by s.ordinal
+  loop
+    if v_section = 'precomputed_contexts' then
+      -- The precomputed memory_context document is a copy of what was just deleted (the invalidations of the
+      -- deletes above run now, or they would bring its row back at commit).
+      perform private.invalidate_memory_context_now();
+    end if;
+    execute format('with d as (delete from %s as t where t.user_id = $1 returning 1) select count(*) from d',
+                   v_relation)
+      into v_deleted using v_user;
+    v_counts := v_counts || jsonb_build_object(v_section, v_deleted);
+  end loop;
+  return v_counts;
 end;
 $$;
 revoke all on function public.clear_memories() from public, anon, authenticated, service_role;
@@ -362,9 +380,9 @@ comment on function public.clear_memories() is
   'Deletes everything stored about the signed-in shopper''s memory: preferences, patterns, insights, interactions '
   '(live and archived), forget records and the precomputed memory_context document. Returns how many rows each held.';
 
--- The export, a page at a time: the sections of export_memories() in order, one section per page, rows in a
--- stable order (by creation, or by key for suppressions), at most `max_rows` rows and about 8 MiB per page. `after`
--- is the previous page's `next` (null for the first page); `next` is null on the last page.
+-- The export, a page at a time: the sections of export_memories() in order, one section per page, rows in the order
+-- of the section's page key (private.memory_sections), at most `max_rows` rows and about 8 MiB per page. `after` is
+-- the previous page's `next` (null for the first page); `next` is null on the last page.
 create or replace function public.export_memories_page(after text default null, max_rows integer default 1000)
 returns jsonb
 language plpgsql
@@ -374,8 +392,7 @@ set search_path = ''
 as $$
 declare
   v_user uuid := private.require_shopper('export_memories_page');
-  v_sections constant text[] := array['preferences', 'patterns', 'insights', 'interactions', 'archived_interactions',
-                                      'suppressions', 'precomputed_contexts'];
+  v_sections constant text[] := array(select s.section from private.memory_sections() as s order by s.ordinal);
   v_max_bytes constant integer := 8388608;
   v_cursor jsonb := '{}'::jsonb;
   v_section text;
@@ -403,30 +420,19 @@ begin
         message = 'after must be the next value of the previous page, exactly as it was returned (or null to start).';
     end if;
   end if;
-  v_section := coalesce(v_cursor ->> 'section', 'preferences');
+  v_section := coalesce(v_cursor ->> 'section', v_sections[1]);
 
-  -- Every section is read in an order its index gives, from the position after the previous page's last row.
-  v_query := case v_section
-    when 'suppressions' then
-      'select to_jsonb(t) as doc, array[t.memory_kind || chr(31) || t.memory_type, t.memory_key] as position
-         from private.memory_suppressions as t
-        where t.user_id = $1 and ($2 is null or (t.memory_kind || chr(31) || t.memory_type, t.memory_key) > ($2[1], $2[2]))
-        order by t.memory_kind || chr(31) || t.memory_type, t.memory_key'
-    when 'precomputed_contexts' then
-      'select to_jsonb(t) as doc, array[t.user_id::text, ''''] as position
-         from private.memory_context_cache as t
-        where t.user_id = $1 and $2 is null'
-    else format(
-      'select to_jsonb(t) as doc, array[t.created_at::text, t.id::text] as position
-         from %s as t
-        where t.user_id = $1 and ($2 is null or (t.created_at, t.id) > ($2[1]::timestamptz, $2[2]::uuid))
-        order by t.created_at, t.id',
-      case v_section when 'preferences' then 'public.customer_preferences'
-                     when 'patterns' then 'public.shopping_patterns'
-                     when 'insights' then 'public.memory_insights'
-                     when 'interactions' then 'public.interaction_history'
-                     else 'private.interaction_archive' end)
-    end;
+  -- Every section is read in the order of its key, from the position after the previous page's last row.
+  select format('select to_jsonb(t) as doc, %s as position from %s as t where t.user_id = $1 and %s',
+                case when s.page_key is null then 'array[t.user_id::text, '''']'
+                     else format('array[(%s)::text, (%s)::text]', s.page_key[1], s.page_key[2]) end,
+                s.relation,
+                case when s.page_key is null then '$2 is null'
+                     else format('($2 is null or (%1$s, %2$s) > ($2[1]::%3$s, $2[2]::%4$s)) order by %1$s, %2$s',
+                                 s.page_key[1], s.page_key[2], s.page_key_types[1], s.page_key_types[2]) end)
+    into v_query
+    from private.memory_sections() as s
+   where s.section = v_section;
   -- Two typed targets, not a record: plpgsql_check can then check the loop's uses.
   for v_doc, v_row_position in execute v_query using v_user, nullif(v_position, '{}') loop
     if cardinality(v_rows) >= export_memories_page.max_rows
@@ -465,6 +471,7 @@ as $$
 declare
   v_user uuid := private.require_shopper('export_memories');
   v_bytes bigint;
+  v_sections jsonb;
 begin
   v_bytes := coalesce((select v.event_bytes from private.shopper_volume as v where v.user_id = v_user), 0)
              + coalesce((select sum(pg_catalog.pg_column_size(ia.interaction_value))
@@ -475,26 +482,16 @@ begin
                        'instead, a page at a time.', private.volume_limit('export_document_bytes') / 1048576);
   end if;
 
-  return jsonb_build_object(
-    'format', 'customer-memory-export',
-    'version', 1,
-    'exported_at', now(),
-    'user_id', v_user,
-    'preferences', (select coalesce(jsonb_agg(to_jsonb(p) order by p.created_at, p.id), '[]')
-                    from public.customer_preferences as p where p.user_id = v_user),
-    'patterns', (select coalesce(jsonb_agg(to_jsonb(sp) order by sp.created_at, sp.id), '[]')
-                 from public.shopping_patterns as sp where sp.user_id = v_user),
-    'insights', (select coalesce(jsonb_agg(to_jsonb(mi) order by mi.created_at, mi.id), '[]')
-                 from public.memory_insights as mi where mi.user_id = v_user),
-    'interactions', (select coalesce(jsonb_agg(to_jsonb(ih) order by ih.created_at, ih.id), '[]')
-                     from public.interaction_history as ih where ih.user_id = v_user),
-    'archived_interactions', (select coalesce(jsonb_agg(to_jsonb(ia) order by ia.created_at, ia.id), '[]')
-                              from private.interaction_archive as ia where ia.user_id = v_user),
-    'suppressions', (select coalesce(jsonb_agg(to_jsonb(s) order by s.forgotten_at, s.memory_kind,
-                                               s.memory_type, s.memory_key), '[]')
-                     from private.memory_suppressions as s where s.user_id = v_user),
-    'precomputed_contexts', (select coalesce(jsonb_agg(to_jsonb(c)), '[]')
-                             from private.memory_context_cache as c where c.user_id = v_user));
+  -- One query for every section, each with its rows in its order (no copy of the document per section).
+  execute (select 'select jsonb_build_object('
+                  || string_agg(format('%L, (select coalesce(jsonb_agg(to_jsonb(t) order by %s), ''[]'') '
+                                       'from %s as t where t.user_id = $1)', s.section, s.row_order, s.relation),
+                                ', ' order by s.ordinal)
+                  || ')'
+             from private.memory_sections() as s)
+    into v_sections using v_user;
+  return jsonb_build_object('format', 'customer-memory-export', 'version', 1, 'exported_at', now(), 'user_id', v_user)
+         || v_sections;
 end;
 $$;
 revoke execute on function public.export_memories() from public, anon, authenticated, service_role;

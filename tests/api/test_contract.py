@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import Database
-from worker.client.memory import CONTRACT, VIEWS, MemoryClient
+from worker.client.memory import CONTRACT, TABLES, VIEWS, MemoryClient
 
 API_ROLES = ("anon", "authenticated", "service_role")
 
@@ -46,6 +46,21 @@ def test_view_runs_as_the_caller_and_only_shoppers_may_read_it(db_each_regime: D
     assert {role: row[role] for role in API_ROLES} == {role: role == "authenticated" for role in API_ROLES}
 
 
+@pytest.mark.parametrize("table", sorted(TABLES))
+def test_a_table_the_client_reads_is_under_row_level_security_and_closed_to_anon(
+    db_each_regime: Database, table: str
+) -> None:
+    with db_each_regime.connect() as conn:
+        row = conn.execute(
+            "select c.relrowsecurity as rls, has_table_privilege('anon', c.oid, 'select') as anon,"
+            " has_table_privilege('authenticated', c.oid, 'select') as authenticated"
+            " from pg_class c where c.relnamespace = 'public'::regnamespace and c.relname = %s and c.relkind = 'r'",
+            (table,),
+        ).fetchone()
+    assert row is not None, f"public.{table} must exist as a table"
+    assert row["rls"] and row["authenticated"] and not row["anon"]
+
+
 def test_every_client_method_is_a_contract_function() -> None:
     methods = {name for name in vars(MemoryClient) if not name.startswith("_")}
-    assert methods == set(CONTRACT) | set(VIEWS)
+    assert methods == set(CONTRACT) | set(VIEWS) | set(TABLES)

@@ -40,7 +40,9 @@ MAX_SHOPPERS = 12
 
 # The shoppers of this pgTAP file: its statements from the second user to the first test, read as they are.
 EXPLAIN_TEST = schema.PGTAP_DIR / "database" / "context" / "explain_memory.test.sql"
-# Not in the pgTAP file: a question to answer and a removal asked for in chat.
+# Not in the pgTAP file: a question to answer, a removal asked for in chat, and more than a page (7 rows) of archived
+# events (some logged at the same moment) and of forget records (forgotten in an order other than their keys'): the
+# document orders each section its way, the pages page them by their keys.
 MORE_FIXTURES = """
 insert into public.customer_preferences (id, user_id, preference_type, preference_key, confidence, reason, source)
 values ('00000000-0000-0000-0000-0000000000a5', 'ALICE'::uuid, 'brand', 'horizon', 1.00, 'You told us', 'explicit');
@@ -53,6 +55,14 @@ update public.customer_preferences
    set pending_removal = jsonb_build_object('requested_at', now(), 'message', 'forget my peanut allergy',
                                             'interaction_id', '00000000-0000-0000-0000-0000000000e6')
  where id = '00000000-0000-0000-0000-0000000000a3';
+insert into private.interaction_archive (user_id, interaction_type, interaction_key, interaction_value, created_at)
+select 'ALICE'::uuid, 'cart_add', 'old-sku-' || g, jsonb_build_object('sku', 'old-sku-' || g),
+       now() - interval '13 months' - (g % 5) * interval '1 day'
+  from generate_series(1, 9) as g;
+insert into private.memory_suppressions (user_id, memory_kind, memory_type, memory_key, forgotten_at)
+select 'ALICE'::uuid, 'preference', (array['favorite', 'brand'])[1 + g % 2], 'forgotten-' || g,
+       now() - g * interval '1 hour'
+  from generate_series(1, 9) as g;
 """
 
 

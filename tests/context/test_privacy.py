@@ -5,7 +5,7 @@ export holds exactly what the tables hold."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, get_args
 from uuid import UUID
 
 import psycopg
@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import Database, acting_as, create_user
 from tests.context.example_shopper import load_example_shopper
+from worker.client.responses import ClearResult, ExportSection, MemoryExport
 from worker.prompt import calls
 
 # Every table that holds rows about a shopper, and how to read one shopper's rows as postgres.
@@ -25,6 +26,39 @@ TABLES = {
     "suppressions": "private.memory_suppressions",
     "precomputed_contexts": "private.memory_context_cache",
 }
+
+# Tables with a user_id that are no section of the export, and why: none is data the shopper gave or we inferred.
+NOT_SECTIONS = {
+    "private.extracted_messages": "what the worker read in a message, deleted with the message (a trigger on the log)",
+    "private.jobs": "the worker's queue: work to do for a shopper",
+    "private.retention_moves": "retention's progress through a month, until the month is dropped",
+    "private.shopper_volume": "how much the shopper holds, for the limits, kept by triggers on the log",
+}
+TABLES_WITH_A_USER_ID = """
+select format('%I.%I', n.nspname, c.relname) as relation
+  from pg_class as c
+  join pg_namespace as n on n.oid = c.relnamespace
+  join pg_attribute as a on a.attrelid = c.oid and a.attname = 'user_id' and not a.attisdropped
+ where n.nspname in ('public', 'private') and c.relkind in ('r', 'p') and not c.relispartition
+ order by 1
+"""
+
+
+def test_every_table_about_a_shopper_is_a_section_cleared_and_exported(db: Database) -> None:
+    """private.memory_sections is the one list clear_memories, export_memories and export_memories_page read: a
+    new table with a user_id is in it or in NOT_SECTIONS, and the client's models name the same sections."""
+    with db.connect() as conn:
+        sections = [
+            (row["section"], row["relation"])
+            for row in conn.execute("select section, relation from private.memory_sections() order by ordinal")
+        ]
+        tables = [row["relation"] for row in conn.execute(TABLES_WITH_A_USER_ID)]
+    assert sections == list(TABLES.items())
+    assert sorted(tables) == sorted([*TABLES.values(), *NOT_SECTIONS])
+    names = tuple(name for name, _ in sections)
+    assert get_args(ExportSection) == names
+    assert tuple(ClearResult.model_fields) == names
+    assert tuple(MemoryExport.model_fields)[4:] == names
 
 
 def snapshot(conn: psycopg.Connection[Any], user_id: UUID) -> dict[str, list[str]]:

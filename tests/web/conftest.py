@@ -148,3 +148,32 @@ def record_orders(db: Database, user: uuid.UUID, orders: list[Checkout]) -> None
         client = calls.client(conn, user)
         for order in orders:
             client.record_checkout(order)
+
+
+RILEY_EMAIL = "riley@demo.customer-memory.dev"
+MILK = CheckoutItem(sku="whole-milk-1gal", name="Whole Milk, 1 gal", category="milk", price=3.48, quantity=1)
+EGGS = CheckoutItem(sku="large-eggs-12", name="Large Eggs, 12 ct", category="eggs", price=2.98, quantity=1)
+OTHERS = ("bananas", "bread", "pasta", "apples", "rice", "tofu", "oats", "spinach", "beans")
+
+
+@pytest.fixture
+def riley_buys_again(seeded: Database) -> Database:
+    """Riley (the seed's shopper without memories) bought milk and eggs together every 7 days, the last time 9 days
+    ago, and eggs once more 2 days ago; the worker then derived what it does from those orders. Milk is due again
+    (its window opened 2 days ago), eggs are not (bought 2 days ago, due in about 5)."""
+    now = datetime.now(UTC)
+    weekly = [
+        Checkout(
+            order_id=f"riley-weekly-{n}",
+            placed_at=now - timedelta(days=9 + 7 * n, hours=1),
+            time_zone="America/New_York",
+            items=[MILK, EGGS, CheckoutItem(sku=OTHERS[n], category="produce", price=1.0, quantity=1)],
+        )
+        for n in range(9)
+    ]
+    eggs_again = Checkout(
+        order_id="riley-eggs", placed_at=now - timedelta(days=2, hours=1), time_zone="America/New_York", items=[EGGS]
+    )
+    record_orders(seeded, RILEY, [*weekly, eggs_again])
+    run_until_idle(Settings(), seeded.url())
+    return seeded

@@ -5,6 +5,7 @@ local password grant."""
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from typing import Any
@@ -401,6 +402,24 @@ def test_the_page_is_served_with_a_policy_that_loads_nothing_from_elsewhere(clie
         policy = response.headers["content-security-policy"]
         assert "default-src 'self'" in policy and "script-src 'self'" in policy and "http" not in policy
         assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_pages_script_modules_are_all_served_from_here_as_javascript(client: TestClient) -> None:
+    """The page is ES modules without a build step: each imports the others by a relative path, and each is served
+    with a JavaScript type (a browser refuses a module of any other type, nosniff or not)."""
+    page = client.get("/").text
+    assert '<script type="module" src="/static/app.js"></script>' in page
+    seen: set[str] = set()
+    waiting = ["app.js"]
+    while waiting:
+        name = waiting.pop()
+        seen.add(name)
+        response = client.get(f"/static/{name}")
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/javascript")
+        specifiers = re.findall(r'^import [^;]* from "([^"]+)";$', response.text, re.MULTILINE)
+        assert all(re.fullmatch(r"\./[a-z]+\.js", s) for s in specifiers), specifiers  # nothing from elsewhere
+        waiting += [s[2:] for s in specifiers if s[2:] not in seen]
+    assert {"app.js", "session.js", "memories.js", "explain.js", "chat.js", "export.js"} <= seen
 
 
 def test_unknown_addresses_and_methods_are_json_errors(client: TestClient) -> None:

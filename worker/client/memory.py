@@ -20,7 +20,7 @@ from worker.client.responses import (
     MemoryExport,
     OrderFigures,
 )
-from worker.client.rows import PublicMyMemories
+from worker.client.rows import PublicCustomerPreferences, PublicMyMemories
 from worker.client.seam import DatabaseFunctions, Identity, Role
 
 
@@ -59,6 +59,9 @@ CONTRACT: dict[str, FunctionSpec] = {
 }
 # The views this client reads (GET /rest/v1/<view>), as the shopper, under their RLS.
 VIEWS: tuple[str, ...] = ("my_memories",)
+# The tables this client reads (GET /rest/v1/<table>), as the shopper, under their row-level security: the page's
+# server reads the evidence records of the shopper's favourites for their buy-again timing.
+TABLES: tuple[str, ...] = ("customer_preferences",)
 MAX_BATCH = 1000  # record_interactions' bound, stated in its error when exceeded
 
 
@@ -173,6 +176,13 @@ class MemoryClient:
         return sorted(
             rows, key=lambda m: (m.memory_kind or "", m.memory_type or "", -(m.confidence or 0), m.memory_key or "")
         )
+
+    def customer_preferences(self, preference_type: PreferenceType | None = None) -> list[PublicCustomerPreferences]:
+        """The shopper's own preferences with their evidence records (GET /rest/v1/customer_preferences, under
+        their row-level security), of one type when given."""
+        equal = {"preference_type": preference_type} if preference_type else {}
+        rows = self._functions.select(TABLES[0], equal, self._identity)
+        return [PublicCustomerPreferences.model_validate(row) for row in rows]
 
 
 def _json_ready(value: Any) -> Any:

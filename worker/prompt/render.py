@@ -176,10 +176,16 @@ def buy_again(figures: dict[str, Any], now: datetime | None = None) -> str:
     moment = now or datetime.now(UTC)
     ago = max(0, (moment - _timestamp(last)).days)
     words = f"about every {_days(float(usual))}, last bought {'today' if ago == 0 else _days(ago) + ' ago'}"
+    return words + " (due now)" if is_due(figures, moment) else words
+
+
+def is_due(figures: dict[str, Any], now: datetime | None = None) -> bool:
+    """Whether a favourite's buy-again window has started (due_from has passed): what buy_again says as "(due now)"
+    and the page marks; False without timing."""
     due_from = figures.get("due_from")
-    if due_from is not None and _timestamp(due_from) <= moment:
-        words += " (due now)"
-    return words
+    if figures.get("usual_interval_days") is None or figures.get("last_bought") is None or due_from is None:
+        return False
+    return _timestamp(due_from) <= (now or datetime.now(UTC))
 
 
 def _timestamp(value: Any) -> datetime:

@@ -1,7 +1,8 @@
 """The HTTP side of the shopper's memory: the design document's routes ("Privacy & Transparency"), the page that
 uses them, and the chat view.
 
-    GET    /api/user/memories           every memory, grouped as the prompt groups them (my_memories)
+    GET    /api/user/memories           every memory, grouped as the prompt groups them (my_memories; a
+                                        favourite's buy-again timing from its evidence record, customer_preferences)
     GET    /api/user/memories/export    everything stored about the shopper, as a JSON download streamed a page at
                                         a time (export_memories_page)
     GET    /api/user/order-figures      the shopper's orders of the last 90 days as plain counts, for the charts
@@ -205,7 +206,12 @@ def create_app(backend: Backend) -> Starlette:
 # -- the routes ------------------------------------------------------------------------------------------------------
 def list_memories(request: Request, memory: MemoryClient, shopper: Shopper, body: bytes) -> dict[str, Any]:
     rows = [row.model_dump(mode="json") for row in memory.my_memories()]
-    sections = present.grouped(rows)
+    # A favourite's buy-again timing is in its evidence record, which my_memories does not carry: read from the
+    # shopper's own favourites (under their row-level security), only when there are any.
+    favourites = (
+        [] if not any(row["memory_type"] == "favorite" for row in rows) else memory.customer_preferences("favorite")
+    )
+    sections = present.grouped(rows, {str(p.id): p.evidence for p in favourites})
     return {
         "user": {"id": str(shopper.user_id), "email": shopper.email},
         # What is remembered: a question (asked above the sections) is not, until the shopper says Yes.

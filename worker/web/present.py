@@ -4,11 +4,12 @@ The API returns these next to the raw row so that every client says the same thi
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from worker.client.responses import SECTIONS, Section
-from worker.prompt.render import buy_again, pattern_sentence
+from worker.prompt.render import buy_again, is_due, pattern_sentence
 
 TITLES: dict[Section, str] = {
     "allergies": "Allergies",
@@ -80,12 +81,26 @@ def headline(row: dict[str, Any]) -> str:
     return pattern_sentence(row["memory_type"], str(row["memory_key"] or ""), details, you=True)
 
 
-def presented(row: dict[str, Any]) -> dict[str, Any]:
-    """A my_memories row with the words the page shows."""
+def buy_again_timing(memory: dict[str, Any], record: Any, now: datetime | None = None) -> dict[str, Any]:
+    """A favourite bought repeatedly: its buy-again timing in the prompt line's words (render.buy_again: "about every
+    7 days, last bought 6 days ago (due now)") and whether it is due now, from its evidence record; as in the
+    prompt, none for a favourite the shopper stated."""
+    timed = (
+        memory.get("memory_type") == "favorite"
+        and memory.get("memory_kind") == "preference"
+        and memory.get("source") != "explicit"
+        and isinstance(record, dict)
+    )
+    words = buy_again(record, now) if timed else ""
+    return {"timing_words": words or None, "due_now": bool(words) and is_due(record, now)}
+
+
+def presented(row: dict[str, Any], record: Any = None, now: datetime | None = None) -> dict[str, Any]:
+    """A my_memories row with the words the page shows; `record`: a favourite's evidence record (its timing)."""
     reason = row.get("reason")
     if row["memory_kind"] == "insight" and reason:  # an inferred one's figure is written to follow a line in the prompt
         row = {**row, "reason": reason[:1].upper() + reason[1:]}
-    return {**row, **_words_for(row)}
+    return {**row, **_words_for(row), **buy_again_timing(row, record, now)}
 
 
 def presented_explained(explained: dict[str, Any]) -> dict[str, Any]:
@@ -96,11 +111,7 @@ def presented_explained(explained: dict[str, Any]) -> dict[str, Any]:
     evidence = explained.get("evidence") or {}
     figures = evidence.get("figures")
     words = _words_for({**memory, "summary": memory.get("value"), "details": memory.get("details") or figures})
-    record = evidence.get("record") or {}
-    if memory.get("memory_type") == "favorite" and record.get("usual_interval_days") is not None:
-        # A favourite bought repeatedly: its buy-again timing in the prompt's words ("about every 7 days, ...").
-        words["timing_words"] = buy_again(record)
-    return words
+    return {**words, **buy_again_timing(memory, evidence.get("record"))}
 
 
 def _words_for(row: dict[str, Any]) -> dict[str, Any]:
@@ -115,13 +126,16 @@ def _words_for(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def grouped(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The shopper's memories in the prompt's sections, allergies and diets first; empty sections left out."""
+def grouped(
+    rows: Iterable[dict[str, Any]], records: Mapping[str, Any] | None = None, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The shopper's memories in the prompt's sections, allergies and diets first; empty sections left out.
+    `records`: the evidence records of favourites by id, for their buy-again timing."""
     by_section: dict[Section, list[dict[str, Any]]] = {section: [] for section in SECTIONS}
     for row in rows:
         if row.get("status") == "question":
             continue  # asked above the sections (questions), never shown as something known
-        item = presented(row)
+        item = presented(row, (records or {}).get(str(row["id"])), now)
         by_section[item["section"]].append(item)
     return [
         {"section": section, "title": TITLES[section], "memories": items}
