@@ -7,7 +7,8 @@ the page's time to first render for a heavy shopper, in one run.
 A throwaway cluster (embedded PostgreSQL 18, or the binaries in CMS_PG_BIN) in a temporary folder, built as in the
 tests (stand-in, every migration), with the seed, and one heavy shopper generated set-based: 150 favourites,
 30 brands, 3 allergies, 3 diets, 10 dislikes, 33 patterns, 6 insights (235 memories) and 10,000 events (cart adds
-and checkouts naming the favourites, so that explain_memory has evidence to find).
+and checkouts naming the favourites), each inferred preference with an evidence record naming its events, as the
+worker writes every one, so that explain_memory has evidence to show.
 
 The server is `customer-memory serve` in its own process (uvicorn, connected as authenticator), over real TCP on
 127.0.0.1, called with one keep-alive httpx client from this process. For each route, interleaved
@@ -106,6 +107,16 @@ select %(id)s, 'checkout', 'order-' || g,
                                     from generate_series(1, 10) as i)),
        now() - (g || ' hours')::interval
 from generate_series(1, 1500) as g;
+update public.customer_preferences as p
+   set evidence = jsonb_build_object('rule', p.preference_type, 'interaction_ids', coalesce((
+         select jsonb_agg(e.id order by e.created_at desc)
+           from (select ih.id, ih.created_at from public.interaction_history as ih
+                  where ih.user_id = p.user_id
+                    and (ih.interaction_key = p.preference_key or ih.interaction_value ->> 'brand' = p.preference_key
+                         or ih.interaction_value -> 'items'
+                            @> jsonb_build_array(jsonb_build_object('sku', p.preference_key)))
+                  order by ih.created_at desc limit 200) as e), '[]'))
+ where p.user_id = %(id)s and p.source <> 'explicit';
 """
 
 VICTIMS = """

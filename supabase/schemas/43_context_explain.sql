@@ -6,12 +6,11 @@
 -- statement is restricted to their rows. Each lists at most 20 interactions or orders, newest first, with the total.
 --
 -- Where the evidence comes from:
--- - a preference with an evidence record (every one the worker infers): the record it was written with (its rule,
---   figures and the interactions it names), and those interactions. A preference the shopper stated after it was
---   inferred keeps that record (remember_explicit leaves it), and is explained by it;
--- - a preference without a record (what the shopper said, or an inferred one written without a record, as the tests'
---   fixtures do): searched for in the event log with the rules of private.preference_evidence_searched, the one
---   place where explain_memory works evidence out;
+-- - an inferred preference: the evidence record it was written with (its rule, figures and the interactions it
+--   names; the worker writes every inferred preference with one), and those interactions;
+-- - a preference the shopper stated (remember_explicit keeps no record): what they said, searched for in the event
+--   log with the rules of private.preference_evidence_searched, the one place where explain_memory works evidence
+--   out;
 -- - a pattern: its stored figures, and the orders of the pattern window before it was last derived;
 -- - an insight: its supporting data, and the interactions it names;
 -- - a logged event: itself.
@@ -62,8 +61,8 @@ revoke all on function private.named_interactions(jsonb, integer) from public, a
 
 
 -- Preferences ----------------------------------------------------------------------------------------------------
--- A preference with an evidence record (every one the worker infers): the record it was written with (its rule and
--- figures) and the interactions the record names; a checkout behind a favorite or a brand with its lines of that SKU or brand (the brand as the
+-- An inferred preference: the evidence record it was written with (its rule and figures) and the interactions the
+-- record names; a checkout behind a favorite or a brand with its lines of that SKU or brand (the brand as the
 -- worker keys it, private.brand_key), behind a diet with none.
 create or replace function private.preference_evidence_recorded(
   p_user_id uuid, p_pref public.customer_preferences, p_cap integer
@@ -98,11 +97,9 @@ $$;
 revoke all on function private.preference_evidence_recorded(uuid, public.customer_preferences, integer)
   from public, anon, authenticated, service_role;
 
--- A preference without an evidence record: its evidence searched for in the event log. What the shopper said (the
--- statements of it, the messages that name it), and by kind: a favorite's cart adds and the orders holding it; a
--- brand's swaps to it (or, declined, from it), cart adds and orders of it, brands compared with private.same_name; an
--- allergy, a diet or a dislike without an explicit source (inferred from whole orders, vegetarian from a run of
--- orders without meat) every order, summarised.
+-- A preference the shopper stated: its evidence searched for in the event log. What the shopper said (the statements
+-- of it, the messages that name it), and by kind: a favorite's cart adds and the orders holding it; a brand's swaps
+-- to it (or, declined, from it), cart adds and orders of it, brands compared with private.same_name.
 create or replace function private.preference_evidence_searched(
   p_user_id uuid, p_pref public.customer_preferences, p_cap integer
 )
@@ -125,12 +122,8 @@ begin
            'interactions', coalesce(jsonb_agg(jsonb_build_object(
                'id', e.id, 'interaction_type', e.interaction_type, 'interaction_key', e.interaction_key,
                'created_at', e.created_at,
-               -- A checkout behind a favorite or a brand contributes only its matching lines; behind a diet, an
-               -- allergy or a dislike it is summarised.
-               'detail', case when e.interaction_type = 'checkout'
-                                   and p_pref.preference_type in ('allergy', 'dietary', 'dislike') then
-                   private.order_summary(e.interaction_value)
-                 when e.interaction_type = 'checkout' then
+               -- A checkout (behind a favorite or a brand) contributes only its matching lines.
+               'detail', case when e.interaction_type = 'checkout' then
                    jsonb_build_object(
                      'order_id', e.interaction_value -> 'order_id',
                      'placed_at', e.interaction_value -> 'placed_at',
@@ -168,8 +161,6 @@ begin
         or (p_pref.preference_type in ('allergy', 'dietary', 'dislike') and ih.interaction_type = 'message'
               and v_words is not null
               and lower(ih.interaction_value ->> 'content') ~ ('\m' || v_words))
-        or (p_pref.preference_type in ('allergy', 'dietary', 'dislike') and p_pref.source <> 'explicit'
-              and ih.interaction_type = 'checkout')
       )
     order by ih.created_at desc, ih.id
     limit p_cap
@@ -203,9 +194,9 @@ begin
       'reason', v_pref.reason, 'source', v_pref.source, 'evidence_count', v_pref.times_confirmed,
       'last_confirmed_at', v_pref.last_confirmed_at, 'created_at', v_pref.created_at,
       'updated_at', v_pref.updated_at),
-    'evidence', case when v_pref.evidence is not null
-                     then private.preference_evidence_recorded(p_user_id, v_pref, p_cap)
-                     else private.preference_evidence_searched(p_user_id, v_pref, p_cap) end
+    'evidence', case when v_pref.source = 'explicit'
+                     then private.preference_evidence_searched(p_user_id, v_pref, p_cap)
+                     else private.preference_evidence_recorded(p_user_id, v_pref, p_cap) end
                 || jsonb_build_object('interactions_cap', p_cap));
 end;
 $$;

@@ -3,7 +3,9 @@ tables, plus the rows its example prompt block shows, as the document writes the
 
 `load_example_shopper` builds these rows, under any email. They are the document's, not what the worker derives
 today (no pattern or insight since issue 10): the tests of the prompt block read them to render every section.
-supabase/seed.sql's Dana holds only what the system makes of her events, so a recompute changes nothing."""
+supabase/seed.sql's Dana holds only what the system makes of her events, so a recompute changes nothing. Each
+inferred preference carries an evidence record, as the worker writes every one: its rule and the document's figure
+(and no interactions: this shopper has no events)."""
 
 from __future__ import annotations
 
@@ -18,12 +20,52 @@ from tests.conftest import create_user
 EMAIL = "user123@example.test"
 
 PREFERENCES = [
-    # type, key, value, confidence, reason, source, times_confirmed, days since last confirmed
-    ("dietary", "vegetarian", None, "0.95", "Never orders meat products", "inferred", 30, 3),
-    ("dietary", "lactose_intolerant", None, "0.90", "Only orders lactose-free dairy", "inferred", 30, 3),
-    ("brand", "great-value", None, "0.75", "Chooses GV 80% of time", "pattern", 24, 3),
-    ("brand", "chobani", None, "0.85", "Strong preference for Chobani yogurt", "pattern", 10, 10),
-    ("favorite", "milk-whole-gal", None, "0.90", "Purchased 15 times", "pattern", 15, 3),
+    # type, key, value, confidence, reason, source, times_confirmed, days since last confirmed, evidence record
+    (
+        "dietary",
+        "vegetarian",
+        None,
+        "0.95",
+        "Never orders meat products",
+        "inferred",
+        30,
+        3,
+        {"rule": "no meat", "orders": 30},
+    ),
+    (
+        "dietary",
+        "lactose_intolerant",
+        None,
+        "0.90",
+        "Only orders lactose-free dairy",
+        "inferred",
+        30,
+        3,
+        {"rule": "only lactose-free dairy", "orders": 30},
+    ),
+    ("brand", "great-value", None, "0.75", "Chooses GV 80% of time", "pattern", 24, 3, {"rule": "brand", "share": 0.8}),
+    (
+        "brand",
+        "chobani",
+        None,
+        "0.85",
+        "Strong preference for Chobani yogurt",
+        "pattern",
+        10,
+        10,
+        {"rule": "brand", "days_chosen": 10},
+    ),
+    (
+        "favorite",
+        "milk-whole-gal",
+        None,
+        "0.90",
+        "Purchased 15 times",
+        "pattern",
+        15,
+        3,
+        {"rule": "favorite", "days_bought": 15},
+    ),
     (
         "favorite",
         "gv-organic-eggs",
@@ -33,6 +75,7 @@ PREFERENCES = [
         "pattern",
         12,
         10,
+        {"rule": "favorite", "days_bought": 12},
     ),
     (
         "favorite",
@@ -43,9 +86,10 @@ PREFERENCES = [
         "pattern",
         10,
         10,
+        {"rule": "favorite", "days_bought": 10},
     ),
-    ("dislike", "avocado", None, "1.00", 'User said "I hate avocados"', "explicit", 1, 40),
-    ("allergy", "peanuts", None, "1.00", 'User said "allergic to peanuts"', "explicit", 1, 90),
+    ("dislike", "avocado", None, "1.00", 'User said "I hate avocados"', "explicit", 1, 40, None),
+    ("allergy", "peanuts", None, "1.00", 'User said "allergic to peanuts"', "explicit", 1, 90, None),
 ]
 PATTERNS = [
     ("time_of_day", "evening", {"range": "18:00-21:00", "orders": 24}, "0.85", 24),
@@ -105,9 +149,9 @@ def load_example_shopper(conn: psycopg.Connection[Any], email: str = EMAIL) -> U
     with conn.cursor() as cursor:
         cursor.executemany(
             "insert into public.customer_preferences (user_id, preference_type, preference_key, preference_value,"
-            " confidence, reason, source, times_confirmed, last_confirmed_at)"
-            " values (%s, %s, %s, %s, %s, %s, %s, %s, now() - %s * interval '1 day')",
-            [(user_id, *row) for row in PREFERENCES],
+            " confidence, reason, source, times_confirmed, last_confirmed_at, evidence)"
+            " values (%s, %s, %s, %s, %s, %s, %s, %s, now() - %s * interval '1 day', %s)",
+            [(user_id, *row[:-1], None if row[-1] is None else json.dumps(row[-1])) for row in PREFERENCES],
         )
         cursor.executemany(
             "insert into public.shopping_patterns (user_id, pattern_type, pattern_key, pattern_value, confidence,"
