@@ -7,8 +7,8 @@
 -- Every memory is what the system makes of these events, so a recompute changes nothing: stated preferences are
 -- stored as the worker stores what it reads in a message (the explicit preference, its `preference_stated`
 -- evidence, the message marked as read with the statements the rule extractor finds in it; tests/test_seed.py
--- checks each against the extractor), and the inferred ones (favourites, brands) are derived at the end by the
--- worker's own recompute. Patterns and insights are not seeded: the worker stores none since issue 10.
+-- checks each against the extractor), and the inferred ones (favourites, brands, patterns, the store-label insight)
+-- are derived at the end by the worker's own recompute.
 -- Idempotent (fixed ids; events are kept as first written, stated preferences restored) and loads both on Supabase
 -- (`supabase db reset`) and on the stand-in, as postgres. Times are relative to now(), so the orders are recent.
 --
@@ -223,8 +223,8 @@ values
  where not exists (select from public.interaction_history as ih where ih.id = e.id::uuid);
 
 -- The inferred memories: what the worker's recompute derives from the events above (favourites and brands with
--- their calibrated confidence and evidence, and patterns with their figures), run here as the worker runs it, as the service role. It also removes
--- what an older seed stored that the system no longer derives (insights, uncalibrated favourites).
+-- their calibrated confidence and evidence, patterns with their figures, insights), run here as the worker runs it,
+-- as the service role. It also removes what an older seed stored that the system no longer derives.
 do $$
 begin
   perform set_config('request.jwt.claims', '{"role": "service_role"}', true);

@@ -39,11 +39,11 @@ def test_seed_is_idempotent(db: Database) -> None:
         schema.apply_seed(conn)
     assert _counts(db) == first
     # Dana: 4 stated + 3 favourites + 1 brand, the store-label persona (25 of her 62 items of the last 90 days)
-    # and 2 patterns (she shops in the evening, in small baskets); Sam: 1 stated + 1 favourite.
+    # and 3 patterns (she shops in the evening, weekly, in small baskets); Sam: 1 stated + 1 favourite.
     # Events: 13 orders, 6 cart adds, 7 other events, 4 messages, 5 preference_stated.
     assert first == {
         "customer_preferences": 10,
-        "shopping_patterns": 2,
+        "shopping_patterns": 3,
         "interaction_history": 35,
         "memory_insights": 1,
     }
@@ -71,13 +71,14 @@ def test_the_demo_shoppers_memories_are_what_their_events_say(db: Database) -> N
         ("preference", "dislike", "avocado"): stated,
     }
     # Learned from her thirteen orders and the swap, at the confidence the calibrated model gives them; she shops in
-    # the evening and in small baskets far more than shoppers in general (the population's default shares).
+    # the evening, weekly and in small baskets far more than shoppers in general (the population's default shares).
     assert {key for key, value in dana.items() if value[0] != "explicit"} == {
         ("preference", "favorite", "milk-whole-gal"),
         ("preference", "favorite", "gv-organic-eggs"),
         ("preference", "favorite", "chobani-greek-yogurt"),
         ("preference", "brand", "Great Value"),
         ("pattern", "time_of_day", "evening"),
+        ("pattern", "frequency", "weekly"),
         ("pattern", "basket_size", "small"),
         ("insight", "persona", "store-label"),
     }

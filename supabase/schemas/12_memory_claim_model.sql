@@ -14,21 +14,28 @@
 -- brand: x1 ln(1 + days chosen per 90 d of history); x2 share of its categories' days; x3 months since last.
 --   fitted 2026-12-05 on 2,469 households, Jan-Mar -> Apr-Jun and Jan-Jun -> Jul-Sep 2017 pooled, logistic, refitted
 --   (Platt) where p >= 0.3: 107521, 0.320 -> 654, 0.907.
--- pattern:time_of_day: x1 share of orders in the bucket; x2 ln(1 + orders); x3 lead over the next bucket.
---   fitted 2026-12-06 on 1,200 households, learn < 2017-07-01, validate on Jul-Sep 2017, logistic, on the candidates
---   with the lift to be stored: 886, 0.626 -> 88, 0.909.
--- pattern:day_of_week: x1 share of orders in the bucket; x2 ln(1 + orders); x3 lead over the next bucket.
---   fitted 2026-12-06 on 1,200 households, learn < 2017-07-01, validate on Jul-Sep 2017, logistic, on the candidates
---   with the lift to be stored: 1038, 0.288 -> 0.
--- pattern:frequency: x1 ln(1 + gaps); x2 spread of the gaps (sd / mean); x3 share of gaps in the band.
+-- pattern:time_of_day: x1 share of orders in the bucket; x2 ln(1 + orders); x3 the lead over the next bucket, in
+--   standard errors (private.lead_z).
 --   fitted 2026-12-06 on 2,469 households, learn < 2017-07-01, validate on Jul-Sep 2017, logistic, refitted (Platt)
---   where p >= 0.6, on the candidates with the lift to be stored: 1733, 0.526 -> 160, 0.900.
--- pattern:basket_size: x1 share of orders in the band; x2 ln(1 + orders); x3 unused (0).
+--   where p >= 0.6, on the candidates with the lift to be stored, the floor also reaching the target out of time:
+--   1848, 0.647 -> 354, 0.907.
+-- pattern:day_of_week: x1 share of orders in the bucket; x2 ln(1 + orders); x3 the lead over the next bucket, in
+--   standard errors (private.lead_z).
+--   fitted 2026-12-06 on 2,469 households, learn < 2017-07-01, validate on Jul-Sep 2017, logistic, on the candidates
+--   with the lift to be stored, the floor also reaching the target out of time: 2174, 0.278 -> 0.
+-- pattern:frequency: x1 ln(1 + gaps); x2 spread of the gaps (sd / mean); x3 the mean gap's distance to the band's
+--   edge, in standard errors (private.mean_in_band_z).
 --   fitted 2026-12-06 on 2,469 households, learn < 2017-07-01, validate on Jul-Sep 2017, logistic, refitted (Platt)
---   where p >= 0.6, on the candidates with the lift to be stored: 1607, 0.707 -> 585, 0.901.
+--   where p >= 0.6, on the candidates with the lift to be stored, the floor also reaching the target out of time:
+--   1733, 0.526 -> 177, 0.915.
+-- pattern:basket_size: x1 share of orders in the band; x2 ln(1 + orders); x3 more than half of the orders in the
+--   band, in standard errors (private.majority_z).
+--   fitted 2026-12-06 on 2,469 households, learn < 2017-04-01, validate on Apr-Jun 2017 and learn < 2017-07-01,
+--   validate on Jul-Sep 2017, logistic, refitted (Platt) where p >= 0.6, on the candidates with the lift to be
+--   stored, the floor also reaching the target out of time: 3214, 0.700 -> 1150, 0.901.
 -- pattern:category_preference: x1 share of orders with it; x2 ln(1 + orders); x3 months since last.
---   fitted 2026-12-06 on 1,200 households, learn < 2017-07-01, validate on Jul-Sep 2017, logistic, on the candidates
---   with the lift to be stored: 11860, 0.081 -> 12, 1.000.
+--   fitted 2026-12-06 on 2,469 households, learn < 2017-07-01, validate on Jul-Sep 2017, logistic, on the candidates
+--   with the lift to be stored, the floor also reaching the target out of time: 24948, 0.084 -> 29, 1.000.
 -- Not derived: dietary:vegetarian: no floor reaches 0.90 (119 candidates validate 0.563; on the holdout 0 of 2).
 create or replace function private.claim_model(p_claim text)
 returns table (b0 numeric, b1 numeric, b2 numeric, b3 numeric, min_probability numeric)
@@ -40,11 +47,11 @@ as $$
     from (values
       ('favorite', -1.690, 0.118, 2.079, -0.527, 0.85),
       ('brand', -4.103, 0.773, 3.536, -0.251, 0.86),
-      ('pattern:time_of_day', -4.698, 5.084, 0.819, 0.180, 0.86),
-      ('pattern:day_of_week', -2.685, 2.643, 0.361, -0.991, 0.95),
-      ('pattern:frequency', -2.247, 1.784, -2.608, -0.678, 0.82),
-      ('pattern:basket_size', -6.515, 5.867, 1.400, 0.000, 0.79),
-      ('pattern:category_preference', -6.939, 7.669, 0.599, -0.218, 0.88)
+      ('pattern:time_of_day', -3.092, 3.081, 0.617, 0.339, 0.83),
+      ('pattern:day_of_week', -2.066, 0.873, 0.259, 0.283, 0.95),
+      ('pattern:frequency', -0.470, 0.481, -0.678, 0.288, 0.84),
+      ('pattern:basket_size', -3.475, 2.999, 0.849, 0.314, 0.77),
+      ('pattern:category_preference', -6.289, 7.133, 0.470, -0.404, 0.86)
     ) as m (claim, b0, b1, b2, b3, min_probability)
    where m.claim = p_claim;
 $$;

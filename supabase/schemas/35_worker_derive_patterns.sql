@@ -55,6 +55,53 @@ $$;
 revoke all on function private.basket_band(numeric) from public, anon, authenticated, service_role;
 
 
+
+-- How far a measurement is from changing its answer over the next 90 days, in standard errors (z, within +-8): the
+-- evidence a pattern's probability rests on (x3). The next 90 days are assumed to hold as many orders as the last
+-- 90, so the error of the past and of the future count alike (hence the 2). A share or a lead alone cannot tell 9 of
+-- 10 orders from 90 of 100; this can.
+-- The most common bucket (k orders) stays the most common against the next (next_k) of n orders.
+create or replace function private.lead_z(p_k numeric, p_next_k numeric, p_n numeric)
+returns numeric
+language sql
+immutable
+set search_path = ''
+as $$
+  -- the variance of the difference of two multinomial counts, plus one order so that a single bucket is finite
+  select greatest(-8, least(8, (p_k - p_next_k)
+         / sqrt(2 * (p_k + p_next_k - (p_k - p_next_k) ^ 2 / p_n) + 1)));
+$$;
+revoke all on function private.lead_z(numeric, numeric, numeric) from public, anon, authenticated, service_role;
+
+-- More than half of the orders stay in the band (k of n): the median stays in it.
+create or replace function private.majority_z(p_k numeric, p_n numeric)
+returns numeric
+language sql
+immutable
+set search_path = ''
+as $$
+  select greatest(-8, least(8, (s.share - 0.5) / sqrt(s.share * (1 - s.share) * 2 / p_n)))
+    from (select (p_k + 0.5) / (p_n + 1) as share) as s;
+$$;
+revoke all on function private.majority_z(numeric, numeric) from public, anon, authenticated, service_role;
+
+-- The mean gap (of n gaps, sd its spread) stays inside its band [min, max): its distance to the nearer edge that can
+-- be crossed (a band from 0 has no lower edge, the last band no upper one). One gap: its spread taken as its mean.
+create or replace function private.mean_in_band_z(
+  p_mean numeric, p_sd numeric, p_n numeric, p_min numeric, p_max numeric
+)
+returns numeric
+language sql
+immutable
+set search_path = ''
+as $$
+  select greatest(-8, least(8, least(case when p_min > 0 then p_mean - p_min else 'infinity' end,
+                                     case when p_max < 91 then p_max - p_mean else 'infinity' end)
+         / (greatest(coalesce(p_sd, p_mean), 1) * sqrt(2 / p_n))));
+$$;
+revoke all on function private.mean_in_band_z(numeric, numeric, numeric, numeric, numeric)
+  from public, anon, authenticated, service_role;
+
 -- Every candidate pattern of the pattern window (private.pattern_recency()), one per type (a category: one per
 -- category of at least two orders, the 20 most frequent), each a measurement that states its figures: the share of
 -- the shopper's orders (or, for frequency, of the gaps between them) in the bucket, the orders, the window, the
@@ -62,8 +109,10 @@ revoke all on function private.basket_band(numeric) from public, anon, authentic
 -- share), with its calibrated probability of holding over the next 90 days and the evidence the probability rests
 -- on (x1..x3 in pattern_value.features). private.derive_patterns keeps those with a lift of at least
 -- private.pattern_min_lift() at or above their type's floor. Time of day and weekday: the most common bucket, scored
--- by its share, the orders and its lead over the next; frequency: the band of the median gap between orders;
--- basket size: the band of the median basket; a category: the share of orders with an item of it.
+-- by its share, the orders and its lead over the next (z); frequency: the band of the median gap between orders,
+-- scored by the gaps, their spread and the mean gap's distance to the band's edge (z); basket size: the band of the
+-- median basket, scored by its share, the orders and that share's distance to half (z); a category: the share of
+-- orders with an item of it, the orders and the months since its last.
 create or replace function private.pattern_candidates(p_user_id uuid, p_now timestamptz)
 returns table (
   pattern_type text, pattern_key text, pattern_value jsonb, confidence numeric, occurrence_count integer,
@@ -112,7 +161,7 @@ as $$
                 then array[r.k::numeric / n.total, pg_catalog.ln(1 + n.total),
                            extract(epoch from p_now - r.last_at)::numeric / (30 * 86400)]
                 else array[r.k::numeric / n.total, pg_catalog.ln(1 + n.total),
-                           (r.k - coalesce(r.next_k, 0))::numeric / n.total] end as x
+                           private.lead_z(r.k, coalesce(r.next_k, 0), n.total)] end as x
       from ranked as r cross join n
      where (r.pattern_type <> 'category_preference' and r.rank = 1)
         or (r.pattern_type = 'category_preference' and r.k >= 2 and r.rank <= 20)
@@ -135,7 +184,8 @@ as $$
   freq as (
     select count(*)::integer as c, round(avg(g.days), 1) as avg_days,
            round((percentile_cont(0.5) within group (order by g.days))::numeric, 1) as median_days,
-           coalesce(stddev_samp(g.days) / nullif(avg(g.days), 0), 0) as spread, max(g.placed_at) as last_at
+           coalesce(stddev_samp(g.days) / nullif(avg(g.days), 0), 0) as spread, avg(g.days) as mean_days,
+           stddev_samp(g.days) as sd_days, max(g.placed_at) as last_at
       from gaps as g
     having count(*) >= 1
   ),
@@ -173,12 +223,14 @@ as $$
       from buckets_scored as r
     union all
     select 'frequency', f.band, f.share, f.c + 1, f.c + 1,
-           array[pg_catalog.ln(1 + f.c), f.spread, f.share], f.last_at,
+           array[pg_catalog.ln(1 + f.c), f.spread, private.mean_in_band_z(f.mean_days, f.sd_days, f.c, f.min_days,
+                                                                        f.max_days)], f.last_at,
            pg_catalog.jsonb_build_object('min_days', f.min_days, 'max_days', f.max_days, 'avg_days', f.avg_days,
                                          'median_days', f.median_days, 'gaps', f.c)
       from freq_claim as f
     union all
-    select 'basket_size', b.band, b.share, round(b.share * b.c)::integer, b.c, array[b.share, pg_catalog.ln(1 + b.c), 0],
+    select 'basket_size', b.band, b.share, round(b.share * b.c)::integer, b.c,
+           array[b.share, pg_catalog.ln(1 + b.c), private.majority_z(round(b.share * b.c), b.c)],
            b.last_at,
            pg_catalog.jsonb_build_object('min_items', b.min_items, 'max_items', b.max_items, 'avg_items', b.avg_items,
                                          'median_items', b.median_items, 'avg_total', b.avg_total)

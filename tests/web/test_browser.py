@@ -270,7 +270,7 @@ def test_a_shopper_sees_explains_deletes_exports_and_clears_her_memory(
     driver.execute_script("window.scrollTo(0, 0)")  # the button is at the top, where the shopper would look
     driver.find_element(By.ID, "clear-all").click()
     clear = driver.find_element(By.ID, "confirm-clear")
-    assert "all 10 memories" in clear.text and "Allergies: 1" in clear.text and "Favourite items: 2" in clear.text
+    assert "all 11 memories" in clear.text and "Allergies: 1" in clear.text and "Favourite items: 2" in clear.text
     confirm = driver.find_element(By.ID, "confirm-clear-button")
     assert not confirm.is_enabled()
     driver.find_element(By.ID, "confirm-clear-input").send_keys("delete everything")

@@ -67,12 +67,14 @@ def test_the_list_is_grouped_as_the_prompt_with_allergies_and_diets_first(client
         "patterns",
         "insights",
     ]
-    assert listing["count"] == sum(len(s["memories"]) for s in listing["sections"]) == 11
+    assert listing["count"] == sum(len(s["memories"]) for s in listing["sections"]) == 12
     assert listing["questions"] == []
     # About you: the store label's share of her items, learned from her orders (a share claim measured at 0.97).
     assert [m["memory_key"] for m in listing["sections"][-1]["memories"]] == ["store-label"]
     evening = memories_by_key(listing)["evening"]
     assert evening["headline"].startswith("You usually shop in the evening (17:00-21:00): 13 of your last 13 orders")
+    weekly = memories_by_key(listing)["weekly"]
+    assert weekly["headline"].startswith("You shop about weekly (orders 4-10 days apart): median gap 6.0 days")
     memories = memories_by_key(listing)
     peanuts = memories["peanuts"]
     assert (peanuts["section"], peanuts["confidence_words"], peanuts["source_words"]) == (
@@ -208,7 +210,7 @@ def test_clearing_deletes_everything_of_the_shopper_and_nothing_of_anyone_else(c
     response = client.delete("/api/user/memories", headers=danas)
     assert response.status_code == 200
     counts = response.json()
-    assert counts["preferences"] == 8 and counts["patterns"] == 2 and counts["insights"] == 1
+    assert counts["preferences"] == 8 and counts["patterns"] == 3 and counts["insights"] == 1
     assert client.get("/api/user/memories", headers=danas).json() == {
         "user": {"id": str(DANA), "email": DANA_EMAIL},
         "count": 0,

@@ -40,7 +40,7 @@ def test_serve_prints_its_address_serves_the_page_and_stops_on_ctrl_c(seeded: Da
             session = http.post("/auth/v1/token?grant_type=password", json={"email": DANA_EMAIL, "password": PASSWORD})
             token = session.json()["access_token"]
             listing = http.get("/api/user/memories", headers={"Authorization": f"Bearer {token}"})
-            assert listing.status_code == 200 and listing.json()["count"] == 11
+            assert listing.status_code == 200 and listing.json()["count"] == 12
     finally:
         process.send_signal(signal.SIGINT)
         _, errors = process.communicate(timeout=20)

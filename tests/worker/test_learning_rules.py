@@ -192,7 +192,9 @@ def test_a_pattern_is_the_dominant_bucket_with_its_calibrated_probability(db: Da
         ("time_of_day", "evening"),
     }
     friday = candidates[("day_of_week", "friday")]
-    assert friday["pattern_value"]["features"] == [6 / 7, math.log(8), 5 / 7]
+    # its share, ln(1 + orders) and its lead over the next bucket (one Tuesday) in standard errors
+    lead_z = (6 - 1) / math.sqrt(2 * (6 + 1 - (6 - 1) ** 2 / 7) + 1)
+    assert friday["pattern_value"]["features"] == pytest.approx([6 / 7, math.log(8), lead_z])
     assert friday["pattern_value"]["population_share"] == 0.15 and friday["pattern_value"]["lift"] == 5.71
     dairy = candidates[("category_preference", "dairy")]["pattern_value"]
     assert (dairy["share"], dairy["lift"]) == (1.0, 1.0)
@@ -302,3 +304,33 @@ def test_a_favourite_bought_repeatedly_says_when_it_is_due(db: Database) -> None
     assert datetime.fromisoformat(weekly["next_due"]) == last + timedelta(days=7)
     # Two gaps of 3 days, shrunk toward the population's 7 with the weight of one gap: (2*3 + 7) / 3.
     assert (fresh["usual_interval_days"], fresh["prior_interval_days"], fresh["gaps"]) == (4.3, 7.0, [3.0, 3.0])
+
+
+def test_a_patterns_evidence_grows_with_the_orders_it_rests_on(db: Database) -> None:
+    """The same share is stronger evidence over more orders: x3 is a z, so 90 of 100 outranks 9 of 10."""
+    with db.connect() as conn:
+
+        def z(sql: str, *args: float) -> float:
+            row = conn.execute(f"select {sql} as z", args).fetchone()
+            assert row is not None
+            return float(row["z"])
+
+        # the most common bucket's lead over the next
+        assert 0 < z("private.lead_z(%s, %s, %s)", 9, 1, 10) < z("private.lead_z(%s, %s, %s)", 90, 10, 100)
+        assert z("private.lead_z(%s, %s, %s)", 4, 4, 10) == 0  # a tie is no lead
+        assert z("private.lead_z(%s, %s, %s)", 5000, 0, 5000) == 8  # bounded
+        # more than half in the band
+        assert 0 < z("private.majority_z(%s, %s)", 9, 10) < z("private.majority_z(%s, %s)", 90, 100)
+        assert z("private.majority_z(%s, %s)", 3, 10) < 0
+        # the mean gap inside its band: the nearer edge that can be crossed counts
+        weekly = z("private.mean_in_band_z(%s, %s, %s, %s, %s)", 7, 1, 10, 4, 10)
+        near_edge = z("private.mean_in_band_z(%s, %s, %s, %s, %s)", 9, 1, 10, 4, 10)
+        assert weekly > near_edge > 0
+        # several per week starts at 0 days: only its upper edge (4 days) can be crossed
+        assert z("private.mean_in_band_z(%s, %s, %s, %s, %s)", 1, 1, 10, 0, 4) == pytest.approx(3 / math.sqrt(2 / 10))
+        # a mean gap already outside the band chosen by the median is evidence against the claim
+        assert z("private.mean_in_band_z(%s, %s, %s, %s, %s)", 11, 2, 10, 4, 10) < 0
+        # with one gap, its spread is taken as its mean
+        assert z("private.mean_in_band_z(%s, %s, %s, %s, %s)", 7, None, 1, 4, 10) == pytest.approx(
+            3 / (7 * math.sqrt(2))
+        )
