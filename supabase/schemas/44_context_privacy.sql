@@ -471,7 +471,7 @@ as $$
 declare
   v_user uuid := private.require_shopper('export_memories');
   v_bytes bigint;
-  v_sections jsonb;
+  v_document jsonb;
 begin
   v_bytes := coalesce((select v.event_bytes from private.shopper_volume as v where v.user_id = v_user), 0)
              + coalesce((select sum(pg_catalog.pg_column_size(ia.interaction_value))
@@ -482,16 +482,16 @@ begin
                        'instead, a page at a time.', private.volume_limit('export_document_bytes') / 1048576);
   end if;
 
-  -- One query for every section, each with its rows in its order (no copy of the document per section).
-  execute (select 'select jsonb_build_object('
-                  || string_agg(format('%L, (select coalesce(jsonb_agg(to_jsonb(t) order by %s), ''[]'') '
-                                       'from %s as t where t.user_id = $1)', s.section, s.row_order, s.relation),
-                                ', ' order by s.ordinal)
-                  || ')'
-             from private.memory_sections() as s)
-    into v_sections using v_user;
-  return jsonb_build_object('format', 'customer-memory-export', 'version', 1, 'exported_at', now(), 'user_id', v_user)
-         || v_sections;
+  -- One query builds the whole document, each section with its rows in its order (a document built in parts would
+  -- be copied as they are joined).
+  execute format('select jsonb_build_object(''format'', ''customer-memory-export'', ''version'', 1, '
+                 '''exported_at'', now(), ''user_id'', $1, %s)',
+                 (select string_agg(format('%L, (select coalesce(jsonb_agg(to_jsonb(t) order by %s), ''[]'') '
+                                           'from %s as t where t.user_id = $1)', s.section, s.row_order, s.relation),
+                                    ', ' order by s.ordinal)
+                    from private.memory_sections() as s))
+    into v_document using v_user;
+  return v_document;
 end;
 $$;
 revoke execute on function public.export_memories() from public, anon, authenticated, service_role;

@@ -1,7 +1,8 @@
 """A forgotten memory stays gone when the worker recomputes from the whole log, through the real functions: the
 API's record_* to log evidence, public.worker_recompute_user (the worker's rebuild, as service_role), forget_memory,
 and remember_preference to bring one back. (test_privacy.py holds the rule underneath, private.evidence_since,
-with a stand-in recompute.)"""
+with a stand-in recompute.) And what explain_memory relies on: every inferred preference the worker writes carries
+its evidence record, a stated one none."""
 
 from __future__ import annotations
 
@@ -31,14 +32,17 @@ def _memories(conn: psycopg.Connection[Any], user_id: UUID) -> set[tuple[str, st
     return {(m.memory_kind, m.memory_type, m.memory_key) for m in calls.my_memories(conn, user_id)}
 
 
-def forget_survives_recompute(conn: psycopg.Connection[Any]) -> None:
-    """The scenario."""
-    user_id = create_user(conn)
+def _as_shopper(conn: psycopg.Connection[Any], user_id: UUID) -> None:
+    conn.execute(
+        "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true)",
+        (json.dumps({"sub": str(user_id), "role": "authenticated"}),),
+    )
+
+
+def _shop_for_oat_milk(conn: psycopg.Connection[Any], user_id: UUID) -> None:
+    """Eight cart adds of oat milk and eight weekly orders of it, through the API."""
     with conn.transaction():
-        conn.execute(
-            "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true)",
-            (json.dumps({"sub": str(user_id), "role": "authenticated"}),),
-        )
+        _as_shopper(conn, user_id)
         for _ in range(8):
             conn.execute("select public.record_cart_add(%s::jsonb)", (json.dumps(OAT_MILK),))
         start = datetime(2026, 9, 5, 18, 30, tzinfo=UTC)
@@ -58,6 +62,12 @@ def forget_survives_recompute(conn: psycopg.Connection[Any]) -> None:
                     ),
                 ),
             )
+
+
+def forget_survives_recompute(conn: psycopg.Connection[Any]) -> None:
+    """The scenario."""
+    user_id = create_user(conn)
+    _shop_for_oat_milk(conn, user_id)
     _recompute(conn, user_id)
     derived = calls.my_memories(conn, user_id)
     assert derived, "the worker derived nothing from eight orders and eight cart adds"
@@ -71,10 +81,7 @@ def forget_survives_recompute(conn: psycopg.Connection[Any]) -> None:
 
     # A new explicit statement brings it back, and it survives the next rebuild.
     with conn.transaction():
-        conn.execute(
-            "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true)",
-            (json.dumps({"sub": str(user_id), "role": "authenticated"}),),
-        )
+        _as_shopper(conn, user_id)
         conn.execute("select public.remember_preference('favorite', 'oat-milk', null, 'I love oat milk')")
     _recompute(conn, user_id)
     assert ("preference", "favorite", "oat-milk") in _memories(conn, user_id)
@@ -83,3 +90,41 @@ def forget_survives_recompute(conn: psycopg.Connection[Any]) -> None:
 def test_a_forgotten_memory_stays_gone_after_the_workers_recompute(db: Database) -> None:
     with db.connect() as conn:
         forget_survives_recompute(conn)
+
+
+def _recorded(conn: psycopg.Connection[Any], user_id: UUID) -> dict[tuple[str, str], tuple[str, bool]]:
+    """Each preference: its source, and whether it holds an evidence record."""
+    rows = conn.execute(
+        "select preference_type, preference_key, source, evidence is not null as recorded"
+        " from public.customer_preferences where user_id = %s",
+        (user_id,),
+    ).fetchall()
+    return {(row["preference_type"], row["preference_key"]): (row["source"], row["recorded"]) for row in rows}
+
+
+def test_the_worker_writes_every_inferred_preference_with_its_record(db: Database) -> None:
+    """What explain_memory relies on (43_context_explain.sql): an inferred preference is explained by the evidence
+    record it was written with, a stated one by the shopper's words. So every preference the worker infers carries
+    a record, and one the shopper stated none, also one that was inferred before."""
+    with db.connect() as conn:
+        user_id = create_user(conn)
+        _shop_for_oat_milk(conn, user_id)
+        _recompute(conn, user_id)
+        inferred = _recorded(conn, user_id)
+        assert ("favorite", "oat-milk") in inferred
+        assert all(source != "explicit" and recorded for source, recorded in inferred.values()), inferred
+
+        with conn.transaction():
+            _as_shopper(conn, user_id)
+            conn.execute("select public.remember_preference('favorite', 'oat-milk', null, 'I love oat milk')")
+        _recompute(conn, user_id)
+        after = _recorded(conn, user_id)
+        assert after.pop(("favorite", "oat-milk")) == ("explicit", False)
+        assert all(recorded for _, recorded in after.values()), after
+
+        row = conn.execute(
+            "select id from public.customer_preferences where user_id = %s and preference_key = 'oat-milk'", (user_id,)
+        ).fetchone()
+        assert row is not None
+        stated = calls.explain_memory(conn, user_id, row["id"])
+        assert [event["interaction_type"] for event in stated.evidence["interactions"]][:1] == ["preference_stated"]

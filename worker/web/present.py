@@ -5,7 +5,7 @@ The API returns these next to the raw row so that every client says the same thi
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from worker.client.responses import SECTIONS, Section
@@ -91,8 +91,9 @@ def buy_again_timing(memory: dict[str, Any], record: Any, now: datetime | None =
         and memory.get("source") != "explicit"
         and isinstance(record, dict)
     )
-    words = buy_again(record, now) if timed else ""
-    return {"timing_words": words or None, "due_now": bool(words) and is_due(record, now)}
+    moment = now or datetime.now(UTC)  # one moment for the words and the badge
+    words = buy_again(record, moment) if timed else ""
+    return {"timing_words": words or None, "due_now": bool(words) and is_due(record, moment)}
 
 
 def presented(row: dict[str, Any], record: Any = None, now: datetime | None = None) -> dict[str, Any]:
