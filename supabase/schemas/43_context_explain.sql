@@ -349,6 +349,22 @@ end;
 $$;
 revoke all on function private.no_memory_with_that_id() from public, anon, authenticated, service_role;
 
+-- A call without an id names what it needs (22023), in explain_memory and forget_memory alike.
+create or replace function private.require_memory_id(p_memory_id uuid)
+returns void
+language plpgsql
+immutable
+set search_path = ''
+as $$
+begin
+  if p_memory_id is null then
+    raise exception using errcode = '22023',
+      message = 'memory_id is required: pass the id of one of your memories (see my_memories).';
+  end if;
+end;
+$$;
+revoke all on function private.require_memory_id(uuid) from public, anon, authenticated, service_role;
+
 create or replace function public.explain_memory(memory_id uuid)
 returns jsonb
 language plpgsql
@@ -361,10 +377,7 @@ declare
   -- How many interactions or orders an explanation lists at most.
   c_cap constant integer := 20;
 begin
-  if explain_memory.memory_id is null then
-    raise exception using errcode = '22023',
-      message = 'memory_id is required: pass the id of one of your memories (see my_memories).';
-  end if;
+  perform private.require_memory_id(explain_memory.memory_id);
   -- The first kind, in this order, that holds this id; none: no memory with that id.
   return coalesce(private.explain_preference(v_user, explain_memory.memory_id, c_cap),
                   private.explain_pattern(v_user, explain_memory.memory_id, c_cap),

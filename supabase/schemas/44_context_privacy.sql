@@ -153,10 +153,7 @@ declare
   v_type text;
   v_key text;
 begin
-  if forget_memory.memory_id is null then
-    raise exception using errcode = '22023',
-      message = 'memory_id is required: pass the id of one of your memories (see my_memories).';
-  end if;
+  perform private.require_memory_id(forget_memory.memory_id);
 
   delete from public.customer_preferences as p
   where p.id = forget_memory.memory_id and p.user_id = v_user
