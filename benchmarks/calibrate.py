@@ -17,8 +17,8 @@ one a month earlier together) and are applied to the Jul-Sep claims; the lines "
 claims validated and their ECE, which is what the Oct-Dec holdout will do to the fit. ADOPTED says which method
 each type's constants come from.
 
-    .venv/bin/python benchmarks/calibrate.py [--households N] [--target 0.9] [--lower-bound] [--dump F | --from-dump F]
-        [--write pattern:frequency,pattern:basket_size --version 20261207100100]
+    .venv/bin/python benchmarks/calibrate.py [--households N] [--target 0.9] [--lower-bound] [--strict-floors]
+        [--dump F | --from-dump F] [--write pattern:frequency,pattern:basket_size --version 20261207100100]
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import psycopg
@@ -98,21 +98,32 @@ CHECK_AS_OF = datetime(2017, 4, 1)  # the out-of-time check: fit on Jan-Mar -> A
 # time too: pooled early + check (validated before July) applied to the Jul-Sep claims.
 EARLY_AS_OF, EARLY_END = datetime(2017, 3, 1), datetime(2017, 6, 1)
 TAIL = 0.3  # the refit's lower end: chosen by the out-of-time check among 0.3, 0.5, 0.6 (brand ECE 0.000, 0.022, 0.006)
-# How a type's constants are fitted: (the windows of the fit, the windows of its out-of-time check, what it is).
-METHODS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
-    "plain": (("fit",), ("check",), "logistic on Jan-Jun -> Jul-Sep"),
-    "pooled-tail": (("check", "fit"), ("early", "check"), "pooled windows, refit where p >= 0.3"),
-    "tail": (("fit",), ("check",), "logistic on Jan-Jun -> Jul-Sep, refit where p >= 0.3"),
-    "top-tail": (("fit",), ("check",), "logistic on Jan-Jun -> Jul-Sep, refit where p >= 0.6"),
-    "pooled-top": (("check", "fit"), ("early", "check"), "pooled windows, refit where p >= 0.6"),
-}
-# Where each method refits its logit (Platt) on the candidates it gives at least this probability (None: it does not).
-REFIT_FROM: dict[str, float | None] = {
-    "plain": None,
-    "pooled-tail": TAIL,
-    "tail": TAIL,
-    "top-tail": 0.6,
-    "pooled-top": 0.6,
+
+
+class Method(NamedTuple):
+    """How a type's constants are fitted: the windows of the fit, the windows of its out-of-time check, and where
+    the fit's logit is refitted (Platt) on the candidates it gives at least this probability (None: it is not)."""
+
+    fit: tuple[str, ...]
+    check: tuple[str, ...]
+    refit_from: float | None
+
+    def label(self) -> str:
+        """What it is, as the report prints it."""
+        windows = "pooled windows" if len(self.fit) > 1 else "logistic on Jan-Jun -> Jul-Sep"
+        return windows + (f", refit where p >= {self.refit_from}" if self.refit_from else "")
+
+    def recorded(self) -> str:
+        """What it is, as supabase/claim_model.json names it."""
+        return "logistic" + (f", refitted (Platt) where p >= {self.refit_from}" if self.refit_from else "")
+
+
+METHODS = {
+    "plain": Method(("fit",), ("check",), None),
+    "pooled-tail": Method(("check", "fit"), ("early", "check"), TAIL),
+    "tail": Method(("fit",), ("check",), TAIL),
+    "top-tail": Method(("fit",), ("check",), 0.6),
+    "pooled-top": Method(("check", "fit"), ("early", "check"), 0.6),
 }
 # The brand's plain fit is under-confident where its claims are kept (its check: 0.869 -> 0.918, ECE 0.049; the
 # holdout 0.83 -> 0.88, ECE 0.053); pooled with the tail refit its check is calibrated (ECE 0.000, 0.915). The
@@ -127,18 +138,11 @@ ADOPTED = {
     "pattern:basket_size": "pooled-top",
     "pattern:time_of_day": "top-tail",
 }
-# How supabase/claim_model.json names the windows and methods of a fit.
+# How supabase/claim_model.json names the windows of a fit.
 WINDOW_LABELS = {
     "fit": "learn < 2017-07-01, validate on Jul-Sep 2017",
     "check": "learn < 2017-04-01, validate on Apr-Jun 2017",
     "early": "learn < 2017-03-01, validate on Mar-May 2017",
-}
-METHOD_LABELS = {
-    "plain": "logistic",
-    "pooled-tail": "logistic, refitted (Platt) where p >= 0.3",
-    "tail": "logistic, refitted (Platt) where p >= 0.3",
-    "top-tail": "logistic, refitted (Platt) where p >= 0.6",
-    "pooled-top": "logistic, refitted (Platt) where p >= 0.6",
 }
 
 
@@ -173,7 +177,7 @@ def refit_tail(
 
 def fit_claim(x: np.ndarray[Any, Any], y: np.ndarray[Any, Any], method: str) -> np.ndarray[Any, Any]:
     beta = fit_logistic(x, y)
-    tail = REFIT_FROM[method]
+    tail = METHODS[method].refit_from
     return beta if tail is None else refit_tail(beta, x, y, tail)
 
 
@@ -306,8 +310,8 @@ def main() -> int:
     rule = f"the {'95% lower bound of the ' if args.lower_bound else ''}validated share >= {args.target}"
     print(
         f"fitted on {len(chosen)} households: learn < {FIT_AS_OF:%Y-%m-%d}, validate < {FIT_END:%Y-%m-%d}; floor:"
-        f" {rule}; {', '.join(f'{k}: {METHODS[m][2]}' for k, m in ADOPTED.items())}, any other type: "
-        f"{METHODS['plain'][2]}\n"
+        f" {rule}; {', '.join(f'{k}: {METHODS[m].label()}' for k, m in ADOPTED.items())}, any other type: "
+        f"{METHODS['plain'].label()}\n"
     )
     print(
         "      -- claim,               b0,     b1,     b2,     b3,    floor   (candidates, validated; kept, validated)"
@@ -324,10 +328,10 @@ def main() -> int:
             continue
         adopted = ADOPTED.get(kind, "plain")
         out_of_time_floor = 0.0
-        for method, (_, check_windows, label) in METHODS.items():
-            if not all(w in arrays and len(arrays[w][1]) for w in check_windows):
+        for method, spec in METHODS.items():
+            if not all(w in arrays and len(arrays[w][1]) for w in spec.check):
                 continue
-            cx, cy = pool(arrays, check_windows)
+            cx, cy = pool(arrays, spec.check)
             check_beta = fit_claim(cx, cy, method)
             check_floor = choose_floor(probabilities(check_beta, cx), cy, args.target, args.lower_bound)
             x, y = arrays["fit"]
@@ -337,14 +341,14 @@ def main() -> int:
             held = choose_floor(q, y, args.target, args.lower_bound)
             _, kept_ece = learning.calibration(list(zip(q[k], y[k], strict=True)))  # the benchmark's own ECE
             checks.append(
-                f"  {kind:<28} {'*' if method == adopted else ' '} {label:<44} floor {check_floor:.2f}: "
+                f"  {kind:<28} {'*' if method == adopted else ' '} {spec.label():<44} floor {check_floor:.2f}: "
                 f"{int(k.sum())} of {len(y)} kept, validated "
                 + (f"{y[k].mean():.3f}, mean probability {q[k].mean():.3f}, ECE {kept_ece:.3f}" if k.any() else "-")
                 + f"; lowest floor reaching the target out of time {held:.2f}"
             )
             if method == adopted and args.strict_floors:
                 out_of_time_floor = held
-        x, y = pool(arrays, METHODS[adopted][0])
+        x, y = pool(arrays, METHODS[adopted].fit)
         beta = fit_claim(x, y, adopted)
         p = probabilities(beta, x)
         floor = max(out_of_time_floor, choose_floor(p, y, args.target, args.lower_bound))
@@ -358,8 +362,8 @@ def main() -> int:
             "fit": {
                 "date": f"{datetime.now():%Y-%m-%d}",
                 "households": len(chosen),
-                "windows": " and ".join(WINDOW_LABELS[w] for w in METHODS[adopted][0]),
-                "method": METHOD_LABELS[adopted]
+                "windows": " and ".join(WINDOW_LABELS[w] for w in METHODS[adopted].fit),
+                "method": METHODS[adopted].recorded()
                 + (", on the candidates with the lift to be stored" if kind.startswith("pattern:") else "")
                 + (", the floor also reaching the target out of time" if args.strict_floors else ""),
                 "candidates": len(y),
