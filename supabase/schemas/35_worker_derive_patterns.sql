@@ -86,7 +86,8 @@ $$;
 revoke all on function private.majority_z(numeric, numeric) from public, anon, authenticated, service_role;
 
 -- The mean gap (of n gaps, sd its spread) stays inside its band [min, max): its distance to the nearer edge that can
--- be crossed (a band from 0 has no lower edge, the last band no upper one). One gap: its spread taken as its mean.
+-- be crossed (a band from 0 has no lower edge; one that ends past the pattern window, the last, no upper one: no
+-- mean gap that long is seen in 90 days). One gap: its spread taken as its mean.
 create or replace function private.mean_in_band_z(
   p_mean numeric, p_sd numeric, p_n numeric, p_min numeric, p_max numeric
 )
@@ -96,7 +97,8 @@ immutable
 set search_path = ''
 as $$
   select greatest(-8, least(8, least(case when p_min > 0 then p_mean - p_min else 'infinity' end,
-                                     case when p_max < 91 then p_max - p_mean else 'infinity' end)
+                                     case when p_max <= extract(day from private.pattern_recency())
+                                          then p_max - p_mean else 'infinity' end)
          / (greatest(coalesce(p_sd, p_mean), 1) * sqrt(2 / p_n))));
 $$;
 revoke all on function private.mean_in_band_z(numeric, numeric, numeric, numeric, numeric)

@@ -328,6 +328,8 @@ def test_a_patterns_evidence_grows_with_the_orders_it_rests_on(db: Database) -> 
         assert weekly > near_edge > 0
         # several per week starts at 0 days: only its upper edge (4 days) can be crossed
         assert z("private.mean_in_band_z(%s, %s, %s, %s, %s)", 1, 1, 10, 0, 4) == pytest.approx(3 / math.sqrt(2 / 10))
+        # the monthly band ends past the 90-day window: only its lower edge (21 days) can be crossed
+        assert z("private.mean_in_band_z(%s, %s, %s, %s, %s)", 80, 10, 2, 21, 91) == pytest.approx(59 / 10)
         # a mean gap already outside the band chosen by the median is evidence against the claim
         assert z("private.mean_in_band_z(%s, %s, %s, %s, %s)", 11, 2, 10, 4, 10) < 0
         # with one gap, its spread is taken as its mean
