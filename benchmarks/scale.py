@@ -198,46 +198,57 @@ def as_service(conn: psycopg.Connection[Any], query: str, params: tuple[Any, ...
         return None if row is None else row[0]
 
 
+# What a shopper's timed calls record: one cart add of this item, or a checkout of five lines.
+CART_ITEM = {"sku": "sku-1", "name": "Item number 1", "category": "category-1", "brand": "Brand 1", "price": 3.49}
+
+
+def timed_cart_add(conn: psycopg.Connection[Any], shopper: uuid.UUID) -> float:
+    """record_cart_add in a transaction of its own, as the shopper: milliseconds."""
+    started = time.perf_counter()
+    with conn.transaction():
+        set_request_context(conn, "authenticated", shopper_claims(shopper), path="/rpc/record_cart_add")
+        conn.execute("select public.record_cart_add(%s)", (Jsonb(CART_ITEM),))
+    return (time.perf_counter() - started) * 1000
+
+
+def timed_checkout(conn: psycopg.Connection[Any], shopper: uuid.UUID, k: int) -> float:
+    """record_checkout of a new order (its k-th: which SKUs) in a transaction of its own, as the shopper:
+    milliseconds."""
+    order = {
+        "order_id": f"bench-{uuid.uuid4().hex[:10]}",
+        "placed_at": "2026-12-01T10:00:00-06:00",
+        "time_zone": "America/Chicago",
+        "items": [
+            {"sku": f"sku-{(k + j) % 400}", "name": "Item", "category": f"category-{j}", "brand": f"Brand {j}",
+             "price": 2.5, "quantity": 1}
+            for j in range(5)
+        ],
+    }  # fmt: skip
+    started = time.perf_counter()
+    with conn.transaction():
+        set_request_context(conn, "authenticated", shopper_claims(shopper), path="/rpc/record_checkout")
+        conn.execute("select public.record_checkout(%s)", (Jsonb(order),))
+    return (time.perf_counter() - started) * 1000
+
+
 def cart_add_latencies(
     url: str, shopper: uuid.UUID, stop: threading.Event | None, count: int, starts: list[float] | None = None
 ) -> list[float]:
     """record_cart_add, one transaction per call, as the shopper: milliseconds each (and into `starts`, when each
     began, time.monotonic())."""
     out: list[float] = []
-    item = {"sku": "sku-1", "name": "Item number 1", "category": "category-1", "brand": "Brand 1", "price": 3.49}
     with psycopg.connect(url, autocommit=True) as conn:
         while (stop is None and len(out) < count) or (stop is not None and not stop.is_set()):
             if starts is not None:
                 starts.append(time.monotonic())
-            started = time.perf_counter()
-            with conn.transaction():
-                set_request_context(conn, "authenticated", shopper_claims(shopper), path="/rpc/record_cart_add")
-                conn.execute("select public.record_cart_add(%s)", (Jsonb(item),))
-            out.append((time.perf_counter() - started) * 1000)
+            out.append(timed_cart_add(conn, shopper))
             time.sleep(0.01)
     return out
 
 
 def checkout_latencies(url: str, shopper: uuid.UUID, count: int) -> list[float]:
-    out: list[float] = []
     with psycopg.connect(url, autocommit=True) as conn:
-        for k in range(count):
-            order = {
-                "order_id": f"bench-{uuid.uuid4().hex[:10]}",
-                "placed_at": "2026-12-01T10:00:00-06:00",
-                "time_zone": "America/Chicago",
-                "items": [
-                    {"sku": f"sku-{(k + j) % 400}", "name": "Item", "category": f"category-{j}", "brand": f"Brand {j}",
-                     "price": 2.5, "quantity": 1}
-                    for j in range(5)
-                ],
-            }  # fmt: skip
-            started = time.perf_counter()
-            with conn.transaction():
-                set_request_context(conn, "authenticated", shopper_claims(shopper), path="/rpc/record_checkout")
-                conn.execute("select public.record_checkout(%s)", (Jsonb(order),))
-            out.append((time.perf_counter() - started) * 1000)
-    return out
+        return [timed_checkout(conn, shopper, k) for k in range(count)]
 
 
 def worker_env(url: str, **extra: str) -> dict[str, str]:

@@ -34,14 +34,12 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scale import load, pct, superuser_url
+from scale import CART_ITEM, load, pct, superuser_url, timed_cart_add, timed_checkout
 
 from worker.config import PROJECT_DIR
 from worker.db import schema
-from worker.db.request import set_request_context, shopper_claims
 
 DATABASE = "cms_bench_writes"
-ITEM = {"sku": "sku-1", "name": "Item number 1", "category": "category-1", "brand": "Brand 1", "price": 3.49}
 TRIGGERS = ("interaction_history_brand_catalog", "interaction_history_enqueue_inserted",
             "interaction_history_volume_inserted")  # fmt: skip
 
@@ -83,7 +81,7 @@ def table_alone(conn: psycopg.Connection[Any], calls: int, months: int) -> dict[
                     conn.execute(
                         f"insert into bench_writes.{table} (user_id, interaction_type, interaction_key,"
                         " interaction_value) values (%s, 'cart_add', 'sku-1', %s)",
-                        (user, Jsonb(ITEM)),
+                        (user, Jsonb(CART_ITEM)),
                     )
                 times.append((time.perf_counter() - started) * 1000)
             out[table] = figures_of(times)
@@ -98,28 +96,9 @@ def api_calls(url: str, shopper: uuid.UUID, calls: int, only: str | None = None)
     with psycopg.connect(url, autocommit=True) as conn:
         for k in range(calls):
             if only != "record_checkout":
-                started = time.perf_counter()
-                with conn.transaction():
-                    set_request_context(conn, "authenticated", shopper_claims(shopper), path="/rpc/record_cart_add")
-                    conn.execute("select public.record_cart_add(%s)", (Jsonb(ITEM),))
-                cart.append((time.perf_counter() - started) * 1000)
-            if only == "record_cart_add":
-                continue
-            order = {
-                "order_id": f"bench-{uuid.uuid4().hex[:10]}",
-                "placed_at": "2026-12-01T10:00:00-06:00",
-                "time_zone": "America/Chicago",
-                "items": [
-                    {"sku": f"sku-{(k + j) % 400}", "name": "Item", "category": f"category-{j}", "brand": f"Brand {j}",
-                     "price": 2.5, "quantity": 1}
-                    for j in range(5)
-                ],
-            }  # fmt: skip
-            started = time.perf_counter()
-            with conn.transaction():
-                set_request_context(conn, "authenticated", shopper_claims(shopper), path="/rpc/record_checkout")
-                conn.execute("select public.record_checkout(%s)", (Jsonb(order),))
-            checkout.append((time.perf_counter() - started) * 1000)
+                cart.append(timed_cart_add(conn, shopper))
+            if only != "record_cart_add":
+                checkout.append(timed_checkout(conn, shopper, k))
         conn.execute("select pg_stat_force_next_flush()")
         conn.execute("select 1")
     return {
