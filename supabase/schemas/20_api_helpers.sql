@@ -347,8 +347,8 @@ revoke all on function private.insert_events(uuid, jsonb) from public, anon, aut
 -- explicit at 1.00 (confirmed once more if it was already), a preference_stated event records the statement as its
 -- evidence (an inference's record is dropped: the worker never updates an explicit row, so its figures would go
 -- stale and explain would show the inference, not the statement), and any earlier "forget this" is lifted so
--- inference may use new evidence again. The callers have
--- validated the input and checked who is asking. `p_evidence` adds to the event's value; returns the preference id.
+-- inference may use new evidence again. The callers have validated the input and checked who is asking.
+-- `p_evidence` adds to the event's value; returns the preference id.
 create or replace function private.remember_explicit(
   p_user_id uuid, p_type text, p_key text, p_value text, p_reason text, p_evidence jsonb, p_message_id text
 )
